@@ -1,0 +1,54 @@
+/* arch.c -- the architecture parameter schema. Ranges are sanity bounds that
+ * reject typos (a 273 GB/s part entered as 273000) while admitting every GPU
+ * gbsim may be asked about. */
+#include "arch.h"
+
+#include <stddef.h>
+
+#define F(field) offsetof(arch_t, field)
+
+static const param_def_t ARCH_DEFS[] = {
+    /* key                         unit              min     max     type        field */
+    {"cc",                         "x10",            10,     200,    PARAM_INT,  F(cc), "compute capability times ten"},
+    {"n_sm",                       "count",          1,      1024,   PARAM_INT,  F(n_sm), "streaming multiprocessors"},
+    {"sm_clock_mhz",               "MHz",            100,    5000,   PARAM_REAL, F(sm_clock_mhz), "SM clock under load"},
+    {"dram_peak_gbps",             "GB/s",           1,      100000, PARAM_REAL, F(dram_peak_gbps), "peak DRAM bandwidth"},
+    {"dram_achievable_frac",       "ratio",          0.05,   1,      PARAM_REAL, F(dram_achievable_frac), "sustained streaming-read bandwidth / peak"},
+    {"dram_latency_ns",            "ns",             10,     10000,  PARAM_REAL, F(dram_latency_ns), "DRAM read latency seen by an SM"},
+    {"l2_bytes",                   "B",              65536,  1e10,   PARAM_INT,  F(l2_bytes), "L2 capacity"},
+    {"l2_bw_gbps",                 "GB/s",           1,      1e6,    PARAM_REAL, F(l2_bw_gbps), "L2 hit bandwidth"},
+    {"l2_latency_ns",              "ns",             1,      5000,   PARAM_REAL, F(l2_latency_ns), "L2 hit latency"},
+    {"smem_per_sm_bytes",          "B",              1024,   4194304,PARAM_INT,  F(smem_per_sm_bytes), "shared memory per SM"},
+    {"smem_per_cta_max_bytes",     "B",              1024,   4194304,PARAM_INT,  F(smem_per_cta_max_bytes), "max dynamic shared memory per CTA"},
+    {"max_threads_per_sm",         "count",          32,     8192,   PARAM_INT,  F(max_threads_per_sm), "resident threads per SM"},
+    {"max_ctas_per_sm",            "count",          1,      128,    PARAM_INT,  F(max_ctas_per_sm), "resident CTAs per SM"},
+    {"regs_per_sm",                "count",          1024,   1048576,PARAM_INT,  F(regs_per_sm), "32-bit registers per SM"},
+    {"issue_warp_inst_per_clk_sm", "inst/clk",       1,      64,     PARAM_REAL, F(issue_warp_inst_per_clk_sm), "warp instructions issued per clock per SM"},
+    {"fp32_flop_per_clk_sm",       "FLOP/clk",       1,      1e5,    PARAM_REAL, F(fp32_flop_per_clk_sm), "fp32 FFMA FLOP per clock per SM"},
+    {"mma_bf16_flop_per_clk_sm",   "FLOP/clk",       0,      1e6,    PARAM_REAL, F(mma_bf16_flop_per_clk_sm), "dense bf16 MMA, fp32 accumulate"},
+    {"mma_fp8_flop_per_clk_sm",    "FLOP/clk",       0,      1e6,    PARAM_REAL, F(mma_fp8_flop_per_clk_sm), "dense fp8 MMA, fp32 accumulate"},
+    {"mma_mxf8f6f4_flop_per_clk_sm","FLOP/clk",      0,      1e6,    PARAM_REAL, F(mma_mxf8f6f4_flop_per_clk_sm), "block-scaled mxf8f6f4 MMA (0 = none)"},
+    {"mma_mxf4nvf4_flop_per_clk_sm","FLOP/clk",      0,      1e6,    PARAM_REAL, F(mma_mxf4nvf4_flop_per_clk_sm), "block-scaled mxf4nvf4 MMA (0 = none)"},
+    {"launch_api_us",              "us",             0,      1000,   PARAM_REAL, F(launch_api_us), "host CPU time per eager kernel launch"},
+    {"launch_gap_ns",              "ns",             0,      1e6,    PARAM_REAL, F(launch_gap_ns), "device idle between dependent eager kernels"},
+    {"graph_gap_ns",               "ns",             0,      1e6,    PARAM_REAL, F(graph_gap_ns), "device idle between kernels in a CUDA graph"},
+    {"tma_desc_update_cycles",     "cycles",         0,      1e6,    PARAM_REAL, F(tma_desc_update_cycles), "grouped GEMM per-group tensormap update"},
+};
+
+const param_schema_t arch_schema = {"arch", ARCH_DEFS, sizeof ARCH_DEFS / sizeof ARCH_DEFS[0]};
+
+double arch_dram_bw_bytes_per_ps(const arch_t *a)
+{
+    /* GB/s = 1e9 B / 1e12 ps */
+    return a->dram_peak_gbps * a->dram_achievable_frac * 1e-3;
+}
+
+double arch_l2_bw_bytes_per_ps(const arch_t *a)
+{
+    return a->l2_bw_gbps * 1e-3;
+}
+
+double arch_ps_per_cycle(const arch_t *a)
+{
+    return 1e6 / a->sm_clock_mhz;
+}

@@ -1,0 +1,46 @@
+/* arch.h -- a GPU architecture description (one preset = one data file).
+ *
+ * Every field is a double loaded through the parameter table (param.h); units
+ * are in the field names and in the data files. Presets live in
+ * models/data/arch/<name>.csv and are embedded in the binary. A rate of 0 for
+ * an MMA kind means the architecture has no such instruction. */
+#ifndef GBSIM_ARCH_H
+#define GBSIM_ARCH_H
+
+#include "param.h"
+
+typedef struct {
+    double cc;                          /* compute capability x10 (121 = SM121) */
+    double n_sm;                        /* streaming multiprocessors */
+    double sm_clock_mhz;                /* SM clock under load */
+    double dram_peak_gbps;              /* peak DRAM bandwidth, GB/s (1e9 B/s) */
+    double dram_achievable_frac;        /* sustained / peak, measured by a streaming read */
+    double dram_latency_ns;             /* unloaded DRAM read latency seen by an SM */
+    double l2_bytes;                    /* L2 capacity */
+    double l2_bw_gbps;                  /* L2 hit bandwidth */
+    double l2_latency_ns;               /* L2 hit latency */
+    double smem_per_sm_bytes;           /* shared memory per SM */
+    double smem_per_cta_max_bytes;      /* max dynamic smem per CTA (opt-in) */
+    double max_threads_per_sm;
+    double max_ctas_per_sm;
+    double regs_per_sm;                 /* 32-bit registers per SM */
+    double issue_warp_inst_per_clk_sm;  /* warp instructions issued per clock per SM */
+    double fp32_flop_per_clk_sm;        /* FFMA = 2 FLOP, all CUDA cores */
+    double mma_bf16_flop_per_clk_sm;    /* dense bf16 MMA, fp32 accumulate */
+    double mma_fp8_flop_per_clk_sm;     /* dense non-block-scaled fp8 MMA, fp32 acc */
+    double mma_mxf8f6f4_flop_per_clk_sm;/* block-scaled kind::mxf8f6f4 (0 = none) */
+    double mma_mxf4nvf4_flop_per_clk_sm;/* block-scaled kind::mxf4nvf4 (0 = none) */
+    double launch_api_us;               /* host CPU time per kernel launch, eager */
+    double launch_gap_ns;               /* device idle between dependent kernels, eager */
+    double graph_gap_ns;                /* device idle between kernels inside a CUDA graph */
+    double tma_desc_update_cycles;      /* per-group tensormap update in grouped GEMM */
+} arch_t;
+
+extern const param_schema_t arch_schema;
+
+/* Derived quantities, computed in one place. */
+double arch_dram_bw_bytes_per_ps(const arch_t *a);  /* achievable */
+double arch_l2_bw_bytes_per_ps(const arch_t *a);
+double arch_ps_per_cycle(const arch_t *a);
+
+#endif
