@@ -34,6 +34,7 @@ typedef struct {
     double launch_gap_ns;               /* device idle between dependent kernels, eager */
     double graph_gap_ns;                /* device idle between kernels inside a CUDA graph */
     double tma_desc_update_cycles;      /* per-group tensormap update in grouped GEMM */
+    double kernel_fixed_ns;             /* launch-to-first-CTA plus end-of-kernel drain, inside a kernel's measured duration */
 } arch_t;
 
 extern const param_schema_t arch_schema;

@@ -11,7 +11,10 @@
  *
  * Implementation: virtual-time processor sharing. V(t) advances at bw/n; a
  * transfer joining at virtual time V finishes at virtual tag V + B, kept in a
- * min-heap, so each arrival or departure costs O(log n). */
+ * min-heap, so each arrival or departure costs O(log n). The fluid model runs
+ * in continuous time: a transfer leaves service at its exact finish time, and
+ * its done callback is scheduled at that time rounded up to whole ps. Hence
+ * busy time * bw == bytes completed (busy_ps is rounded to nearest ps). */
 #ifndef GBSIM_BWSERV_H
 #define GBSIM_BWSERV_H
 
@@ -22,7 +25,10 @@ typedef struct bwserv bwserv_t;
 /* bw_bytes_per_ps > 0; latency_ps >= 0. name is copied. */
 bwserv_t *bwserv_create(sim_t *sim, const char *name, double bw_bytes_per_ps,
                         sim_ps_t latency_ps);
+/* Frees the server and its in-flight transfers (their done callbacks never
+ * run) and cancels its pending events, so the sim must still exist. */
 void bwserv_destroy(bwserv_t *s);
+const char *bwserv_name(const bwserv_t *s);   /* the copy made at create */
 
 /* Start a transfer at sim_now(). bytes > 0. done may be NULL. */
 void bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,

@@ -9,11 +9,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The queue never calls fn: it is an opaque function pointer that the owner
+ * (sim.c) casts back to its real type before calling. void (*)(void) is used
+ * because C allows converting between function pointer types, and GCC's
+ * -Wcast-function-type treats this type as compatible with every other. */
+typedef void (*evq_fn_t)(void);
+
 typedef struct {
     int64_t time_ps;
     int prio;
     uint64_t seq;
-    void (*fn)(void *sim, void *subject, void *object);
+    evq_fn_t fn;
     void *subject;
     void *object;
 } evq_event_t;

@@ -1,2 +1,45 @@
-/* placeholder: replaced by the CLI */
-int main(void) { return 0; }
+/* main.c -- gbsim: one binary, subcommands dispatched from a table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../models/cmd_decode.h"
+#include "../traces/cmd_replay.h"
+#include "cli.h"
+
+typedef struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} command_t;
+
+static const command_t COMMANDS[] = {
+    {"decode", cmd_decode_main, "simulate one decode step: per-kernel breakdown, tok/s, DRAM limit"},
+    {"replay", cmd_replay_main, "predict every kernel of a decode-trace CSV (traces/README.md)"},
+};
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static void usage(FILE *f)
+{
+    fprintf(f, "gbsim -- discrete-event GPU performance simulator for LLM decode\n\n"
+               "usage: gbsim COMMAND [options]      (gbsim COMMAND --help for its options)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(f, "  %-8s %s\n", "help", "this text");
+    fprintf(f, "\nDefaults: --arch gb10 --model gpt-oss-120b (embedded presets, models/data/).\n"
+               "Bad input exits with status 2 and writes no output file.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return argc < 2 ? CLI_EXIT_USAGE : 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name))
+            return COMMANDS[i].main(argc - 2, argv + 2);
+    char err[256];
+    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, help", argv[1]);
+    return cli_fail(err);
+}

@@ -48,6 +48,9 @@ uint64_t sim_run(sim_t *sim);
 /* Events executed so far. */
 uint64_t sim_events(const sim_t *sim);
 
+/* Events scheduled and neither executed nor cancelled yet. */
+uint64_t sim_pending(const sim_t *sim);
+
 /* Convert at the edges: ns/us (double) to ps, rounded to nearest. */
 sim_ps_t sim_ps_from_ns(double ns);
 sim_ps_t sim_ps_from_us(double us);

@@ -13,6 +13,7 @@ typedef struct unit unit_t;
 
 unit_t *unit_create(sim_t *sim, const char *name);
 void unit_destroy(unit_t *u);
+const char *unit_name(const unit_t *u);   /* the copy made at create */
 
 /* service_ps >= 0. done may be NULL. Returns the completion time. */
 sim_ps_t unit_submit(unit_t *u, sim_ps_t service_ps, sim_fn_t done,

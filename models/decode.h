@@ -1,0 +1,49 @@
+/* decode.h -- one decode step of a model on an arch under a stack: every
+ * kernel simulated through kexec (each distinct shape once), then laid on a
+ * single-stream launch timeline (eager: the host issues kernels at
+ * launch_api_us + the stack's per-kernel framework time each; graphs: one
+ * launch per step and graph_gap_ns between kernels). */
+#ifndef GBSIM_DECODE_H
+#define GBSIM_DECODE_H
+
+#include "arch.h"
+#include "llm.h"
+#include "stack.h"
+
+typedef struct {
+    const arch_t *arch;
+    const llm_t *model;
+    const stack_t *stack;
+    int64_t tokens;     /* M: tokens per step (batch 1 decode = 1) */
+    int64_t ctx;        /* KV length */
+    int layers;         /* 0 = the model's */
+    int graphs;         /* -1 = the stack's default, 0 eager, 1 CUDA graphs */
+} decode_cfg_t;
+
+typedef struct {
+    char op[32];
+    char kernel[96];
+    int calls;                  /* per step */
+    double us_per_call;
+    double us_step;
+    double share_pct;
+    const char *bound;          /* dram | compute | latency | launch */
+} decode_row_t;
+
+typedef struct {
+    decode_row_t *rows;
+    size_t n;
+    double step_us;
+    double tok_per_s;
+    double limit_tok_per_s;     /* tokens / (min bytes / peak DRAM bandwidth) */
+    double min_bytes;           /* bytes that must move per step */
+    double kernel_us;           /* sum of kernel durations */
+    double gap_us;              /* device idle between kernels */
+    int kernels;                /* launches per step */
+    int graphs;
+} decode_result_t;
+
+int decode_run(const decode_cfg_t *c, decode_result_t *r, char *err, size_t errlen);
+void decode_free(decode_result_t *r);
+
+#endif

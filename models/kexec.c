@@ -1,0 +1,293 @@
+/* kexec.c -- CTA-level execution of one kernel on the event engine. */
+#include "kexec.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../sim/bwserv.h"
+#include "../sim/unit.h"
+
+typedef struct kx kx_t;
+typedef struct cta cta_t;
+
+typedef struct {
+    cta_t *c;
+    int parts;      /* transfers of this slot's load still in flight */
+    int landed;     /* 1 once every part landed, until consumed */
+} slot_t;
+
+struct cta {
+    kx_t *kx;
+    int id;         /* CTA index in the grid, -1 when the seat is empty */
+    int sm;
+    /* producer */
+    int p_has, p_item, p_step, p_busy, p_pre_done;
+    kitem_t p_it;
+    /* consumer */
+    int c_has, c_item, c_step, c_busy;
+    kitem_t c_it;
+    long issued, consumed;   /* steps, over all items */
+    int stores;              /* stores in flight */
+    slot_t *slots;           /* ring of `stages` */
+};
+
+typedef struct {
+    unit_t *unit;
+    sim_ps_t last_finish_ps;
+} sm_t;
+
+struct kx {
+    const arch_t *a;
+    const kspec_t *k;
+    sim_t *sim;
+    bwserv_t *dram, *l2;
+    sm_t *sms;
+    cta_t *seats;            /* n_sm * ctas_per_sm resident CTA seats */
+    int n_sm, next_cta, done_ctas;
+    double ps_per_cyc;
+    sim_ps_t first_compute_ps;
+    double pre_ps_sum, epi_ps_sum;
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n, size);
+    assert(p != NULL);
+    return p;
+}
+
+static sim_ps_t cyc_ps(const kx_t *x, double cyc)
+{
+    return (sim_ps_t)llround(cyc * x->ps_per_cyc);
+}
+
+static void try_produce(cta_t *c);
+static void try_consume(cta_t *c);
+static void cta_start(kx_t *x, cta_t *c, int id);
+
+static void cta_maybe_finish(cta_t *c)
+{
+    kx_t *x = c->kx;
+    if (c->id < 0 || c->c_has || c->c_busy || c->stores > 0)
+        return;
+    assert(!c->p_has && c->issued == c->consumed);
+    sim_ps_t now = sim_now(x->sim);
+    x->sms[c->sm].last_finish_ps = now;
+    x->done_ctas++;
+    c->id = -1;
+    if (x->next_cta < x->k->n_ctas)
+        cta_start(x, c, x->next_cta++);
+}
+
+static void on_store_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    c->stores--;
+    cta_maybe_finish(c);
+}
+
+static void on_part_landed(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)subject;
+    slot_t *s = object;
+    assert(s->parts > 0);
+    if (--s->parts == 0) {
+        s->landed = 1;
+        try_consume(s->c);
+    }
+}
+
+static void on_pre_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    c->p_busy = 0;
+    c->p_pre_done = 1;
+    try_produce(c);
+}
+
+static void try_produce(cta_t *c)
+{
+    kx_t *x = c->kx;
+    int stages = x->k->stages;
+    while (c->p_has && !c->p_busy && c->issued - c->consumed < stages) {
+        if (c->p_step == 0 && !c->p_pre_done && c->p_it.pre_cyc > 0) {
+            c->p_busy = 1;
+            sim_ps_t d = cyc_ps(x, c->p_it.pre_cyc);
+            x->pre_ps_sum += (double)d;
+            sim_schedule(x->sim, sim_now(x->sim) + d, SIM_PRIO_DEFAULT, on_pre_done, c, NULL);
+            return;
+        }
+        slot_t *s = &c->slots[c->issued % stages];
+        assert(s->parts == 0 && !s->landed);
+        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0);
+        if (s->parts == 0)
+            s->landed = 1;
+        if (c->p_it.dram_bytes > 0)
+            bwserv_transfer(x->dram, c->p_it.dram_bytes, on_part_landed, c, s);
+        if (c->p_it.l2_bytes > 0)
+            bwserv_transfer(x->l2, c->p_it.l2_bytes, on_part_landed, c, s);
+        c->issued++;
+        if (++c->p_step == c->p_it.n_steps) {
+            c->p_item++;
+            c->p_step = 0;
+            c->p_pre_done = 0;
+            c->p_has = x->k->item(x->k, c->id, c->p_item, &c->p_it);
+            assert(!c->p_has || c->p_it.n_steps >= 1);
+        }
+    }
+    try_consume(c);
+}
+
+static void on_epi_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    kx_t *x = c->kx;
+    c->c_busy = 0;
+    if (c->c_it.epi_dram_bytes > 0) {
+        c->stores++;
+        bwserv_transfer(x->dram, c->c_it.epi_dram_bytes, on_store_done, c, NULL);
+    }
+    c->c_item++;
+    c->c_step = 0;
+    c->c_has = x->k->item(x->k, c->id, c->c_item, &c->c_it);
+    if (c->c_has)
+        try_consume(c);
+    else
+        cta_maybe_finish(c);
+}
+
+static void on_compute_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    kx_t *x = c->kx;
+    slot_t *s = &c->slots[c->consumed % x->k->stages];
+    assert(s->landed);
+    s->landed = 0;
+    c->consumed++;
+    c->c_busy = 0;
+    if (++c->c_step == c->c_it.n_steps) {
+        c->c_busy = 1;
+        sim_ps_t d = cyc_ps(x, c->c_it.epi_cyc);
+        x->epi_ps_sum += (double)d;
+        unit_submit(x->sms[c->sm].unit, d, on_epi_done, c, NULL);
+    }
+    try_produce(c);
+}
+
+static void try_consume(cta_t *c)
+{
+    kx_t *x = c->kx;
+    if (!c->c_has || c->c_busy || c->consumed == c->issued)
+        return;
+    slot_t *s = &c->slots[c->consumed % x->k->stages];
+    if (!s->landed)
+        return;
+    c->c_busy = 1;
+    sim_ps_t now = sim_now(x->sim);
+    if (x->first_compute_ps < 0)
+        x->first_compute_ps = now;
+    unit_submit(x->sms[c->sm].unit, cyc_ps(x, c->c_it.compute_cyc), on_compute_done, c, NULL);
+}
+
+static void cta_start(kx_t *x, cta_t *c, int id)
+{
+    int stages = x->k->stages;
+    slot_t *slots = c->slots;
+    int sm = c->sm;
+    memset(c, 0, sizeof *c);
+    c->kx = x;
+    c->id = id;
+    c->sm = sm;
+    c->slots = slots;
+    for (int i = 0; i < stages; i++)
+        slots[i] = (slot_t){.c = c};
+    c->p_has = x->k->item(x->k, id, 0, &c->p_it);
+    assert(c->p_has && c->p_it.n_steps >= 1);
+    c->c_it = c->p_it;
+    c->c_has = 1;
+    try_produce(c);
+}
+
+static void on_launch(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    kx_t *x = subject;
+    int seats = x->n_sm * x->k->ctas_per_sm;
+    /* breadth-first: seat i is on SM i % n_sm */
+    for (int i = 0; i < seats && x->next_cta < x->k->n_ctas; i++)
+        cta_start(x, &x->seats[i], x->next_cta++);
+}
+
+int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size_t errlen)
+{
+    assert(k->n_ctas >= 1 && k->stages >= 1 && k->ctas_per_sm >= 1 && k->item);
+    if (k->ctas_per_sm > (int)a->max_ctas_per_sm) {
+        snprintf(err, errlen, "kernel needs %d CTAs per SM but the arch holds at most %d",
+                 k->ctas_per_sm, (int)a->max_ctas_per_sm);
+        return -1;
+    }
+    kx_t x = {.a = a, .k = k, .n_sm = (int)a->n_sm, .ps_per_cyc = arch_ps_per_cycle(a),
+              .first_compute_ps = -1};
+    x.sim = sim_create();
+    x.dram = bwserv_create(x.sim, "dram", arch_dram_bw_bytes_per_ps(a),
+                           sim_ps_from_ns(a->dram_latency_ns));
+    x.l2 = bwserv_create(x.sim, "l2", arch_l2_bw_bytes_per_ps(a), sim_ps_from_ns(a->l2_latency_ns));
+    x.sms = xcalloc((size_t)x.n_sm, sizeof *x.sms);
+    for (int i = 0; i < x.n_sm; i++)
+        x.sms[i].unit = unit_create(x.sim, "sm");
+    int seats = x.n_sm * k->ctas_per_sm;
+    x.seats = xcalloc((size_t)seats, sizeof *x.seats);
+    for (int i = 0; i < seats; i++) {
+        x.seats[i].sm = i % x.n_sm;
+        x.seats[i].id = -1;
+        x.seats[i].slots = xcalloc((size_t)k->stages, sizeof(slot_t));
+    }
+    sim_schedule(x.sim, 0, SIM_PRIO_DEFAULT, on_launch, &x, NULL);
+    uint64_t events = sim_run(x.sim);
+    assert(x.done_ctas == k->n_ctas);
+
+    sim_ps_t end = sim_now(x.sim);
+    memset(out, 0, sizeof *out);
+    out->dur_ps = end;
+    out->dram_bytes = bwserv_bytes(x.dram);
+    out->l2_bytes = bwserv_bytes(x.l2);
+    out->dram_busy_ps = bwserv_busy_ps(x.dram);
+    double tail = 0;
+    for (int i = 0; i < x.n_sm; i++) {
+        sim_ps_t b = unit_busy_ps(x.sms[i].unit);
+        if (b > out->unit_busy_max_ps)
+            out->unit_busy_max_ps = b;
+        /* an SM that never ran a CTA idles the whole kernel */
+        tail += end > 0 ? (double)(end - x.sms[i].last_finish_ps) / (double)end : 0;
+    }
+    out->tail_idle_frac = tail / x.n_sm;
+    out->first_compute_ps = x.first_compute_ps < 0 ? 0 : x.first_compute_ps;
+    out->pre_ps_sum = x.pre_ps_sum;
+    out->epi_ps_sum = x.epi_ps_sum;
+    out->waves = (k->n_ctas + seats - 1) / seats;
+    out->events = events;
+
+    for (int i = 0; i < seats; i++)
+        free(x.seats[i].slots);
+    free(x.seats);
+    for (int i = 0; i < x.n_sm; i++)
+        unit_destroy(x.sms[i].unit);
+    free(x.sms);
+    bwserv_destroy(x.l2);
+    bwserv_destroy(x.dram);
+    sim_destroy(x.sim);
+    return 0;
+}

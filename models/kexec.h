@@ -1,0 +1,68 @@
+/* kexec.h -- executes one kernel launch on the event engine at CTA granularity.
+ *
+ * A kernel is a grid of CTAs placed on SMs (ctas_per_sm resident per SM,
+ * breadth-first: CTA i starts on SM i % n_sm, later CTAs take the slot of the
+ * first CTA to finish). Each CTA runs a list of work items (a GEMM tile, a
+ * block of GEMV rows, a KV chunk). An item is a pipeline of n_steps steps:
+ *
+ *   producer: [pre_cyc] then, for each step, a load of dram_bytes through the
+ *             shared DRAM server and l2_bytes through the shared L2 server;
+ *             at most `stages` steps loaded but not yet consumed (the smem
+ *             ring or the loads a thread keeps in flight);
+ *   consumer: for each step in order, once its load has landed, compute_cyc
+ *             on the SM's execution unit (shared by the SM's CTAs, FIFO);
+ *             consuming a step frees its slot; after the last step,
+ *             epi_cyc on the unit, then a store of epi_dram_bytes.
+ *
+ * The producer runs ahead into the next item while the consumer finishes the
+ * current one (as a warp-specialized persistent kernel does). The kernel ends
+ * when every CTA has finished and every store has landed.
+ *
+ * Invariants (asserted): loads in flight per CTA never exceed stages; the
+ * consumer never starts a step before its load completes. */
+#ifndef GBSIM_KEXEC_H
+#define GBSIM_KEXEC_H
+
+#include "../sim/sim.h"
+#include "arch.h"
+
+typedef struct {
+    int n_steps;            /* >= 1 */
+    double dram_bytes;      /* per step */
+    double l2_bytes;        /* per step */
+    double compute_cyc;     /* per step, SM cycles */
+    double pre_cyc;         /* producer cycles before the first load */
+    double epi_cyc;         /* consumer cycles after the last step */
+    double epi_dram_bytes;  /* store after the epilogue */
+} kitem_t;
+
+typedef struct kspec kspec_t;
+struct kspec {
+    int n_ctas;             /* >= 1 */
+    int ctas_per_sm;        /* >= 1 */
+    int stages;             /* >= 1 */
+    /* Fill *out with item idx (0, 1, ...) of CTA cta; return 0 when the CTA
+     * has no item idx. Every CTA has at least item 0. Must be pure. */
+    int (*item)(const kspec_t *k, int cta, int idx, kitem_t *out);
+    const void *ctx;        /* the kernel model's own data */
+};
+
+typedef struct {
+    sim_ps_t dur_ps;            /* first CTA start to last store landed */
+    double dram_bytes;          /* loaded + stored through DRAM */
+    double l2_bytes;
+    sim_ps_t dram_busy_ps;      /* DRAM server time with >= 1 transfer in service */
+    sim_ps_t unit_busy_max_ps;  /* busiest SM execution unit */
+    sim_ps_t first_compute_ps;  /* time of the first consumer step (pipeline fill) */
+    double pre_ps_sum;          /* producer pre work summed over CTAs */
+    double epi_ps_sum;          /* epilogue work summed over CTAs */
+    double tail_idle_frac;      /* mean over SMs of idle time after their last CTA / dur */
+    int waves;                  /* ceil(n_ctas / (n_sm * ctas_per_sm)) */
+    uint64_t events;
+} kresult_t;
+
+/* Run k on arch a. Returns 0, or -1 with a message in err when the spec is
+ * impossible for the arch (e.g. ctas_per_sm exceeds what the SM holds). */
+int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size_t errlen);
+
+#endif

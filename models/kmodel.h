@@ -1,0 +1,105 @@
+/* kmodel.h -- kernel models: turn one kernel launch (a GEMV, a tiled or
+ * grouped GEMM, decode attention, an elementwise kernel) into a kspec_t for
+ * kexec, run it, and classify what bounds it.
+ *
+ * The structure of each real kernel (threads, rows per CTA, loads in flight,
+ * tile, stages, persistence) comes from a table row that names the kernel's
+ * source; the arch supplies rates, latencies and capacities. Nothing here is
+ * fitted to a measurement. */
+#ifndef GBSIM_KMODEL_H
+#define GBSIM_KMODEL_H
+
+#include <stdint.h>
+
+#include "arch.h"
+#include "dtype.h"
+#include "kexec.h"
+
+typedef enum { KM_GEMV, KM_GEMM, KM_GROUPED_GEMM, KM_ATTENTION, KM_ELEMENTWISE } km_kind_t;
+
+/* A GEMV implementation: one row per real kernel family. */
+typedef struct {
+    const char *name;
+    int threads;              /* per CTA */
+    int rows_per_cta;         /* output rows per CTA */
+    int vec_bytes;            /* weight bytes one thread loads per load instruction */
+    int loads_in_flight;      /* independent weight loads per thread before first use */
+    double inst_per_vec;      /* warp instructions per vector per token column */
+    int max_cols;             /* largest M the kernel accepts */
+    const char *source;
+} gemv_impl_t;
+
+/* Decode attention implementation. */
+typedef struct {
+    const char *name;
+    int kv_tile;              /* tokens per pipeline step */
+    int stages;               /* KV tiles in flight per CTA */
+    int threads;
+    int min_chunk;            /* smallest KV chunk (tokens) per CTA when splitting */
+    int merge_kernel;         /* 1: a separate merge kernel combines splits */
+    const char *source;
+} attn_impl_t;
+
+typedef struct {
+    km_kind_t kind;
+    /* GEMM family: C[m x n] = A[m x k] . B[k x n] */
+    int64_t m, n, k, groups;
+    dtype_t a_dt, b_dt;
+    int out_bytes;            /* bytes per output element */
+    int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile */
+    int a_in_l2;              /* 1: activations were just written and sit in L2 */
+    const gemv_impl_t *gemv;  /* KM_GEMV */
+    /* attention */
+    int64_t ctx, heads_q, heads_kv, head_dim;
+    dtype_t kv_dt;
+    const attn_impl_t *attn;
+    /* elementwise */
+    double bytes;             /* read + written */
+    int64_t rows;             /* independent rows (CTAs), 0 = derive from bytes */
+    double inst_per_byte;     /* ALU warp instructions per byte */
+    int hot_in_l2;            /* 1: operands sit in L2 */
+} kdesc_t;
+
+typedef enum { BOUND_DRAM, BOUND_COMPUTE, BOUND_LATENCY } bound_t;
+
+typedef struct {
+    kresult_t r;
+    double us;                /* duration including the arch's fixed per-kernel cost */
+    bound_t bound;
+    int tile_m, tile_n, tile_k, stages;  /* GEMM: the tile used */
+    double ideal_us;          /* unique bytes / achievable DRAM bandwidth */
+    int extra_kernels;        /* launches added (e.g. attention merge) */
+    double extra_us;          /* their time, included in us */
+} kmodel_out_t;
+
+/* Run one kernel. Returns 0, or -1 with err for an impossible configuration. */
+int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *out, char *err, size_t errlen);
+
+const char *bound_name(bound_t b);
+
+/* Implementation tables (kmodel.c). */
+const gemv_impl_t *gemv_impl_find(const char *name);
+const attn_impl_t *attn_impl_find(const char *name);
+
+/* SM12x / Hopper tiled GEMM configuration (a simplified CUTLASS collective
+ * builder: smem per stage, stage count, MMA cycles per k-tile). */
+typedef struct {
+    int valid;
+    char reason[160];
+    int tile_m, tile_n, tile_k;
+    int stages;
+    double stage_bytes;
+    double smem_epilogue_bytes;
+    double smem_reserved_bytes;   /* scheduler, tensormaps, CLC storage */
+    double tma_bytes_per_ktile;   /* gmem bytes one full k-tile loads */
+    int threads;
+    int ctas_per_sm;
+    double mma_cyc_per_ktile;
+    const char *mma;
+    int sf_vec;                   /* 0 when not block-scaled */
+} gemm_cfg_t;
+
+void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes,
+                     int tm, int tn, int tk, int grouped, gemm_cfg_t *cfg);
+
+#endif

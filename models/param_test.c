@@ -1,0 +1,520 @@
+/* param_test.c -- pins the rules of the parameter table (param.h) and checks
+ * that every shipped data file loads. Runs with the source root as working
+ * directory; exits nonzero if any check fails. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "models/arch.h"
+#include "models/llm.h"
+#include "models/param.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
+                    __func__, #cond);                                            \
+            return 1;                                                            \
+        }                                                                        \
+    } while (0)
+
+/* Like CHECK, and also prints the loader's message. */
+#define CHECK_ERR(cond, err)                                                     \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n  message: %s\n",      \
+                    __FILE__, __LINE__, __func__, #cond, (err));                 \
+            return 1;                                                            \
+        }                                                                        \
+    } while (0)
+
+typedef struct {
+    double bw;
+    double count;
+} tiny_t;
+
+static const param_def_t TINY_DEFS[] = {
+    {"bw", "GB/s", 1, 100000, PARAM_REAL, offsetof(tiny_t, bw), "a bandwidth"},
+    {"count", "count", 1, 1024, PARAM_INT, offsetof(tiny_t, count), "a count"},
+};
+
+static const param_schema_t TINY = {"test", TINY_DEFS, 2};
+
+#define HEADER "key,value,unit,source\n"
+#define GOOD_BW "bw,273,GB/s,datasheet\n"
+#define GOOD_COUNT "count,48,count,deviceQuery\n"
+
+/* Loads text as file "t.csv" into *dst; err receives the message. */
+static int load(const char *text, tiny_t *dst, param_origin_t *origins, char *err, size_t errlen)
+{
+    return param_load(&TINY, dst, origins, "t.csv", text, strlen(text), err, errlen);
+}
+
+static int has(const char *haystack, const char *needle)
+{
+    return strstr(haystack, needle) != NULL;
+}
+
+static int test_valid_file_loads_values_and_origins(void)
+{
+    tiny_t t = {0, 0};
+    param_origin_t o[2];
+    char err[512] = "";
+    int rc = load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err);
+    CHECK_ERR(rc == 0, err);
+    CHECK(t.bw == 273 && t.count == 48);
+    CHECK(strcmp(o[0].source, "datasheet") == 0 && o[0].line == 2);
+    CHECK(strcmp(o[1].source, "deviceQuery") == 0 && o[1].line == 3);
+    CHECK(param_find(&TINY, "count") == 1 && param_find(&TINY, "nope") == -1);
+    CHECK(param_get(&TINY, &t, 0) == 273);
+    return 0;
+}
+
+static int test_error_message_names_file_line_and_expectation(void)
+{
+    arch_t a;
+    char err[1024] = "";
+    const char *text = HEADER "dram_peak_gbps,abc,GB/s,x\n";
+    int rc = param_load(&arch_schema, &a, NULL, "models/data/arch/gb10.csv", text,
+                        strlen(text), err, sizeof err);
+    CHECK(rc == -1);
+    CHECK_ERR(strcmp(err, "models/data/arch/gb10.csv:2: key 'dram_peak_gbps': value 'abc' "
+                          "is not a number; expected a finite number in [1, 100000] GB/s") == 0,
+              err);
+    return 0;
+}
+
+static int test_unknown_key_is_rejected_with_file_and_line(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    int rc = load(HEADER GOOD_BW "bogus,1,count,x\n" GOOD_COUNT, &t, NULL, err, sizeof err);
+    CHECK(rc == -1);
+    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "unknown") && has(err, "'bogus'"), err);
+    CHECK_ERR(has(err, "expected one of: bw, count"), err);
+    return 0;
+}
+
+static int test_missing_key_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER GOOD_BW, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(strcmp(err, "t.csv: missing key(s): count (every key is required)") == 0, err);
+    CHECK(load(HEADER, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(strcmp(err, "t.csv: missing key(s): bw, count (every key is required)") == 0, err);
+    return 0;
+}
+
+static int test_duplicate_key_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER GOOD_BW GOOD_COUNT GOOD_BW, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:4: ") && has(err, "duplicate key 'bw'") &&
+              has(err, "line 2"), err);
+    return 0;
+}
+
+static int test_unit_mismatch_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER "bw,273,GB,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "unit 'GB' but expected 'GB/s'"), err);
+    CHECK(load(HEADER "bw,273,,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "unit '' but expected 'GB/s'"), err);
+    return 0;
+}
+
+static int test_empty_source_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER GOOD_BW "count,48,count,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "empty source"), err);
+    CHECK(load(HEADER GOOD_BW "count,48,count,   \n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "empty source"), err);
+    CHECK(load(HEADER GOOD_BW "count,48,count,\"\"\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "empty source"), err);
+    return 0;
+}
+
+static int test_nan_and_inf_are_rejected(void)
+{
+    const char *const bad[] = {"nan", "NaN", "inf", "-inf", "infinity", "1e999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], err[512] = "";
+        snprintf(text, sizeof text, HEADER "bw,%s,GB/s,x\n" GOOD_COUNT, bad[i]);
+        tiny_t t;
+        CHECK_ERR(load(text, &t, NULL, err, sizeof err) == -1, bad[i]);
+        CHECK_ERR(has(err, "t.csv:2: ") && has(err, "not finite") &&
+                  has(err, "expected a finite number in [1, 100000] GB/s"), err);
+    }
+    return 0;
+}
+
+static int test_non_numbers_are_rejected(void)
+{
+    const char *const bad[] = {"abc", "12abc", "", "\" 5\"", "5 x", "--5"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], err[512] = "";
+        snprintf(text, sizeof text, HEADER "bw,%s,GB/s,x\n" GOOD_COUNT, bad[i]);
+        tiny_t t;
+        CHECK_ERR(load(text, &t, NULL, err, sizeof err) == -1, bad[i]);
+        CHECK_ERR(has(err, "t.csv:2: ") && has(err, "is not a number"), err);
+    }
+    return 0;
+}
+
+static int test_out_of_range_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER "bw,273000,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "value '273000' is out of range") &&
+              has(err, "expected a finite number in [1, 100000] GB/s"), err);
+    CHECK(load(HEADER "bw,0.5,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "out of range"), err);
+    CHECK(load(HEADER GOOD_BW "count,0,count,x\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "expected an integer in [1, 1024] count"), err);
+    /* Bounds are inclusive. */
+    CHECK(load(HEADER "bw,1,GB/s,x\ncount,1024,count,x\n", &t, NULL, err, sizeof err) == 0);
+    CHECK(t.bw == 1 && t.count == 1024);
+    return 0;
+}
+
+static int test_non_integer_for_int_key_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "value '4.5' is not an integer") &&
+              has(err, "expected an integer in [1, 1024] count"), err);
+    /* An integral value written in another form is an integer. */
+    CHECK(load(HEADER GOOD_BW "count,1e2,count,x\n", &t, NULL, err, sizeof err) == 0);
+    CHECK(t.count == 100);
+    return 0;
+}
+
+static int test_wrong_header_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load("key,value,units,source\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:1: ") && has(err, "'key,value,units,source'") &&
+              has(err, "expected exactly 'key,value,unit,source'"), err);
+    CHECK(load("key,value,unit\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:1: ") && has(err, "expected exactly"), err);
+    /* A data row where the header belongs is a wrong header. */
+    CHECK(load(GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:1: "), err);
+    CHECK(load("", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "no header"), err);
+    return 0;
+}
+
+static int test_wrong_field_count_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER "bw,273,GB/s\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: 3 field(s); expected 4"), err);
+    CHECK(load(HEADER GOOD_BW "count,48,count,a,b\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: 5 field(s); expected 4"), err);
+    /* An unquoted comma in a source adds a field. */
+    CHECK(load(HEADER "bw,273,GB/s,Smith, 2024\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: 5 field(s)"), err);
+    return 0;
+}
+
+static int test_malformed_quote_is_rejected(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    CHECK(load(HEADER "bw,273,GB/s,\"unterminated\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "malformed CSV"), err);
+    return 0;
+}
+
+static int test_quoted_source_with_commas_is_accepted(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    int rc = load(HEADER "bw,273,GB/s,\"Smith, J., 2024, p. 3, \"\"Table 1\"\"\"\n" GOOD_COUNT,
+                  &t, o, err, sizeof err);
+    CHECK_ERR(rc == 0, err);
+    CHECK(t.bw == 273);
+    CHECK_ERR(strcmp(o[0].source, "Smith, J., 2024, p. 3, \"Table 1\"") == 0, o[0].source);
+    return 0;
+}
+
+static int test_comment_and_blank_lines_are_skipped(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    const char *text = "# a description file\n"
+                       "\n"
+                       HEADER
+                       "  # indented comment, with commas, and an \"odd quote\n"
+                       "#bw,1,GB/s,commented-out row\n"
+                       "\"#quoted first field\",1,2\n"
+                       "   \n"
+                       "bw,273,GB/s,datasheet\r\n"
+                       "\r\n"
+                       "count,48,count,deviceQuery";   /* no final newline */
+    int rc = load(text, &t, o, err, sizeof err);
+    CHECK_ERR(rc == 0, err);
+    CHECK(t.bw == 273 && t.count == 48);
+    CHECK(o[0].line == 8 && o[1].line == 10);
+    CHECK(strcmp(o[0].source, "datasheet") == 0);
+    /* Skipped lines still count toward line numbers. */
+    CHECK(load("# c\n\n" HEADER "# c\nbw,x,GB/s,s\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:5: "), err);
+    return 0;
+}
+
+static int test_text_is_bounded_by_len(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    /* Bytes past len (here a bogus row) are not part of the file. */
+    const char buf[] = HEADER GOOD_BW GOOD_COUNT "bogus,1,x,y\n";
+    size_t len = strlen(HEADER GOOD_BW GOOD_COUNT);
+    int rc = param_load(&TINY, &t, NULL, "t.csv", buf, len, err, sizeof err);
+    CHECK_ERR(rc == 0, err);
+    CHECK(t.count == 48);
+    return 0;
+}
+
+static int test_dst_untouched_on_error(void)
+{
+    tiny_t t = {-7, -7};
+    param_origin_t o[2];
+    memset(o, 0, sizeof o);
+    strcpy(o[0].source, "sentinel");
+    o[0].line = 99;
+    char err[512] = "";
+    /* bw is valid and parsed before the bad row. */
+    CHECK(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, o, err, sizeof err) == -1);
+    CHECK(t.bw == -7 && t.count == -7);
+    CHECK(strcmp(o[0].source, "sentinel") == 0 && o[0].line == 99);
+    /* Also when the only problem is a missing key. */
+    CHECK(load(HEADER GOOD_BW, &t, o, err, sizeof err) == -1);
+    CHECK(t.bw == -7 && strcmp(o[0].source, "sentinel") == 0);
+    return 0;
+}
+
+static int test_set_overrides_value_and_records_source(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    CHECK(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0);
+    CHECK_ERR(param_set(&TINY, &t, o, "bw=300.5", err, sizeof err) == 0, err);
+    CHECK(t.bw == 300.5 && t.count == 48);
+    CHECK(strcmp(o[0].source, "--set") == 0 && o[0].line == 0);
+    CHECK(strcmp(o[1].source, "deviceQuery") == 0);
+    CHECK_ERR(param_set(&TINY, &t, NULL, "count=64", err, sizeof err) == 0, err);
+    CHECK(t.count == 64);
+    return 0;
+}
+
+static int test_set_unknown_key_returns_1(void)
+{
+    tiny_t t = {5, 6};
+    param_origin_t o[2];
+    memset(o, 0, sizeof o);
+    char err[64] = "untouched";
+    CHECK(param_set(&TINY, &t, o, "nope=3", err, sizeof err) == 1);
+    CHECK(strcmp(err, "untouched") == 0);
+    CHECK(t.bw == 5 && t.count == 6);
+    /* A key that is a prefix of a schema key is still unknown. */
+    CHECK(param_set(&TINY, &t, o, "b=3", err, sizeof err) == 1);
+    CHECK(param_set(&TINY, &t, o, "bwx=3", err, sizeof err) == 1);
+    CHECK(t.bw == 5);
+    return 0;
+}
+
+static int test_set_rejects_out_of_range(void)
+{
+    tiny_t t = {5, 6};
+    param_origin_t o[2];
+    memset(o, 0, sizeof o);
+    char err[512] = "";
+    CHECK(param_set(&TINY, &t, o, "bw=0", err, sizeof err) == -1);
+    CHECK_ERR(has(err, "bw=0") && has(err, "out of range") &&
+              has(err, "expected a finite number in [1, 100000] GB/s"), err);
+    CHECK(param_set(&TINY, &t, o, "count=2.5", err, sizeof err) == -1);
+    CHECK_ERR(has(err, "not an integer"), err);
+    CHECK(param_set(&TINY, &t, o, "bw=nan", err, sizeof err) == -1);
+    CHECK(param_set(&TINY, &t, o, "bw=inf", err, sizeof err) == -1);
+    CHECK(param_set(&TINY, &t, o, "bw=", err, sizeof err) == -1);
+    CHECK(t.bw == 5 && t.count == 6 && o[0].source[0] == '\0');
+    return 0;
+}
+
+static int test_set_rejects_malformed_assignment(void)
+{
+    tiny_t t = {5, 6};
+    char err[512] = "";
+    CHECK(param_set(&TINY, &t, NULL, "bw", err, sizeof err) == -1);
+    CHECK_ERR(has(err, "expected key=value"), err);
+    CHECK(param_set(&TINY, &t, NULL, "=5", err, sizeof err) == -1);
+    CHECK(param_set(&TINY, &t, NULL, "bw =5", err, sizeof err) == -1);
+    CHECK_ERR(has(err, "whitespace"), err);
+    CHECK(param_set(&TINY, &t, NULL, "bw= 5", err, sizeof err) == -1);
+    CHECK(t.bw == 5);
+    return 0;
+}
+
+static int test_load_file_reports_unopenable_path(void)
+{
+    tiny_t t;
+    char err[512] = "";
+    const char *path = "models/data/arch/no-such-file.csv";
+    CHECK(param_load_file(&TINY, &t, NULL, path, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "models/data/arch/no-such-file.csv: cannot open: "), err);
+    return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* Loads every *.csv in dir with schema; each origin must have a source and
+ * a line. Returns the number of files loaded, or -1 on a failure. */
+static int load_every_file(const char *dir, const param_schema_t *schema, void *dst)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "%s: cannot open directory (run from the source root)\n", dir);
+        return -1;
+    }
+    int loaded = 0;
+    param_origin_t origins[64];
+    if (schema->n > sizeof origins / sizeof origins[0]) {
+        closedir(d);
+        return -1;
+    }
+    for (struct dirent *e = readdir(d); e != NULL; e = readdir(d)) {
+        if (!ends_with(e->d_name, ".csv"))
+            continue;
+        char path[512], err[2048] = "";
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (param_load_file(schema, dst, origins, path, err, sizeof err) != 0) {
+            fprintf(stderr, "load %s: %s\n", path, err);
+            loaded = -1;
+            break;
+        }
+        for (size_t i = 0; i < schema->n; i++) {
+            if (origins[i].source[0] == '\0' || origins[i].line < 2) {
+                fprintf(stderr, "%s: key %s has no source or line\n", path, schema->defs[i].key);
+                loaded = -1;
+                break;
+            }
+        }
+        if (loaded < 0)
+            break;
+        loaded++;
+    }
+    closedir(d);
+    return loaded;
+}
+
+static int load_arch(const char *path, arch_t *a)
+{
+    char err[2048] = "";
+    int rc = param_load_file(&arch_schema, a, NULL, path, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    return rc;
+}
+
+static int load_llm(const char *path, llm_t *m)
+{
+    char err[2048] = "";
+    int rc = param_load_file(&llm_schema, m, NULL, path, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    return rc;
+}
+
+static int test_real_data_files_load(void)
+{
+    arch_t a;
+    llm_t m;
+    CHECK(load_every_file("models/data/arch", &arch_schema, &a) >= 4);
+    CHECK(load_every_file("models/data/model", &llm_schema, &m) >= 2);
+
+    CHECK(load_arch("models/data/arch/gb10.csv", &a) == 0);
+    CHECK(a.cc == 121 && a.n_sm == 48 && a.dram_peak_gbps == 273);
+    CHECK(a.l2_bytes == 25165824 && a.smem_per_cta_max_bytes == 101376);
+    /* 6144 cores x 2 FLOP x 2.418 GHz = 29.71 TFLOPS FP32 (HF hardware page). */
+    CHECK(fabs(a.n_sm * a.fp32_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 29.71e12 - 1) < 0.01);
+
+    CHECK(load_arch("models/data/arch/rtx5090.csv", &a) == 0);
+    CHECK(a.n_sm == 170 && a.mma_mxf4nvf4_flop_per_clk_sm == 4096);
+    /* 1676 TFLOPS dense FP4 (RTX Blackwell whitepaper). */
+    CHECK(fabs(a.n_sm * a.mma_mxf4nvf4_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 1676e12 - 1) < 0.01);
+
+    CHECK(load_arch("models/data/arch/h100.csv", &a) == 0);
+    CHECK(a.cc == 90 && a.n_sm == 132 && a.mma_mxf4nvf4_flop_per_clk_sm == 0);
+    CHECK(load_arch("models/data/arch/h200.csv", &a) == 0);
+    CHECK(a.dram_peak_gbps == 4800 && a.l2_bytes == 62914560);
+
+    CHECK(load_llm("models/data/model/gpt-oss-120b.csv", &m) == 0);
+    CHECK(m.n_layers == 36 && m.n_experts == 128 && m.top_k == 4 && m.vocab == 201088);
+    /* Model card: 5.13B active (unembedding counted, embedding not). */
+    CHECK(fabs(llm_active_params(&m) / 5.13e9 - 1) < 0.02);
+    CHECK(load_llm("models/data/model/gpt-oss-20b.csv", &m) == 0);
+    CHECK(m.n_layers == 24 && m.n_experts == 32);
+    CHECK(fabs(llm_active_params(&m) / 3.61e9 - 1) < 0.02);
+    return 0;
+}
+
+int main(void)
+{
+    int (*const tests[])(void) = {
+        test_valid_file_loads_values_and_origins,
+        test_error_message_names_file_line_and_expectation,
+        test_unknown_key_is_rejected_with_file_and_line,
+        test_missing_key_is_rejected,
+        test_duplicate_key_is_rejected,
+        test_unit_mismatch_is_rejected,
+        test_empty_source_is_rejected,
+        test_nan_and_inf_are_rejected,
+        test_non_numbers_are_rejected,
+        test_out_of_range_is_rejected,
+        test_non_integer_for_int_key_is_rejected,
+        test_wrong_header_is_rejected,
+        test_wrong_field_count_is_rejected,
+        test_malformed_quote_is_rejected,
+        test_quoted_source_with_commas_is_accepted,
+        test_comment_and_blank_lines_are_skipped,
+        test_text_is_bounded_by_len,
+        test_dst_untouched_on_error,
+        test_set_overrides_value_and_records_source,
+        test_set_unknown_key_returns_1,
+        test_set_rejects_out_of_range,
+        test_set_rejects_malformed_assignment,
+        test_load_file_reports_unopenable_path,
+        test_real_data_files_load,
+    };
+    size_t n = sizeof tests / sizeof tests[0];
+    int failed = 0;
+    for (size_t i = 0; i < n; i++)
+        failed += tests[i]();
+    printf("param_test: %zu tests, %d failed\n", n, failed);
+    return failed != 0;
+}

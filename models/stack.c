@@ -1,0 +1,337 @@
+/* stack.c -- the vllm-cutlass and llamacpp decode stacks. */
+#include "stack.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define VLLM_SRC "vllm-project/vllm vllm/model_executor/models/gpt_oss.py (eager decode)"
+#define FI_MOE "flashinfer-ai/flashinfer csrc/fused_moe/cutlass_backend/cutlass_fused_moe_kernels.cuh"
+#define LCPP "ggml-org/llama.cpp src/models/openai-moe-iswa.cpp + ggml/src/ggml-cuda"
+
+/* vLLM + FlashInfer CUTLASS MXFP8 x MXFP4 MoE on SM12x: the seeds' path
+ * (../shared/seeds/004: FC1, FC2, expand rows, activation, GEMVs). */
+static const stack_kernel_t VLLM_CUTLASS[] = {
+    {"norm", "fused_add_rms_norm_kernel", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL,
+     VLLM_SRC ": input_layernorm (vllm csrc/layernorm_kernels.cu)"},
+    {"qkv_proj", "gemv (cuBLAS bf16)", AT_LAYER, SH_QKV, KM_GEMV, "cublas-gemv",
+     VLLM_SRC ": QKVParallelLinear, bf16 (seed 004 'GEMV (attn proj)')"},
+    {"rope", "rotary_embedding_kernel", AT_LAYER, SH_ROPE, KM_ELEMENTWISE, NULL,
+     "vllm csrc/pos_encoding_kernels.cu"},
+    {"kv_write", "reshape_and_cache_flash_kernel", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL,
+     "vllm csrc/cache_kernels.cu"},
+    {"attention", "BatchPrefillWithPagedKVCacheKernel (FA2, sinks)", AT_LAYER, SH_ATTN,
+     KM_ATTENTION, "flashinfer-fa2", "seed 004: FlashInfer FA2 with attention sinks on SM121"},
+    {"o_proj", "gemv (cuBLAS bf16)", AT_LAYER, SH_O, KM_GEMV, "cublas-gemv",
+     VLLM_SRC ": RowParallelLinear o_proj, bf16 (seed 004 'GEMV (attn proj)')"},
+    {"norm", "fused_add_rms_norm_kernel", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL,
+     VLLM_SRC ": post_attention_layernorm"},
+    {"router", "gemv (cuBLAS bf16)", AT_LAYER, SH_ROUTER, KM_GEMV, "cublas-gemv",
+     VLLM_SRC ": router ReplicatedLinear, bf16 (seed 004 'GEMV (other)')"},
+    {"topk", "topkGatingSoftmax", AT_LAYER, SH_TOPK, KM_ELEMENTWISE, NULL,
+     "vllm csrc/moe/topk_softmax_kernels.cu (fused_topk, renormalize)"},
+    {"moe_quant", "mxfp8_quantize", AT_LAYER, SH_MOE_QUANT, KM_ELEMENTWISE, NULL,
+     "seed 003/004: BF16 -> mxfp8_quantize() -> FP8xFP4 CUTLASS kernel"},
+    {"moe_maps", "fusedBuildExpertMapsSortFirstTokenKernel", AT_LAYER, SH_MOE_MAPS,
+     KM_ELEMENTWISE, NULL, FI_MOE},
+    {"moe_expand", "expandInputRowsKernel", AT_LAYER, SH_MOE_EXPAND, KM_ELEMENTWISE, NULL,
+     FI_MOE " (seed 004 'Expand input rows')"},
+    {"moe_fc1", "CUTLASS sm120 grouped block-scaled GEMM (FC1)", AT_LAYER, SH_FC1,
+     KM_GROUPED_GEMM, NULL, FI_MOE " + seed 004 'CUTLASS MoE (FC1)'"},
+    {"moe_act", "doActivationKernel (SwiGLU + MXFP8 quant)", AT_LAYER, SH_MOE_ACT,
+     KM_ELEMENTWISE, NULL, FI_MOE " (seed 004 'Activation (FP8)')"},
+    {"moe_fc2", "CUTLASS sm120 grouped block-scaled GEMM (FC2)", AT_LAYER, SH_FC2,
+     KM_GROUPED_GEMM, NULL, FI_MOE " + seed 004 'CUTLASS MoE (FC2)'"},
+    {"moe_finalize", "finalizeMoeRoutingKernel", AT_LAYER, SH_MOE_FINALIZE, KM_ELEMENTWISE,
+     NULL, FI_MOE},
+    {"embed", "embedding gather", AT_STEP, SH_EMBED, KM_ELEMENTWISE, NULL,
+     VLLM_SRC ": VocabParallelEmbedding"},
+    {"norm", "rms_norm_kernel", AT_STEP, SH_NORM, KM_ELEMENTWISE, NULL, VLLM_SRC ": final norm"},
+    {"lm_head", "gemv (cuBLAS bf16)", AT_STEP, SH_LM_HEAD, KM_GEMV, "cublas-gemv",
+     VLLM_SRC ": ParallelLMHead, bf16 (seed 004 'GEMV (other)')"},
+    {"sample", "argmax/softmax over vocab", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, NULL,
+     "vllm/v1/sample/sampler.py"},
+};
+
+/* llama.cpp CUDA decode (MMVQ at batch <= 8, CUDA graphs on by default):
+ * ../shared/research/workload_facts.md 4.1. */
+static const stack_kernel_t LLAMACPP[] = {
+    {"norm", "rms_norm_f32 (+mul)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, LCPP "/norm.cu"},
+    {"quant_q8_1", "quantize_q8_1", AT_LAYER, SH_QUANT_HIDDEN, KM_ELEMENTWISE, NULL,
+     LCPP "/quantize.cu (activations for MMVQ)"},
+    {"q_proj", "mul_mat_vec_q (q8_0)", AT_LAYER, SH_Q, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"k_proj", "mul_mat_vec_q (q8_0)", AT_LAYER, SH_K, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"v_proj", "mul_mat_vec_q (q8_0)", AT_LAYER, SH_V, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"rope", "rope_neox", AT_LAYER, SH_ROPE, KM_ELEMENTWISE, NULL, LCPP "/rope.cu (q and k)"},
+    {"kv_write", "k_set_rows", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL, LCPP "/set-rows.cu"},
+    {"attention", "flash_attn_ext_vec (+combine)", AT_LAYER, SH_ATTN, KM_ATTENTION,
+     "llamacpp-fattn-vec", LCPP "/fattn-vec.cuh"},
+    {"quant_q8_1", "quantize_q8_1", AT_LAYER, SH_QUANT_ATTN, KM_ELEMENTWISE, NULL, LCPP "/quantize.cu"},
+    {"o_proj", "mul_mat_vec_q (q8_0)", AT_LAYER, SH_O, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"residual", "k_bin_bcast (add)", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, LCPP "/binbcast.cu"},
+    {"norm", "rms_norm_f32 (+mul)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, LCPP "/norm.cu"},
+    {"router", "mul_mat_vec_q (q8_0)", AT_LAYER, SH_ROUTER, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"topk", "topk_moe (softmax + argsort + weights)", AT_LAYER, SH_TOPK, KM_ELEMENTWISE, NULL,
+     LCPP "/topk-moe.cu"},
+    {"quant_q8_1", "quantize_q8_1", AT_LAYER, SH_QUANT_HIDDEN, KM_ELEMENTWISE, NULL, LCPP "/quantize.cu"},
+    {"moe_gate", "mul_mat_vec_q (mxfp4, ids)", AT_LAYER, SH_FC1_GATE, KM_GEMV, "llamacpp-mmvq",
+     LCPP "/mmvq.cu: ffn_gate_exps"},
+    {"moe_up", "mul_mat_vec_q (mxfp4, ids)", AT_LAYER, SH_FC1_UP, KM_GEMV, "llamacpp-mmvq",
+     LCPP "/mmvq.cu: ffn_up_exps"},
+    {"moe_act", "swiglu_oai", AT_LAYER, SH_MOE_ACT, KM_ELEMENTWISE, NULL, LCPP "/unary.cu"},
+    {"quant_q8_1", "quantize_q8_1", AT_LAYER, SH_QUANT_INTER, KM_ELEMENTWISE, NULL, LCPP "/quantize.cu"},
+    {"moe_down", "mul_mat_vec_q (mxfp4, ids)", AT_LAYER, SH_FC2, KM_GEMV, "llamacpp-mmvq",
+     LCPP "/mmvq.cu: ffn_down_exps"},
+    {"moe_bias", "add_id", AT_LAYER, SH_MOE_BIAS, KM_ELEMENTWISE, NULL, LCPP "/add-id.cu: expert biases"},
+    {"moe_sum", "k_bin_bcast (mul + add over experts)", AT_LAYER, SH_MOE_WEIGHT_SUM,
+     KM_ELEMENTWISE, NULL, LCPP "/binbcast.cu"},
+    {"residual", "k_bin_bcast (add)", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, LCPP "/binbcast.cu"},
+    {"embed", "k_get_rows", AT_STEP, SH_EMBED, KM_ELEMENTWISE, NULL, LCPP "/getrows.cu"},
+    {"norm", "rms_norm_f32 (+mul)", AT_STEP, SH_NORM, KM_ELEMENTWISE, NULL, LCPP "/norm.cu"},
+    {"quant_q8_1", "quantize_q8_1", AT_STEP, SH_QUANT_HIDDEN, KM_ELEMENTWISE, NULL, LCPP "/quantize.cu"},
+    {"lm_head", "mul_mat_vec_q (q8_0)", AT_STEP, SH_LM_HEAD, KM_GEMV, "llamacpp-mmvq", LCPP "/mmvq.cu"},
+    {"sample", "argmax", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, NULL, LCPP "/argmax.cu"},
+};
+
+static const stack_t STACKS[] = {
+    {"vllm-cutlass",
+     "vLLM + FlashInfer: bf16 GEMVs, FA2 decode with sinks, MXFP8 x MXFP4 CUTLASS grouped "
+     "GEMMs 128x128x128 (seeds' GB10 path)",
+     VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_BF16, 2,
+     128, 128, 128, 0, 15.0,
+     "seed 004 (enforce-eager); host_us_per_kernel: assumption, PyTorch eager dispatch + "
+     "Python per launched kernel, ~10-20 us on server CPUs (seed 004 saw graphs not help)"},
+    {"llamacpp",
+     "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
+     "for experts, no tensor cores at M <= 8, CUDA graphs",
+     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_Q8_1, 4, 0, 0, 0, 1,
+     5.0,
+     "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
+     "host_us_per_kernel: assumption, ggml graph build + launch ~5 us per node"},
+};
+
+const stack_t *stack_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof STACKS / sizeof STACKS[0]; i++)
+        if (strcmp(STACKS[i].name, name) == 0)
+            return &STACKS[i];
+    return NULL;
+}
+
+void stack_names(char *buf, size_t buflen)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof STACKS / sizeof STACKS[0]; i++) {
+        int w = snprintf(buf + used, buflen - used, "%s%s", i ? ", " : "", STACKS[i].name);
+        if (w < 0 || (size_t)w >= buflen - used)
+            return;
+        used += (size_t)w;
+    }
+}
+
+void stack_geom(const llm_t *m, int64_t tokens, int64_t ctx, step_geom_t *g)
+{
+    g->tokens = tokens;
+    g->ctx = ctx;
+    g->routed_rows = tokens * (int64_t)m->top_k;
+    /* expected distinct experts when each token picks top_k of E uniformly
+     * (assumption: a load-balanced router): E * (1 - (1 - k/E)^M) */
+    double e = m->n_experts, k = m->top_k;
+    g->experts_active = e * (1.0 - pow(1.0 - k / e, (double)tokens));
+}
+
+static int64_t groups_of(const step_geom_t *g)
+{
+    int64_t gr = (int64_t)llround(g->experts_active);
+    if (gr < 1)
+        gr = 1;
+    if (gr > g->routed_rows)
+        gr = g->routed_rows;
+    return gr;
+}
+
+static void set_ew(kdesc_t *d, double bytes, int64_t rows, int hot)
+{
+    d->kind = KM_ELEMENTWISE;
+    d->bytes = bytes;
+    d->rows = rows;
+    d->inst_per_byte = 1.0;
+    d->hot_in_l2 = hot;
+}
+
+static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int64_t m,
+                      int64_t n, int64_t k)
+{
+    d->m = m;
+    d->n = n;
+    d->k = k;
+    d->a_dt = s->dense_a;
+    d->b_dt = s->dense_w;
+    d->out_bytes = s->act_bytes;
+    d->a_in_l2 = 1;
+    d->kind = r->model;
+    if (r->model == KM_GEMV) {
+        d->gemv = gemv_impl_find(r->impl);
+        if (m > d->gemv->max_cols) /* a tuned library switches to a tiled GEMM */
+            d->kind = KM_GEMM;
+    }
+}
+
+int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
+                int sliding, kdesc_t *d, char *err, size_t errlen)
+{
+    memset(d, 0, sizeof *d);
+    int64_t M = g->tokens, H = (int64_t)mo->hidden, I = (int64_t)mo->expert_inter;
+    int64_t hq = (int64_t)mo->n_heads_q, hkv = (int64_t)mo->n_heads_kv, hd = (int64_t)mo->head_dim;
+    int64_t q = hq * hd, kv = hkv * hd, rows = g->routed_rows, G = groups_of(g);
+    double ab = s->act_bytes, kvb = mo->kv_bits / 8.0;
+    switch (r->shape) {
+    case SH_NORM:
+        set_ew(d, (double)M * H * ab * 3.0, M, 1);
+        break;
+    case SH_QUANT_HIDDEN:
+        set_ew(d, (double)M * H * (ab + 1.125), M, 1);
+        break;
+    case SH_QUANT_ATTN:
+        set_ew(d, (double)M * q * (ab + 1.125), M, 1);
+        break;
+    case SH_QUANT_INTER:
+        set_ew(d, (double)rows * I * (ab + 1.125), rows, 1);
+        break;
+    case SH_QKV:
+        set_dense(d, s, r, M, q + 2 * kv, H);
+        break;
+    case SH_Q:
+        set_dense(d, s, r, M, q, H);
+        break;
+    case SH_K:
+    case SH_V:
+        set_dense(d, s, r, M, kv, H);
+        break;
+    case SH_O:
+        set_dense(d, s, r, M, H, q);
+        break;
+    case SH_ROUTER:
+        set_dense(d, s, r, M, (int64_t)mo->n_experts, H);
+        break;
+    case SH_LM_HEAD:
+        set_dense(d, s, r, M, (int64_t)mo->vocab, H);
+        d->out_bytes = 4;
+        break;
+    case SH_ROPE:
+        set_ew(d, (double)M * (q + kv) * ab * 2.0, M * (hq + hkv), 1);
+        break;
+    case SH_KV_WRITE:
+        set_ew(d, (double)M * 2 * kv * (ab + kvb), M * hkv, 1);
+        break;
+    case SH_ATTN: {
+        int64_t len = g->ctx + M;
+        if (sliding && mo->sliding_window > 0 && len > (int64_t)mo->sliding_window)
+            len = (int64_t)mo->sliding_window;
+        d->kind = KM_ATTENTION;
+        d->m = M;
+        d->ctx = len;
+        d->heads_q = hq;
+        d->heads_kv = hkv;
+        d->head_dim = hd;
+        d->kv_dt = DT_BF16;
+        d->attn = attn_impl_find(r->impl);
+        break;
+    }
+    case SH_RESIDUAL:
+        set_ew(d, (double)M * H * ab * 3.0, M, 1);
+        break;
+    case SH_TOPK:
+        set_ew(d, (double)M * mo->n_experts * 4.0 * 2.0, M, 1);
+        break;
+    case SH_MOE_QUANT:
+        set_ew(d, (double)M * H * (ab + 1.03125), M, 1);
+        break;
+    case SH_MOE_MAPS:
+        set_ew(d, (double)rows * 16.0 + mo->n_experts * 8.0, 1, 1);
+        break;
+    case SH_MOE_EXPAND:
+        set_ew(d, (double)rows * H * 2.0 * 1.03125, rows, 1);
+        break;
+    case SH_FC1:
+    case SH_FC2:
+    case SH_FC1_GATE:
+    case SH_FC1_UP: {
+        int64_t n = r->shape == SH_FC1 ? 2 * I : r->shape == SH_FC2 ? H : I;
+        int64_t k = r->shape == SH_FC2 ? I : H;
+        d->a_dt = s->expert_a;
+        d->b_dt = DT_MXFP4;
+        d->out_bytes = s->act_bytes;
+        d->a_in_l2 = 1;
+        if (r->model == KM_GEMV) {
+            /* one launch covers every selected expert: G experts x n rows,
+             * each row seeing its expert's tokens (mmvq with ids) */
+            d->kind = KM_GEMV;
+            d->gemv = gemv_impl_find(r->impl);
+            d->m = (rows + G - 1) / G;
+            d->n = n * G;
+            d->k = k;
+            if (d->m > d->gemv->max_cols) {
+                snprintf(err, errlen, "stack %s: %s runs MMVQ only up to %d tokens per expert "
+                         "(its MMQ path is not modelled); got %lld", s->name, r->op,
+                         d->gemv->max_cols, (long long)d->m);
+                return -1;
+            }
+            break;
+        }
+        d->kind = KM_GROUPED_GEMM;
+        d->m = rows;
+        d->groups = G;
+        d->n = n;
+        d->k = k;
+        d->out_bytes = 2;
+        d->tile_m = s->fc_tile_m;
+        d->tile_n = s->fc_tile_n;
+        d->tile_k = s->fc_tile_k;
+        break;
+    }
+    case SH_MOE_ACT:
+        /* read gate+up (2I) and write I, per routed row */
+        set_ew(d, (double)rows * I * (2.0 * ab + (s->expert_a == DT_MXFP8 ? 1.03125 : ab)), rows, 1);
+        break;
+    case SH_MOE_FINALIZE:
+        set_ew(d, (double)rows * H * 2.0 + (double)M * H * ab * 2.0, M, 1);
+        break;
+    case SH_MOE_BIAS:
+        set_ew(d, (double)rows * H * ab * 3.0, rows, 1);
+        break;
+    case SH_MOE_WEIGHT_SUM:
+        set_ew(d, (double)rows * H * ab * 2.0 + (double)M * H * ab, M, 1);
+        break;
+    case SH_EMBED:
+        /* one row gathered per token from a table in DRAM */
+        set_ew(d, (double)M * H * (mo->dense_weight_bits / 8.0 + ab), M, 0);
+        break;
+    case SH_SAMPLE:
+        set_ew(d, (double)M * mo->vocab * 4.0, M, 1);
+        break;
+    }
+    return 0;
+}
+
+double stack_min_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
+{
+    double H = mo->hidden, I = mo->expert_inter, E = mo->n_experts;
+    double q = mo->n_heads_q * mo->head_dim, kv = mo->n_heads_kv * mo->head_dim;
+    double dense = dtype_bytes_per_elem(s->dense_w);
+    double expert = (2.0 * I * H + I * H) *
+                    (mo->expert_weight_bits + (mo->expert_scale_block > 0
+                                                   ? mo->expert_scale_bits / mo->expert_scale_block
+                                                   : 0)) / 8.0;
+    double per_layer = (H * (q + 2 * kv) + q * H + E * H) * dense + g->experts_active * expert;
+    double kv_bytes = 0;
+    for (int l = 0; l < (int)mo->n_layers; l++) {
+        double len = (double)(g->ctx + g->tokens);
+        int sliding = mo->sliding_layer_period > 0 && l % (int)mo->sliding_layer_period == 0;
+        if (sliding && mo->sliding_window > 0 && len > mo->sliding_window)
+            len = mo->sliding_window;
+        kv_bytes += len * 2.0 * kv * mo->kv_bits / 8.0;
+    }
+    return mo->n_layers * per_layer + kv_bytes + mo->vocab * H * dense;
+}

@@ -1,0 +1,138 @@
+/* evq_test.c -- the event queue pops events in (time, prio, seq) order. */
+#include "evq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define CHECK(c)                                                              \
+    do {                                                                      \
+        if (!(c)) {                                                           \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,        \
+                    __LINE__, __func__, #c);                                  \
+            fails++;                                                          \
+        }                                                                     \
+    } while (0)
+
+/* Numerical Recipes LCG; the state lives with the caller. */
+static uint32_t lcg(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(*state >> 33);
+}
+
+static evq_event_t ev(int64_t t, int prio, uint64_t seq)
+{
+    return (evq_event_t){.time_ps = t, .prio = prio, .seq = seq};
+}
+
+static int cmp_events(const void *a, const void *b)
+{
+    return evq_before(a, b) ? -1 : evq_before(b, a) ? 1 : 0;
+}
+
+static int test_before_orders_by_time_then_prio_then_seq(void)
+{
+    int fails = 0;
+    evq_event_t a = ev(5, 90, 9), b = ev(6, 10, 1);
+    CHECK(evq_before(&a, &b) && !evq_before(&b, &a));
+    a = ev(5, 10, 9), b = ev(5, 50, 1);
+    CHECK(evq_before(&a, &b) && !evq_before(&b, &a));
+    a = ev(5, 50, 1), b = ev(5, 50, 2);
+    CHECK(evq_before(&a, &b) && !evq_before(&b, &a));
+    CHECK(!evq_before(&a, &a));
+    return fails;
+}
+
+static int test_random_pushes_pop_in_sorted_order(void)
+{
+    int fails = 0;
+    enum { N = 5000 };
+    uint64_t rng = 42;
+    evq_event_t *ref = malloc(N * sizeof *ref);
+    evq_t *q = evq_create();
+    /* Few distinct times and prios so that ties are frequent; seqs are a
+     * permutation-like scramble so insertion order != seq order. */
+    for (int i = 0; i < N; i++) {
+        ref[i] = ev(lcg(&rng) % 50, (int)(lcg(&rng) % 3) * 40 + 10,
+                    (uint64_t)(i * 7919 % N) + 1);
+        evq_push(q, &ref[i]);
+    }
+    CHECK(evq_size(q) == N);
+    qsort(ref, N, sizeof *ref, cmp_events);
+    for (int i = 0; i < N; i++) {
+        evq_event_t out;
+        CHECK(evq_pop(q, &out) == 1);
+        CHECK(out.time_ps == ref[i].time_ps && out.prio == ref[i].prio &&
+              out.seq == ref[i].seq);
+        CHECK(evq_size(q) == (size_t)(N - 1 - i));
+        if (fails > 0)
+            break;
+    }
+    evq_event_t out;
+    CHECK(evq_pop(q, &out) == 0);
+    CHECK(evq_size(q) == 0);
+    evq_destroy(q);
+    free(ref);
+    return fails;
+}
+
+static int test_events_at_same_time_pop_in_priority_then_seq_order(void)
+{
+    int fails = 0;
+    evq_t *q = evq_create();
+    evq_event_t in[] = {ev(7, 50, 4), ev(7, 50, 2), ev(7, 10, 6), ev(3, 90, 9),
+                        ev(7, 90, 1), ev(7, 10, 5)};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++)
+        evq_push(q, &in[i]);
+    uint64_t want[] = {9, 5, 6, 2, 4, 1};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        evq_event_t out;
+        CHECK(evq_pop(q, &out) == 1 && out.seq == want[i]);
+    }
+    CHECK(evq_size(q) == 0);
+    evq_destroy(q);
+    return fails;
+}
+
+static int test_interleaved_push_pop_always_pops_the_minimum(void)
+{
+    int fails = 0;
+    enum { N = 20000 };
+    uint64_t rng = 7, seq = 1;
+    evq_event_t *ref = malloc(N * sizeof *ref);
+    size_t nref = 0;
+    evq_t *q = evq_create();
+    for (int step = 0; step < N && fails == 0; step++) {
+        if (nref == 0 || lcg(&rng) % 3 != 0) {
+            ref[nref] = ev(lcg(&rng) % 1000, (int)(lcg(&rng) % 4), seq++);
+            evq_push(q, &ref[nref++]);
+        } else {
+            size_t m = 0;
+            for (size_t i = 1; i < nref; i++)
+                if (evq_before(&ref[i], &ref[m]))
+                    m = i;
+            evq_event_t out;
+            CHECK(evq_pop(q, &out) == 1 && out.seq == ref[m].seq);
+            ref[m] = ref[--nref];
+        }
+        CHECK(evq_size(q) == nref);
+    }
+    evq_destroy(q);
+    free(ref);
+    return fails;
+}
+
+int main(void)
+{
+    int fails = 0;
+    fails += test_before_orders_by_time_then_prio_then_seq();
+    fails += test_random_pushes_pop_in_sorted_order();
+    fails += test_events_at_same_time_pop_in_priority_then_seq_order();
+    fails += test_interleaved_push_pop_always_pops_the_minimum();
+    if (fails > 0) {
+        fprintf(stderr, "evq_test: %d check(s) failed\n", fails);
+        return 1;
+    }
+    printf("evq_test: all passed\n");
+    return 0;
+}

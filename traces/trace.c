@@ -1,0 +1,808 @@
+/* trace.c -- read, validate and write the decode-trace CSV format
+ * (traces/README.md).
+ *
+ * Reading happens in three passes over owned data:
+ *   1. the file is read into one buffer and fed to libcsv in chunks that each
+ *      end just after a CR or LF, so a row can only be completed at the end of
+ *      a chunk; this gives every row its exact starting physical line even when
+ *      quoted fields contain line breaks;
+ *   2. the first record becomes the header (names checked for emptiness and
+ *      duplicates, op and kind required);
+ *   3. every later record is checked against the rule table RULES (one row per
+ *      (kind, column) requirement) and then the cross-column table CHECKS.
+ * Every error message has the form "PATH:LINE: column 'C': 'V' is not valid;
+ * expected E" or, for structural problems, "PATH:LINE: ..." / "PATH: ...". */
+#include "trace.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+/* Sizes (integers and byte counts) above this are taken to be typos. */
+#define SIZE_CAP 1e12
+#define SIZE_TEXT "1000000000000"
+/* Tile edges above this are taken to be typos. */
+#define TILE_MAX 4096
+#define TILE_LIMIT "4096 per dimension"
+/* measured_us above this (about 11.6 days) is taken to be a typo. */
+#define US_CAP 1e12
+#define US_LIMIT "1e12"
+
+static const char *const KIND_NAMES[] = {
+    [TK_GEMM] = "gemm",
+    [TK_GROUPED_GEMM] = "grouped_gemm",
+    [TK_ATTENTION] = "attention",
+    [TK_ELEMENTWISE] = "elementwise",
+};
+#define NKINDS ((int)(sizeof KIND_NAMES / sizeof KIND_NAMES[0]))
+#define KIND_LIST "gemm, grouped_gemm, attention, elementwise"
+
+const char *trace_kind_name(trace_kind_t k)
+{
+    if ((int)k < 0 || (int)k >= NKINDS)
+        return "?";
+    return KIND_NAMES[k];
+}
+
+/* ---- cell parsers -------------------------------------------------------
+ * Each parser takes a NUL-terminated cell and, on success only, writes into
+ * the field of row at byte offset off (the rule's field). It returns
+ * PARSE_OK, PARSE_BAD (wrong form) or PARSE_RANGE (right form, value above
+ * the limit); the rule supplies the expectation and limit texts. */
+
+enum { PARSE_OK, PARSE_BAD, PARSE_RANGE };
+
+/* Positive integer of pure decimal digits (no sign, point, exponent or
+ * spaces), at most SIZE_CAP. */
+static int parse_posint(const char *s, trace_row_t *row, size_t off)
+{
+    if (*s == '\0')
+        return PARSE_BAD;
+    int64_t v = 0;
+    int too_big = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return PARSE_BAD;
+        if (!too_big) {
+            v = v * 10 + (*p - '0');
+            if (v > (int64_t)SIZE_CAP)
+                too_big = 1;
+        }
+    }
+    if (too_big)
+        return PARSE_RANGE;
+    if (v == 0)
+        return PARSE_BAD;
+    memcpy((char *)row + off, &v, sizeof v);
+    return PARSE_OK;
+}
+
+/* Decimal number: only [0-9.eE+-], fully consumed by strtod, finite. Rejects
+ * nan, inf, hex floats and surrounding spaces. */
+static int parse_decimal(const char *s, double *out)
+{
+    if (*s == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
+        return PARSE_BAD;
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return PARSE_BAD;
+    if (errno == ERANGE && isinf(v))
+        return PARSE_RANGE;
+    if (!isfinite(v))
+        return PARSE_BAD;
+    *out = v;
+    return PARSE_OK;
+}
+
+/* Positive finite byte count, at most SIZE_CAP. */
+static int parse_bytes(const char *s, trace_row_t *row, size_t off)
+{
+    double v;
+    int r = parse_decimal(s, &v);
+    if (r == PARSE_RANGE && s[0] != '-')
+        return PARSE_RANGE;
+    if (r != PARSE_OK || !(v > 0))
+        return PARSE_BAD;
+    if (v > SIZE_CAP)
+        return PARSE_RANGE;
+    memcpy((char *)row + off, &v, sizeof v);
+    return PARSE_OK;
+}
+
+static int parse_dtype(const char *s, trace_row_t *row, size_t off)
+{
+    dtype_t d;
+    if (dtype_parse(s, &d) != 0)
+        return PARSE_BAD;
+    memcpy((char *)row + off, &d, sizeof d);
+    return PARSE_OK;
+}
+
+/* "MxNxK" (lowercase x), each a pure-digit integer in 1..TILE_MAX; empty =
+ * auto (0x0x0). Writes tile_m, tile_n, tile_k (off is unused). */
+static int parse_tile(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    int v[3] = {0, 0, 0};
+    if (*s != '\0') {
+        const char *p = s;
+        for (int i = 0; i < 3; i++) {
+            if (i > 0) {
+                if (*p != 'x')
+                    return PARSE_BAD;
+                p++;
+            }
+            size_t nd = strspn(p, "0123456789");
+            if (nd == 0)
+                return PARSE_BAD;
+            long long x = 0;
+            for (size_t j = 0; j < nd; j++) {
+                x = x * 10 + (p[j] - '0');
+                if (x > TILE_MAX)
+                    x = TILE_MAX + 1;
+            }
+            if (x == 0)
+                return PARSE_BAD;
+            if (x > TILE_MAX)
+                return PARSE_RANGE;
+            v[i] = (int)x;
+            p += nd;
+        }
+        if (*p != '\0')
+            return PARSE_BAD;
+    }
+    row->tile_m = v[0];
+    row->tile_n = v[1];
+    row->tile_k = v[2];
+    return PARSE_OK;
+}
+
+/* Empty = not measured; else a positive finite number of microseconds.
+ * Writes has_measured and measured_us (off is unused). */
+static int parse_measured(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    if (*s == '\0') {
+        row->has_measured = 0;
+        row->measured_us = 0;
+        return PARSE_OK;
+    }
+    double v;
+    int r = parse_decimal(s, &v);
+    if (r == PARSE_RANGE && s[0] != '-')
+        return PARSE_RANGE;
+    if (r != PARSE_OK || !(v > 0))
+        return PARSE_BAD;
+    if (v > US_CAP)
+        return PARSE_RANGE;
+    row->has_measured = 1;
+    row->measured_us = v;
+    return PARSE_OK;
+}
+
+/* ---- the rule table ------------------------------------------------------ */
+
+typedef int (*cell_parser_t)(const char *s, trace_row_t *row, size_t off);
+
+typedef struct {
+    trace_kind_t kind;
+    const char *column;
+    int required;           /* 1: the header must have the column and the cell
+                               must be non-empty; 0: an empty cell or absent
+                               column means dflt */
+    const char *dflt;       /* optional rules: text parsed when the cell is
+                               empty or the column is absent */
+    cell_parser_t parse;
+    size_t offset;          /* field in trace_row_t */
+    const char *expect;     /* expected value, for messages */
+    const char *range;      /* the limit, for PARSE_RANGE messages */
+    const char *(*names)(void);  /* if set, the expected value is "one of
+                                    names()" followed by expect */
+} rule_t;
+
+#define F(field) offsetof(trace_row_t, field)
+#define POSINT "a positive integer"
+#define TILE_EXPECT "MxNxK of positive integers (e.g. 128x128x64), or empty for auto"
+#define US_EXPECT "a positive finite number of microseconds, or empty for not measured"
+
+/* Columns a kind does not list here are ignored for that kind (any cell). */
+static const rule_t RULES[] = {
+    /* kind            column          req dflt     parser           field             expected value                                          limit        one of */
+    {TK_GEMM,          "m",            1,  NULL,    parse_posint,    F(m),             POSINT " (token rows)",                                 SIZE_TEXT,   NULL},
+    {TK_GEMM,          "n",            1,  NULL,    parse_posint,    F(n),             POSINT " (output columns)",                             SIZE_TEXT,   NULL},
+    {TK_GEMM,          "k",            1,  NULL,    parse_posint,    F(k),             POSINT " (reduction depth)",                            SIZE_TEXT,   NULL},
+    {TK_GEMM,          "a_dtype",      1,  NULL,    parse_dtype,     F(a_dtype),       "",                                                     NULL,        dtype_names},
+    {TK_GEMM,          "b_dtype",      1,  NULL,    parse_dtype,     F(b_dtype),       "",                                                     NULL,        dtype_names},
+    {TK_GEMM,          "tile",         0,  "",      parse_tile,      F(tile_m),        TILE_EXPECT,                                            TILE_LIMIT,  NULL},
+    {TK_GEMM,          "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
+
+    {TK_GROUPED_GEMM,  "m",            1,  NULL,    parse_posint,    F(m),             POSINT " (token rows routed to all groups)",            SIZE_TEXT,   NULL},
+    {TK_GROUPED_GEMM,  "n",            1,  NULL,    parse_posint,    F(n),             POSINT " (output columns)",                             SIZE_TEXT,   NULL},
+    {TK_GROUPED_GEMM,  "k",            1,  NULL,    parse_posint,    F(k),             POSINT " (reduction depth)",                            SIZE_TEXT,   NULL},
+    {TK_GROUPED_GEMM,  "groups",       1,  NULL,    parse_posint,    F(groups),        POSINT " (non-empty groups)",                           SIZE_TEXT,   NULL},
+    {TK_GROUPED_GEMM,  "a_dtype",      1,  NULL,    parse_dtype,     F(a_dtype),       "",                                                     NULL,        dtype_names},
+    {TK_GROUPED_GEMM,  "b_dtype",      1,  NULL,    parse_dtype,     F(b_dtype),       "",                                                     NULL,        dtype_names},
+    {TK_GROUPED_GEMM,  "tile",         0,  "",      parse_tile,      F(tile_m),        TILE_EXPECT,                                            TILE_LIMIT,  NULL},
+    {TK_GROUPED_GEMM,  "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
+
+    {TK_ATTENTION,     "ctx",          1,  NULL,    parse_posint,    F(ctx),           POSINT " (KV tokens per sequence)",                     SIZE_TEXT,   NULL},
+    {TK_ATTENTION,     "heads_q",      1,  NULL,    parse_posint,    F(heads_q),       POSINT " (query heads)",                                SIZE_TEXT,   NULL},
+    {TK_ATTENTION,     "heads_kv",     1,  NULL,    parse_posint,    F(heads_kv),      POSINT " (KV heads)",                                   SIZE_TEXT,   NULL},
+    {TK_ATTENTION,     "head_dim",     1,  NULL,    parse_posint,    F(head_dim),      POSINT " (elements per head)",                          SIZE_TEXT,   NULL},
+    {TK_ATTENTION,     "m",            0,  "1",     parse_posint,    F(m),             POSINT " (query tokens per sequence), or empty for 1",  SIZE_TEXT,   NULL},
+    {TK_ATTENTION,     "a_dtype",      0,  "bf16",  parse_dtype,     F(a_dtype),       " (the KV cache dtype), or empty for bf16",             NULL,        dtype_names},
+    {TK_ATTENTION,     "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
+
+    {TK_ELEMENTWISE,   "bytes",        1,  NULL,    parse_bytes,     F(bytes),         "a positive finite number of bytes (read + written)",   SIZE_TEXT,   NULL},
+    {TK_ELEMENTWISE,   "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
+};
+#define NRULES (sizeof RULES / sizeof RULES[0])
+
+/* Cross-column constraints, checked after every rule of the row passed.
+ * Each returns 1 if the row is valid, else 0 with the expected value in exp. */
+typedef int (*cross_fn_t)(const trace_row_t *r, char *exp, size_t explen);
+
+static int groups_at_most_m(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "at most m (%lld): each non-empty group holds at least one routed row",
+             (long long)r->m);
+    return r->groups <= r->m;
+}
+
+static int heads_kv_divides_heads_q(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "a divisor of heads_q (%lld)", (long long)r->heads_q);
+    return r->heads_q % r->heads_kv == 0;
+}
+
+typedef struct {
+    trace_kind_t kind;
+    const char *column;     /* the column named in the message */
+    cross_fn_t ok;
+} cross_t;
+
+static const cross_t CHECKS[] = {
+    {TK_GROUPED_GEMM, "groups",   groups_at_most_m},
+    {TK_ATTENTION,    "heads_kv", heads_kv_divides_heads_q},
+};
+#define NCHECKS (sizeof CHECKS / sizeof CHECKS[0])
+
+/* ---- errors and small helpers ------------------------------------------- */
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+static void free_strings(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* ---- pass 1: records from libcsv ---------------------------------------- */
+
+typedef struct {
+    char **fields;
+    size_t n;
+    int line;               /* physical line where the record starts */
+} record_t;
+
+/* Parser state shared with the libcsv callbacks. Invariant: cur holds the
+ * fields of the record in progress; recs the completed records. */
+typedef struct {
+    char **cur;
+    size_t ncur, capcur;
+    record_t *recs;
+    size_t nrecs, caprecs;
+    int row_open;           /* a record has started and not yet ended */
+    int row_line;           /* its starting line, valid while row_open */
+    int oom;
+} reader_t;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    reader_t *r = data;
+    if (r->oom)
+        return;
+    if (r->ncur == r->capcur) {
+        size_t cap = r->capcur ? 2 * r->capcur : 16;
+        char **p = realloc(r->cur, cap * sizeof *p);
+        if (!p) {
+            r->oom = 1;
+            return;
+        }
+        r->cur = p;
+        r->capcur = cap;
+    }
+    char *f = dup_n(s ? s : "", s ? len : 0);
+    if (!f) {
+        r->oom = 1;
+        return;
+    }
+    r->cur[r->ncur++] = f;
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    reader_t *r = data;
+    int line = r->row_line;
+    r->row_open = 0;
+    if (r->oom)
+        return;
+    if (r->nrecs == r->caprecs) {
+        size_t cap = r->caprecs ? 2 * r->caprecs : 64;
+        record_t *p = realloc(r->recs, cap * sizeof *p);
+        if (!p) {
+            r->oom = 1;
+            return;
+        }
+        r->recs = p;
+        r->caprecs = cap;
+    }
+    r->recs[r->nrecs++] = (record_t){r->cur, r->ncur, line};
+    r->cur = NULL;
+    r->ncur = r->capcur = 0;
+}
+
+static void reader_free(reader_t *r)
+{
+    free_strings(r->cur, r->ncur);
+    for (size_t i = 0; i < r->nrecs; i++)
+        free_strings(r->recs[i].fields, r->recs[i].n);
+    free(r->recs);
+    memset(r, 0, sizeof *r);
+}
+
+/* Whether libcsv would start a record on this chunk: anything other than its
+ * default space (space, tab) and terminator (CR, LF) characters. */
+static int chunk_has_content(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 1;
+    return 0;
+}
+
+/* Reads all of path into *buf (NUL-terminated, *len bytes before the NUL). */
+static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    while (b) {
+        n += fread(b + n, 1, cap - 1 - n, f);
+        if (n < cap - 1)
+            break;
+        char *nb = realloc(b, cap * 2);
+        if (!nb) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int rerr = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (!b) {
+        fail(err, errlen, "%s: cannot open: out of memory", path);
+        return -1;
+    }
+    if (rerr) {
+        free(b);
+        fail(err, errlen, "%s: cannot open: read error: %s", path, strerror(saved));
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+/* Splits text into records. Each chunk fed to libcsv ends just after a CR or
+ * LF, so on_row only fires at a chunk's end and row_line is exact. A line
+ * break is LF, CRLF, or a CR not followed by LF. */
+static int read_records(const char *path, const char *text, size_t len, reader_t *r,
+                        char *err, size_t errlen)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fail(err, errlen, "%s: cannot open: out of memory", path);
+        return -1;
+    }
+    int line = 1;
+    size_t pos = 0;
+    /* A UTF-8 byte-order mark is not part of the first column name. */
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    int rc = 0;
+    while (pos < len) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n' && text[end] != '\r')
+            end++;
+        if (end < len)
+            end++;
+        const char *chunk = text + pos;
+        size_t n = end - pos;
+        if (memchr(chunk, '\0', n)) {
+            fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
+            rc = -1;
+            break;
+        }
+        if (!r->row_open && chunk_has_content(chunk, n)) {
+            r->row_open = 1;
+            r->row_line = line;
+        }
+        if (csv_parse(&p, chunk, n, on_field, on_row, r) != n) {
+            int e = csv_error(&p);
+            if (e == CSV_EPARSE)
+                fail(err, errlen,
+                     "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
+                     "wholly enclosed in double quotes, with embedded quotes doubled",
+                     path, line, csv_strerror(e));
+            else
+                fail(err, errlen, "%s:%d: cannot parse: %s", path, line, csv_strerror(e));
+            rc = -1;
+            break;
+        }
+        if (r->oom) {
+            fail(err, errlen, "%s:%d: out of memory", path, line);
+            rc = -1;
+            break;
+        }
+        if (text[end - 1] == '\n' || (text[end - 1] == '\r' && (end == len || text[end] != '\n')))
+            line++;
+        pos = end;
+    }
+    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
+        fail(err, errlen,
+             "%s:%d: malformed CSV quoting: quoted field is never closed; expected a closing "
+             "double quote",
+             path, r->row_open ? r->row_line : line);
+        rc = -1;
+    }
+    if (rc == 0 && r->oom) {
+        fail(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    }
+    csv_free(&p);
+    return rc;
+}
+
+/* ---- passes 2 and 3: header and rows ------------------------------------ */
+
+static int find_col(const trace_t *t, const char *name)
+{
+    for (int i = 0; i < t->ncols; i++)
+        if (strcmp(t->colnames[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Columns every trace needs, whatever its kinds. */
+static const char *const ALWAYS[] = {"op", "kind"};
+
+static int take_header(const char *path, record_t *h, trace_t *t, char *err, size_t errlen)
+{
+    if (h->n > 10000) {
+        fail(err, errlen, "%s:%d: header has %zu columns; expected at most 10000", path, h->line,
+             h->n);
+        return -1;
+    }
+    t->ncols = (int)h->n;
+    t->colnames = h->fields;
+    h->fields = NULL;
+    h->n = 0;
+    for (int i = 0; i < t->ncols; i++) {
+        if (t->colnames[i][0] == '\0') {
+            fail(err, errlen, "%s:%d: header column %d: '' is not valid; expected a column name",
+                 path, h->line, i + 1);
+            return -1;
+        }
+        for (int j = 0; j < i; j++)
+            if (strcmp(t->colnames[i], t->colnames[j]) == 0) {
+                fail(err, errlen,
+                     "%s:%d: column '%s': duplicate header name (columns %d and %d); expected "
+                     "each column name once",
+                     path, h->line, t->colnames[i], j + 1, i + 1);
+                return -1;
+            }
+    }
+    for (size_t i = 0; i < sizeof ALWAYS / sizeof ALWAYS[0]; i++)
+        if (find_col(t, ALWAYS[i]) < 0) {
+            fail(err, errlen,
+                 "%s:%d: column '%s' is required but the header has no '%s' column", path,
+                 h->line, ALWAYS[i], ALWAYS[i]);
+            return -1;
+        }
+    return 0;
+}
+
+static int parse_kind(const char *s, trace_kind_t *out)
+{
+    for (int i = 0; i < NKINDS; i++)
+        if (strcmp(KIND_NAMES[i], s) == 0) {
+            *out = (trace_kind_t)i;
+            return 0;
+        }
+    return -1;
+}
+
+/* Validates one data record into row. cols[i] is the header index of
+ * RULES[i].column, or -1. */
+static int take_row(const char *path, const trace_t *t, const int *cols, int op_col,
+                    int kind_col, char **cells, int line, trace_row_t *row, char *err,
+                    size_t errlen)
+{
+    memset(row, 0, sizeof *row);
+    row->line = line;
+    const char *op = cells[op_col];
+    if (op[0] == '\0') {
+        fail(err, errlen, "%s:%d: column 'op': '' is not valid; expected a non-empty label",
+             path, line);
+        return -1;
+    }
+    if (parse_kind(cells[kind_col], &row->kind) != 0) {
+        fail(err, errlen, "%s:%d: column 'kind': '%s' is not valid; expected one of " KIND_LIST,
+             path, line, cells[kind_col]);
+        return -1;
+    }
+    for (size_t i = 0; i < NRULES; i++) {
+        const rule_t *ru = &RULES[i];
+        if (ru->kind != row->kind)
+            continue;
+        if (cols[i] < 0 && ru->required) {
+            fail(err, errlen,
+                 "%s:%d: column '%s' is required for kind %s but the header has no '%s' column",
+                 path, line, ru->column, KIND_NAMES[row->kind], ru->column);
+            return -1;
+        }
+        const char *cell = cols[i] < 0 ? "" : cells[cols[i]];
+        const char *text = (cell[0] == '\0' && !ru->required) ? ru->dflt : cell;
+        int r = ru->parse(text, row, ru->offset);
+        if (r != PARSE_OK) {
+            char exp[512];
+            if (ru->names)
+                snprintf(exp, sizeof exp, "one of %s%s", ru->names(), ru->expect);
+            else
+                snprintf(exp, sizeof exp, "%s", ru->expect);
+            if (r == PARSE_RANGE)
+                fail(err, errlen,
+                     "%s:%d: column '%s': '%s' is not valid (above the limit %s); expected %s",
+                     path, line, ru->column, cell, ru->range, exp);
+            else
+                fail(err, errlen, "%s:%d: column '%s': '%s' is not valid; expected %s", path,
+                     line, ru->column, cell, exp);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < NCHECKS; i++) {
+        if (CHECKS[i].kind != row->kind)
+            continue;
+        char exp[160];
+        if (!CHECKS[i].ok(row, exp, sizeof exp)) {
+            int c = find_col(t, CHECKS[i].column);
+            fail(err, errlen, "%s:%d: column '%s': '%s' is not valid; expected %s", path, line,
+                 CHECKS[i].column, c >= 0 ? cells[c] : "", exp);
+            return -1;
+        }
+    }
+    row->op = dup_n(op, strlen(op));
+    if (!row->op) {
+        fail(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    return 0;
+}
+
+void trace_free(trace_t *t)
+{
+    if (!t)
+        return;
+    free(t->path);
+    free_strings(t->colnames, t->ncols > 0 ? (size_t)t->ncols : 0);
+    if (t->cells)
+        for (size_t i = 0; i < t->nrows; i++)
+            free_strings(t->cells[i], t->ncols > 0 ? (size_t)t->ncols : 0);
+    free(t->cells);
+    if (t->rows)
+        for (size_t i = 0; i < t->nrows; i++)
+            free(t->rows[i].op);
+    free(t->rows);
+    memset(t, 0, sizeof *t);
+}
+
+/* Builds t from the records (consuming their fields). On error t is freed. */
+static int build(const char *path, reader_t *rd, trace_t *t, char *err, size_t errlen)
+{
+    if (rd->nrecs == 0) {
+        fail(err, errlen, "%s: empty file; expected a header row naming the columns", path);
+        return -1;
+    }
+    if (take_header(path, &rd->recs[0], t, err, errlen) != 0)
+        return -1;
+    size_t ndata = rd->nrecs - 1;
+    if (ndata == 0) {
+        fail(err, errlen, "%s:%d: no data rows; expected at least one row after the header",
+             path, rd->recs[0].line);
+        return -1;
+    }
+    int cols[NRULES];
+    for (size_t i = 0; i < NRULES; i++)
+        cols[i] = find_col(t, RULES[i].column);
+    int op_col = find_col(t, "op"), kind_col = find_col(t, "kind");
+
+    t->cells = calloc(ndata, sizeof *t->cells);
+    t->rows = calloc(ndata, sizeof *t->rows);
+    if (!t->cells || !t->rows) {
+        fail(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    for (size_t i = 0; i < ndata; i++) {
+        record_t *rec = &rd->recs[i + 1];
+        if (rec->n != (size_t)t->ncols) {
+            fail(err, errlen, "%s:%d: row has %zu fields; expected %d (one per header column)",
+                 path, rec->line, rec->n, t->ncols);
+            return -1;
+        }
+        if (take_row(path, t, cols, op_col, kind_col, rec->fields, rec->line, &t->rows[i], err,
+                     errlen) != 0)
+            return -1;
+        t->cells[i] = rec->fields;
+        rec->fields = NULL;
+        rec->n = 0;
+        t->nrows = i + 1;
+    }
+    t->path = dup_n(path, strlen(path));
+    if (!t->path) {
+        fail(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
+int trace_read(const char *path, trace_t *out, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    char *text = NULL;
+    size_t len = 0;
+    if (slurp(path, &text, &len, err, errlen) != 0)
+        return -1;
+    reader_t rd = {0};
+    int rc = read_records(path, text, len, &rd, err, errlen);
+    free(text);
+    if (rc == 0)
+        rc = build(path, &rd, out, err, errlen);
+    reader_free(&rd);
+    if (rc != 0) {
+        /* build may have filled cells only for rows before the failing one;
+         * nrows counts exactly those, and rows[nrows] holds no op. */
+        trace_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* Writes one field, quoting (via csv_fwrite) exactly when the libcsv reader
+ * would otherwise change it: delimiters, quotes, line breaks, or leading or
+ * trailing spaces/tabs (which it trims from unquoted fields). */
+static int put_field(FILE *f, const char *s, int first)
+{
+    if (!first && fputc(',', f) == EOF)
+        return -1;
+    size_t n = strlen(s);
+    if (n == 0)
+        return 0;
+    int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
+                s[n - 1] == ' ' || s[n - 1] == '\t';
+    if (quote)
+        return csv_fwrite(f, s, n) == 0 ? 0 : -1;
+    return fwrite(s, 1, n, f) == n ? 0 : -1;
+}
+
+static int write_body(FILE *f, const trace_t *t, const double *pred, int pcol)
+{
+    for (int c = 0; c < t->ncols; c++)
+        if (put_field(f, t->colnames[c], c == 0) != 0)
+            return -1;
+    if (pcol < 0 && put_field(f, "predicted_us", t->ncols == 0) != 0)
+        return -1;
+    if (fputc('\n', f) == EOF)
+        return -1;
+    for (size_t i = 0; i < t->nrows; i++) {
+        char num[64];
+        snprintf(num, sizeof num, "%.3f", pred[i]);
+        for (int c = 0; c < t->ncols; c++)
+            if (put_field(f, c == pcol ? num : t->cells[i][c], c == 0) != 0)
+                return -1;
+        if (pcol < 0 && put_field(f, num, t->ncols == 0) != 0)
+            return -1;
+        if (fputc('\n', f) == EOF)
+            return -1;
+    }
+    return 0;
+}
+
+int trace_write(const char *path, const trace_t *t, const double *predicted_us, char *err,
+                size_t errlen)
+{
+    if (t->nrows > 0 && predicted_us == NULL) {
+        fail(err, errlen, "%s: cannot write: no predicted_us values given", path);
+        return -1;
+    }
+    for (size_t i = 0; i < t->nrows; i++)
+        if (!isfinite(predicted_us[i])) {
+            fail(err, errlen,
+                 "%s: cannot write: predicted_us of row %zu (line %d) is %f; expected a finite "
+                 "number",
+                 path, i + 1, t->rows ? t->rows[i].line : 0, predicted_us[i]);
+            return -1;
+        }
+    size_t tlen = strlen(path) + 64;
+    char *tmp = malloc(tlen);
+    if (!tmp) {
+        fail(err, errlen, "%s: cannot write: out of memory", path);
+        return -1;
+    }
+    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    int pcol = find_col(t, "predicted_us");
+    int ok = write_body(f, t, predicted_us, pcol) == 0;
+    ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    int saved = errno;
+    if (fclose(f) != 0 && ok) {
+        ok = 0;
+        saved = errno;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        ok = 0;
+        saved = errno;
+    }
+    if (!ok) {
+        remove(tmp);
+        fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
