@@ -99,7 +99,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                         host_t += host_per_kernel;
                     double ready = first ? host_t : gpu_end + gap;
                     double start = ready > host_t ? ready : host_t;
-                    res->gap_us += first ? 0 : start - gpu_end;
+                    res->gap_us += start - (first ? 0 : gpu_end);
                     gpu_end = start + v->us / v->launches;
                     first = 0;
                     res->kernels++;

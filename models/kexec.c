@@ -245,6 +245,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     x.dram = bwserv_create(x.sim, "dram", arch_dram_bw_bytes_per_ps(a),
                            sim_ps_from_ns(a->dram_latency_ns));
     x.l2 = bwserv_create(x.sim, "l2", arch_l2_bw_bytes_per_ps(a), sim_ps_from_ns(a->l2_latency_ns));
+    bwserv_set_mode(x.dram, BWSERV_FIFO);
+    bwserv_set_mode(x.l2, BWSERV_FIFO);
     x.sms = xcalloc((size_t)x.n_sm, sizeof *x.sms);
     for (int i = 0; i < x.n_sm; i++)
         x.sms[i].unit = unit_create(x.sim, "sm");

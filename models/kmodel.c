@@ -268,8 +268,10 @@ static int tgemm_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     }
     /* TMA fetches only in-bounds rows; the SF tensors are padded to 128 rows in
      * memory, so whole SF atoms are fetched */
-    double a_bytes = (double)rows * tk * g->a_elem + sfa;
-    double b_bytes = (double)cols * tk * g->b_elem + sfb;
+    /* TMA fetches no out-of-bounds K either: data bytes average over the real K */
+    double k_eff = (double)g->d->k / g->k_tiles;
+    double a_bytes = (double)rows * k_eff * g->a_elem + sfa;
+    double b_bytes = (double)cols * k_eff * g->b_elem + sfb;
     memset(out, 0, sizeof *out);
     out->n_steps = g->k_tiles;
     /* B (weights) comes from DRAM for the first m-tile and from L2 after; A

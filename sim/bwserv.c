@@ -49,6 +49,9 @@ struct bwserv {
     int active;              /* latency + service */
     double bytes_done;
     double busy_done;        /* ps, closed busy periods (continuous) */
+    int fifo;                /* BWSERV_FIFO: whole transfers in join order */
+    double fifo_free;        /* FIFO: exact time (ps) the server drains its backlog */
+    double fifo_busy;        /* FIFO: service time (ps) of every joined transfer */
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -153,8 +156,61 @@ static void on_wake(sim_t *sim, void *subject, void *object)
     rearm(s);
 }
 
+static void unlink_waiting(bwserv_t *s, xfer_t *x)
+{
+    if (x->prev != NULL)
+        x->prev->next = x->next;
+    else
+        s->waiting = x->next;
+    if (x->next != NULL)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+}
+
+static void link_waiting(bwserv_t *s, xfer_t *x)
+{
+    x->prev = NULL;
+    x->next = s->waiting;
+    if (s->waiting != NULL)
+        s->waiting->prev = x;
+    s->waiting = x;
+}
+
+static void on_fifo_done(sim_t *sim, void *subject, void *object)
+{
+    bwserv_t *s = subject;
+    xfer_t *x = object;
+    unlink_waiting(s, x);
+    s->bytes_done += x->bytes;
+    s->completed++;
+    s->active--;
+    if (x->done != NULL)
+        x->done(sim, x->subject, x->object);
+    free(x);
+}
+
+/* FIFO: a joining transfer is served at the full rate after every transfer
+ * that joined before it; its finish time is known at join. The transfer
+ * stays on the waiting list (join_ev = its completion) so destroy frees it. */
+static void fifo_join(bwserv_t *s, xfer_t *x)
+{
+    double now = (double)sim_now(s->sim);
+    double start = s->fifo_free > now ? s->fifo_free : now;
+    double service = x->bytes / s->bw;
+    s->fifo_free = start + service;
+    s->fifo_busy += service;
+    s->joins++;
+    link_waiting(s, x);
+    x->join_ev = sim_schedule(s->sim, (sim_ps_t)ceil(s->fifo_free), SIM_PRIO_COMPLETE,
+                              on_fifo_done, s, x);
+}
+
 static void join(bwserv_t *s, xfer_t *x)
 {
+    if (s->fifo) {
+        fifo_join(s, x);
+        return;
+    }
     advance(s);
     x->tag = s->v + x->bytes;
     x->order = s->joins++;
@@ -168,12 +224,7 @@ static void on_join(sim_t *sim, void *subject, void *object)
     bwserv_t *s = subject;
     xfer_t *x = object;
     x->join_ev = 0;
-    if (x->prev != NULL)
-        x->prev->next = x->next;
-    else
-        s->waiting = x->next;
-    if (x->next != NULL)
-        x->next->prev = x->prev;
+    unlink_waiting(s, x);
     join(s, x);
 }
 
@@ -221,12 +272,15 @@ void bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
         join(s, x);
         return;
     }
-    x->next = s->waiting;
-    if (s->waiting != NULL)
-        s->waiting->prev = x;
-    s->waiting = x;
+    link_waiting(s, x);
     x->join_ev = sim_schedule(s->sim, sim_now(s->sim) + s->latency_ps,
                               SIM_PRIO_COMPLETE, on_join, s, x);
+}
+
+void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode)
+{
+    assert(s->active == 0 && s->joins == 0 && "mode is set before the first transfer");
+    s->fifo = mode == BWSERV_FIFO;
 }
 
 const char *bwserv_name(const bwserv_t *s) { return s->name; }
@@ -238,6 +292,10 @@ int bwserv_active(const bwserv_t *s) { return s->active; }
  * Between events the open period may include < 1 ps past its exact end. */
 sim_ps_t bwserv_busy_ps(const bwserv_t *s)
 {
+    if (s->fifo) {
+        double ahead = s->fifo_free - (double)sim_now(s->sim);
+        return (sim_ps_t)llround(s->fifo_busy - (ahead > 0 ? ahead : 0));
+    }
     double open = s->n > 0 ? (double)(sim_now(s->sim) - s->epoch_ps) : 0;
     return (sim_ps_t)llround(s->busy_done + open);
 }

@@ -22,12 +22,25 @@
 
 typedef struct bwserv bwserv_t;
 
+/* Service discipline once a transfer has waited its latency.
+ * BWSERV_PS (default): processor sharing, as described above.
+ * BWSERV_FIFO: one transfer at a time at the full rate, in the order they
+ *   finished their latency (ties by issue order); N transfers issued together
+ *   complete at latency + i*B/bw, i = 1..N. Memory controllers serve requests
+ *   roughly in arrival order, and unlike PS, FIFO does not let identical
+ *   clients fall into lockstep (all finishing together, then all waiting out
+ *   the latency while the server idles). */
+typedef enum { BWSERV_PS, BWSERV_FIFO } bwserv_mode_t;
+
 /* bw_bytes_per_ps > 0; latency_ps >= 0. name is copied. */
 bwserv_t *bwserv_create(sim_t *sim, const char *name, double bw_bytes_per_ps,
                         sim_ps_t latency_ps);
 /* Frees the server and its in-flight transfers (their done callbacks never
  * run) and cancels its pending events, so the sim must still exist. */
 void bwserv_destroy(bwserv_t *s);
+
+/* Choose the discipline; only before the first transfer. */
+void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode);
 const char *bwserv_name(const bwserv_t *s);   /* the copy made at create */
 
 /* Start a transfer at sim_now(). bytes > 0. done may be NULL. */

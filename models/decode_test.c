@@ -1,0 +1,123 @@
+/* decode_test.c -- invariants of the decode-step simulation. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/decode.h"
+#include "models/setup.h"
+#include "tests/testarch.h"
+
+static int run(const char *arch, const char *model, const char *stack, int64_t tokens, int64_t ctx,
+               int layers, int graphs, decode_result_t *r, int *failures)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, arch, model, NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return -1;
+    }
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = stack_find(stack),
+                      .tokens = tokens, .ctx = ctx, .layers = layers, .graphs = graphs};
+    if (decode_run(&c, r, err, sizeof err) != 0) {
+        CHECK(0, "%s %s %s: %s", arch, model, stack, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void test_step_time_is_kernel_time_plus_idle(int *failures)
+{
+    decode_result_t r;
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 0, -1, &r, failures))
+        return;
+    CHECK(fabs(r.step_us - (r.kernel_us + r.gap_us)) < 1e-6 * r.step_us + 1e-3,
+          "step %.3f kernel %.3f gap %.3f", r.step_us, r.kernel_us, r.gap_us);
+    double share = 0, us = 0;
+    for (size_t i = 0; i < r.n; i++) {
+        share += r.rows[i].share_pct;
+        us += r.rows[i].us_step;
+    }
+    CHECK(fabs(share - 100) < 1e-6, "shares sum to %.6f", share);
+    CHECK(fabs(us - r.step_us) < 1e-6 * r.step_us, "rows sum %.3f step %.3f", us, r.step_us);
+    decode_free(&r);
+}
+
+static void test_no_stack_beats_the_dram_limit(int *failures)
+{
+    const char *stacks[] = {"vllm-cutlass", "llamacpp"};
+    const char *models[] = {"gpt-oss-120b", "gpt-oss-20b"};
+    for (int s = 0; s < 2; s++)
+        for (int m = 0; m < 2; m++)
+            for (int64_t tok = 1; tok <= 8; tok *= 8) {
+                decode_result_t r;
+                if (run("gb10", models[m], stacks[s], tok, 1024, 0, -1, &r, failures))
+                    continue;
+                CHECK(r.tok_per_s < r.limit_tok_per_s, "%s %s M=%lld: %.2f >= limit %.2f",
+                      stacks[s], models[m], (long long)tok, r.tok_per_s, r.limit_tok_per_s);
+                decode_free(&r);
+            }
+}
+
+static void test_every_layer_kernel_runs_once_per_layer(int *failures)
+{
+    decode_result_t r;
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 5, -1, &r, failures))
+        return;
+    for (size_t i = 0; i < r.n; i++) {
+        if (!strcmp(r.rows[i].op, "moe_fc1") || !strcmp(r.rows[i].op, "attention"))
+            CHECK(r.rows[i].calls == 5, "%s calls %d", r.rows[i].op, r.rows[i].calls);
+        if (!strcmp(r.rows[i].op, "lm_head"))
+            CHECK(r.rows[i].calls == 1, "lm_head calls %d", r.rows[i].calls);
+    }
+    decode_free(&r);
+}
+
+static void test_graphs_never_slow_a_step(int *failures)
+{
+    decode_result_t e, g;
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 0, &e, failures) ||
+        run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 1, &g, failures))
+        return;
+    CHECK(g.step_us <= e.step_us, "graphs %.1f > eager %.1f", g.step_us, e.step_us);
+    CHECK(fabs(g.kernel_us - e.kernel_us) < 1e-9, "kernel time depends on launch mode");
+    decode_free(&e);
+    decode_free(&g);
+}
+
+/* More tokens per step amortize the weight reads: tok/s grows with M. */
+static void test_tokens_per_second_grow_with_tokens_per_step(int *failures)
+{
+    double prev = 0;
+    for (int64_t tok = 1; tok <= 16; tok *= 4) {
+        decode_result_t r;
+        if (run("gb10", "gpt-oss-120b", "vllm-cutlass", tok, 2048, 0, -1, &r, failures))
+            return;
+        CHECK(r.tok_per_s > prev, "M=%lld: %.2f tok/s not above %.2f", (long long)tok, r.tok_per_s, prev);
+        prev = r.tok_per_s;
+        decode_free(&r);
+    }
+}
+
+/* The limit counts each active weight once and the KV cache once. */
+static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
+{
+    decode_result_t r;
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 0, 0, -1, &r, failures))
+        return;
+    /* workload_facts.md 1.4: ~5.0 GB per token at checkpoint precisions */
+    CHECK(r.min_bytes > 4.9e9 && r.min_bytes < 5.2e9, "min bytes %.3g", r.min_bytes);
+    decode_free(&r);
+}
+
+int main(void)
+{
+    int failures = 0;
+    test_step_time_is_kernel_time_plus_idle(&failures);
+    test_no_stack_beats_the_dram_limit(&failures);
+    test_every_layer_kernel_runs_once_per_layer(&failures);
+    test_graphs_never_slow_a_step(&failures);
+    test_tokens_per_second_grow_with_tokens_per_step(&failures);
+    test_limit_counts_active_weights_at_the_stack_format(&failures);
+    printf("decode_test: %d failure(s)\n", failures);
+    return failures != 0;
+}

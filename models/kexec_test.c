@@ -1,0 +1,138 @@
+/* kexec_test.c -- analytic bounds of the CTA executor. */
+#include <math.h>
+#include <stdio.h>
+
+#include "models/kexec.h"
+#include "tests/testarch.h"
+
+typedef struct {
+    kitem_t it;
+    int items;
+} uni_t;
+
+static int uni_item(const kspec_t *k, int cta, int idx, kitem_t *out)
+{
+    (void)cta;
+    const uni_t *u = k->ctx;
+    if (idx >= u->items)
+        return 0;
+    *out = u->it;
+    return 1;
+}
+
+static kresult_t run(const arch_t *a, int ctas, int per_sm, int stages, uni_t *u)
+{
+    kspec_t k = {.n_ctas = ctas, .ctas_per_sm = per_sm, .stages = stages, .item = uni_item, .ctx = u};
+    kresult_t r;
+    char err[128];
+    int rc = kexec_run(a, &k, &r, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "kexec_run: %s\n", err);
+    return r;
+}
+
+/* A pure memory-bound kernel converges to bytes / bandwidth. */
+static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(int *failures)
+{
+    arch_t a = testarch();
+    double prev_err = 1e9;
+    for (int steps = 16; steps <= 1024; steps *= 4) {
+        uni_t u = {.it = {.n_steps = steps, .dram_bytes = 32768}, .items = 1};
+        kresult_t r = run(&a, 64, 4, 4, &u);
+        double ideal_ps = 64.0 * steps * 32768 / 1.0; /* 1 byte/ps */
+        double rel = (r.dur_ps - ideal_ps) / ideal_ps;
+        CHECK(r.dur_ps >= ideal_ps, "faster than bandwidth: %lld < %.0f", (long long)r.dur_ps, ideal_ps);
+        CHECK(rel < prev_err, "error does not shrink with size: %.4f then %.4f", prev_err, rel);
+        prev_err = rel;
+        CHECK(fabs(r.dram_bytes - 64.0 * steps * 32768) < 1, "bytes %.0f", r.dram_bytes);
+    }
+    CHECK(prev_err < 0.01, "large kernel within 1%% of bytes/bandwidth: %.4f", prev_err);
+}
+
+/* A pure compute-bound kernel takes waves x steps x cycles. */
+static void test_compute_bound_kernel_is_waves_times_cycles(int *failures)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 10, .compute_cyc = 1000}, .items = 1};
+    /* 8 CTAs on 4 SMs, 1 per SM: 2 waves of 10 x 1000 cycles x 1000 ps */
+    kresult_t r = run(&a, 8, 1, 2, &u);
+    CHECK(r.dur_ps == 2 * 10 * 1000 * 1000LL, "dur %lld", (long long)r.dur_ps);
+    CHECK(r.waves == 2, "waves %d", r.waves);
+    CHECK(r.unit_busy_max_ps == r.dur_ps, "busiest unit %lld", (long long)r.unit_busy_max_ps);
+}
+
+/* One CTA with S loads in flight moves at most S x bytes per (latency + transfer): Little's law. */
+static void test_littles_law_limits_one_cta(int *failures)
+{
+    arch_t a = testarch();
+    a.dram_latency_ns = 1000; /* 1e6 ps */
+    for (int stages = 1; stages <= 4; stages *= 2) {
+        uni_t u = {.it = {.n_steps = 64, .dram_bytes = 1000}, .items = 1};
+        kresult_t r = run(&a, 1, 1, stages, &u);
+        /* each load: 1e6 ps latency + 1000 ps transfer (alone) or up to stages*1000 (shared) */
+        double lo = 64.0 / stages * (1e6 + 1000);
+        double hi = 64.0 / stages * (1e6 + stages * 1000.0) + 1e6;
+        CHECK(r.dur_ps >= lo - 1 && r.dur_ps <= hi, "stages %d: dur %lld not in [%.0f, %.0f]", stages,
+              (long long)r.dur_ps, lo, hi);
+    }
+}
+
+/* With one stage the pipeline is serial: latency + transfer + compute per step. */
+static void test_single_stage_is_serial(int *failures)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 5, .dram_bytes = 2000, .compute_cyc = 3}, .items = 1};
+    kresult_t r = run(&a, 1, 1, 1, &u);
+    long long want = 5LL * (100000 + 2000 + 3000);
+    CHECK(r.dur_ps == want, "dur %lld want %lld", (long long)r.dur_ps, want);
+}
+
+/* Producer pre-work and epilogues are serialized as documented. */
+static void test_pre_and_epilogue_are_counted(int *failures)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1000, .pre_cyc = 7, .epi_cyc = 11,
+                      .epi_dram_bytes = 500}, .items = 3};
+    kresult_t r = run(&a, 1, 1, 2, &u);
+    CHECK(fabs(r.pre_ps_sum - 3 * 7000.0) < 1, "pre %.0f", r.pre_ps_sum);
+    CHECK(fabs(r.epi_ps_sum - 3 * 11000.0) < 1, "epi %.0f", r.epi_ps_sum);
+    CHECK(fabs(r.dram_bytes - 3 * 1500.0) < 1, "bytes %.0f", r.dram_bytes);
+    /* first item: pre 7000 + latency 100000 + 1000 transfer, then epilogue 11000 and its store
+     * (100000 + 500) must land before the end */
+    CHECK(r.dur_ps > 7000 + 101000 + 11000 + 100500, "dur %lld too short", (long long)r.dur_ps);
+}
+
+static void test_rerun_is_identical(int *failures)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 37, .dram_bytes = 777, .l2_bytes = 33, .compute_cyc = 1.5,
+                      .epi_cyc = 9, .epi_dram_bytes = 64}, .items = 2};
+    kresult_t r1 = run(&a, 51, 3, 3, &u), r2 = run(&a, 51, 3, 3, &u);
+    CHECK(r1.dur_ps == r2.dur_ps && r1.events == r2.events && r1.dram_busy_ps == r2.dram_busy_ps,
+          "reruns differ: %lld vs %lld", (long long)r1.dur_ps, (long long)r2.dur_ps);
+}
+
+static void test_too_many_ctas_per_sm_is_an_input_error(int *failures)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1}, .items = 1};
+    kspec_t k = {.n_ctas = 1, .ctas_per_sm = 9, .stages = 1, .item = uni_item, .ctx = &u};
+    kresult_t r;
+    char err[128] = "";
+    CHECK(kexec_run(&a, &k, &r, err, sizeof err) == -1, "accepted 9 CTAs per SM on an 8-CTA SM");
+    CHECK(err[0] != '\0', "no message");
+}
+
+int main(void)
+{
+    int failures = 0;
+    test_memory_bound_kernel_converges_to_bytes_over_bandwidth(&failures);
+    test_compute_bound_kernel_is_waves_times_cycles(&failures);
+    test_littles_law_limits_one_cta(&failures);
+    test_single_stage_is_serial(&failures);
+    test_pre_and_epilogue_are_counted(&failures);
+    test_rerun_is_identical(&failures);
+    test_too_many_ctas_per_sm_is_an_input_error(&failures);
+    printf("kexec_test: %d failure(s)\n", failures);
+    return failures != 0;
+}

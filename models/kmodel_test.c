@@ -1,0 +1,146 @@
+/* kmodel_test.c -- rule tests of the kernel models, named after the rule. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/kmodel.h"
+#include "models/setup.h"
+#include "tests/testarch.h"
+
+static arch_t gb10(void)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, "gb10", NULL, NULL, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return testarch();
+    }
+    return s.arch;
+}
+
+/* sm120_blockscaled_mma_builder.inl: the mxf8f6f4 path stores FP4 unpacked (1 B), SFA and SFB
+ * each 128 rows x TileK/32, plus a 128-B pipeline barrier. 128x128x128: 16384 + 16384 + 512 +
+ * 512 + 128 = 33920 B; 101376 B minus scheduler/tensormap storage and the 8 KB bf16 epilogue
+ * leaves room for 2 stages. */
+static void test_mxf8f6f4_stores_fp4_unpacked_and_gets_two_stages_at_128x128x128(int *failures)
+{
+    arch_t a = gb10();
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, DT_MXFP8, DT_MXFP4, 2, 128, 128, 128, 1, &c);
+    CHECK(c.valid, "reason %s", c.reason);
+    CHECK(c.stage_bytes == 33920, "stage bytes %.0f", c.stage_bytes);
+    CHECK(c.stages == 2, "stages %d", c.stages);
+    CHECK(strstr(c.mma, "mxf8f6f4") != NULL, "mma %s", c.mma);
+    /* gmem: A 128x128 fp8 + B 128x128 fp4 + SFA 512 + SFB 512 */
+    CHECK(c.tma_bytes_per_ktile == 16384 + 8192 + 1024, "tma bytes %.0f", c.tma_bytes_per_ktile);
+    /* 2*128^3 FLOP at 2048 FLOP/clk */
+    CHECK(c.mma_cyc_per_ktile == 2048, "mma cycles %.0f", c.mma_cyc_per_ktile);
+}
+
+static void test_fp4_times_fp4_uses_mxf4nvf4_with_packed_smem(int *failures)
+{
+    arch_t a = gb10();
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, DT_NVFP4, DT_NVFP4, 2, 128, 128, 128, 0, &c);
+    CHECK(c.valid, "reason %s", c.reason);
+    CHECK(strstr(c.mma, "mxf4nvf4") != NULL, "mma %s", c.mma);
+    CHECK(c.sf_vec == 16, "nvfp4 SF vector %d", c.sf_vec);
+    /* packed: 8192 + 8192 + SF 2 x 128 x 128/16 + 128 */
+    CHECK(c.stage_bytes == 8192 + 8192 + 1024 + 1024 + 128, "stage bytes %.0f", c.stage_bytes);
+    CHECK(c.mma_cyc_per_ktile == 1024, "mma cycles %.0f", c.mma_cyc_per_ktile);
+}
+
+/* "Specialization requires Stages set to value 2 or more" */
+static void test_fewer_than_two_stages_is_invalid(int *failures)
+{
+    arch_t a = gb10();
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, DT_MXFP8, DT_MXFP4, 2, 256, 128, 128, 1, &c);
+    CHECK(!c.valid && c.stages < 2, "256x128x128 mxf8f6f4 on 99 KB: valid=%d stages=%d", c.valid,
+          c.stages);
+    CHECK(strstr(c.reason, "Stages") != NULL, "reason %s", c.reason);
+}
+
+static void test_block_scaled_mma_needs_an_arch_that_has_it(int *failures)
+{
+    arch_t a = gb10();
+    a.mma_mxf8f6f4_flop_per_clk_sm = 0; /* as on Hopper */
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, DT_MXFP8, DT_MXFP4, 2, 128, 128, 128, 1, &c);
+    CHECK(!c.valid, "accepted block-scaled MMA on an arch without it");
+}
+
+static void test_tile_n_must_be_8_16_or_a_multiple_of_32(int *failures)
+{
+    arch_t a = gb10();
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, DT_MXFP8, DT_MXFP4, 2, 128, 24, 128, 1, &c);
+    CHECK(!c.valid, "accepted TileN 24");
+    gemm_cfg_derive(&a, DT_MXFP8, DT_MXFP4, 2, 128, 16, 128, 1, &c);
+    CHECK(c.valid, "rejected TileN 16: %s", c.reason);
+}
+
+/* A GEMV that streams far more bytes than fit in flight is DRAM-bound and
+ * approaches bytes / achievable bandwidth. */
+static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(int *failures)
+{
+    arch_t a = gb10();
+    kdesc_t d = {.kind = KM_GEMV, .m = 1, .n = 201088, .k = 2880, .a_dt = DT_BF16,
+                 .b_dt = DT_BF16, .out_bytes = 4, .gemv = gemv_impl_find("cublas-gemv")};
+    kmodel_out_t o;
+    char err[256];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(o.bound == BOUND_DRAM, "bound %s", bound_name(o.bound));
+    CHECK(o.us >= o.ideal_us && o.us < 1.02 * o.ideal_us, "us %.1f ideal %.1f", o.us, o.ideal_us);
+}
+
+/* Each change of group on a persistent CTA costs one tensormap update. FC1 of
+ * gpt-oss-120b at M=1: 4 groups x 45 n-tiles on 48 CTAs; CTA c walks c, c+48,
+ * c+96, c+144: every tile lands in a new group, so CTAs 0..35 update 4 times and
+ * 36..47 three times: 36*4 + 12*3 = 180 updates. */
+static void test_grouped_gemm_updates_descriptors_when_the_group_changes(int *failures)
+{
+    arch_t a = gb10();
+    kdesc_t d = {.kind = KM_GROUPED_GEMM, .m = 4, .groups = 4, .n = 5760, .k = 2880,
+                 .a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
+                 .tile_n = 128, .tile_k = 128, .a_in_l2 = 1};
+    kmodel_out_t o;
+    char err[256];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    double per_update_ps = a.tma_desc_update_cycles * 1e6 / a.sm_clock_mhz;
+    double updates = o.r.pre_ps_sum / per_update_ps;
+    CHECK(fabs(updates - 180) < 0.5, "updates %.2f", updates);
+    /* weights fetched once: 4 x 5760 x 2880 FP4 + SFB */
+    double w = 4.0 * 5760 * 2880 * 0.5, sfb = 4.0 * 45 * 23 * 128 * 4;
+    double stores = 4.0 * 5760 * 2; /* one valid row per tile, bf16 */
+    CHECK(fabs(o.r.dram_bytes - (w + sfb + stores)) < 1, "dram bytes %.0f expected %.0f",
+          o.r.dram_bytes, w + sfb + stores);
+}
+
+/* Decode attention reads the KV cache once. */
+static void test_attention_reads_kv_once(int *failures)
+{
+    arch_t a = gb10();
+    kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 4096, .heads_q = 64, .heads_kv = 8,
+                 .head_dim = 64, .kv_dt = DT_BF16, .attn = attn_impl_find("flashinfer-fa2")};
+    kmodel_out_t o;
+    char err[256];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    double kv = 4096.0 * 8 * 64 * 2 * 2;
+    CHECK(o.r.dram_bytes >= kv && o.r.dram_bytes < kv * 1.05, "dram %.0f kv %.0f", o.r.dram_bytes, kv);
+}
+
+int main(void)
+{
+    int failures = 0;
+    test_mxf8f6f4_stores_fp4_unpacked_and_gets_two_stages_at_128x128x128(&failures);
+    test_fp4_times_fp4_uses_mxf4nvf4_with_packed_smem(&failures);
+    test_fewer_than_two_stages_is_invalid(&failures);
+    test_block_scaled_mma_needs_an_arch_that_has_it(&failures);
+    test_tile_n_must_be_8_16_or_a_multiple_of_32(&failures);
+    test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(&failures);
+    test_grouped_gemm_updates_descriptors_when_the_group_changes(&failures);
+    test_attention_reads_kv_once(&failures);
+    printf("kmodel_test: %d failure(s)\n", failures);
+    return failures != 0;
+}

@@ -1,0 +1,34 @@
+/* testarch.h -- a synthetic architecture with round numbers for analytic
+ * tests: 1 GHz (1000 ps per cycle), 1 byte/ps DRAM (1000 GB/s), 100 ns
+ * latency. Not a real GPU. */
+#ifndef GBSIM_TESTARCH_H
+#define GBSIM_TESTARCH_H
+
+#include "models/arch.h"
+
+static inline arch_t testarch(void)
+{
+    return (arch_t){
+        .cc = 121, .n_sm = 4, .sm_clock_mhz = 1000, .dram_peak_gbps = 1000,
+        .dram_achievable_frac = 1.0, .dram_latency_ns = 100, .l2_bytes = 4194304,
+        .l2_bw_gbps = 4000, .l2_latency_ns = 50, .smem_per_sm_bytes = 102400,
+        .smem_per_cta_max_bytes = 101376, .max_threads_per_sm = 1536, .max_ctas_per_sm = 8,
+        .regs_per_sm = 65536, .issue_warp_inst_per_clk_sm = 4, .fp32_flop_per_clk_sm = 256,
+        .mma_bf16_flop_per_clk_sm = 1024, .mma_fp8_flop_per_clk_sm = 2048,
+        .mma_mxf8f6f4_flop_per_clk_sm = 2048, .mma_mxf4nvf4_flop_per_clk_sm = 4096,
+        .launch_api_us = 5, .launch_gap_ns = 1000, .graph_gap_ns = 100, .kernel_fixed_ns = 0,
+        .tma_desc_update_cycles = 5000,
+    };
+}
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (!(cond)) {                                                          \
+            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);  \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fprintf(stderr, "\n");                                              \
+            (*failures)++;                                                      \
+        }                                                                       \
+    } while (0)
+
+#endif
