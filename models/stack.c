@@ -98,16 +98,17 @@ static const stack_t STACKS[] = {
      "vLLM + FlashInfer: bf16 GEMVs, FA2 decode with sinks, MXFP8 x MXFP4 CUTLASS grouped "
      "GEMMs 128x128x128 (seeds' GB10 path)",
      VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_BF16, 2,
-     128, 128, 128, 0, 15.0,
-     "seed 004 (enforce-eager); host_us_per_kernel: assumption, PyTorch eager dispatch + "
-     "Python per launched kernel, ~10-20 us on server CPUs (seed 004 saw graphs not help)"},
+     128, 128, 128, 0, 5.0,
+     "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
+     "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
+     "seed 004 saw CUDA graphs not help, so the host is not the bottleneck"},
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
      LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_Q8_1, 4, 0, 0, 0, 1,
-     5.0,
+     0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
-     "host_us_per_kernel: assumption, ggml graph build + launch ~5 us per node"},
+     "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph"},
 };
 
 const stack_t *stack_find(const char *name)

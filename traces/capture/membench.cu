@@ -1,0 +1,177 @@
+// membench.cu -- DRAM microbenchmarks that parametrize gbsim's memory model.
+//
+// 1. bandwidth vs active SMs: k CTAs of 1024 threads (one per SM), each
+//    streaming its own contiguous slice with 16-B loads, 8 in flight per
+//    thread; k = 1 .. 2*SMs. Gives the per-SM bandwidth a single SM can pull
+//    and where the DRAM saturates.
+// 2. bandwidth vs loads in flight per SM: 1 CTA per SM on every SM, threads
+//    per CTA varied (32 .. 1024) with 1 load in flight each: bytes in flight
+//    per SM vs bandwidth (Little's law).
+// 3. latency: one thread chasing a random permutation over 1 GiB (2-MB pages,
+//    stride-randomized 64-B lines), alone and while every other SM streams.
+// Buffers are 2 GiB and rotated so nothing is served from L2 (50-60 MB).
+// Build: nvcc -O3 -gencode=arch=compute_90,code=sm_90 membench.cu -o membench
+#include <cstdio>
+#include <cstdlib>
+#include <cstdint>
+#include <vector>
+#include <algorithm>
+#include <cuda_runtime.h>
+
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { \
+    fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e)); exit(1); } } while (0)
+
+__global__ void stream_read(const int4 *__restrict__ buf, size_t per_cta, int4 *sink)
+{
+    const int4 *p = buf + (size_t)blockIdx.x * per_cta;
+    int4 acc = {0, 0, 0, 0};
+    for (size_t i = threadIdx.x; i < per_cta; i += 8 * blockDim.x) {
+        int4 v[8];
+#pragma unroll
+        for (int u = 0; u < 8; u++) {
+            size_t j = i + (size_t)u * blockDim.x;
+            v[u] = j < per_cta ? __ldcs(p + j) : int4{0, 0, 0, 0};
+        }
+#pragma unroll
+        for (int u = 0; u < 8; u++)
+            acc.x ^= v[u].x, acc.y ^= v[u].y, acc.z ^= v[u].z, acc.w ^= v[u].w;
+    }
+    if (acc.x == 0x12345678 && acc.y == 1)
+        sink[0] = acc;
+}
+
+__global__ void stream_read1(const int4 *__restrict__ buf, size_t per_cta, int4 *sink)
+{
+    const int4 *p = buf + (size_t)blockIdx.x * per_cta;
+    int4 acc = {0, 0, 0, 0};
+    for (size_t i = threadIdx.x; i < per_cta; i += blockDim.x) {
+        int4 v = __ldcs(p + i);
+        acc.x ^= v.x, acc.y ^= v.y, acc.z ^= v.z, acc.w ^= v.w;
+    }
+    if (acc.x == 0x12345678 && acc.y == 1)
+        sink[0] = acc;
+}
+
+__global__ void chase(const uint32_t *next, int hops, uint32_t start, uint32_t *out, long long *cyc)
+{
+    uint32_t i = start;
+    long long t0 = clock64();
+    for (int h = 0; h < hops; h++)
+        i = __ldcg(next + i);
+    long long t1 = clock64();
+    out[0] = i;
+    cyc[0] = t1 - t0;
+}
+
+__global__ void spin_stream(const int4 *__restrict__ buf, size_t per_cta, int rounds, int4 *sink)
+{
+    int4 acc = {0, 0, 0, 0};
+    for (int r = 0; r < rounds; r++) {
+        const int4 *p = buf + (size_t)blockIdx.x * per_cta;
+        for (size_t i = threadIdx.x; i < per_cta; i += blockDim.x) {
+            int4 v = __ldcs(p + i);
+            acc.x ^= v.x;
+        }
+    }
+    if (acc.x == 0x12345678)
+        sink[0] = acc;
+}
+
+int main()
+{
+    cudaDeviceProp pr;
+    CK(cudaGetDeviceProperties(&pr, 0));
+    int sms = pr.multiProcessorCount;
+    int clk_khz = 0;
+    CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
+    printf("device %s sms %d l2 %d\n", pr.name, sms, pr.l2CacheSize);
+    const size_t total = 2ull << 30;
+    int4 *buf, *sink;
+    CK(cudaMalloc(&buf, total));
+    CK(cudaMalloc(&sink, 64));
+    CK(cudaMemset(buf, 1, total));
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+
+    // 1. bandwidth vs active SMs (1 CTA per SM, 1024 threads, 8 x 16 B in flight per thread)
+    printf("# test1 ctas bytes_per_cta gbps\n");
+    int ks[] = {1, 2, 4, 8, 16, 24, 33, 48, 66, 80, 92, 99, 116, 132, 264};
+    for (int k : ks) {
+        if (k > 2 * sms) continue;
+        size_t per_cta = std::min((size_t)(64ull << 20), total / 2 / k) / 16; // int4s
+        float best = 0;
+        for (int rep = 0; rep < 5; rep++) {
+            const int4 *p = buf + (rep % 2) * (total / 2 / 16);
+            CK(cudaEventRecord(a));
+            stream_read<<<k, 1024>>>(p, per_cta, sink);
+            CK(cudaEventRecord(b));
+            CK(cudaEventSynchronize(b));
+            float ms;
+            CK(cudaEventElapsedTime(&ms, a, b));
+            float gbps = (float)(per_cta * 16.0 * k / (ms * 1e-3) / 1e9);
+            best = std::max(best, gbps);
+        }
+        printf("test1 %d %zu %.1f\n", k, per_cta * 16, best);
+    }
+
+    // 2. bandwidth vs bytes in flight per SM: one CTA per SM, T threads, 1 load of 16 B each
+    printf("# test2 threads_per_sm inflight_bytes_per_sm gbps\n");
+    int ts[] = {32, 64, 128, 256, 512, 1024};
+    for (int t : ts) {
+        size_t per_cta = (total / 2 / sms) / 16;
+        float best = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            const int4 *p = buf + (rep % 2) * (total / 2 / 16);
+            CK(cudaEventRecord(a));
+            stream_read1<<<sms, t>>>(p, per_cta, sink);
+            CK(cudaEventRecord(b));
+            CK(cudaEventSynchronize(b));
+            float ms;
+            CK(cudaEventElapsedTime(&ms, a, b));
+            best = std::max(best, (float)(per_cta * 16.0 * sms / (ms * 1e-3) / 1e9));
+        }
+        printf("test2 %d %d %.1f\n", t, t * 16, best);
+    }
+
+    // 3. latency: random cyclic permutation of 64-B lines over 1 GiB
+    const size_t lines = (1ull << 30) / 64;
+    std::vector<uint32_t> perm(lines);
+    for (size_t i = 0; i < lines; i++) perm[i] = (uint32_t)i;
+    srand(12345);
+    for (size_t i = lines - 1; i > 0; i--) {
+        size_t j = ((size_t)rand() * RAND_MAX + rand()) % (i + 1);
+        std::swap(perm[i], perm[j]);
+    }
+    std::vector<uint32_t> next(lines * 16, 0);
+    for (size_t i = 0; i < lines; i++)
+        next[(size_t)perm[i] * 16] = perm[(i + 1) % lines] * 16;
+    uint32_t *dnext, *dout;
+    long long *dcyc;
+    CK(cudaMalloc(&dnext, next.size() * 4));
+    CK(cudaMemcpy(dnext, next.data(), next.size() * 4, cudaMemcpyHostToDevice));
+    CK(cudaMalloc(&dout, 4));
+    CK(cudaMalloc(&dcyc, 8));
+    const int hops = 20000;
+    chase<<<1, 1>>>(dnext, 1000, perm[0] * 16, dout, dcyc);  // warm TLB path once
+    CK(cudaDeviceSynchronize());
+    long long cyc;
+    chase<<<1, 1>>>(dnext, hops, perm[5] * 16, dout, dcyc);
+    CK(cudaDeviceSynchronize());
+    CK(cudaMemcpy(&cyc, dcyc, 8, cudaMemcpyDeviceToHost));
+    double clk_ghz = clk_khz * 1e-6;
+    printf("test3 idle_latency_ns %.1f (cycles %.1f at %.3f GHz)\n", cyc / (double)hops / clk_ghz,
+           cyc / (double)hops, clk_ghz);
+    cudaStream_t s1, s2;
+    CK(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking));
+    CK(cudaStreamCreateWithFlags(&s2, cudaStreamNonBlocking));
+    size_t per_cta = (total / 2 / (sms - 1)) / 16;
+    spin_stream<<<sms - 1, 1024, 0, s1>>>(buf, per_cta, 40, sink);
+    chase<<<1, 1, 0, s2>>>(dnext, hops, perm[9] * 16, dout, dcyc);
+    CK(cudaStreamSynchronize(s2));
+    CK(cudaMemcpy(&cyc, dcyc, 8, cudaMemcpyDeviceToHost));
+    CK(cudaDeviceSynchronize());
+    printf("test3 loaded_latency_ns %.1f (cycles %.1f)\n", cyc / (double)hops / clk_ghz,
+           cyc / (double)hops);
+    return 0;
+}
