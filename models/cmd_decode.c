@@ -31,7 +31,7 @@ static const char MORE[] =
     "Simulates one decode step: every kernel the stack launches is run through the\n"
     "event engine at CTA granularity (DRAM and L2 as shared bandwidth servers,\n"
     "per-SM execution units, pipelined loads), then laid on a one-stream launch\n"
-    "timeline. Table rows: op, kernel, calls/step, us/call, us/step, share %%, and\n"
+    "timeline. Table rows: op, kernel, calls/step, us/call, us/step, share %, and\n"
     "what bounds it (dram | compute | latency | launch). The last three lines are\n"
     "  step_us: <us per step>\n  tok_per_s: <tokens per second>\n"
     "  limit_tok_per_s: <bytes that must move per step / peak DRAM bandwidth>\n"
@@ -77,10 +77,11 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
         snprintf(err, errlen, "%s: cannot write", path);
         return -1;
     }
+    /* one segment per op; ops under 1% of the step share one segment */
     const char *ops[64];
-    double us[64];
+    double us[64], small = 0;
     int n = 0;
-    for (size_t i = 0; i < r->n && n < 64; i++) {
+    for (size_t i = 0; i < r->n && n < 63; i++) {
         int j = 0;
         while (j < n && strcmp(ops[j], r->rows[i].op) != 0)
             j++;
@@ -89,6 +90,20 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
             us[n++] = 0;
         }
         us[j] += r->rows[i].us_step;
+    }
+    int kept = 0;
+    for (int j = 0; j < n; j++) {
+        if (us[j] < 0.01 * r->step_us) {
+            small += us[j];
+            continue;
+        }
+        ops[kept] = ops[j];
+        us[kept++] = us[j];
+    }
+    n = kept;
+    if (small > 0) {
+        ops[n] = "other (each < 1%)";
+        us[n++] = small;
     }
     fprintf(f, "bar");
     for (int j = 0; j < n; j++)

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# calibration_test.sh -- the accuracy the README claims, as a test: it fails
+# when a model change moves a prediction past the documented error.
+#  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
+#  - H100 and H200 shape traces (traces/hopper): MAPE within 30 % and 35 %.
+#  - vLLM on GB10 (seed 004): predicted tok/s within [29.54, 1.6 x 29.54];
+#    the README documents a +44 % optimism and why.
+set -u
+gbsim=$1
+fail=0 pass=0
+ok() { echo "ok $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+
+if out=$(MAX_ERR_PCT=10 bash experiments/llamacpp_gb10.sh "$gbsim"); then ok llamacpp_gb10_within_10pct
+else bad llamacpp_gb10_within_10pct "$out"; fi
+
+for spec in h100:30 h200:35; do
+  arch=${spec%%:*} lim=${spec##*:}
+  mape=$("$gbsim" replay --arch "$arch" "traces/hopper/${arch}_shapes.csv" | awk '/^mape_pct:/{print $2}')
+  if [ -n "$mape" ] && awk -v m="$mape" -v l="$lim" 'BEGIN { exit !(m <= l) }'; then ok "replay_${arch}_mape_${mape}"
+  else bad "replay_${arch}_mape" "mape '$mape' above $lim"; fi
+done
+
+tps=$("$gbsim" decode | awk '/^tok_per_s:/{print $2}')
+if awk -v t="$tps" 'BEGIN { exit !(t >= 29.54 && t <= 1.6 * 29.54) }'; then ok "vllm_gb10_tok_per_s_$tps"
+else bad vllm_gb10_tok_per_s "$tps outside [29.54, 47.3]"; fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
