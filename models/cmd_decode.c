@@ -3,6 +3,7 @@
 #include "cmd_decode.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../sim/cli.h"
@@ -69,14 +70,6 @@ static void print_csv(FILE *f, const decode_result_t *r)
 static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
                 const char *model, char *err, size_t errlen)
 {
-    /* merge rows by op so the bar stays readable */
-    char data[1100];
-    snprintf(data, sizeof data, "%s.dat.%d", path, (int)r->kernels);
-    FILE *f = fopen(data, "w");
-    if (f == NULL) {
-        snprintf(err, errlen, "%s: cannot write", path);
-        return -1;
-    }
     /* one segment per op; ops under 1% of the step share one segment */
     const char *ops[64];
     double us[64], small = 0;
@@ -105,24 +98,24 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
         ops[n] = "other (each < 1%)";
         us[n++] = small;
     }
-    fprintf(f, "bar");
-    for (int j = 0; j < n; j++)
-        fprintf(f, "\t%s", ops[j]);
-    fprintf(f, "\nsimulated");
-    for (int j = 0; j < n; j++)
-        fprintf(f, "\t%.3f", us[j]);
-    fprintf(f, "\n");
-    fclose(f);
-    char pre[1600];
+    char data[4096];
+    size_t w = (size_t)snprintf(data, sizeof data, "bar");
+    for (int j = 0; j < n && w < sizeof data; j++)
+        w += (size_t)snprintf(data + w, sizeof data - w, "\t%s", ops[j]);
+    if (w < sizeof data)
+        w += (size_t)snprintf(data + w, sizeof data - w, "\nsimulated");
+    for (int j = 0; j < n && w < sizeof data; j++)
+        w += (size_t)snprintf(data + w, sizeof data - w, "\t%.3f", us[j]);
+    if (w < sizeof data)
+        snprintf(data + w, sizeof data - w, "\n");
+    char pre[1024];
     double floor_us = r->min_bytes / (c->arch->dram_peak_gbps * 1e9) * 1e6;
     snprintf(pre, sizeof pre,
-             "datafile='%s'\nncols=%d\nfloor_us=%.3f\nstep_us=%.3f\n"
+             "ncols=%d\nfloor_us=%.3f\nstep_us=%.3f\n"
              "plot_title='%s %s %s, M=%lld, ctx=%lld: %.1f tok/s (limit %.1f)'\n",
-             data, n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->tokens,
+             n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->tokens,
              (long long)c->ctx, r->tok_per_s, r->limit_tok_per_s);
-    int rc = gnuplot_render("decode_breakdown", pre, path, err, errlen);
-    remove(data);
-    return rc;
+    return gnuplot_render("decode_breakdown", pre, data, path, err, errlen);
 }
 
 int cmd_decode_main(int argc, char **argv)
@@ -201,29 +194,53 @@ int cmd_decode_main(int argc, char **argv)
                              sizeof err)))
         return cli_fail(err);
 
+    if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
+        return cli_fail(err);
+    if (!ctx_s && ctx + batch > (int64_t)s.model.max_positions) {
+        snprintf(err, sizeof err, "--ctx %lld (default) + --batch %lld exceeds max_positions=%.0f; "
+                 "give a smaller --ctx", (long long)ctx, (long long)batch, s.model.max_positions);
+        return cli_fail(err);
+    }
+
     decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = st, .tokens = batch,
                       .ctx = ctx, .layers = (int)layers, .graphs = graphs};
     decode_result_t r;
-    if (decode_run(&c, &r, err, sizeof err) != 0)
+    char e[900];
+    if (decode_run(&c, &r, e, sizeof e) != 0) {
+        snprintf(err, sizeof err, "arch %s: %s", arch, e);
         return cli_fail(err);
-    int rc = 0;
-    cli_out_t o = {0};
-    FILE *f = stdout;
-    if (out) {
-        if (cli_out_open(&o, out, err, sizeof err) != 0) {
-            decode_free(&r);
-            return cli_fail(err);
-        }
-        f = o.f;
+    }
+    /* the report goes to memory first: nothing is printed or written unless
+     * every step (plot included) succeeds */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m == NULL) {
+        decode_free(&r);
+        return cli_fail("out of memory");
     }
     if (!strcmp(format, "csv"))
-        print_csv(f, &r);
+        print_csv(m, &r);
     else
-        print_table(f, &c, &r, arch, model);
-    if (out && cli_out_commit(&o, err, sizeof err) != 0)
+        print_table(m, &c, &r, arch, model);
+    fclose(m);
+    int rc = 0;
+    if (plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
         rc = cli_fail(err);
-    if (rc == 0 && plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
-        rc = cli_fail(err);
+    if (rc == 0 && out) {
+        cli_out_t o;
+        if (cli_out_open(&o, out, err, sizeof err) != 0)
+            rc = cli_fail(err);
+        else {
+            fwrite(buf, 1, len, o.f);
+            if (cli_out_commit(&o, err, sizeof err) != 0)
+                rc = cli_fail(err);
+        }
+        if (rc != 0 && plot)
+            remove(plot);
+    } else if (rc == 0)
+        fwrite(buf, 1, len, stdout);
+    free(buf);
     decode_free(&r);
     return rc;
 }

@@ -20,7 +20,7 @@ static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t 
     if (stack_kdesc(c->stack, r, m, g, sliding, &d, err, errlen) != 0)
         return -1;
     kmodel_out_t o;
-    char e[256];
+    char e[640];
     if (kmodel_run(c->arch, &d, &o, e, sizeof e) != 0) {
         snprintf(err, errlen, "stack %s, %s (%s): %s", c->stack->name, r->op, r->kernel, e);
         return -1;

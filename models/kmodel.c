@@ -151,11 +151,24 @@ void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes,
     c->tile_n = tn;
     c->tile_k = tk;
     c->threads = 384; /* producer warp group + 2 consumer warp groups (CUTLASS sm90/sm120 cooperative) */
-    double smem_elem_a, smem_elem_b, rate;
-    int scaled = is_block_scaled(a_dt) || is_block_scaled(b_dt);
-    if (scaled) {
-        if (!(is_block_scaled(a_dt) && is_block_scaled(b_dt))) {
-            snprintf(c->reason, sizeof c->reason, "block-scaled MMA needs both operands block-scaled");
+    double smem_elem_a, smem_elem_b, rate, dequant_cyc = 0;
+    int scaled = is_block_scaled(a_dt) && is_block_scaled(b_dt);
+    int sixteen_a = dtype_info(a_dt)->elem_bits == 16;
+    if (!scaled && sixteen_a && dtype_info(b_dt)->elem_bits < 16) {
+        /* mixed input (CUTLASS sm90 mixed-input GEMM, Marlin): weights stay packed in
+         * smem and are converted to bf16 in registers before a bf16 MMA; about one
+         * warp instruction per 2 weight elements per k-tile (cvt + scale) */
+        c->mma = "bf16 MMA, weights dequantized in registers";
+        rate = a->mma_bf16_flop_per_clk_sm;
+        smem_elem_a = 2.0;
+        smem_elem_b = dtype_bytes_per_elem(b_dt);
+        dequant_cyc = (double)tn * tk / 2.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
+    } else if (is_block_scaled(a_dt) || is_block_scaled(b_dt)) {
+        if (!scaled) {
+            snprintf(c->reason, sizeof c->reason,
+                     "block-scaled MMA needs both operands block-scaled (or 16-bit activations "
+                     "for the mixed-input path); got %s x %s", dtype_info(a_dt)->name,
+                     dtype_info(b_dt)->name);
             return;
         }
         if (is_fp4(a_dt) && is_fp4(b_dt)) {
@@ -172,7 +185,7 @@ void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes,
         }
         c->sf_vec = (a_dt == DT_NVFP4 || b_dt == DT_NVFP4) ? 16 : 32;
     } else {
-        int bytes_a = dtype_info(a_dt)->elem_bits / 8, bytes_b = dtype_info(b_dt)->elem_bits / 8;
+        double bytes_a = dtype_bytes_per_elem(a_dt), bytes_b = dtype_bytes_per_elem(b_dt);
         smem_elem_a = bytes_a;
         smem_elem_b = bytes_b;
         if (dtype_info(a_dt)->mma_class == MMA_FP8 && dtype_info(b_dt)->mma_class == MMA_FP8) {
@@ -208,18 +221,21 @@ void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes,
     /* epilogue (sm120_builder.inl): EpiN = min(TileN, 32), EpiM = TileN < 16 ? 128 : 64, 2 stages of D */
     c->smem_epilogue_bytes = 2.0 * (tn < 16 ? 128 : 64) * imin(tn, 32) * out_bytes;
     double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
-    c->stages = (int)floor(cap / c->stage_bytes);
+    c->stages = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
     double gmem_a = tm * tk * dtype_info(a_dt)->elem_bits / 8.0;
     double gmem_b = tn * tk * dtype_info(b_dt)->elem_bits / 8.0;
     c->tma_bytes_per_ktile = gmem_a + gmem_b + sfa + sfb;
-    c->mma_cyc_per_ktile = 2.0 * tm * tn * tk / rate;
+    c->mma_cyc_per_ktile = 2.0 * tm * tn * tk / rate + dequant_cyc;
     c->ctas_per_sm = occupancy(a, c->threads,
                                c->stages * c->stage_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes);
     if (c->stages < 2) {
         snprintf(c->reason, sizeof c->reason,
-                 "%d stage(s) of %.0f B fit in %.0f B of smem; Specialization requires Stages set "
-                 "to value 2 or more (sm120_blockscaled_mma_array_tma.hpp)",
-                 c->stages, c->stage_bytes, cap);
+                 "needs %.0f B of smem per CTA for 2 stages of %.0f B plus %.0f B epilogue and "
+                 "%.0f B scheduler storage, the arch allows %.0f B; Specialization requires "
+                 "Stages set to value 2 or more (sm120_blockscaled_mma_array_tma.hpp)",
+                 2 * c->stage_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes,
+                 c->stage_bytes, c->smem_epilogue_bytes, c->smem_reserved_bytes,
+                 a->smem_per_cta_max_bytes);
         return;
     }
     c->valid = 1;
@@ -302,7 +318,9 @@ static int run_tgemm_tile(const arch_t *a, const kdesc_t *d, int tm, int tn, int
     g->grouped = grouped;
     gemm_cfg_derive(a, d->a_dt, d->b_dt, d->out_bytes, tm, tn, tk, grouped, &g->cfg);
     if (!g->cfg.valid) {
-        snprintf(err, errlen, "tile %dx%dx%d is not valid: %.160s", tm, tn, tk, g->cfg.reason);
+        int w = snprintf(err, errlen, "tile %dx%dx%d is not valid: ", tm, tn, tk);
+        if (w > 0 && (size_t)w < errlen)
+            snprintf(err + w, errlen - (size_t)w, "%s", g->cfg.reason);
         return -1;
     }
     int64_t groups = grouped ? d->groups : 1;
@@ -343,7 +361,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         return run_tgemm_tile(a, d, d->tile_m, d->tile_n, d->tile_k, o, err, errlen);
     int found = 0;
     kmodel_out_t best = {0};
-    char e[256];
+    char e[640];
     for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++) {
         kmodel_out_t t = {0};
         if (run_tgemm_tile(a, d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1],

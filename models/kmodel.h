@@ -85,7 +85,7 @@ const attn_impl_t *attn_impl_find(const char *name);
  * builder: smem per stage, stage count, MMA cycles per k-tile). */
 typedef struct {
     int valid;
-    char reason[160];
+    char reason[320];
     int tile_m, tile_n, tile_k;
     int stages;
     double stage_bytes;

@@ -2,6 +2,7 @@
 #include "llm.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define F(field) offsetof(llm_t, field)
 
@@ -42,4 +43,24 @@ double llm_active_params(const llm_t *m)
     double attn = h * (q + 2 * kv) + q * h;
     double router = m->n_experts * h;
     return m->n_layers * (m->top_k * expert + attn + router) + m->vocab * h;
+}
+
+int llm_validate(const llm_t *m, char *err, size_t errlen)
+{
+    if ((long long)m->n_heads_q % (long long)m->n_heads_kv != 0) {
+        snprintf(err, errlen, "model: n_heads_q=%.0f is not a multiple of n_heads_kv=%.0f "
+                 "(grouped-query attention shares each KV head among whole query groups)",
+                 m->n_heads_q, m->n_heads_kv);
+        return -1;
+    }
+    if (m->top_k > m->n_experts) {
+        snprintf(err, errlen, "model: top_k=%.0f exceeds n_experts=%.0f", m->top_k, m->n_experts);
+        return -1;
+    }
+    if (m->expert_scale_block > 0 && (long long)m->hidden % (long long)m->expert_scale_block) {
+        snprintf(err, errlen, "model: hidden=%.0f is not a multiple of expert_scale_block=%.0f",
+                 m->hidden, m->expert_scale_block);
+        return -1;
+    }
+    return 0;
 }

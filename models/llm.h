@@ -33,6 +33,10 @@ typedef struct {
 
 extern const param_schema_t llm_schema;
 
+/* Rules across keys that one key's range cannot express; 0, or -1 with err
+ * naming the keys (e.g. n_heads_q must be a multiple of n_heads_kv). */
+int llm_validate(const llm_t *m, char *err, size_t errlen);
+
 /* Parameters one token reads in decode at M=1 (active): MoE top-k experts,
  * attention, router and unembedding; embeddings are a gather and excluded. */
 double llm_active_params(const llm_t *m);

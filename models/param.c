@@ -144,8 +144,18 @@ static int parse_value(const param_def_t *def, const char *text, double *out,
     char exp[160];
     expected_value(def, exp, sizeof exp);
     char *end = NULL;
-    int starts_ok = text[0] != '\0' && !isspace((unsigned char)text[0]);
-    double v = starts_ok ? strtod(text, &end) : 0.0;
+    /* decimal notation only: no hex, no leading '+' or space; nan and inf
+     * spellings are recognised so that the message can say "not finite" */
+    double v = strtod(text, &end);
+    int whole = end != NULL && end != text && *end == '\0';
+    if (whole && !isfinite(v)) {
+        snprintf(why, whylen, "key '%s': value '%s' is not finite; expected %s",
+                 def->key, text, exp);
+        return -1;
+    }
+    int starts_ok = text[0] != '\0' && text[0] != '+';
+    for (const char *c = text; *c && starts_ok; c++)
+        starts_ok = isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == 'e' || *c == 'E';
     if (!starts_ok || end == NULL || *end != '\0' || end == text) {
         snprintf(why, whylen, "key '%s': value '%s' is not a number; expected %s",
                  def->key, text, exp);

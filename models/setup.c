@@ -54,5 +54,7 @@ int setup_load(setup_t *s, const char *arch_name, const char *model_name,
                      s->has_model ? " and model" : "", s->has_model ? ", models/data/model/*.csv" : "");
         return -1;
     }
+    if (s->has_model && llm_validate(&s->model, err, errlen) != 0)
+        return -1;
     return 0;
 }

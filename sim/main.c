@@ -32,9 +32,13 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
-        return argc < 2 ? CLI_EXIT_USAGE : 0;
+        return 0;
     }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name))

@@ -694,24 +694,29 @@ else
     fail replay-predicted-in-place/rows "$(snip "$W/pin_out.csv" 200)"
 fi
 
-check replay-hopper 0 -- "$GBSIM" replay --arch h100 "$ROOT/traces/hopper/h100_shapes.csv" --out "$W/h100_pred.csv"
-last=$(tail -n 1 "$CAP/out")
-if [[ $last =~ ^mape_pct:\ [0-9]+(\.[0-9]+)?$ ]]; then pass replay-hopper/mape-line; else
-    fail replay-hopper/mape-line "last line '$last'"; fi
-if tail -n 2 "$CAP/out" | head -n 1 | grep -q '^total_predicted_us: [0-9.]*$'; then
-    pass replay-hopper/total-line
-else
-    fail replay-hopper/total-line "stdout ends: $(tail -n 2 "$CAP/out" | tr '\n' '|')"
-fi
-rows=$(sed -n 's/^# gbsim replay: .* rows=\([0-9]*\)$/\1/p' "$CAP/out")
-nout=$(($(grep -c . "$W/h100_pred.csv" 2>/dev/null || echo 0) - 1))
-if [ -n "$rows" ] && [ "$rows" = "$nout" ]; then pass replay-hopper/out-rows; else
-    fail replay-hopper/out-rows "replay read '$rows' rows, wrote $nout"; fi
-if [ "$(head -n 1 "$W/h100_pred.csv" 2>/dev/null | tr -d '\r')" = "$(head -n 1 "$ROOT/traces/hopper/h100_shapes.csv" | tr -d '\r'),predicted_us" ]; then
-    pass replay-hopper/out-header
-else
-    fail replay-hopper/out-header "header '$(head -n 1 "$W/h100_pred.csv" 2>/dev/null)'"
-fi
+for arch in h100 h200; do
+    shapes=$ROOT/traces/hopper/${arch}_shapes.csv
+    [ -f "$shapes" ] || continue
+    name="replay-hopper[$arch]"
+    check "$name" 0 -- "$GBSIM" replay --arch "$arch" "$shapes" --out "$W/${arch}_pred.csv"
+    last=$(tail -n 1 "$CAP/out")
+    if [[ $last =~ ^mape_pct:\ [0-9]+(\.[0-9]+)?$ ]]; then pass "$name/mape-line"; else
+        fail "$name/mape-line" "last line '$last'"; fi
+    if tail -n 2 "$CAP/out" | head -n 1 | grep -q '^total_predicted_us: [0-9.]*$'; then
+        pass "$name/total-line"
+    else
+        fail "$name/total-line" "stdout ends: $(tail -n 2 "$CAP/out" | tr '\n' '|')"
+    fi
+    rows=$(sed -n 's/^# gbsim replay: .* rows=\([0-9]*\)$/\1/p' "$CAP/out")
+    nout=$(($(grep -c . "$W/${arch}_pred.csv" 2>/dev/null || echo 0) - 1))
+    if [ -n "$rows" ] && [ "$rows" = "$nout" ]; then pass "$name/out-rows"; else
+        fail "$name/out-rows" "replay read '$rows' rows, wrote $nout"; fi
+    if [ "$(head -n 1 "$W/${arch}_pred.csv" 2>/dev/null | tr -d '\r')" = "$(head -n 1 "$shapes" | tr -d '\r'),predicted_us" ]; then
+        pass "$name/out-header"
+    else
+        fail "$name/out-header" "header '$(head -n 1 "$W/${arch}_pred.csv" 2>/dev/null)'"
+    fi
+done
 
 bad_input replay-out-nonexistent-dir -- "$GBSIM" replay "$T/ok.csv" --out /nonexistent_dir/pred.csv
 err_has replay-out-nonexistent-dir/message /nonexistent_dir/pred.csv

@@ -74,8 +74,9 @@ static int predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
     kmodel_out_t o;
     int rc = kmodel_run(a, &d, &o, err, errlen);
     double best = rc == 0 ? o.us : INFINITY;
-    const dtype_info_t *b = dtype_info(r->b_dtype);
-    if (r->kind == TK_GEMM && r->tile_m == 0 && r->m <= 16 && b->scale_block == 0) {
+    /* a dequantizing GEMV takes any weight format when activations are 16-bit or unscaled */
+    const dtype_info_t *a16 = dtype_info(r->a_dtype);
+    if (r->kind == TK_GEMM && r->tile_m == 0 && r->m <= 16 && a16->scale_block == 0) {
         kdesc_t g = d;
         g.kind = KM_GEMV;
         g.gemv = gemv_impl_find("cublas-gemv");
@@ -137,7 +138,8 @@ int cmd_replay_main(int argc, char **argv)
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         char e[512];
         if (predict(&s.arch, &t.rows[i], &pred[i], e, sizeof e) != 0) {
-            snprintf(err, sizeof err, "%s:%d: op '%s': %s", path, t.rows[i].line, t.rows[i].op, e);
+            snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, t.rows[i].line,
+                     t.rows[i].op, arch, e);
             rc = cli_fail(err);
         }
     }
