@@ -11,6 +11,8 @@
 #include "../sim/unit.h"
 
 typedef struct kx kx_t;
+
+enum { EPI_RING = 8 };
 typedef struct cta cta_t;
 
 typedef struct {
@@ -31,11 +33,15 @@ struct cta {
     kitem_t c_it;
     long issued, consumed;   /* steps, over all items */
     int stores;              /* stores in flight */
+    int epis;                /* overlapped epilogues in flight, <= EPI_RING */
+    int epi_head;
+    double epi_store[8];     /* their stores' bytes, oldest at epi_head */
     slot_t *slots;           /* ring of `stages` */
 };
 
 typedef struct {
-    unit_t *unit;
+    unit_t *unit;            /* tensor pipe / issue: mainloop work */
+    unit_t *epi;             /* epilogue warp group when epilogues overlap */
     sim_ps_t last_finish_ps;
 } sm_t;
 
@@ -66,12 +72,14 @@ static sim_ps_t cyc_ps(const kx_t *x, double cyc)
 
 static void try_produce(cta_t *c);
 static void try_consume(cta_t *c);
+static void next_item(cta_t *c);
+static void on_overlap_epi_done(sim_t *sim, void *subject, void *object);
 static void cta_start(kx_t *x, cta_t *c, int id);
 
 static void cta_maybe_finish(cta_t *c)
 {
     kx_t *x = c->kx;
-    if (c->id < 0 || c->c_has || c->c_busy || c->stores > 0)
+    if (c->id < 0 || c->c_has || c->c_busy || c->stores > 0 || c->epis > 0)
         return;
     assert(!c->p_has && c->issued == c->consumed);
     sim_ps_t now = sim_now(x->sim);
@@ -146,24 +154,49 @@ static void try_produce(cta_t *c)
     try_consume(c);
 }
 
+static void store(cta_t *c, double bytes)
+{
+    if (bytes > 0) {
+        c->stores++;
+        bwserv_transfer(c->kx->dram, bytes, on_store_done, c, NULL);
+    }
+}
+
+/* The consumer moves on to the CTA's next item. */
+static void next_item(cta_t *c)
+{
+    kx_t *x = c->kx;
+    c->c_item++;
+    c->c_step = 0;
+    c->c_has = x->k->item(x->k, c->id, c->c_item, &c->c_it);
+}
+
 static void on_epi_done(sim_t *sim, void *subject, void *object)
 {
     (void)sim;
     (void)object;
     cta_t *c = subject;
-    kx_t *x = c->kx;
     c->c_busy = 0;
-    if (c->c_it.epi_dram_bytes > 0) {
-        c->stores++;
-        bwserv_transfer(x->dram, c->c_it.epi_dram_bytes, on_store_done, c, NULL);
-    }
-    c->c_item++;
-    c->c_step = 0;
-    c->c_has = x->k->item(x->k, c->id, c->c_item, &c->c_it);
+    store(c, c->c_it.epi_dram_bytes);
+    next_item(c);
     if (c->c_has)
         try_consume(c);
     else
         cta_maybe_finish(c);
+}
+
+/* An overlapped epilogue finished: its store leaves in submission order. */
+static void on_overlap_epi_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    assert(c->epis > 0);
+    double bytes = c->epi_store[c->epi_head];
+    c->epi_head = (c->epi_head + 1) % EPI_RING;
+    c->epis--;
+    store(c, bytes);
+    cta_maybe_finish(c);
 }
 
 static void on_compute_done(sim_t *sim, void *subject, void *object)
@@ -178,12 +211,21 @@ static void on_compute_done(sim_t *sim, void *subject, void *object)
     c->consumed++;
     c->c_busy = 0;
     if (++c->c_step == c->c_it.n_steps) {
-        c->c_busy = 1;
         sim_ps_t d = cyc_ps(x, c->c_it.epi_cyc);
         x->epi_ps_sum += (double)d;
-        unit_submit(x->sms[c->sm].unit, d, on_epi_done, c, NULL);
+        if (x->k->epi_overlap) {
+            assert(c->epis < EPI_RING);
+            c->epi_store[(c->epi_head + c->epis++) % EPI_RING] = c->c_it.epi_dram_bytes;
+            unit_submit(x->sms[c->sm].epi, d, on_overlap_epi_done, c, NULL);
+            next_item(c);
+        } else {
+            c->c_busy = 1;
+            unit_submit(x->sms[c->sm].unit, d, on_epi_done, c, NULL);
+        }
     }
     try_produce(c);
+    if (!c->c_has)
+        cta_maybe_finish(c);
 }
 
 static void try_consume(cta_t *c)
@@ -248,8 +290,10 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     bwserv_set_mode(x.dram, BWSERV_FIFO);
     bwserv_set_mode(x.l2, BWSERV_FIFO);
     x.sms = xcalloc((size_t)x.n_sm, sizeof *x.sms);
-    for (int i = 0; i < x.n_sm; i++)
+    for (int i = 0; i < x.n_sm; i++) {
         x.sms[i].unit = unit_create(x.sim, "sm");
+        x.sms[i].epi = unit_create(x.sim, "sm-epilogue");
+    }
     int seats = x.n_sm * k->ctas_per_sm;
     x.seats = xcalloc((size_t)seats, sizeof *x.seats);
     for (int i = 0; i < seats; i++) {
@@ -285,8 +329,10 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     for (int i = 0; i < seats; i++)
         free(x.seats[i].slots);
     free(x.seats);
-    for (int i = 0; i < x.n_sm; i++)
+    for (int i = 0; i < x.n_sm; i++) {
         unit_destroy(x.sms[i].unit);
+        unit_destroy(x.sms[i].epi);
+    }
     free(x.sms);
     bwserv_destroy(x.l2);
     bwserv_destroy(x.dram);

@@ -15,7 +15,9 @@
  *             epi_cyc on the unit, then a store of epi_dram_bytes.
  *
  * The producer runs ahead into the next item while the consumer finishes the
- * current one (as a warp-specialized persistent kernel does). The kernel ends
+ * current one (as a warp-specialized persistent kernel does). With
+ * epi_overlap the epilogue goes to the SM's second (epilogue) unit and the
+ * consumer starts the next item at once. The kernel ends
  * when every CTA has finished and every store has landed.
  *
  * Invariants (asserted): loads in flight per CTA never exceed stages; the
@@ -45,6 +47,9 @@ struct kspec {
      * has no item idx. Every CTA has at least item 0. Must be pure. */
     int (*item)(const kspec_t *k, int cta, int idx, kitem_t *out);
     const void *ctx;        /* the kernel model's own data */
+    int epi_overlap;        /* 1: the epilogue runs beside the next item's mainloop
+                               (pingpong: the other math warp group keeps the tensor
+                               pipe busy); 0: the consumer waits for it */
 };
 
 typedef struct {

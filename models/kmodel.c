@@ -1,6 +1,8 @@
 /* kmodel.c -- kernel models on top of kexec. */
 #include "kmodel.h"
 
+#include "gemm.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -133,250 +135,60 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
 
 /* ---------------------------------------------------------- tiled GEMM -- */
 
-static int is_block_scaled(dtype_t t)
-{
-    return t == DT_MXFP8 || t == DT_MXFP6 || t == DT_MXFP4 || t == DT_NVFP4;
-}
-
-static int is_fp4(dtype_t t)
-{
-    return t == DT_MXFP4 || t == DT_NVFP4;
-}
-
-void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes, int tm, int tn,
-                     int tk, int grouped, gemm_cfg_t *c)
-{
-    memset(c, 0, sizeof *c);
-    c->tile_m = tm;
-    c->tile_n = tn;
-    c->tile_k = tk;
-    c->threads = 384; /* producer warp group + 2 consumer warp groups (CUTLASS sm90/sm120 cooperative) */
-    double smem_elem_a, smem_elem_b, rate, dequant_cyc = 0;
-    int scaled = is_block_scaled(a_dt) && is_block_scaled(b_dt);
-    int sixteen_a = dtype_info(a_dt)->elem_bits == 16;
-    if (!scaled && sixteen_a && dtype_info(b_dt)->elem_bits < 16) {
-        /* mixed input (CUTLASS sm90 mixed-input GEMM, Marlin): weights stay packed in
-         * smem and are converted to bf16 in registers before a bf16 MMA; about one
-         * warp instruction per 2 weight elements per k-tile (cvt + scale) */
-        c->mma = "bf16 MMA, weights dequantized in registers";
-        rate = a->mma_bf16_flop_per_clk_sm;
-        smem_elem_a = 2.0;
-        smem_elem_b = dtype_bytes_per_elem(b_dt);
-        dequant_cyc = (double)tn * tk / 2.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
-    } else if (is_block_scaled(a_dt) || is_block_scaled(b_dt)) {
-        if (!scaled) {
-            snprintf(c->reason, sizeof c->reason,
-                     "block-scaled MMA needs both operands block-scaled (or 16-bit activations "
-                     "for the mixed-input path); got %s x %s", dtype_info(a_dt)->name,
-                     dtype_info(b_dt)->name);
-            return;
-        }
-        if (is_fp4(a_dt) && is_fp4(b_dt)) {
-            /* kind::mxf4nvf4 m16n8k64 keeps FP4 packed in smem (sm1xx_common.inl select_instr) */
-            c->mma = "m16n8k64 kind::mxf4nvf4";
-            rate = a->mma_mxf4nvf4_flop_per_clk_sm;
-            smem_elem_a = smem_elem_b = 0.5;
-        } else {
-            /* kind::mxf8f6f4 m16n8k32 stores FP4/FP6 unpacked, 1 B per element
-             * (sm120_blockscaled_mma_builder.inl SmemAllocType = uint8_t) */
-            c->mma = "m16n8k32 kind::mxf8f6f4";
-            rate = a->mma_mxf8f6f4_flop_per_clk_sm;
-            smem_elem_a = smem_elem_b = 1.0;
-        }
-        c->sf_vec = (a_dt == DT_NVFP4 || b_dt == DT_NVFP4) ? 16 : 32;
-    } else {
-        double bytes_a = dtype_bytes_per_elem(a_dt), bytes_b = dtype_bytes_per_elem(b_dt);
-        smem_elem_a = bytes_a;
-        smem_elem_b = bytes_b;
-        if (dtype_info(a_dt)->mma_class == MMA_FP8 && dtype_info(b_dt)->mma_class == MMA_FP8) {
-            c->mma = "fp8 MMA";
-            rate = a->mma_fp8_flop_per_clk_sm;
-        } else {
-            c->mma = "bf16 MMA";
-            rate = a->mma_bf16_flop_per_clk_sm;
-        }
-    }
-    if (rate <= 0) {
-        snprintf(c->reason, sizeof c->reason, "the arch has no %s instruction", c->mma);
-        return;
-    }
-    if (tm <= 0 || tn <= 0 || tk <= 0 || tm % 64 || tk % 32 || (tn != 8 && tn != 16 && tn % 32)) {
-        snprintf(c->reason, sizeof c->reason,
-                 "tile %dx%dx%d: TileM must be a multiple of 64, TileN 8, 16 or a multiple of 32, "
-                 "TileK a multiple of 32", tm, tn, tk);
-        return;
-    }
-    double sfa = 0, sfb = 0;
-    if (scaled) {
-        /* SF atom: 128 rows x 4 SF (sm100_blockscaled_layout.hpp); SFB always
-         * spans max(TileN, 128) rows (sm120_blockscaled_mma_builder.inl) */
-        sfa = (double)imax(tm, 128) * tk / c->sf_vec;
-        sfb = (double)imax(tn, 128) * tk / c->sf_vec;
-    }
-    c->stage_bytes = tm * tk * smem_elem_a + tn * tk * smem_elem_b + sfa + sfb + 128.0;
-    /* grouped: PipelineAsync<8> scheduler storage 128 B + tensormaps 256 B +
-     * PipelineAsync<3> 48 B; dense: CLC pipeline 48 B + 3 CLC responses 48 B
-     * (sm120_blockscaled_mma_builder.inl L236-264) */
-    c->smem_reserved_bytes = grouped ? 432.0 : 96.0;
-    /* epilogue (sm120_builder.inl): EpiN = min(TileN, 32), EpiM = TileN < 16 ? 128 : 64, 2 stages of D */
-    c->smem_epilogue_bytes = 2.0 * (tn < 16 ? 128 : 64) * imin(tn, 32) * out_bytes;
-    double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
-    c->stages = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
-    double gmem_a = tm * tk * dtype_info(a_dt)->elem_bits / 8.0;
-    double gmem_b = tn * tk * dtype_info(b_dt)->elem_bits / 8.0;
-    c->tma_bytes_per_ktile = gmem_a + gmem_b + sfa + sfb;
-    c->mma_cyc_per_ktile = 2.0 * tm * tn * tk / rate + dequant_cyc;
-    c->ctas_per_sm = occupancy(a, c->threads,
-                               c->stages * c->stage_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes);
-    if (c->stages < 2) {
-        snprintf(c->reason, sizeof c->reason,
-                 "needs %.0f B of smem per CTA for 2 stages of %.0f B plus %.0f B epilogue and "
-                 "%.0f B scheduler storage, the arch allows %.0f B; Specialization requires "
-                 "Stages set to value 2 or more (sm120_blockscaled_mma_array_tma.hpp)",
-                 2 * c->stage_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes,
-                 c->stage_bytes, c->smem_epilogue_bytes, c->smem_reserved_bytes,
-                 a->smem_per_cta_max_bytes);
-        return;
-    }
-    c->valid = 1;
-    snprintf(c->reason, sizeof c->reason, "ok");
-}
-
-typedef struct {
-    const kdesc_t *d;
-    gemm_cfg_t cfg;
-    int grouped, grid, k_tiles;
-    int64_t rows_per_group, n;
-    int64_t m_tiles, n_tiles, tiles_per_group, total_tiles;
-    double a_elem, b_elem;
-    double desc_update_cyc;   /* arch tma_desc_update_cycles */
-} tgemm_ctx_t;
-
-/* Group, m-tile and n-tile of linear tile id t (groups in order, n fastest). */
-static void tile_coords(const tgemm_ctx_t *g, int64_t t, int64_t *grp, int64_t *mt, int64_t *nt)
-{
-    *grp = t / g->tiles_per_group;
-    int64_t r = t % g->tiles_per_group;
-    *mt = r / g->n_tiles;
-    *nt = r % g->n_tiles;
-}
-
-static int tgemm_item(const kspec_t *k, int cta, int idx, kitem_t *out)
-{
-    const tgemm_ctx_t *g = k->ctx;
-    const gemm_cfg_t *c = &g->cfg;
-    int64_t t = cta + (int64_t)idx * g->grid;
-    if (t >= g->total_tiles)
-        return 0;
-    int64_t grp, mt, nt;
-    tile_coords(g, t, &grp, &mt, &nt);
-    int64_t rows = g->rows_per_group - mt * c->tile_m;
-    if (rows > c->tile_m)
-        rows = c->tile_m;
-    int64_t cols = g->n - nt * c->tile_n;
-    if (cols > c->tile_n)
-        cols = c->tile_n;
-    double tk = c->tile_k;
-    double sfa = 0, sfb = 0;
-    if (c->sf_vec) {
-        sfa = (double)imax(c->tile_m, 128) * tk / c->sf_vec;
-        sfb = (double)imax(c->tile_n, 128) * tk / c->sf_vec;
-    }
-    /* TMA fetches only in-bounds rows; the SF tensors are padded to 128 rows in
-     * memory, so whole SF atoms are fetched */
-    /* TMA fetches no out-of-bounds K either: data bytes average over the real K */
-    double k_eff = (double)g->d->k / g->k_tiles;
-    double a_bytes = (double)rows * k_eff * g->a_elem + sfa;
-    double b_bytes = (double)cols * k_eff * g->b_elem + sfb;
-    memset(out, 0, sizeof *out);
-    out->n_steps = g->k_tiles;
-    /* B (weights) comes from DRAM for the first m-tile and from L2 after; A
-     * from DRAM for the first n-tile unless it is already L2-resident */
-    int a_dram = !g->d->a_in_l2 && nt == 0;
-    out->dram_bytes = (mt == 0 ? b_bytes : 0) + (a_dram ? a_bytes : 0);
-    out->l2_bytes = (mt == 0 ? 0 : b_bytes) + (a_dram ? 0 : a_bytes);
-    out->compute_cyc = c->mma_cyc_per_ktile;
-    /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
-     * tile is in another group; the first tile always loads its group's
-     * (sm90_gemm_array_tma_warpspecialized_cooperative.hpp tensormaps_perform_update) */
-    int64_t pgrp = -1, pmt, pnt;
-    if (idx > 0)
-        tile_coords(g, t - g->grid, &pgrp, &pmt, &pnt);
-    out->pre_cyc = g->grouped && pgrp != grp ? g->desc_update_cyc : 0;
-    out->epi_cyc = (double)c->tile_m * c->tile_n * 3.0 / (4.0 * 32.0);
-    out->epi_dram_bytes = (double)rows * (double)cols * g->d->out_bytes;
-    return 1;
-}
-
-static int run_tgemm_tile(const arch_t *a, const kdesc_t *d, int tm, int tn, int tk,
-                          kmodel_out_t *o, char *err, size_t errlen)
-{
-    int grouped = d->kind == KM_GROUPED_GEMM;
-    tgemm_ctx_t ctx = {.desc_update_cyc = a->tma_desc_update_cycles};
-    tgemm_ctx_t *g = &ctx;
-    g->d = d;
-    g->grouped = grouped;
-    gemm_cfg_derive(a, d->a_dt, d->b_dt, d->out_bytes, tm, tn, tk, grouped, &g->cfg);
-    if (!g->cfg.valid) {
-        int w = snprintf(err, errlen, "tile %dx%dx%d is not valid: ", tm, tn, tk);
-        if (w > 0 && (size_t)w < errlen)
-            snprintf(err + w, errlen - (size_t)w, "%s", g->cfg.reason);
-        return -1;
-    }
-    int64_t groups = grouped ? d->groups : 1;
-    /* routed rows spread evenly over the non-empty groups */
-    g->rows_per_group = cdiv(d->m, groups);
-    g->n = d->n;
-    g->a_elem = dtype_info(d->a_dt)->elem_bits / 8.0;
-    g->b_elem = dtype_info(d->b_dt)->elem_bits / 8.0;
-    g->m_tiles = cdiv(g->rows_per_group, tm);
-    g->n_tiles = cdiv(d->n, tn);
-    g->tiles_per_group = g->m_tiles * g->n_tiles;
-    g->total_tiles = g->tiles_per_group * groups;
-    g->k_tiles = (int)cdiv(d->k, tk);
-    /* grouped with device-side shapes: one persistent CTA per SM
-     * (PersistentTileSchedulerSm90Group); dense: one CTA per tile */
-    g->grid = grouped ? (int)a->n_sm : (int)g->total_tiles;
-    if (g->grid > g->total_tiles)
-        g->grid = (int)g->total_tiles;
-    kspec_t k = {.n_ctas = g->grid, .ctas_per_sm = grouped ? 1 : g->cfg.ctas_per_sm,
-                 .stages = g->cfg.stages, .item = tgemm_item, .ctx = g};
-    o->tile_m = tm;
-    o->tile_n = tn;
-    o->tile_k = tk;
-    o->stages = g->cfg.stages;
-    return kexec_run(a, &k, &o->r, err, errlen);
-}
-
-/* Candidate tiles a tuned library would try (TRT-LLM CutlassTileConfigSM120 in
- * elements for block-scaled; CUTLASS sm90 defaults otherwise). */
+/* Candidates a tuned library tries when the trace or stack names no tile:
+ * TRT-LLM CutlassTileConfigSM120 in elements (K 128) and CUTLASS sm90 bf16
+ * defaults (K 64), each with and without swap-AB. */
 static const int TILE_CANDIDATES[][3] = {
-    {128, 32, 128}, {128, 64, 128}, {128, 128, 128}, {128, 256, 128}, {256, 128, 128},
-    {64, 64, 64},   {128, 64, 64},  {128, 128, 64},  {128, 256, 64},  {64, 128, 64},
+    {128, 8, 128},  {128, 16, 128}, {128, 32, 128}, {128, 64, 128}, {128, 128, 128},
+    {128, 256, 128}, {256, 128, 128},
+    {64, 64, 64},   {128, 64, 64},  {128, 128, 64}, {128, 256, 64}, {64, 128, 64},
 };
+
+static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gemm_opts_t *o)
+{
+    *o = (gemm_opts_t){.a_dt = d->a_dt, .b_dt = d->b_dt, .out_bytes = d->out_bytes,
+                       .tile_m = tm, .tile_n = tn, .tile_k = tk,
+                       .sched = d->pingpong ? GEMM_PINGPONG : GEMM_COOP, .swap_ab = swap,
+                       .sf_vec = d->sf_vec, .grouped = d->kind == KM_GROUPED_GEMM,
+                       .split_k = d->split_k > 1 ? d->split_k : 1};
+}
 
 static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, size_t errlen)
 {
-    if (d->tile_m)
-        return run_tgemm_tile(a, d, d->tile_m, d->tile_n, d->tile_k, o, err, errlen);
-    int found = 0;
-    kmodel_out_t best = {0};
-    char e[640];
-    for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++) {
-        kmodel_out_t t = {0};
-        if (run_tgemm_tile(a, d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1],
-                           TILE_CANDIDATES[i][2], &t, e, sizeof e) != 0)
-            continue;
-        if (!found || t.r.dur_ps < best.r.dur_ps)
-            best = t;
-        found = 1;
+    gemm_problem_t p = {.m = d->m, .n = d->n, .k = d->k,
+                        .groups = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .a_in_l2 = d->a_in_l2};
+    gemm_opts_t go;
+    gemm_out_t g;
+    if (d->tile_m) {
+        gemm_opts_of(d, d->tile_m, d->tile_n, d->tile_k, d->swap_ab, &go);
+        if (gemm_run(a, &go, &p, &g, err, errlen) != 0)
+            return -1;
+    } else {
+        int found = 0;
+        gemm_out_t best = {0};
+        char e[640];
+        for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++)
+            for (int swap = 0; swap < 2; swap++) {
+                gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
+                              swap, &go);
+                if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
+                    continue;
+                if (!found || g.r.dur_ps < best.r.dur_ps)
+                    best = g;
+                found = 1;
+            }
+        if (!found) {
+            snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
+                     dtype_info(d->b_dt)->name);
+            return -1;
+        }
+        g = best;
     }
-    if (!found) {
-        snprintf(err, errlen, "no valid tile for %s x %s on this arch", dtype_info(d->a_dt)->name,
-                 dtype_info(d->b_dt)->name);
-        return -1;
-    }
-    *o = best;
+    o->r = g.r;
+    o->tile_m = g.cfg.tile_m;
+    o->tile_n = g.cfg.tile_n;
+    o->tile_k = g.cfg.tile_k;
+    o->stages = g.cfg.stages;
     return 0;
 }
 

@@ -46,7 +46,8 @@ typedef struct {
     int64_t m, n, k, groups;
     dtype_t a_dt, b_dt;
     int out_bytes;            /* bytes per output element */
-    int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile */
+    int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile (and swap-AB) */
+    int swap_ab, pingpong, split_k, sf_vec;  /* gemm.h options; 0 = default */
     int a_in_l2;              /* 1: activations were just written and sit in L2 */
     const gemv_impl_t *gemv;  /* KM_GEMV */
     /* attention */
@@ -80,26 +81,5 @@ const char *bound_name(bound_t b);
 /* Implementation tables (kmodel.c). */
 const gemv_impl_t *gemv_impl_find(const char *name);
 const attn_impl_t *attn_impl_find(const char *name);
-
-/* SM12x / Hopper tiled GEMM configuration (a simplified CUTLASS collective
- * builder: smem per stage, stage count, MMA cycles per k-tile). */
-typedef struct {
-    int valid;
-    char reason[320];
-    int tile_m, tile_n, tile_k;
-    int stages;
-    double stage_bytes;
-    double smem_epilogue_bytes;
-    double smem_reserved_bytes;   /* scheduler, tensormaps, CLC storage */
-    double tma_bytes_per_ktile;   /* gmem bytes one full k-tile loads */
-    int threads;
-    int ctas_per_sm;
-    double mma_cyc_per_ktile;
-    const char *mma;
-    int sf_vec;                   /* 0 when not block-scaled */
-} gemm_cfg_t;
-
-void gemm_cfg_derive(const arch_t *a, dtype_t a_dt, dtype_t b_dt, int out_bytes,
-                     int tm, int tn, int tk, int grouped, gemm_cfg_t *cfg);
 
 #endif

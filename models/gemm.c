@@ -1,0 +1,465 @@
+/* gemm.c -- CUTLASS-style tiled GEMM: configuration, rules, execution.
+ * File references are to NVIDIA/cutlass include/cutlass/gemm/ unless noted
+ * (commit in ../shared/research/sm121_facts.md). */
+#include "gemm.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int is_scaled(dtype_t t)
+{
+    return t == DT_MXFP8 || t == DT_MXFP6 || t == DT_MXFP4 || t == DT_NVFP4;
+}
+
+static int is_fp4(dtype_t t)
+{
+    return t == DT_MXFP4 || t == DT_NVFP4;
+}
+
+static int is_sm12x(const arch_t *a)
+{
+    return a->cc >= 120 && a->cc < 130;
+}
+
+/* Everything a rule may look at. */
+typedef struct {
+    const arch_t *a;
+    const gemm_opts_t *o;
+    gemm_cfg_t *c;
+    dtype_t mma_a, mma_b;   /* operand types as the MMA sees them (after swap-AB) */
+    int scaled, mixed;
+    double rate;            /* FLOP/clk/SM of the chosen MMA */
+} rctx_t;
+
+/* A rule returns 1 when satisfied, else 0 with why filled. */
+typedef int (*rule_fn)(const rctx_t *x, char *why, size_t n);
+
+static int r_arch_has_mma(const rctx_t *x, char *why, size_t n)
+{
+    if (x->rate > 0)
+        return 1;
+    snprintf(why, n, "the arch has no %s instruction (rate 0 in its data file)", x->c->mma);
+    return 0;
+}
+
+static int r_scaled_needs_both(const rctx_t *x, char *why, size_t n)
+{
+    if (x->scaled || x->mixed || (!is_scaled(x->o->a_dt) && !is_scaled(x->o->b_dt)))
+        return 1;
+    snprintf(why, n, "%s x %s: a block-scaled operand needs a block-scaled partner (or 16-bit "
+             "activations for the mixed-input path)", dtype_info(x->o->a_dt)->name,
+             dtype_info(x->o->b_dt)->name);
+    return 0;
+}
+
+static int r_sf_types_match(const rctx_t *x, char *why, size_t n)
+{
+    if (!x->scaled || (x->o->a_dt == DT_NVFP4) == (x->o->b_dt == DT_NVFP4))
+        return 1;
+    snprintf(why, n, "NVFP4 (UE4M3 scales) cannot pair with an MX type (UE8M0 scales): one "
+             "scale type per instruction");
+    return 0;
+}
+
+static int r_sf_vector(const rctx_t *x, char *why, size_t n)
+{
+    int v = x->c->sf_vec;
+    if (!x->scaled)
+        return 1;
+    if (v != 16 && v != 32 && v != 64 && v != 128) {
+        snprintf(why, n, "SF vector %d: expected 16 or 32 (hardware) or 64/128 (hypothetical)", v);
+        return 0;
+    }
+    if (v == 16 && !(is_fp4(x->mma_a) && is_fp4(x->mma_b))) {
+        snprintf(why, n, "SF vector 16 needs FP4 x FP4 (kind::mxf4nvf4 scale_vec::4X); "
+                 "kind::mxf8f6f4 asserts VS == 32");
+        return 0;
+    }
+    return 1;
+}
+
+static int r_cluster(const rctx_t *x, char *why, size_t n)
+{
+    int cm = x->o->cluster_m > 1 ? x->o->cluster_m : 1, cn = x->o->cluster_n > 1 ? x->o->cluster_n : 1;
+    if (!is_sm12x(x->a) || cm * cn == 1)
+        return 1;
+    snprintf(why, n, "cluster %dx%dx1: SM12x has no TMA multicast, the cluster must be 1x1x1", cm, cn);
+    return 0;
+}
+
+static int r_coop_tile_m(const rctx_t *x, char *why, size_t n)
+{
+    if (x->o->sched != GEMM_COOP || x->c->tile_m >= 128)
+        return 1;
+    snprintf(why, n, "TileM %d: Cooperative kernel requires Tile Size to be greater than or equal "
+             "to 128 along the M-dimension", x->c->tile_m);
+    return 0;
+}
+
+static int r_tile_n(const rctx_t *x, char *why, size_t n)
+{
+    int tn = x->c->tile_n;
+    int ok = is_sm12x(x->a) ? (tn == 8 || tn == 16 || (tn % 32 == 0 && tn <= 256))
+                            : (tn % 8 == 0 && tn <= 256);
+    if (ok)
+        return 1;
+    snprintf(why, n, is_sm12x(x->a) ? "TileN %d: SM120 B tiles are 8, 16 or a multiple of 32 up to 256 "
+                                      "(ldmatrix x1/x2/x4 selection)"
+                                    : "TileN %d: wgmma N is a multiple of 8 up to 256", tn);
+    return 0;
+}
+
+static int r_pingpong_tile_n(const rctx_t *x, char *why, size_t n)
+{
+    if (x->o->sched != GEMM_PINGPONG || x->c->tile_n >= 16)
+        return 1;
+    snprintf(why, n, "TileN %d: pingpong needs TileN >= 16 (its MMA warp layout)", x->c->tile_n);
+    return 0;
+}
+
+static int r_tile_m(const rctx_t *x, char *why, size_t n)
+{
+    int tm = x->c->tile_m;
+    if (x->scaled ? tm % 128 == 0 && tm <= 256 : tm % 64 == 0 && tm <= 256)
+        return 1;
+    snprintf(why, n, x->scaled ? "TileM %d: block-scaled tiles span whole 128-row SF atoms (128 or 256)"
+                               : "TileM %d: expected 64, 128, 192 or 256", tm);
+    return 0;
+}
+
+static int r_tile_k(const rctx_t *x, char *why, size_t n)
+{
+    int tk = x->c->tile_k;
+    /* a real SF atom column holds 4 scale factors; a hypothetical SF vector
+     * only has to tile K */
+    int need = x->scaled ? (x->c->hypothetical ? x->c->sf_vec : 4 * x->c->sf_vec) : 32;
+    int kmma = x->scaled && is_fp4(x->mma_a) && is_fp4(x->mma_b) ? 64 : 32;
+    if (need < kmma)
+        need = kmma;
+    if (tk > 0 && tk % need == 0 && tk <= 1024)
+        return 1;
+    snprintf(why, n, "TileK %d: must be a multiple of %d (%s)", tk, need,
+             x->scaled ? "4 scale factors per SF atom column" : "the MMA K");
+    return 0;
+}
+
+static int r_stages(const rctx_t *x, char *why, size_t n)
+{
+    const gemm_cfg_t *c = x->c;
+    if (c->stages >= 2)
+        return 1;
+    snprintf(why, n, "needs %.0f B of smem per CTA for 2 stages of %.0f B plus %.0f B epilogue "
+             "and %.0f B scheduler storage, the arch allows %.0f B: Specialization requires "
+             "Stages set to value 2 or more", 2 * c->stage_bytes + c->smem_epilogue_bytes +
+             c->smem_reserved_bytes, c->stage_bytes, c->smem_epilogue_bytes,
+             c->smem_reserved_bytes, x->a->smem_per_cta_max_bytes);
+    return 0;
+}
+
+typedef struct {
+    gemm_rule_info_t info;
+    rule_fn ok;
+    int after_smem;     /* 1: needs the smem derivation */
+} rule_t;
+
+static const rule_t RULES[] = {
+    {{"arch_has_the_mma", "include/cute/arch/config.hpp (MMA availability per arch)"}, r_arch_has_mma, 0},
+    {{"block_scaled_needs_both_operands_scaled",
+      "collective/builders/sm120_blockscaled_mma_builder.inl (OpClassBlockScaledTensorOp)"}, r_scaled_needs_both, 0},
+    {{"scale_factor_types_match", "include/cute/arch/mma_sm120.hpp (one SF type per instruction)"}, r_sf_types_match, 0},
+    {{"sf_vector_supported", "include/cute/arch/mma_sm120.hpp (SM120_16x8x32_TN_VS: VS == 32; 16x8x64 4X: 16)"}, r_sf_vector, 0},
+    {{"cluster_is_1x1x1_on_sm12x",
+      "sm120_blockscaled_mma_builder.inl: \"no programmatic multicast on this arch\""}, r_cluster, 0},
+    {{"cooperative_tile_m_at_least_128",
+      "kernel/sm90_gemm_tma_warpspecialized_cooperative.hpp static_assert"}, r_coop_tile_m, 0},
+    {{"tile_n_is_8_16_or_multiple_of_32", "collective/builders/sm120_common.inl (B ldmatrix x1/x2/x4)"}, r_tile_n, 0},
+    {{"pingpong_tile_n_at_least_16", "collective/builders/sm120_blockscaled_mma_builder.inl (pingpong warp layout)"}, r_pingpong_tile_n, 0},
+    {{"block_scaled_tile_m_whole_sf_atoms",
+      "include/cutlass/detail/sm100_blockscaled_layout.hpp (128-row SF atom); seed 004 TMA failure at TileM 64"}, r_tile_m, 0},
+    {{"tile_k_multiple_of_sf_atom_k", "include/cutlass/detail/sm100_blockscaled_layout.hpp (4 SF per atom column)"}, r_tile_k, 0},
+    {{"stages_at_least_2",
+      "collective/sm120_blockscaled_mma_array_tma.hpp: \"Specialization requires Stages set to value 2 or more\""}, r_stages, 1},
+};
+#define NRULES (sizeof RULES / sizeof RULES[0])
+
+int gemm_rule_count(void)
+{
+    return (int)NRULES;
+}
+
+const gemm_rule_info_t *gemm_rule(int i)
+{
+    assert(i >= 0 && i < (int)NRULES);
+    return &RULES[i].info;
+}
+
+static int apply_rules(const rctx_t *x, int after_smem)
+{
+    for (size_t i = 0; i < NRULES; i++) {
+        if (RULES[i].after_smem != after_smem)
+            continue;
+        char why[360];
+        if (!RULES[i].ok(x, why, sizeof why)) {
+            snprintf(x->c->rule, sizeof x->c->rule, "%s", RULES[i].info.name);
+            snprintf(x->c->reason, sizeof x->c->reason, "%s: %s (%s)", RULES[i].info.name, why,
+                     RULES[i].info.source);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->tile_m = o->tile_m;
+    c->tile_n = o->tile_n;
+    c->tile_k = o->tile_k;
+    /* one producer warp group + two MMA warp groups (cooperative and pingpong) */
+    c->threads = 384;
+    rctx_t x = {.a = a, .o = o, .c = c};
+    x.mma_a = o->swap_ab ? o->b_dt : o->a_dt;
+    x.mma_b = o->swap_ab ? o->a_dt : o->b_dt;
+    x.scaled = is_scaled(o->a_dt) && is_scaled(o->b_dt);
+    int a16 = dtype_info(o->a_dt)->elem_bits == 16;
+    x.mixed = !x.scaled && a16 && dtype_info(o->b_dt)->elem_bits < 16;
+    double smem_a, smem_b, dequant_cyc = 0;
+    if (x.scaled) {
+        if (is_fp4(x.mma_a) && is_fp4(x.mma_b)) {
+            /* select_instr (builders/sm1xx_common.inl): 4-bit x 4-bit -> m16n8k64
+             * kind::mxf4nvf4, FP4 packed in smem */
+            c->mma = "m16n8k64 kind::mxf4nvf4";
+            x.rate = a->mma_mxf4nvf4_flop_per_clk_sm;
+            smem_a = smem_b = 0.5;
+        } else {
+            /* FP4/FP6 mixed with wider types -> m16n8k32 kind::mxf8f6f4; A/B are
+             * allocated as uint8 in smem, FP4 unpacked to 1 B
+             * (sm120_blockscaled_mma_builder.inl SmemAllocType) */
+            c->mma = "m16n8k32 kind::mxf8f6f4";
+            x.rate = a->mma_mxf8f6f4_flop_per_clk_sm;
+            smem_a = smem_b = 1.0;
+        }
+        int native = (o->a_dt == DT_NVFP4 || o->b_dt == DT_NVFP4) ? 16 : 32;
+        c->sf_vec = o->sf_vec > 0 ? o->sf_vec : native;
+        c->hypothetical = c->sf_vec > 32;
+    } else if (x.mixed) {
+        /* mixed input (CUTLASS sm90 mixed-input GEMM, Marlin): weights stay packed in
+         * smem and are converted to bf16 in registers before a bf16 MMA: about one
+         * warp instruction per 2 weight elements per k-tile */
+        c->mma = "bf16 MMA, weights dequantized in registers";
+        x.rate = a->mma_bf16_flop_per_clk_sm;
+        smem_a = o->swap_ab ? dtype_bytes_per_elem(o->b_dt) : 2.0;
+        smem_b = o->swap_ab ? 2.0 : dtype_bytes_per_elem(o->b_dt);
+        double w_elems = (double)(o->swap_ab ? o->tile_m : o->tile_n) * o->tile_k;
+        dequant_cyc = w_elems / 2.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
+    } else {
+        int fp8 = dtype_info(o->a_dt)->mma_class == MMA_FP8 && dtype_info(o->b_dt)->mma_class == MMA_FP8;
+        c->mma = fp8 ? "fp8 MMA" : "bf16 MMA";
+        x.rate = fp8 ? a->mma_fp8_flop_per_clk_sm : a->mma_bf16_flop_per_clk_sm;
+        smem_a = dtype_bytes_per_elem(x.mma_a);
+        smem_b = dtype_bytes_per_elem(x.mma_b);
+    }
+    if (!apply_rules(&x, 0))
+        return;
+    int tm = c->tile_m, tn = c->tile_n, tk = c->tile_k;
+    if (x.scaled) {
+        /* SF atom: 128 rows x 4 SF (sm100_blockscaled_layout.hpp); SFB spans
+         * max(TileN, 128) rows (sm120_blockscaled_mma_builder.inl sSFBTileShape) */
+        c->stage_sfa_bytes = (double)(tm > 128 ? tm : 128) * tk / c->sf_vec;
+        c->stage_sfb_bytes = (double)(tn > 128 ? tn : 128) * tk / c->sf_vec;
+    }
+    c->stage_a_bytes = tm * tk * smem_a;
+    c->stage_b_bytes = tn * tk * smem_b;
+    /* one pipeline barrier pair per stage: SM120 rounds it to 128 B
+     * (round_up(sizeof(PipelineTmaUmmaAsync<1>::SharedStorage), 128)); sm90: 16 B */
+    double barrier = is_sm12x(a) ? 128.0 : 16.0;
+    c->stage_bytes = c->stage_a_bytes + c->stage_b_bytes + c->stage_sfa_bytes + c->stage_sfb_bytes + barrier;
+    /* builder L236-264: grouped: PipelineAsync<8> scheduler storage 128 B, two
+     * tensormaps 256 B, PipelineAsync<3> tensormap-ready 48 B; dense: CLC
+     * pipeline 48 B + 3 x 16 B CLC responses */
+    c->smem_reserved_bytes = o->grouped ? 432.0 : 96.0;
+    /* epilogue carveout (epilogue/collective/builders/sm120_builder.inl): tile
+     * EpiM x EpiN with EpiN = min(TileN, 32), EpiM = TileN < 16 ? 128 : 64,
+     * StagesD = 2 buffers of D (no C: void source) */
+    int epi_n = tn < 32 ? tn : 32, epi_m = tn < 16 ? 128 : 64;
+    c->smem_epilogue_bytes = 2.0 * epi_m * epi_n * o->out_bytes;
+    double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
+    c->stages = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
+    c->smem_mainloop_bytes = c->stages * c->stage_bytes;
+    c->smem_total_bytes = c->smem_mainloop_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes;
+    double gm_a = dtype_info(x.mma_a)->elem_bits / 8.0, gm_b = dtype_info(x.mma_b)->elem_bits / 8.0;
+    c->tma_bytes_per_ktile = tm * tk * gm_a + tn * tk * gm_b + c->stage_sfa_bytes + c->stage_sfb_bytes;
+    c->mma_cyc_per_ktile = x.rate > 0 ? 2.0 * tm * tn * tk / x.rate + dequant_cyc : 0;
+    int by_smem = (int)(a->smem_per_sm_bytes / (c->smem_total_bytes > 0 ? c->smem_total_bytes : 1));
+    int by_threads = (int)(a->max_threads_per_sm / c->threads);
+    c->ctas_per_sm = by_smem < by_threads ? by_smem : by_threads;
+    if (c->ctas_per_sm < 1)
+        c->ctas_per_sm = 1;
+    if (!apply_rules(&x, 1))
+        return;
+    c->valid = 1;
+    snprintf(c->reason, sizeof c->reason, "ok");
+}
+
+int gemm_check_problem(const gemm_opts_t *o, const gemm_problem_t *p, gemm_cfg_t *c)
+{
+    /* TMA global strides must be multiples of 16 B (cute/arch/copy_sm90_desc.hpp) */
+    double ka = (double)p->k * dtype_info(o->a_dt)->elem_bits / 8.0;
+    double kb = (double)p->k * dtype_info(o->b_dt)->elem_bits / 8.0;
+    double nd = (double)p->n * o->out_bytes;
+    const char *bad = fmod(ka, 16) ? "K x sizeof(A) (TMA row stride)"
+                    : fmod(kb, 16) ? "K x sizeof(B) (TMA row stride)"
+                    : fmod(nd, 16) ? "N x sizeof(D) (TMA store row stride)" : NULL;
+    if (bad) {
+        c->valid = 0;
+        snprintf(c->rule, sizeof c->rule, "problem_strides_16_byte_aligned");
+        snprintf(c->reason, sizeof c->reason, "problem_strides_16_byte_aligned: %s is not a multiple "
+                 "of 16 B for m=%lld n=%lld k=%lld (cute/arch/copy_sm90_desc.hpp)", bad,
+                 (long long)p->m, (long long)p->n, (long long)p->k);
+        return -1;
+    }
+    if (o->split_k > 1 && (o->grouped || o->split_k > cdiv(p->k, o->tile_k))) {
+        c->valid = 0;
+        snprintf(c->rule, sizeof c->rule, "split_k_fits");
+        snprintf(c->reason, sizeof c->reason, "split_k_fits: split-K %d needs a dense GEMM with at "
+                 "least %d k-tiles (kernel/tile_scheduler.hpp StreamK/split-K)", o->split_k, o->split_k);
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------ execution -- */
+
+typedef struct {
+    const gemm_opts_t *o;
+    const gemm_problem_t *p;
+    const gemm_cfg_t *c;
+    int64_t tok_per_group;      /* token rows per group */
+    int64_t m_tiles, n_tiles;   /* kernel tile grid per group */
+    int64_t tiles_per_group, total;  /* total includes split_k */
+    int k_tiles, k_tiles_slice, grid, persistent;
+    double elem_mma_a, elem_mma_b, desc_cyc, epi_cyc;
+} tg_t;
+
+/* group, m-tile, n-tile and K slice of work tile t (groups in order, slices
+ * slowest within a tile, n fastest) */
+static void coords(const tg_t *g, int64_t t, int64_t *grp, int64_t *mt, int64_t *nt, int64_t *ks)
+{
+    int64_t split = g->o->split_k > 1 ? g->o->split_k : 1;
+    int64_t tile = t / split;
+    *ks = t % split;
+    *grp = tile / g->tiles_per_group;
+    int64_t r = tile % g->tiles_per_group;
+    *mt = r / g->n_tiles;
+    *nt = r % g->n_tiles;
+}
+
+static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
+{
+    const tg_t *g = k->ctx;
+    const gemm_cfg_t *c = g->c;
+    int64_t t = g->persistent ? cta + (int64_t)idx * g->grid : (idx == 0 ? cta : g->total);
+    if (t >= g->total)
+        return 0;
+    int64_t grp, mt, nt, ks;
+    coords(g, t, &grp, &mt, &nt, &ks);
+    /* kernel M and N extents: tokens x weights, or weights x tokens after swap-AB */
+    int64_t m_ext = g->o->swap_ab ? g->p->n : g->tok_per_group;
+    int64_t n_ext = g->o->swap_ab ? g->tok_per_group : g->p->n;
+    int64_t rows = m_ext - mt * c->tile_m, cols = n_ext - nt * c->tile_n;
+    rows = rows < c->tile_m ? rows : c->tile_m;
+    cols = cols < c->tile_n ? cols : c->tile_n;
+    int steps = g->k_tiles_slice;
+    if (ks == (g->o->split_k > 1 ? g->o->split_k : 1) - 1)
+        steps = g->k_tiles - g->k_tiles_slice * (int)ks;
+    /* TMA fetches neither out-of-bounds rows nor out-of-bounds K; SF tensors are
+     * padded to 128 rows in memory, so whole SF atoms are fetched */
+    double k_eff = (double)g->p->k / g->k_tiles;
+    double a_b = (double)rows * k_eff * g->elem_mma_a + c->stage_sfa_bytes;
+    double b_b = (double)cols * k_eff * g->elem_mma_b + c->stage_sfb_bytes;
+    /* the weight operand comes from DRAM the first time its tile is visited
+     * and from L2 after; activations from L2 when hot, else DRAM once */
+    int w_first = g->o->swap_ab ? nt == 0 : mt == 0;
+    int x_first = g->o->swap_ab ? mt == 0 : nt == 0;
+    double w = g->o->swap_ab ? a_b : b_b, xb = g->o->swap_ab ? b_b : a_b;
+    int x_dram = !g->p->a_in_l2 && x_first;
+    memset(out, 0, sizeof *out);
+    out->n_steps = steps;
+    out->dram_bytes = (w_first ? w : 0) + (x_dram ? xb : 0);
+    out->l2_bytes = (w_first ? 0 : w) + (x_dram ? 0 : xb);
+    out->compute_cyc = c->mma_cyc_per_ktile;
+    /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
+     * tile is in another group; the first tile always loads its group's
+     * (kernel/sm90_gemm_array_tma_warpspecialized_cooperative.hpp
+     * tensormaps_perform_update + cp_fence_release + fence_acquire) */
+    if (g->o->grouped) {
+        int64_t pg = -1, pm, pn, pk;
+        if (idx > 0)
+            coords(g, t - g->grid, &pg, &pm, &pn, &pk);
+        out->pre_cyc = pg != grp ? g->desc_cyc : 0;
+    }
+    out->epi_cyc = g->epi_cyc;
+    double out_elem = g->o->split_k > 1 ? 4.0 : g->o->out_bytes; /* split-K: fp32 partials */
+    out->epi_dram_bytes = (double)rows * (double)cols * out_elem;
+    return 1;
+}
+
+int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
+             char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    gemm_cfg_derive(a, o, &out->cfg);
+    if (out->cfg.valid)
+        gemm_check_problem(o, p, &out->cfg);
+    if (!out->cfg.valid) {
+        snprintf(err, errlen, "tile %dx%dx%d: %s", o->tile_m, o->tile_n, o->tile_k, out->cfg.reason);
+        return -1;
+    }
+    const gemm_cfg_t *c = &out->cfg;
+    tg_t g = {.o = o, .p = p, .c = c};
+    int64_t groups = o->grouped ? p->groups : 1;
+    assert(groups >= 1 && p->m >= groups);
+    g.tok_per_group = cdiv(p->m, groups);  /* routed rows spread evenly over the groups */
+    int64_t m_ext = o->swap_ab ? p->n : g.tok_per_group, n_ext = o->swap_ab ? g.tok_per_group : p->n;
+    g.m_tiles = cdiv(m_ext, c->tile_m);
+    g.n_tiles = cdiv(n_ext, c->tile_n);
+    g.tiles_per_group = g.m_tiles * g.n_tiles;
+    int split = o->split_k > 1 ? o->split_k : 1;
+    g.total = g.tiles_per_group * groups * split;
+    g.k_tiles = (int)cdiv(p->k, c->tile_k);
+    g.k_tiles_slice = (int)cdiv(g.k_tiles, split);
+    dtype_t mma_a = o->swap_ab ? o->b_dt : o->a_dt, mma_b = o->swap_ab ? o->a_dt : o->b_dt;
+    g.elem_mma_a = c->sf_vec ? dtype_info(mma_a)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_a);
+    g.elem_mma_b = c->sf_vec ? dtype_info(mma_b)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_b);
+    g.desc_cyc = a->tma_desc_update_cycles;
+    /* epilogue: accumulators -> convert -> smem -> TMA store, ~3 warp
+     * instructions per element over the MMA warps */
+    g.epi_cyc = (double)c->tile_m * c->tile_n * 3.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
+    /* persistent CTAs walking tiles with stride = grid: grouped with
+     * device-side shapes has one CTA per SM (PersistentTileSchedulerSm90Group,
+     * grid = sm_count); dense fills every resident slot (the static persistent
+     * scheduler; CUTLASS's default CLC scheduler hands out the same tiles
+     * dynamically, which differs only when tiles are uneven) */
+    g.persistent = 1;
+    g.grid = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (g.grid > g.total)
+        g.grid = (int)g.total;
+    kspec_t k = {.n_ctas = g.grid, .ctas_per_sm = o->grouped ? 1 : c->ctas_per_sm,
+                 .stages = c->stages, .item = tg_item, .ctx = &g,
+                 .epi_overlap = o->sched == GEMM_PINGPONG};
+    if (kexec_run(a, &k, &out->r, err, errlen) != 0)
+        return -1;
+    out->tiles = g.total;
+    out->grid = g.grid;
+    out->max_tiles_per_cta = (int)cdiv(g.total, g.grid);
+    double w_bytes = (double)p->n * (double)p->k * dtype_bytes_per_elem(o->b_dt) * (double)groups;
+    out->floor_us = w_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e6);
+    return 0;
+}

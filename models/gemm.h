@@ -1,0 +1,99 @@
+/* gemm.h -- tiled GEMM kernels as CUTLASS builds them for SM120/SM121
+ * (block-scaled warp-level MMA, TMA, warp-specialized cooperative or
+ * pingpong, dense or grouped/ptr-array) and for Hopper (wgmma, bf16/fp8),
+ * through one derivation:
+ *
+ *   1. configuration: the collective builder's shared-memory budget (capacity
+ *      minus scheduler/tensormap/CLC storage minus the epilogue carveout),
+ *      bytes per stage (A and B at their smem element size, SFA and SFB with
+ *      128-row SF atoms, the pipeline barrier), stage count, TMA bytes per
+ *      k-tile, threads, CTAs per SM, MMA instruction and cycles per k-tile;
+ *   2. validity: a rule table, one row per CUTLASS constraint with its file;
+ *   3. execution on kexec: a persistent (grouped: one CTA per SM) or
+ *      one-CTA-per-tile grid walking tiles with stride = grid, per-group
+ *      tensormap updates, a `stages`-deep TMA pipeline per CTA, MMA per
+ *      k-tile, epilogue per tile (overlapped under pingpong), swap-AB for
+ *      small M, split-K for dense GEMMs.
+ *
+ * Conventions: C[m x n] = A[m x k] . B[k x n], A = activations (m = token
+ * rows), B = weights. With swap_ab the kernel computes C^T = B^T A^T: its
+ * tile M runs over the weights' n and its tile N over the tokens. */
+#ifndef GBSIM_GEMM_H
+#define GBSIM_GEMM_H
+
+#include <stdint.h>
+
+#include "arch.h"
+#include "dtype.h"
+#include "kexec.h"
+
+typedef enum { GEMM_COOP, GEMM_PINGPONG } gemm_sched_t;
+
+typedef struct {
+    dtype_t a_dt, b_dt;       /* activations, weights, as stored */
+    int out_bytes;            /* bytes per output element (2 = bf16) */
+    int tile_m, tile_n, tile_k;  /* the kernel's CTA tile, in elements */
+    gemm_sched_t sched;
+    int swap_ab;
+    int sf_vec;               /* elements per scale factor; 0 = the format's own */
+    int grouped;              /* ptr-array kernel with device-side problem shapes */
+    int split_k;              /* dense only; 1 = none */
+    int cluster_m, cluster_n; /* 0 or 1 = 1x1 */
+} gemm_opts_t;
+
+typedef struct {
+    int64_t m, n, k;          /* grouped: m = routed rows over all groups */
+    int64_t groups;           /* grouped: non-empty groups */
+    int a_in_l2;              /* 1: activations were just written and sit in L2 */
+} gemm_problem_t;
+
+typedef struct {
+    int valid;
+    char rule[48];            /* the first rule that failed, or "" */
+    char reason[400];
+    int hypothetical;         /* an SF vector the hardware does not have */
+    const char *mma;          /* instruction */
+    int sf_vec;               /* 0 when not block-scaled */
+    int tile_m, tile_n, tile_k;
+    int stages;
+    double stage_bytes;       /* smem per stage incl. SF and barrier */
+    double stage_a_bytes, stage_b_bytes, stage_sfa_bytes, stage_sfb_bytes;
+    double smem_mainloop_bytes;  /* stages * stage_bytes */
+    double smem_epilogue_bytes;
+    double smem_reserved_bytes;  /* scheduler pipeline, tensormaps, CLC responses */
+    double smem_total_bytes;
+    double tma_bytes_per_ktile;  /* gmem bytes one full k-tile loads (A + B + SFA + SFB) */
+    int threads;
+    int ctas_per_sm;
+    double mma_cyc_per_ktile;
+} gemm_cfg_t;
+
+/* Derive the configuration and check every rule. Never fails: an invalid
+ * configuration has valid = 0 and the rule and reason filled. */
+void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c);
+
+/* Rules that depend on the problem (alignment); 0 or -1 with reason in c. */
+int gemm_check_problem(const gemm_opts_t *o, const gemm_problem_t *p, gemm_cfg_t *c);
+
+typedef struct {
+    kresult_t r;
+    gemm_cfg_t cfg;
+    int64_t tiles;            /* work tiles (x split_k) */
+    int grid;                 /* CTAs launched */
+    int max_tiles_per_cta;
+    double floor_us;          /* unique DRAM bytes / achievable bandwidth */
+} gemm_out_t;
+
+/* Simulate one launch. Returns 0, or -1 with err (invalid configuration). */
+int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
+             char *err, size_t errlen);
+
+/* The rule table, in evaluation order, for documentation and tests. */
+typedef struct {
+    const char *name;
+    const char *source;
+} gemm_rule_info_t;
+int gemm_rule_count(void);
+const gemm_rule_info_t *gemm_rule(int i);
+
+#endif

@@ -1,0 +1,320 @@
+/* gemm_test.c -- rule tests (one per CUTLASS rule, named after it),
+ * derivation tests, analytic bounds and determinism of the tiled GEMM. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/gemm.h"
+#include "models/setup.h"
+#include "tests/testarch.h"
+
+static arch_t preset(const char *name)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, name, NULL, NULL, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return testarch();
+    }
+    return s.arch;
+}
+
+static gemm_opts_t fc(int tm, int tn, int tk)
+{
+    return (gemm_opts_t){.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = tm,
+                         .tile_n = tn, .tile_k = tk, .grouped = 1, .split_k = 1};
+}
+
+static const char *rule_of(const arch_t *a, const gemm_opts_t *o)
+{
+    static _Thread_local gemm_cfg_t c; /* test-only scratch; tests run single-threaded */
+    gemm_cfg_derive(a, o, &c);
+    return c.valid ? "" : c.rule;
+}
+
+#define EXPECT_RULE(a, o, name) \
+    CHECK(strcmp(rule_of(&(a), &(o)), name) == 0, "expected rule %s, got '%s'", name, rule_of(&(a), &(o)))
+#define EXPECT_VALID(a, o) \
+    CHECK(rule_of(&(a), &(o))[0] == '\0', "expected valid, failed rule '%s'", rule_of(&(a), &(o)))
+
+static void test_arch_has_the_mma(int *failures)
+{
+    arch_t h100 = preset("h100");
+    gemm_opts_t o = fc(128, 128, 128);
+    EXPECT_RULE(h100, o, "arch_has_the_mma");
+    o.a_dt = o.b_dt = DT_BF16;
+    o.tile_k = 64;
+    EXPECT_VALID(h100, o);
+}
+
+static void test_block_scaled_needs_both_operands_scaled(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.a_dt = DT_FP8E4M3;
+    EXPECT_RULE(a, o, "block_scaled_needs_both_operands_scaled");
+    o.a_dt = DT_BF16; /* 16-bit activations take the mixed-input path */
+    EXPECT_VALID(a, o);
+}
+
+static void test_scale_factor_types_match(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.b_dt = DT_NVFP4;
+    EXPECT_RULE(a, o, "scale_factor_types_match");
+}
+
+static void test_sf_vector_supported(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.sf_vec = 16; /* mxf8f6f4 asserts VS == 32 */
+    EXPECT_RULE(a, o, "sf_vector_supported");
+    o.sf_vec = 48;
+    EXPECT_RULE(a, o, "sf_vector_supported");
+    o.sf_vec = 64; /* hypothetical: valid, flagged */
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, &o, &c);
+    CHECK(c.valid && c.hypothetical, "sf 64: valid=%d hypothetical=%d", c.valid, c.hypothetical);
+    o.a_dt = o.b_dt = DT_NVFP4;
+    o.sf_vec = 0;
+    gemm_cfg_derive(&a, &o, &c);
+    CHECK(c.valid && c.sf_vec == 16 && !c.hypothetical, "nvfp4: sf %d", c.sf_vec);
+}
+
+static void test_cluster_is_1x1x1_on_sm12x(int *failures)
+{
+    arch_t a = preset("gb10"), h = preset("h100");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.cluster_m = 2;
+    o.cluster_n = 1;
+    EXPECT_RULE(a, o, "cluster_is_1x1x1_on_sm12x");
+    o.a_dt = o.b_dt = DT_BF16;
+    o.tile_k = 64;
+    EXPECT_VALID(h, o);
+}
+
+static void test_cooperative_tile_m_at_least_128(int *failures)
+{
+    arch_t h = preset("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64,
+                     .tile_n = 128, .tile_k = 64, .split_k = 1};
+    EXPECT_RULE(h, o, "cooperative_tile_m_at_least_128");
+    o.sched = GEMM_PINGPONG;
+    EXPECT_VALID(h, o);
+}
+
+static void test_tile_n_is_8_16_or_multiple_of_32(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 24, 128);
+    EXPECT_RULE(a, o, "tile_n_is_8_16_or_multiple_of_32");
+    o.tile_n = 8;
+    EXPECT_VALID(a, o);
+    o.tile_n = 16;
+    EXPECT_VALID(a, o);
+    o.tile_n = 96;
+    EXPECT_VALID(a, o);
+}
+
+static void test_pingpong_tile_n_at_least_16(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 8, 128);
+    o.sched = GEMM_PINGPONG;
+    EXPECT_RULE(a, o, "pingpong_tile_n_at_least_16");
+    o.tile_n = 16;
+    EXPECT_VALID(a, o);
+}
+
+static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(64, 128, 128);
+    o.sched = GEMM_PINGPONG; /* so that the cooperative rule does not fire first */
+    EXPECT_RULE(a, o, "block_scaled_tile_m_whole_sf_atoms");
+}
+
+static void test_tile_k_multiple_of_sf_atom_k(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 64); /* 4 SF x 32 = 128 elements per atom column */
+    EXPECT_RULE(a, o, "tile_k_multiple_of_sf_atom_k");
+    o.tile_k = 256;
+    o.tile_n = 32;
+    EXPECT_VALID(a, o);
+}
+
+static void test_stages_at_least_2(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(256, 128, 128);
+    EXPECT_RULE(a, o, "stages_at_least_2");
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, &o, &c);
+    CHECK(strstr(c.reason, "Specialization requires Stages") != NULL && strstr(c.reason, "-") == NULL,
+          "reason: %s", c.reason);
+}
+
+static void test_problem_strides_16_byte_aligned(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    gemm_problem_t p = {.m = 4, .n = 5760, .k = 2881, .groups = 4, .a_in_l2 = 1};
+    gemm_out_t g;
+    char err[512];
+    CHECK(gemm_run(&a, &o, &p, &g, err, sizeof err) == -1 &&
+              strstr(err, "problem_strides_16_byte_aligned") != NULL, "err: %s", err);
+}
+
+/* Every rule of the table has a test above and a source. */
+static void test_every_rule_names_its_source(int *failures)
+{
+    for (int i = 0; i < gemm_rule_count(); i++)
+        CHECK(gemm_rule(i)->source != NULL && strlen(gemm_rule(i)->source) > 10, "rule %s",
+              gemm_rule(i)->name);
+}
+
+/* Derivation: hand-derived from sm120_blockscaled_mma_builder.inl (see gemm.c). */
+static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, &o, &c);
+    CHECK(c.stage_bytes == 16384 + 16384 + 512 + 512 + 128, "stage %.0f", c.stage_bytes);
+    CHECK(c.stages == 2, "stages %d", c.stages);
+    CHECK(c.tma_bytes_per_ktile == 16384 + 8192 + 1024, "tma %.0f", c.tma_bytes_per_ktile);
+    CHECK(c.mma_cyc_per_ktile == 2048, "mma %.0f", c.mma_cyc_per_ktile);
+    CHECK(strstr(c.mma, "mxf8f6f4") != NULL, "mma %s", c.mma);
+}
+
+static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 8, 128);
+    o.swap_ab = 1;
+    gemm_cfg_t c;
+    gemm_cfg_derive(&a, &o, &c);
+    CHECK(c.valid, "%s", c.reason);
+    CHECK(c.stage_sfb_bytes == 128 * 128 / 32, "SFB %.0f: SFB spans max(TileN,128) rows",
+          c.stage_sfb_bytes);
+    CHECK(c.stage_b_bytes == 8 * 128, "B stage %.0f", c.stage_b_bytes);
+    CHECK(c.stages > 2, "stages %d: smaller stages fit more", c.stages);
+}
+
+static void test_coarser_sf_vector_shrinks_sf_bytes(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    gemm_cfg_t c32, c128;
+    gemm_cfg_derive(&a, &o, &c32);
+    o.sf_vec = 128;
+    gemm_cfg_derive(&a, &o, &c128);
+    CHECK(c128.stage_sfa_bytes * 4 == c32.stage_sfa_bytes, "SFA %.0f vs %.0f", c128.stage_sfa_bytes,
+          c32.stage_sfa_bytes);
+    CHECK(c128.tma_bytes_per_ktile < c32.tma_bytes_per_ktile, "TMA bytes did not shrink");
+}
+
+/* Memory-bound limit: a decode FC1 is DRAM-bound and within 10 % of its floor. */
+static void test_memory_bound_limit(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    gemm_problem_t p = {.m = 4, .n = 5760, .k = 2880, .groups = 4, .a_in_l2 = 1};
+    gemm_out_t g;
+    char err[512];
+    CHECK(gemm_run(&a, &o, &p, &g, err, sizeof err) == 0, "%s", err);
+    double us = g.r.dur_ps * 1e-6;
+    CHECK(us >= g.floor_us && us < 1.10 * g.floor_us, "us %.1f floor %.1f", us, g.floor_us);
+}
+
+/* Compute-bound limit: with many tokens per group, time approaches
+ * tiles x k-tiles x MMA cycles / (SMs). */
+static void test_compute_bound_limit(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.grouped = 0;
+    gemm_problem_t p = {.m = 8192, .n = 4096, .k = 4096, .groups = 1, .a_in_l2 = 0};
+    gemm_out_t g;
+    char err[512];
+    CHECK(gemm_run(&a, &o, &p, &g, err, sizeof err) == 0, "%s", err);
+    double tiles = 64.0 * 32, waves = ceil(tiles / a.n_sm);
+    double mma_us = waves * 32 * g.cfg.mma_cyc_per_ktile / a.sm_clock_mhz;
+    double us = g.r.dur_ps * 1e-6;
+    CHECK(us >= mma_us && us < 1.15 * mma_us, "us %.1f mma bound %.1f", us, mma_us);
+}
+
+/* Little's law: one CTA with S stages in flight and latency L moves at most
+ * S x stage bytes per L. */
+static void test_littles_law_limit(int *failures)
+{
+    arch_t a = preset("gb10");
+    a.dram_latency_ns = 20000; /* make latency dominate */
+    gemm_opts_t o = fc(128, 128, 128);
+    gemm_problem_t p = {.m = 1, .n = 128, .k = 128 * 64, .groups = 1, .a_in_l2 = 1};
+    gemm_out_t g;
+    char err[512];
+    CHECK(gemm_run(&a, &o, &p, &g, err, sizeof err) == 0, "%s", err);
+    double bound_us = 64.0 / g.cfg.stages * 20.0; /* k-tiles / stages x latency */
+    double us = g.r.dur_ps * 1e-6;
+    CHECK(us >= bound_us && us < 1.1 * bound_us + 25, "us %.1f bound %.1f", us, bound_us);
+}
+
+static void test_pingpong_hides_the_epilogue(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 128, 128);
+    o.grouped = 0;
+    gemm_problem_t p = {.m = 4096, .n = 4096, .k = 256, .groups = 1, .a_in_l2 = 0};
+    gemm_out_t co, pp;
+    char err[512];
+    gemm_run(&a, &o, &p, &co, err, sizeof err);
+    o.sched = GEMM_PINGPONG;
+    CHECK(gemm_run(&a, &o, &p, &pp, err, sizeof err) == 0, "%s", err);
+    CHECK(pp.r.dur_ps < co.r.dur_ps, "pingpong %lld not below coop %lld", (long long)pp.r.dur_ps,
+          (long long)co.r.dur_ps);
+}
+
+static void test_rerun_is_identical(int *failures)
+{
+    arch_t a = preset("gb10");
+    gemm_opts_t o = fc(128, 64, 128);
+    o.swap_ab = 1;
+    gemm_problem_t p = {.m = 64, .n = 2880, .k = 2880, .groups = 40, .a_in_l2 = 1};
+    gemm_out_t g1, g2;
+    char err[512];
+    gemm_run(&a, &o, &p, &g1, err, sizeof err);
+    gemm_run(&a, &o, &p, &g2, err, sizeof err);
+    CHECK(g1.r.dur_ps == g2.r.dur_ps && g1.r.events == g2.r.events, "reruns differ");
+}
+
+int main(void)
+{
+    int failures = 0;
+    test_arch_has_the_mma(&failures);
+    test_block_scaled_needs_both_operands_scaled(&failures);
+    test_scale_factor_types_match(&failures);
+    test_sf_vector_supported(&failures);
+    test_cluster_is_1x1x1_on_sm12x(&failures);
+    test_cooperative_tile_m_at_least_128(&failures);
+    test_tile_n_is_8_16_or_multiple_of_32(&failures);
+    test_pingpong_tile_n_at_least_16(&failures);
+    test_block_scaled_tile_m_whole_sf_atoms(&failures);
+    test_tile_k_multiple_of_sf_atom_k(&failures);
+    test_stages_at_least_2(&failures);
+    test_problem_strides_16_byte_aligned(&failures);
+    test_every_rule_names_its_source(&failures);
+    test_mxf8f6f4_128x128x128_stage_bytes_and_stages(&failures);
+    test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(&failures);
+    test_coarser_sf_vector_shrinks_sf_bytes(&failures);
+    test_memory_bound_limit(&failures);
+    test_compute_bound_limit(&failures);
+    test_littles_law_limit(&failures);
+    test_pingpong_hides_the_epilogue(&failures);
+    test_rerun_is_identical(&failures);
+    printf("gemm_test: %d failure(s)\n", failures);
+    return failures != 0;
+}
