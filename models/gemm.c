@@ -285,15 +285,25 @@ void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
      * tensormaps 256 B, PipelineAsync<3> tensormap-ready 48 B; dense: CLC
      * pipeline 48 B + 3 x 16 B CLC responses */
     c->smem_reserved_bytes = o->grouped ? 432.0 : 96.0;
-    /* epilogue carveout (epilogue/collective/builders/sm120_builder.inl): tile
-     * EpiM x EpiN with EpiN = min(TileN, 32), EpiM = TileN < 16 ? 128 : 64,
-     * StagesD = 2 buffers of D (no C: void source) */
-    int epi_n = tn < 32 ? tn : 32, epi_m = tn < 16 ? 128 : 64;
-    c->smem_epilogue_bytes = 2.0 * epi_m * epi_n * o->out_bytes;
+    /* epilogue carveout = sizeof(CollectiveEpilogue::SharedStorage)
+     * (epilogue/collective/builders/sm120_builder.inl): StagesD = 2 buffers of
+     * a 64 x EpiN tile of D, EpiN = min(TileN, 32), each row padded by EpiN/8
+     * elements; checked against CUTLASS compiled for sm_121a
+     * (models/data/cutlass_sm120_probe.csv: 9216, 4608, 2304 B for TileN >= 32,
+     * 16, 8 with bf16 D) */
+    int epi_n = tn < 32 ? tn : 32;
+    c->smem_epilogue_bytes = 2.0 * 64 * (epi_n + epi_n / 8.0) * o->out_bytes;
     double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
     c->stages = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
-    c->smem_mainloop_bytes = c->stages * c->stage_bytes;
-    c->smem_total_bytes = c->smem_mainloop_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes;
+    /* the mainloop SharedStorage holds the stages' data plus the pipeline
+     * barriers, aligned to 1024 B: stages x data + 1024 (probe) */
+    double data = c->stage_bytes - barrier;
+    c->smem_mainloop_bytes = c->stages * data + (is_sm12x(a) ? 1024.0 : c->stages * barrier);
+    /* kernel SharedStorage: mainloop + epilogue rounded up to 1024 B; grouped
+     * adds 1024 B of tensormaps and scheduler storage (probe: 77824 dense,
+     * 78848 grouped at 128x128x128) */
+    c->smem_total_bytes = ceil((c->smem_mainloop_bytes + c->smem_epilogue_bytes) / 1024.0) * 1024.0 +
+                          (o->grouped ? 1024.0 : 0);
     double gm_a = dtype_info(x.mma_a)->elem_bits / 8.0, gm_b = dtype_info(x.mma_b)->elem_bits / 8.0;
     c->tma_bytes_per_ktile = tm * tk * gm_a + tn * tk * gm_b + c->stage_sfa_bytes + c->stage_sfb_bytes;
     c->mma_cyc_per_ktile = x.rate > 0 ? 2.0 * tm * tn * tk / x.rate + dequant_cyc : 0;
