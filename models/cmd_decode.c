@@ -23,6 +23,8 @@ static const cli_opt_t OPTS[] = {
     {"format", 1, "table|csv (default table)"},
     {"out", 1, "write the report to FILE instead of stdout"},
     {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
+    {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the M-1 drafted tokens"},
+    {"draft-us", 1, "speculative decoding: drafting time per step in us (default 0)"},
     {"help", 0, "this text"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
@@ -36,7 +38,9 @@ static const char MORE[] =
     "what bounds it (dram | compute | latency | launch). The last three lines are\n"
     "  step_us: <us per step>\n  tok_per_s: <tokens per second>\n"
     "  limit_tok_per_s: <bytes that must move per step / peak DRAM bandwidth>\n"
-    "CSV header: op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n";
+    "CSV header: op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n"
+    "Speculative decoding: --batch M --accept A verifies M-1 drafted tokens per step;\n"
+    "tok/s = (1 - A^M) / (1 - A) / (step + --draft-us) (Leviathan et al. 2023).\n";
 
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
                         const char *model)
@@ -51,8 +55,9 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
         fprintf(f, "%-13s %-48.48s %10d %10.2f %10.1f %7.2f %s\n", w->op, w->kernel, w->calls,
                 w->us_per_call, w->us_step, w->share_pct, w->bound);
     }
-    fprintf(f, "# kernels/step=%d kernel_us=%.1f idle_us=%.1f min_bytes_per_step=%.0f\n",
-            r->kernels, r->kernel_us, r->gap_us, r->min_bytes);
+    fprintf(f, "# kernels/step=%d kernel_us=%.1f idle_us=%.1f min_bytes_per_step=%.0f "
+               "tokens_per_step=%.3f\n", r->kernels, r->kernel_us, r->gap_us, r->min_bytes,
+            r->tokens_per_step);
     fprintf(f, "step_us: %.1f\ntok_per_s: %.2f\nlimit_tok_per_s: %.2f\n", r->step_us, r->tok_per_s,
             r->limit_tok_per_s);
 }
@@ -129,6 +134,7 @@ int cmd_decode_main(int argc, char **argv)
     const char *format = "table", *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
     int nsets = 0, graphs = -1;
     int64_t batch = 1, ctx = 2048, layers = 0;
+    double accept = -1, draft_us = 0;
     const char *batch_s = NULL, *ctx_s = NULL, *layers_s = NULL;
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
@@ -158,6 +164,17 @@ int cmd_decode_main(int argc, char **argv)
             out = v;
         else if (!strcmp(o, "plot"))
             plot = v;
+        else if (!strcmp(o, "accept") || !strcmp(o, "draft-us")) {
+            char *end;
+            double x = strtod(v, &end);
+            int is_accept = !strcmp(o, "accept");
+            if (end == v || *end || !(x >= 0) || x > (is_accept ? 1 : 1e6)) {
+                snprintf(err, sizeof err, "--%s '%s': expected a number in [0, %s]", o, v,
+                         is_accept ? "1" : "1e6");
+                return cli_fail(err);
+            }
+            *(is_accept ? &accept : &draft_us) = x;
+        }
         else if (!strcmp(o, "graphs")) {
             if (!strcmp(v, "on"))
                 graphs = 1;
@@ -203,7 +220,10 @@ int cmd_decode_main(int argc, char **argv)
     }
 
     decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = st, .tokens = batch,
-                      .ctx = ctx, .layers = (int)layers, .graphs = graphs};
+                      .ctx = ctx, .layers = (int)layers, .graphs = graphs, .speculative = accept >= 0,
+                      .accept = accept, .draft_us = draft_us};
+    if (draft_us > 0 && accept < 0)
+        return cli_fail("--draft-us needs --accept (speculative decoding)");
     decode_result_t r;
     char e[900];
     if (decode_run(&c, &r, e, sizeof e) != 0) {

@@ -2,6 +2,7 @@
 #include "decode.h"
 
 #include <assert.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,12 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     res->step_us = gpu_end;
     for (size_t i = 0; i < res->n; i++)
         res->rows[i].share_pct = 100.0 * res->rows[i].us_step / res->step_us;
-    res->tok_per_s = (double)c->tokens / (res->step_us * 1e-6);
+    double step_s = (res->step_us + (c->speculative ? c->draft_us : 0)) * 1e-6;
+    res->tokens_per_step = c->speculative ? decode_spec_tokens(c->accept, (int)c->tokens - 1)
+                                          : (double)c->tokens;
+    res->tok_per_s = res->tokens_per_step / step_s;
     res->min_bytes = stack_min_bytes(s, &m, &g);
-    res->limit_tok_per_s = (double)c->tokens / (res->min_bytes / (c->arch->dram_peak_gbps * 1e9));
+    res->limit_tok_per_s = res->tokens_per_step / (res->min_bytes / (c->arch->dram_peak_gbps * 1e9));
     return 0;
 }
 
@@ -149,4 +153,12 @@ void decode_free(decode_result_t *r)
     free(r->rows);
     r->rows = NULL;
     r->n = 0;
+}
+
+double decode_spec_tokens(double alpha, int gamma)
+{
+    assert(alpha >= 0 && alpha <= 1 && gamma >= 0);
+    if (alpha >= 1)
+        return gamma + 1.0;
+    return (1.0 - pow(alpha, gamma + 1.0)) / (1.0 - alpha);
 }

@@ -18,6 +18,10 @@ typedef struct {
     int64_t ctx;        /* KV length */
     int layers;         /* 0 = the model's */
     int graphs;         /* -1 = the stack's default, 0 eager, 1 CUDA graphs */
+    int speculative;    /* 0: the M tokens are a batch (all kept); 1: verification of
+                           M-1 drafted tokens with per-token acceptance rate accept */
+    double accept;      /* speculative: in [0, 1] */
+    double draft_us;    /* speculative: drafting time per step, added to the step */
 } decode_cfg_t;
 
 typedef struct {
@@ -34,6 +38,7 @@ typedef struct {
     decode_row_t *rows;
     size_t n;
     double step_us;
+    double tokens_per_step;     /* M, or the expected accepted tokens + 1 (speculative) */
     double tok_per_s;
     double limit_tok_per_s;     /* tokens / (min bytes / peak DRAM bandwidth) */
     double min_bytes;           /* bytes that must move per step */
@@ -44,6 +49,12 @@ typedef struct {
 } decode_result_t;
 
 int decode_run(const decode_cfg_t *c, decode_result_t *r, char *err, size_t errlen);
+
+/* Expected tokens emitted per verification step with gamma drafted tokens and
+ * i.i.d. acceptance rate alpha: (1 - alpha^(gamma+1)) / (1 - alpha)
+ * (Leviathan, Kalman, Matias 2023, "Fast Inference from Transformers via
+ * Speculative Decoding", arXiv 2211.17192, eq. 1); gamma + 1 when alpha = 1. */
+double decode_spec_tokens(double alpha, int gamma);
 void decode_free(decode_result_t *r);
 
 #endif
