@@ -109,9 +109,19 @@ static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
     decode_free(&r);
 }
 
+/* Leviathan et al. 2023 eq. 1: E = (1 - a^(g+1)) / (1 - a). */
+static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *failures)
+{
+    CHECK(fabs(decode_spec_tokens(0.665, 3) - (1 + 0.665 + 0.665 * 0.665 + pow(0.665, 3))) < 1e-12,
+          "a=0.665 g=3: %.6f", decode_spec_tokens(0.665, 3));
+    CHECK(decode_spec_tokens(1.0, 4) == 5.0, "a=1 g=4: %.3f", decode_spec_tokens(1.0, 4));
+    CHECK(decode_spec_tokens(0.0, 7) == 1.0, "a=0 g=7: %.3f", decode_spec_tokens(0.0, 7));
+}
+
 int main(void)
 {
     int failures = 0;
+    test_speculative_tokens_follow_the_expected_acceptance_formula(&failures);
     test_step_time_is_kernel_time_plus_idle(&failures);
     test_no_stack_beats_the_dram_limit(&failures);
     test_every_layer_kernel_runs_once_per_layer(&failures);
