@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_statistics_double.h>
+
 #include "../sim/bwserv.h"
 #include "../sim/unit.h"
 
@@ -311,15 +313,16 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     out->dram_bytes = bwserv_bytes(x.dram);
     out->l2_bytes = bwserv_bytes(x.l2);
     out->dram_busy_ps = bwserv_busy_ps(x.dram);
-    double tail = 0;
+    double *idle = xcalloc((size_t)x.n_sm, sizeof *idle);
     for (int i = 0; i < x.n_sm; i++) {
         sim_ps_t b = unit_busy_ps(x.sms[i].unit);
         if (b > out->unit_busy_max_ps)
             out->unit_busy_max_ps = b;
         /* an SM that never ran a CTA idles the whole kernel */
-        tail += end > 0 ? (double)(end - x.sms[i].last_finish_ps) / (double)end : 0;
+        idle[i] = end > 0 ? (double)(end - x.sms[i].last_finish_ps) / (double)end : 0;
     }
-    out->tail_idle_frac = tail / x.n_sm;
+    out->tail_idle_frac = gsl_stats_mean(idle, 1, (size_t)x.n_sm);
+    free(idle);
     out->first_compute_ps = x.first_compute_ps < 0 ? 0 : x.first_compute_ps;
     out->pre_ps_sum = x.pre_ps_sum;
     out->epi_ps_sum = x.epi_ps_sum;

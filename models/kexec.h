@@ -20,6 +20,11 @@
  * consumer starts the next item at once. The kernel ends
  * when every CTA has finished and every store has landed.
  *
+ * The producer is the SM's copy issuer: its pre-work (a tensormap update)
+ * and the loads it issues are serialized per CTA, as one elected producer
+ * thread issues TMA. The tensor pipe (mainloop compute) and, with
+ * epi_overlap, an epilogue warp group are per-SM FIFO units.
+ *
  * Invariants (asserted): loads in flight per CTA never exceed stages; the
  * consumer never starts a step before its load completes. */
 #ifndef GBSIM_KEXEC_H
