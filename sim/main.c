@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include "../models/cmd_decode.h"
+#include "../models/cmd_quant.h"
 #include "../models/cmd_tile.h"
+#include "../models/cmd_verify.h"
 #include "../traces/cmd_replay.h"
 #include "cli.h"
 
@@ -17,6 +19,8 @@ static const command_t COMMANDS[] = {
     {"decode", cmd_decode_main, "simulate one decode step: per-kernel breakdown, tok/s, DRAM limit"},
     {"replay", cmd_replay_main, "predict every kernel of a decode-trace CSV (traces/README.md)"},
     {"tile", cmd_tile_main, "one CUTLASS GEMM configuration: validity, stages, smem, TMA bytes, time"},
+    {"quant", cmd_quant_main, "quantize a column of values to MXFP4/MXFP8/NVFP4 (codes, scales, values)"},
+    {"verify", cmd_verify_main, "numerics of block-scaled GEMM configurations against an fp64 reference"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -46,6 +50,6 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], COMMANDS[i].name))
             return COMMANDS[i].main(argc - 2, argv + 2);
     char err[256];
-    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, tile, help", argv[1]);
+    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, tile, quant, verify, help", argv[1]);
     return cli_fail(err);
 }
