@@ -137,7 +137,7 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
 
 /* Candidates a tuned library tries when the trace or stack names no tile:
  * TRT-LLM CutlassTileConfigSM120 in elements (K 128) and CUTLASS sm90 bf16
- * defaults (K 64), each with and without swap-AB. */
+ * defaults (K 64), each cooperative and pingpong, with and without swap-AB. */
 static const int TILE_CANDIDATES[][3] = {
     {128, 8, 128},  {128, 16, 128}, {128, 32, 128}, {128, 64, 128}, {128, 128, 128},
     {128, 256, 128}, {256, 128, 128},
@@ -160,17 +160,30 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
     gemm_opts_t go;
     gemm_out_t g;
     if (d->tile_m) {
+        /* a named tile without a schedule: the faster valid one of cooperative
+         * and pingpong (e.g. TileM 64 exists only as pingpong) */
         gemm_opts_of(d, d->tile_m, d->tile_n, d->tile_k, d->swap_ab, &go);
-        if (gemm_run(a, &go, &p, &g, err, errlen) != 0)
+        int ok = gemm_run(a, &go, &p, &g, err, errlen) == 0;
+        if (!d->pingpong) {
+            gemm_out_t pp;
+            char e[640];
+            go.sched = GEMM_PINGPONG;
+            if (gemm_run(a, &go, &p, &pp, e, sizeof e) == 0 && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
+                g = pp;
+                ok = 1;
+            }
+        }
+        if (!ok)
             return -1;
     } else {
         int found = 0;
         gemm_out_t best = {0};
         char e[640];
         for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++)
-            for (int swap = 0; swap < 2; swap++) {
+            for (int v = 0; v < 4; v++) {
                 gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
-                              swap, &go);
+                              v & 1, &go);
+                go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
                 if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
                     continue;
                 if (!found || g.r.dur_ps < best.r.dur_ps)

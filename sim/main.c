@@ -6,6 +6,8 @@
 #include "../models/cmd_quant.h"
 #include "../models/cmd_tile.h"
 #include "../models/cmd_verify.h"
+#include "../traces/cmd_calibrate.h"
+#include "../traces/cmd_compare.h"
 #include "../traces/cmd_replay.h"
 #include "cli.h"
 
@@ -21,6 +23,8 @@ static const command_t COMMANDS[] = {
     {"tile", cmd_tile_main, "one CUTLASS GEMM configuration: validity, stages, smem, TMA bytes, time"},
     {"quant", cmd_quant_main, "quantize a column of values to MXFP4/MXFP8/NVFP4 (codes, scales, values)"},
     {"verify", cmd_verify_main, "numerics of block-scaled GEMM configurations against an fp64 reference"},
+    {"compare", cmd_compare_main, "nsys kernel CSV beside a simulated decode step, per op class"},
+    {"calibrate", cmd_calibrate_main, "fit named arch parameters to measured traces (GSL least squares)"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
@@ -50,6 +54,6 @@ int main(int argc, char **argv)
         if (!strcmp(argv[1], COMMANDS[i].name))
             return COMMANDS[i].main(argc - 2, argv + 2);
     char err[256];
-    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, tile, quant, verify, help", argv[1]);
+    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, tile, quant, verify, compare, calibrate, help", argv[1]);
     return cli_fail(err);
 }

@@ -1,0 +1,312 @@
+/* kclass.c -- kernel-name rules (contract in kclass.h). The table is parsed
+ * with libcsv one physical line at a time, so every rule knows its line. */
+#include "kclass.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "../models/preset.h"
+#include "../models/stack.h"
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup_s(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
+}
+
+static const char *const GENERIC[] = {"gemm", "gemv", "mmq", "moe_gemm", "elementwise",
+                                      "join_prev", "other"};
+
+int kclass_is_class(const char *cls)
+{
+    for (size_t i = 0; i < sizeof GENERIC / sizeof GENERIC[0]; i++)
+        if (strcmp(cls, GENERIC[i]) == 0)
+            return 1;
+    /* every op of every stack */
+    char names[512];
+    stack_names(names, sizeof names);
+    for (char *save = NULL, *s = strtok_r(names, ", ", &save); s; s = strtok_r(NULL, ", ", &save)) {
+        const stack_t *st = stack_find(s);
+        for (size_t k = 0; st && k < st->n_kernels; k++)
+            if (strcmp(st->kernels[k].op, cls) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* Glob over the whole name: '*' matches any run. Iterative, with one
+ * backtrack point (the last '*'), so it is linear in practice. */
+static int glob_match(const char *p, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+    while (*s) {
+        if (*p == '*') {
+            star = p++;
+            resume = s;
+        } else if (*p == *s) {
+            p++;
+            s++;
+        } else if (star) {
+            p = star + 1;
+            s = ++resume;
+        } else
+            return 0;
+    }
+    while (*p == '*')
+        p++;
+    return *p == '\0';
+}
+
+int kclass_pattern_match(const char *pattern, const char *name)
+{
+    if (strchr(pattern, '*'))
+        return glob_match(pattern, name);
+    return strstr(name, pattern) != NULL;
+}
+
+int kclass_rule(const kclass_t *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (kclass_pattern_match(t->rules[i].pattern, name))
+            return (int)i;
+    return -1;
+}
+
+const char *kclass_match(const kclass_t *t, const char *name)
+{
+    int i = kclass_rule(t, name);
+    return i < 0 ? "other" : t->rules[i].op_class;
+}
+
+void kclass_free(kclass_t *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        free(t->rules[i].pattern);
+        free(t->rules[i].op_class);
+        free(t->rules[i].source);
+    }
+    free(t->rules);
+    free(t->path);
+    memset(t, 0, sizeof *t);
+}
+
+/* ---- parsing --------------------------------------------------------------- */
+
+/* Fields of the record in progress; nrec counts completed records. */
+typedef struct {
+    char *f[8];
+    size_t nf;
+    int toomany, oom, done;
+} rec_t;
+
+static void on_field(void *s, size_t len, void *data)
+{
+    rec_t *r = data;
+    if (r->nf == sizeof r->f / sizeof r->f[0]) {
+        r->toomany = 1;
+        return;
+    }
+    char *d = malloc(len + 1);
+    if (!d) {
+        r->oom = 1;
+        return;
+    }
+    if (len)
+        memcpy(d, s, len);
+    d[len] = '\0';
+    r->f[r->nf++] = d;
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    ((rec_t *)data)->done = 1;
+}
+
+static void rec_clear(rec_t *r)
+{
+    for (size_t i = 0; i < r->nf; i++)
+        free(r->f[i]);
+    memset(r, 0, sizeof *r);
+}
+
+/* Checks one completed record (line `line`); the header when *have_header
+ * is 0. Appends rules to t. */
+static int take(kclass_t *t, rec_t *r, int line, int *have_header, size_t *cap,
+                const char *fname, char *err, size_t errlen)
+{
+    if (r->oom) {
+        fail(err, errlen, "%s:%d: out of memory", fname, line);
+        return -1;
+    }
+    if (!*have_header) {
+        if (r->nf != 3 || r->toomany || strcmp(r->f[0], "pattern") || strcmp(r->f[1], "op_class") ||
+            strcmp(r->f[2], "source")) {
+            fail(err, errlen, "%s:%d: header is not valid; expected exactly pattern,op_class,source",
+                 fname, line);
+            return -1;
+        }
+        *have_header = 1;
+        return 0;
+    }
+    if (r->nf >= 1 && r->f[0][0] == '#')
+        return 0;
+    if (r->nf != 3 || r->toomany) {
+        fail(err, errlen, "%s:%d: row has %s%zu fields; expected 3 (pattern,op_class,source)",
+             fname, line, r->toomany ? "more than " : "", r->nf);
+        return -1;
+    }
+    if (r->f[0][0] == '\0' || strspn(r->f[0], "*") == strlen(r->f[0])) {
+        fail(err, errlen, "%s:%d: column 'pattern': '%s' is not valid; expected a kernel-name "
+             "substring or a glob with at least one other character than '*'", fname, line, r->f[0]);
+        return -1;
+    }
+    if (!kclass_is_class(r->f[1])) {
+        fail(err, errlen, "%s:%d: column 'op_class': '%s' is not valid; expected an op of a "
+             "stack (models/stack.c) or one of " KCLASS_GENERIC, fname, line, r->f[1]);
+        return -1;
+    }
+    if (r->f[2][0] == '\0') {
+        fail(err, errlen, "%s:%d: column 'source': empty; expected where the kernel name comes "
+             "from", fname, line);
+        return -1;
+    }
+    if (t->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 64;
+        kclass_rule_t *p = realloc(t->rules, nc * sizeof *p);
+        if (!p) {
+            fail(err, errlen, "%s:%d: out of memory", fname, line);
+            return -1;
+        }
+        t->rules = p;
+        *cap = nc;
+    }
+    kclass_rule_t *ru = &t->rules[t->n++];
+    ru->pattern = r->f[0];
+    ru->op_class = r->f[1];
+    ru->source = r->f[2];
+    ru->glob = strchr(ru->pattern, '*') != NULL;
+    ru->line = line;
+    r->nf = 0;   /* ownership moved to the rule */
+    return 0;
+}
+
+int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, char *err,
+                size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fail(err, errlen, "%s: out of memory", fname);
+        return -1;
+    }
+    rec_t r = {0};
+    int line = 1, start = 1, have_header = 0, rc = 0;
+    size_t cap = 0, pos = 0;
+    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    while (pos < len && rc == 0) {
+        size_t end = pos;
+        while (end < len && text[end] != '\n')
+            end++;
+        if (end < len)
+            end++;
+        if (r.nf == 0)
+            start = line;
+        if (csv_parse(&p, text + pos, end - pos, on_field, on_row, &r) != end - pos) {
+            fail(err, errlen, "%s:%d: malformed CSV quoting (%s); expected fields either unquoted "
+                 "or wholly enclosed in double quotes", fname, line, csv_strerror(csv_error(&p)));
+            rc = -1;
+        } else if (r.done) {
+            rc = take(t, &r, start, &have_header, &cap, fname, err, errlen);
+            rec_clear(&r);
+        }
+        line++;
+        pos = end;
+    }
+    if (rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
+        fail(err, errlen, "%s:%d: quoted field is never closed; expected a closing double quote",
+             fname, start);
+        rc = -1;
+    }
+    if (rc == 0 && r.done)
+        rc = take(t, &r, start, &have_header, &cap, fname, err, errlen);
+    rec_clear(&r);
+    csv_free(&p);
+    if (rc == 0 && !have_header) {
+        fail(err, errlen, "%s: empty file; expected the header pattern,op_class,source", fname);
+        rc = -1;
+    }
+    if (rc == 0 && t->n == 0) {
+        fail(err, errlen, "%s: no rules; expected at least one pattern,op_class,source row", fname);
+        rc = -1;
+    }
+    if (rc == 0 && (t->path = dup_s(fname)) == NULL) {
+        fail(err, errlen, "%s: out of memory", fname);
+        rc = -1;
+    }
+    if (rc != 0)
+        kclass_free(t);
+    return rc;
+}
+
+int kclass_load_default(kclass_t *t, char *err, size_t errlen)
+{
+    const preset_file_t *f = preset_find("kclass", "kernel_classes");
+    if (f)
+        return kclass_load(t, f->path, f->text, f->len, err, errlen);
+    /* a build configured before the table existed has not embedded it */
+    const char *path = GBSIM_SOURCE_DIR "/models/data/kclass/kernel_classes.csv";
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fail(err, errlen, "kernel-class table not embedded and %s: cannot open: %s (re-run cmake)",
+             path, strerror(errno));
+        return -1;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, nc);
+            if (!nb)
+                break;
+            buf = nb;
+            cap = nc;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(fp) || buf == NULL;
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        fail(err, errlen, "%s: cannot read", path);
+        return -1;
+    }
+    int rc = kclass_load(t, "models/data/kclass/kernel_classes.csv", buf, n, err, errlen);
+    free(buf);
+    return rc;
+}
