@@ -93,11 +93,58 @@ static const stack_kernel_t LLAMACPP[] = {
     {"sample", "argmax", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, NULL, LCPP "/argmax.cu"},
 };
 
+
+#define TORCH "traces/capture/capture_decode_step.py (PyTorch 2.11 eager, bf16)"
+
+/* Plain PyTorch bf16 decode of gpt-oss-shaped layers, exactly the kernels
+ * traces/capture/capture_decode_step.py launches (its profile:
+ * traces/hopper/h100_decode_step_kernels.csv): cuBLAS nvjet GEMVs with fused
+ * bias (split-K + reduce where cuBLAS picks it), cuDNN SDPA + its reduction,
+ * torch._grouped_mm (CUTLASS sm90 grouped bf16) with its prepare kernel, and
+ * the elementwise kernels of SwiGLU, top-k and the weighted sum. */
+static const stack_kernel_t TORCH_BF16[] = {
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"qkv_proj", "nvjet_sm90 64x8 bias", AT_LAYER, SH_QKV, KM_GEMV, "cublas-gemv", TORCH},
+    {"kv_write", "direct_copy_kernel (k)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL, TORCH},
+    {"kv_write", "direct_copy_kernel (v)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL, TORCH},
+    {"attention", "cudnn sdpa fprop + lean_reduction", AT_LAYER, SH_ATTN, KM_ATTENTION,
+     "flashinfer-fa2", TORCH "; structure modelled with the FA2 split-KV row"},
+    {"o_proj", "nvjet_sm90 64x8 splitK bias", AT_LAYER, SH_O, KM_GEMV, "cublas-gemv", TORCH},
+    {"o_proj", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_O, KM_ELEMENTWISE, NULL, TORCH},
+    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, TORCH},
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"router", "nvjet_sm90 64x8 splitK bias", AT_LAYER, SH_ROUTER, KM_GEMV, "cublas-gemv", TORCH},
+    {"router", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_ROUTER, KM_ELEMENTWISE, NULL, TORCH},
+    {"topk", "gatherTopK", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
+    {"topk", "bitonicSortKVInPlace", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
+    {"topk", "cast to fp32", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
+    {"topk", "softmax_warp_forward", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
+    {"topk", "cast to bf16", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_expand", "direct_copy_kernel (expand)", AT_LAYER, SH_MOE_EXPAND, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_maps", "prepare_grouped_gemm_data (FC1)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_fc1", "CUTLASS sm90 grouped bf16 GEMM (FC1)", AT_LAYER, SH_FC1, KM_GROUPED_GEMM, NULL, TORCH},
+    {"moe_act", "clamp (gate)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "clamp (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "mul by 1.702", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "sigmoid", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "mul (gate x sigmoid)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "add 1 (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "mul (x (up+1))", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_maps", "prepare_grouped_gemm_data (FC2)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_fc2", "CUTLASS sm90 grouped bf16 GEMM (FC2)", AT_LAYER, SH_FC2, KM_GROUPED_GEMM, NULL, TORCH},
+    {"moe_sum", "mul by routing weights", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_sum", "reduce_kernel sum", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE, NULL, TORCH},
+    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, TORCH},
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_STEP, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"lm_head", "nvjet_sm90 512x8", AT_STEP, SH_LM_HEAD, KM_GEMV, "cublas-gemv", TORCH},
+    {"sample", "reduce_kernel argmax", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, NULL, TORCH},
+};
+
 static const stack_t STACKS[] = {
     {"vllm-cutlass",
      "vLLM + FlashInfer: bf16 GEMVs, FA2 decode with sinks, MXFP8 x MXFP4 CUTLASS grouped "
      "GEMMs 128x128x128 (seeds' GB10 path)",
-     VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_BF16, 2,
+     VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_MXFP4, DT_BF16, 2,
      128, 128, 128, 0, 5.0,
      "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
      "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
@@ -105,10 +152,16 @@ static const stack_t STACKS[] = {
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
-     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_Q8_1, 4, 0, 0, 0, 1,
+     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4, 0, 0, 0, 1,
      0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
      "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph"},
+    {"torch-bf16",
+     "plain PyTorch eager, bf16 weights (experts too), cuBLAS/cuDNN/torch._grouped_mm: the "
+     "validation stack of traces/capture/capture_decode_step.py",
+     TORCH_BF16, sizeof TORCH_BF16 / sizeof TORCH_BF16[0], DT_BF16, DT_BF16, DT_BF16, DT_BF16, 2,
+     0, 0, 0, 0, 0.0,
+     TORCH "; host_us_per_kernel 0: the arch's launch_api_us is the measured eager torch-op cost"},
 };
 
 const stack_t *stack_find(const char *name)
@@ -262,7 +315,7 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         int64_t n = r->shape == SH_FC1 ? 2 * I : r->shape == SH_FC2 ? H : I;
         int64_t k = r->shape == SH_FC2 ? I : H;
         d->a_dt = s->expert_a;
-        d->b_dt = DT_MXFP4;
+        d->b_dt = s->expert_w;
         d->out_bytes = s->act_bytes;
         d->a_in_l2 = 1;
         if (r->model == KM_GEMV) {
@@ -311,6 +364,18 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         break;
     case SH_SAMPLE:
         set_ew(d, (double)M * mo->vocab * 4.0, M, 1);
+        break;
+    case SH_SPLITK_O:       /* fp32 partials of a few K slices, reduced to bf16 */
+        set_ew(d, (double)M * H * (4.0 * 4 + ab), M, 1);
+        break;
+    case SH_SPLITK_ROUTER:
+        set_ew(d, (double)M * mo->n_experts * (4.0 * 4 + ab), M, 1);
+        break;
+    case SH_TINY_TOPK:      /* top-k of E logits: a few hundred bytes */
+        set_ew(d, (double)M * mo->n_experts * ab * 2.0, M, 1);
+        break;
+    case SH_MOE_EW:         /* one elementwise pass over the routed rows' intermediate */
+        set_ew(d, (double)rows * I * ab * 3.0, rows, 1);
         break;
     }
     return 0;

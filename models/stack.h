@@ -21,7 +21,8 @@ typedef enum {
     SH_NORM, SH_QUANT_HIDDEN, SH_QKV, SH_Q, SH_K, SH_V, SH_ROPE, SH_KV_WRITE, SH_ATTN,
     SH_QUANT_ATTN, SH_O, SH_RESIDUAL, SH_ROUTER, SH_TOPK, SH_MOE_QUANT, SH_MOE_MAPS,
     SH_MOE_EXPAND, SH_FC1, SH_FC1_GATE, SH_FC1_UP, SH_MOE_ACT, SH_QUANT_INTER, SH_FC2,
-    SH_MOE_FINALIZE, SH_MOE_BIAS, SH_MOE_WEIGHT_SUM, SH_EMBED, SH_LM_HEAD, SH_SAMPLE
+    SH_MOE_FINALIZE, SH_MOE_BIAS, SH_MOE_WEIGHT_SUM, SH_EMBED, SH_LM_HEAD, SH_SAMPLE,
+    SH_SPLITK_O, SH_SPLITK_ROUTER, SH_TINY_TOPK, SH_MOE_EW
 } shape_t;
 
 typedef struct {
@@ -41,6 +42,7 @@ typedef struct {
     size_t n_kernels;
     dtype_t dense_w;        /* non-expert weights as this engine stores them */
     dtype_t expert_a;       /* activation type fed to expert GEMMs */
+    dtype_t expert_w;       /* expert weights as this engine stores them */
     dtype_t dense_a;        /* activation type fed to dense GEMVs */
     int act_bytes;          /* bytes of an activation element between kernels */
     int fc_tile_m, fc_tile_n, fc_tile_k;  /* expert GEMM tile (0 = GEMV path) */
