@@ -3,6 +3,7 @@
  * gbsim may be asked about. */
 #include "arch.h"
 
+#include <math.h>
 #include <stddef.h>
 
 #define F(field) offsetof(arch_t, field)
@@ -15,6 +16,11 @@ static const param_def_t ARCH_DEFS[] = {
     {"dram_peak_gbps",             "GB/s",           1,      100000, PARAM_REAL, F(dram_peak_gbps), "peak DRAM bandwidth"},
     {"dram_achievable_frac",       "ratio",          0.05,   1,      PARAM_REAL, F(dram_achievable_frac), "sustained streaming-read bandwidth / peak"},
     {"dram_latency_ns",            "ns",             10,     10000,  PARAM_REAL, F(dram_latency_ns), "DRAM read latency seen by an SM"},
+    {"dram_run_eff_32",            "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_32), "DRAM efficiency with 32-B runs"},
+    {"dram_run_eff_64",            "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_64), "DRAM efficiency with 64-B runs"},
+    {"dram_run_eff_128",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_128), "DRAM efficiency with 128-B runs"},
+    {"dram_run_eff_256",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_256), "DRAM efficiency with 256-B runs"},
+    {"dram_run_eff_512",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_512), "DRAM efficiency with 512-B runs"},
     {"l2_bytes",                   "B",              65536,  1e10,   PARAM_INT,  F(l2_bytes), "L2 capacity"},
     {"l2_bw_gbps",                 "GB/s",           1,      1e6,    PARAM_REAL, F(l2_bw_gbps), "L2 hit bandwidth"},
     {"l2_latency_ns",              "ns",             1,      5000,   PARAM_REAL, F(l2_latency_ns), "L2 hit latency"},
@@ -52,4 +58,20 @@ double arch_l2_bw_bytes_per_ps(const arch_t *a)
 double arch_ps_per_cycle(const arch_t *a)
 {
     return 1e6 / a->sm_clock_mhz;
+}
+
+double arch_dram_run_eff(const arch_t *a, double run)
+{
+    const double x[] = {32, 64, 128, 256, 512, 1440};
+    const double y[] = {a->dram_run_eff_32, a->dram_run_eff_64, a->dram_run_eff_128,
+                        a->dram_run_eff_256, a->dram_run_eff_512, 1.0};
+    if (run <= 0 || run >= 1440)
+        return 1.0;
+    if (run <= 32)
+        return y[0];
+    int i = 0;
+    while (run > x[i + 1])
+        i++;
+    double t = log2(run / x[i]) / log2(x[i + 1] / x[i]);
+    return y[i] + t * (y[i + 1] - y[i]);
 }

@@ -16,6 +16,11 @@ typedef struct {
     double dram_peak_gbps;              /* peak DRAM bandwidth, GB/s (1e9 B/s) */
     double dram_achievable_frac;        /* sustained / peak, measured by a streaming read */
     double dram_latency_ns;             /* unloaded DRAM read latency seen by an SM */
+    /* DRAM efficiency, relative to a streaming read, when each row-buffer visit
+     * moves only RUN contiguous bytes (a TMA k-tile of a k-major weight matrix):
+     * measured points at 32, 64, 128, 256 and 512 B; whole rows (>= 1440 B)
+     * stream at 1 */
+    double dram_run_eff_32, dram_run_eff_64, dram_run_eff_128, dram_run_eff_256, dram_run_eff_512;
     double l2_bytes;                    /* L2 capacity */
     double l2_bw_gbps;                  /* L2 hit bandwidth */
     double l2_latency_ns;               /* L2 hit latency */
@@ -43,5 +48,9 @@ extern const param_schema_t arch_schema;
 double arch_dram_bw_bytes_per_ps(const arch_t *a);  /* achievable */
 double arch_l2_bw_bytes_per_ps(const arch_t *a);
 double arch_ps_per_cycle(const arch_t *a);
+/* DRAM efficiency for runs of run_bytes contiguous bytes: the measured points
+ * interpolated linearly in log2(run); 1 for run_bytes <= 0 (streaming) or
+ * >= 1440 B (whole 1440-B rows, the longest run measured). */
+double arch_dram_run_eff(const arch_t *a, double run_bytes);
 
 #endif

@@ -404,6 +404,8 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     out->n_steps = steps;
     out->dram_bytes = (w_first ? w : 0) + (x_dram ? xb : 0);
     out->l2_bytes = (w_first ? 0 : w) + (x_dram ? 0 : xb);
+    /* each k-tile visits every weight row for tile_k elements only */
+    out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->compute_cyc = c->mma_cyc_per_ktile;
     /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
      * tile is in another group; the first tile always loads its group's

@@ -58,6 +58,7 @@ struct kx {
     double ps_per_cyc;
     sim_ps_t first_compute_ps;
     double pre_ps_sum, epi_ps_sum;
+    double dram_bytes;       /* real bytes loaded and stored */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -140,8 +141,12 @@ static void try_produce(cta_t *c)
         s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0);
         if (s->parts == 0)
             s->landed = 1;
-        if (c->p_it.dram_bytes > 0)
-            bwserv_transfer(x->dram, c->p_it.dram_bytes, on_part_landed, c, s);
+        if (c->p_it.dram_bytes > 0) {
+            /* short runs occupy the DRAM longer than their bytes (row-buffer visits) */
+            double eff = arch_dram_run_eff(x->a, c->p_it.dram_run_bytes);
+            x->dram_bytes += c->p_it.dram_bytes;
+            bwserv_transfer(x->dram, c->p_it.dram_bytes / eff, on_part_landed, c, s);
+        }
         if (c->p_it.l2_bytes > 0)
             bwserv_transfer(x->l2, c->p_it.l2_bytes, on_part_landed, c, s);
         c->issued++;
@@ -159,6 +164,7 @@ static void try_produce(cta_t *c)
 static void store(cta_t *c, double bytes)
 {
     if (bytes > 0) {
+        c->kx->dram_bytes += bytes;
         c->stores++;
         bwserv_transfer(c->kx->dram, bytes, on_store_done, c, NULL);
     }
@@ -310,7 +316,7 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     sim_ps_t end = sim_now(x.sim);
     memset(out, 0, sizeof *out);
     out->dur_ps = end;
-    out->dram_bytes = bwserv_bytes(x.dram);
+    out->dram_bytes = x.dram_bytes;
     out->l2_bytes = bwserv_bytes(x.l2);
     out->dram_busy_ps = bwserv_busy_ps(x.dram);
     double *idle = xcalloc((size_t)x.n_sm, sizeof *idle);

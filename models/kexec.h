@@ -36,6 +36,8 @@
 typedef struct {
     int n_steps;            /* >= 1 */
     double dram_bytes;      /* per step */
+    double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
+                               (0 = streaming); costs 1/arch_dram_run_eff */
     double l2_bytes;        /* per step */
     double compute_cyc;     /* per step, SM cycles */
     double pre_cyc;         /* producer cycles before the first load */
@@ -59,7 +61,7 @@ struct kspec {
 
 typedef struct {
     sim_ps_t dur_ps;            /* first CTA start to last store landed */
-    double dram_bytes;          /* loaded + stored through DRAM */
+    double dram_bytes;          /* loaded + stored through DRAM (real bytes) */
     double l2_bytes;
     sim_ps_t dram_busy_ps;      /* DRAM server time with >= 1 transfer in service */
     sim_ps_t unit_busy_max_ps;  /* busiest SM execution unit */

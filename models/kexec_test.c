@@ -102,6 +102,28 @@ static void test_pre_and_epilogue_are_counted(int *failures)
     CHECK(r.dur_ps > 7000 + 101000 + 11000 + 100500, "dur %lld too short", (long long)r.dur_ps);
 }
 
+/* Loads whose row visits move only RUN contiguous bytes occupy the DRAM
+ * 1/eff(RUN) longer: a memory-bound kernel converges to bytes / (bw x eff). */
+static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
+{
+    arch_t a = testarch();
+    a.dram_run_eff_32 = 0.5;
+    a.dram_run_eff_64 = 0.6;
+    a.dram_run_eff_128 = 0.8;
+    a.dram_run_eff_256 = 0.8;
+    a.dram_run_eff_512 = 0.9;
+    CHECK(arch_dram_run_eff(&a, 0) == 1.0 && arch_dram_run_eff(&a, 4096) == 1.0, "streaming is 1");
+    CHECK(arch_dram_run_eff(&a, 16) == 0.5 && arch_dram_run_eff(&a, 64) == 0.6, "measured points");
+    CHECK(fabs(arch_dram_run_eff(&a, 90.50966799187808) - 0.7) < 1e-12,
+          "log2 interpolation between 64 and 128: %.6f", arch_dram_run_eff(&a, 90.50966799187808));
+    uni_t u = {.it = {.n_steps = 512, .dram_bytes = 32768, .dram_run_bytes = 64}, .items = 1};
+    kresult_t r = run(&a, 64, 4, 4, &u);
+    double ideal_ps = 64.0 * 512 * 32768 / 0.6;
+    CHECK(r.dur_ps >= ideal_ps && r.dur_ps < 1.01 * ideal_ps, "dur %lld ideal %.0f", (long long)r.dur_ps,
+          ideal_ps);
+    CHECK(fabs(r.dram_bytes - 64.0 * 512 * 32768) < 1, "real bytes counted: %.0f", r.dram_bytes);
+}
+
 static void test_rerun_is_identical(int *failures)
 {
     arch_t a = testarch();
@@ -131,6 +153,7 @@ int main(void)
     test_littles_law_limits_one_cta(&failures);
     test_single_stage_is_serial(&failures);
     test_pre_and_epilogue_are_counted(&failures);
+    test_short_runs_cost_dram_time_by_run_efficiency(&failures);
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);
     printf("kexec_test: %d failure(s)\n", failures);

@@ -26,6 +26,7 @@ typedef struct {
     int loads_in_flight;      /* independent weight loads per thread before first use */
     double inst_per_vec;      /* warp instructions per vector per token column */
     int max_cols;             /* largest M the kernel accepts */
+    int k_tile;               /* elements of a row read per step (0 = whole rows) */
     const char *source;
 } gemv_impl_t;
 

@@ -11,6 +11,8 @@ static inline arch_t testarch(void)
     return (arch_t){
         .cc = 121, .n_sm = 4, .sm_clock_mhz = 1000, .dram_peak_gbps = 1000,
         .dram_achievable_frac = 1.0, .dram_latency_ns = 100, .l2_bytes = 4194304,
+        .dram_run_eff_32 = 1, .dram_run_eff_64 = 1, .dram_run_eff_128 = 1, .dram_run_eff_256 = 1,
+        .dram_run_eff_512 = 1,
         .l2_bw_gbps = 4000, .l2_latency_ns = 50, .smem_per_sm_bytes = 102400,
         .smem_per_cta_max_bytes = 101376, .max_threads_per_sm = 1536, .max_ctas_per_sm = 8,
         .regs_per_sm = 65536, .issue_warp_inst_per_clk_sm = 4, .fp32_flop_per_clk_sm = 256,

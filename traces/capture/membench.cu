@@ -9,6 +9,11 @@
 //    per SM vs bandwidth (Little's law).
 // 3. latency: one thread chasing a random permutation over 1 GiB (2-MB pages,
 //    stride-randomized 64-B lines), alone and while every other SM streams.
+// 4. bandwidth vs contiguous run length: a weight matrix of 1440-B rows (the
+//    FP4 rows of gpt-oss FC1/FC2, K = 2880) read the way a TMA k-tile loop
+//    reads it: each CTA owns 128 rows and walks K in chunks of RUN bytes, so
+//    every DRAM row-buffer visit moves RUN contiguous bytes (64 B is the
+//    CUTLASS 128x128x128 FP4 k-tile). RUN = 1440 reads whole rows.
 // Buffers are 2 GiB and rotated so nothing is served from L2 (50-60 MB).
 // Build: nvcc -O3 -gencode=arch=compute_90,code=sm_90 membench.cu -o membench
 #include <cstdio>
@@ -74,6 +79,26 @@ __global__ void spin_stream(const int4 *__restrict__ buf, size_t per_cta, int ro
         }
     }
     if (acc.x == 0x12345678)
+        sink[0] = acc;
+}
+
+__global__ void tiled_rows(const uint8_t *__restrict__ m, int row_bytes, int run, int4 *sink)
+{
+    const uint8_t *base = m + (size_t)blockIdx.x * 128 * row_bytes;
+    int vec_per_row = run / 16;
+    int4 acc = {0, 0, 0, 0};
+    for (int k0 = 0; k0 < row_bytes; k0 += run) {
+        int n = 128 * vec_per_row;
+        for (int i = threadIdx.x; i < n; i += blockDim.x) {
+            int r = i / vec_per_row, v = i % vec_per_row;
+            int off = k0 + v * 16;
+            if (off + 16 <= row_bytes) {
+                int4 x = __ldcs((const int4 *)(base + (size_t)r * row_bytes + off));
+                acc.x ^= x.x, acc.y ^= x.y;
+            }
+        }
+    }
+    if (acc.x == 0x12345678 && acc.y == 1)
         sink[0] = acc;
 }
 
@@ -173,5 +198,24 @@ int main()
     CK(cudaDeviceSynchronize());
     printf("test3 loaded_latency_ns %.1f (cycles %.1f)\n", cyc / (double)hops / clk_ghz,
            cyc / (double)hops);
+    // 4. run-length sweep
+    printf("# test4 run_bytes gbps (1440-B rows, 128 rows per CTA)\n");
+    const int row_bytes = 1440;
+    size_t rows = (size_t)(1ull << 30) / row_bytes / 128 * 128;
+    int runs[] = {32, 64, 128, 256, 480, 1440};
+    for (int run : runs) {
+        float best = 0;
+        for (int rep = 0; rep < 4; rep++) {
+            const uint8_t *p = (const uint8_t *)buf + (rep % 2) * (total / 2);
+            CK(cudaEventRecord(a));
+            tiled_rows<<<(unsigned)(rows / 128), 256>>>(p, row_bytes, run, sink);
+            CK(cudaEventRecord(b));
+            CK(cudaEventSynchronize(b));
+            float ms;
+            CK(cudaEventElapsedTime(&ms, a, b));
+            best = std::max(best, (float)(rows * row_bytes / (ms * 1e-3) / 1e9));
+        }
+        printf("test4 %d %.1f\n", run, best);
+    }
     return 0;
 }
