@@ -21,6 +21,7 @@ static const cli_opt_t OPTS[] = {
     {"swap-ab", 0, "weights become the MMA's A operand, tokens its N (small-M decode)"},
     {"sf-vec", 1, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)"},
     {"split-k", 1, "K slices for a dense GEMM (default 1)"},
+    {"stream-k", 0, "stream-K: k-iterations spread evenly over persistent CTAs (dense, coop)"},
     {"cluster", 1, "MxN cluster (SM12x accepts only 1x1)"},
     {"m", 1, "token rows (grouped: all routed rows)"},
     {"n", 1, "output features"},
@@ -34,7 +35,7 @@ static const cli_opt_t OPTS[] = {
 
 static const char USAGE[] =
     "usage: gbsim tile [--arch A] [--a T] [--b T] [--tile MxNxK] [--schedule coop|pingpong]\n"
-    "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S]\n"
+    "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S] [--stream-k]\n"
     "                  [--m M --n N --k K [--groups G]]";
 static const char MORE[] =
     "Prints key=value lines. Always: valid, rule, reason, mma, sf_vec, hypothetical, stages,\n"
@@ -122,6 +123,8 @@ int cmd_tile_main(int argc, char **argv)
             o.grouped = 1;
         else if (!strcmp(opt, "swap-ab"))
             o.swap_ab = 1;
+        else if (!strcmp(opt, "stream-k"))
+            o.stream_k = 1;
         else if (!strcmp(opt, "set")) {
             if (nsets == SETUP_MAX_SETS)
                 return cli_fail("too many --set options");
@@ -175,10 +178,11 @@ int cmd_tile_main(int argc, char **argv)
         ran = gemm_run(&s.arch, &o, &p, &g, e, sizeof e) == 0;
     } else
         gemm_cfg_derive(&s.arch, &o, c);
-    printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n", arch,
+    printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"
+           "stream_k=%s\n", arch,
            dtype_info(o.a_dt)->name, dtype_info(o.b_dt)->name, o.tile_m, o.tile_n, o.tile_k,
            o.sched == GEMM_PINGPONG ? "pingpong" : "coop", o.grouped ? "yes" : "no",
-           o.swap_ab ? "yes" : "no", o.split_k);
+           o.swap_ab ? "yes" : "no", o.split_k, o.stream_k ? "yes" : "no");
     printf("valid=%s\nrule=%s\nreason=%s\n", c->valid ? "yes" : "no", c->valid ? "-" : c->rule,
            c->reason);
     printf("mma=%s\nsf_vec=%d\nhypothetical=%s\nstages=%d\nstage_bytes=%.0f\nstage_a_bytes=%.0f\n"

@@ -335,6 +335,14 @@ int gemm_check_problem(const gemm_opts_t *o, const gemm_problem_t *p, gemm_cfg_t
                  (long long)p->m, (long long)p->n, (long long)p->k);
         return -1;
     }
+    if (o->stream_k && (o->grouped || o->sched != GEMM_COOP || o->split_k > 1)) {
+        c->valid = 0;
+        snprintf(c->rule, sizeof c->rule, "stream_k_dense_cooperative");
+        snprintf(c->reason, sizeof c->reason, "stream_k_dense_cooperative: stream-K runs dense "
+                 "cooperative kernels without split-K (kernel/tile_scheduler.hpp: \"Ping-pong kernel "
+                 "does not currently support stream-K\"; grouped kernels use the group scheduler)");
+        return -1;
+    }
     if (o->split_k > 1 && (o->grouped || o->split_k > cdiv(p->k, o->tile_k))) {
         c->valid = 0;
         snprintf(c->rule, sizeof c->rule, "split_k_fits");
@@ -371,24 +379,54 @@ static void coords(const tg_t *g, int64_t t, int64_t *grp, int64_t *mt, int64_t 
     *nt = r % g->n_tiles;
 }
 
+/* Stream-K: CTA cta owns global k-iterations [cta*per, (cta+1)*per) of the
+ * tiles laid end to end; its idx-th unit is the idx-th tile piece in that
+ * range. Returns 0 past the end; else the tile, its first k-tile and length. */
+static int stream_unit(const tg_t *g, int cta, int idx, int64_t *tile, int *k0, int *len)
+{
+    int64_t total = g->total * g->k_tiles, per = cdiv(total, g->grid);
+    int64_t s = (int64_t)cta * per, end = s + per < total ? s + per : total;
+    for (int i = 0;; i++) {
+        if (s >= end)
+            return 0;
+        int64_t left = g->k_tiles - s % g->k_tiles;
+        int64_t n = left < end - s ? left : end - s;
+        if (i == idx) {
+            *tile = s / g->k_tiles;
+            *k0 = (int)(s % g->k_tiles);
+            *len = (int)n;
+            return 1;
+        }
+        s += n;
+    }
+}
+
 static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
 {
     const tg_t *g = k->ctx;
     const gemm_cfg_t *c = g->c;
-    int64_t t = g->persistent ? cta + (int64_t)idx * g->grid : (idx == 0 ? cta : g->total);
-    if (t >= g->total)
-        return 0;
-    int64_t grp, mt, nt, ks;
-    coords(g, t, &grp, &mt, &nt, &ks);
+    int64_t grp, mt, nt, ks, t;
+    int k0 = 0, steps = 0;
+    if (g->o->stream_k) {
+        if (!stream_unit(g, cta, idx, &t, &k0, &steps))
+            return 0;
+        coords(g, t, &grp, &mt, &nt, &ks);
+    } else {
+        t = g->persistent ? cta + (int64_t)idx * g->grid : (idx == 0 ? cta : g->total);
+        if (t >= g->total)
+            return 0;
+        coords(g, t, &grp, &mt, &nt, &ks);
+        steps = g->k_tiles_slice;
+        if (ks == (g->o->split_k > 1 ? g->o->split_k : 1) - 1)
+            steps = g->k_tiles - g->k_tiles_slice * (int)ks;
+        k0 = (int)ks * g->k_tiles_slice;
+    }
     /* kernel M and N extents: tokens x weights, or weights x tokens after swap-AB */
     int64_t m_ext = g->o->swap_ab ? g->p->n : g->tok_per_group;
     int64_t n_ext = g->o->swap_ab ? g->tok_per_group : g->p->n;
     int64_t rows = m_ext - mt * c->tile_m, cols = n_ext - nt * c->tile_n;
     rows = rows < c->tile_m ? rows : c->tile_m;
     cols = cols < c->tile_n ? cols : c->tile_n;
-    int steps = g->k_tiles_slice;
-    if (ks == (g->o->split_k > 1 ? g->o->split_k : 1) - 1)
-        steps = g->k_tiles - g->k_tiles_slice * (int)ks;
     /* TMA fetches neither out-of-bounds rows nor out-of-bounds K; SF tensors are
      * padded to 128 rows in memory, so whole SF atoms are fetched */
     double k_eff = (double)g->p->k / g->k_tiles;
@@ -419,6 +457,17 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     }
     out->epi_cyc = g->epi_cyc;
     double out_elem = g->o->split_k > 1 ? 4.0 : g->o->out_bytes; /* split-K: fp32 partials */
+    if (g->o->stream_k && steps < g->k_tiles) {
+        /* a piece of a split tile: earlier pieces leave fp32 partials, the last
+         * piece reads them back (about one per earlier piece) and stores D */
+        int last = k0 + steps == g->k_tiles;
+        double partial = (double)rows * (double)cols * 4.0;
+        int64_t per = cdiv(g->total * g->k_tiles, g->grid);
+        double earlier = k0 > 0 ? (double)cdiv(k0, per < g->k_tiles ? per : g->k_tiles) : 0;
+        out_elem = last ? g->o->out_bytes : 4.0;
+        if (last)
+            out->l2_bytes += earlier * partial / steps;
+    }
     out->epi_dram_bytes = (double)rows * (double)cols * out_elem;
     return 1;
 }
@@ -461,8 +510,13 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
      * dynamically, which differs only when tiles are uneven) */
     g.persistent = 1;
     g.grid = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
-    if (g.grid > g.total)
-        g.grid = (int)g.total;
+    /* stream-K keeps every slot busy however few tiles there are (up to one
+     * k-tile per CTA); the tile schedulers launch at most one CTA per tile */
+    int64_t cap = o->stream_k ? g.total * g.k_tiles : g.total;
+    if (g.grid > cap)
+        g.grid = (int)cap;
+    if (o->stream_k) /* no CTA without work: grid = ceil(iterations / per CTA) */
+        g.grid = (int)cdiv(cap, cdiv(cap, g.grid));
     kspec_t k = {.n_ctas = g.grid, .ctas_per_sm = o->grouped ? 1 : c->ctas_per_sm,
                  .stages = c->stages, .item = tg_item, .ctx = &g,
                  .epi_overlap = o->sched == GEMM_PINGPONG};

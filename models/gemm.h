@@ -38,6 +38,9 @@ typedef struct {
     int sf_vec;               /* elements per scale factor; 0 = the format's own */
     int grouped;              /* ptr-array kernel with device-side problem shapes */
     int split_k;              /* dense only; 1 = none */
+    int stream_k;             /* dense cooperative only: k-iterations spread evenly over
+                                 the persistent CTAs, split tiles fixed up through fp32
+                                 partials (PersistentTileSchedulerSm100StreamK) */
     int cluster_m, cluster_n; /* 0 or 1 = 1x1 */
 } gemm_opts_t;
 

@@ -281,6 +281,43 @@ static void test_pingpong_hides_the_epilogue(int *failures)
           (long long)co.r.dur_ps);
 }
 
+/* Stream-K spreads k-iterations over every CTA: with 46 tiles on 132 SMs it
+ * beats one CTA per tile, and on a large square GEMM it costs about the same. */
+static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
+{
+    arch_t h = preset("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                     .tile_n = 128, .tile_k = 64, .split_k = 1};
+    gemm_problem_t p = {.m = 256, .n = 2880, .k = 16384, .groups = 1};
+    gemm_out_t dp, sk;
+    char err[512];
+    CHECK(gemm_run(&h, &o, &p, &dp, err, sizeof err) == 0, "%s", err);
+    o.stream_k = 1;
+    CHECK(gemm_run(&h, &o, &p, &sk, err, sizeof err) == 0, "%s", err);
+    CHECK(sk.grid > dp.grid && sk.r.dur_ps < 0.8 * dp.r.dur_ps, "stream-K %lld (grid %d) vs %lld (grid %d)",
+          (long long)sk.r.dur_ps, sk.grid, (long long)dp.r.dur_ps, dp.grid);
+    gemm_problem_t big = {.m = 4096, .n = 4096, .k = 4096, .groups = 1};
+    o.stream_k = 0;
+    gemm_run(&h, &o, &big, &dp, err, sizeof err);
+    o.stream_k = 1;
+    gemm_run(&h, &o, &big, &sk, err, sizeof err);
+    CHECK(fabs((double)sk.r.dur_ps / (double)dp.r.dur_ps - 1) < 0.03, "big: %lld vs %lld",
+          (long long)sk.r.dur_ps, (long long)dp.r.dur_ps);
+}
+
+/* "Ping-pong kernel does not currently support stream-K" */
+static void test_stream_k_dense_cooperative(int *failures)
+{
+    arch_t h = preset("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                     .tile_n = 128, .tile_k = 64, .split_k = 1, .stream_k = 1, .sched = GEMM_PINGPONG};
+    gemm_problem_t p = {.m = 256, .n = 2880, .k = 16384, .groups = 1};
+    gemm_out_t g;
+    char err[512];
+    CHECK(gemm_run(&h, &o, &p, &g, err, sizeof err) == -1 && strstr(err, "stream_k_dense_cooperative"),
+          "pingpong stream-K accepted: %s", err);
+}
+
 static void test_rerun_is_identical(int *failures)
 {
     arch_t a = preset("gb10");
@@ -317,6 +354,8 @@ int main(void)
     test_compute_bound_limit(&failures);
     test_littles_law_limit(&failures);
     test_pingpong_hides_the_epilogue(&failures);
+    test_stream_k_fills_the_machine_when_tiles_are_few(&failures);
+    test_stream_k_dense_cooperative(&failures);
     test_rerun_is_identical(&failures);
     printf("gemm_test: %d failure(s)\n", failures);
     return failures != 0;
