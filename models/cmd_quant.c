@@ -6,6 +6,8 @@
  * (and global_scale for nvfp4), written atomically (sim/cli.h cli_out_*). */
 #include "cmd_quant.h"
 
+#include "../traces/csvrec.h"
+
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -47,176 +49,21 @@ static const char MORE[] =
     "element * scale value / global_scale). OUT is written to OUT.tmp.<pid> and\n"
     "renamed; on bad input nothing is written and the exit status is 2.\n";
 
-typedef struct {
-    char **f;
-    size_t n;
-    int line;
-} rec_t;
-
-/* libcsv callback state. Invariant: cur holds the fields of the record in
- * progress, recs the completed ones. */
-typedef struct {
-    char **cur;
-    size_t ncur, capcur;
-    rec_t *recs;
-    size_t nrecs, caprecs;
-    int row_open, row_line, oom;
-} rd_t;
-
-static void on_field(void *s, size_t len, void *data)
-{
-    rd_t *r = data;
-    if (r->oom)
-        return;
-    if (r->ncur == r->capcur) {
-        size_t cap = r->capcur ? 2 * r->capcur : 8;
-        char **p = realloc(r->cur, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->cur = p;
-        r->capcur = cap;
-    }
-    char *d = malloc(len + 1);
-    if (!d) {
-        r->oom = 1;
-        return;
-    }
-    if (len)
-        memcpy(d, s, len);
-    d[len] = '\0';
-    r->cur[r->ncur++] = d;
-}
-
-static void on_row(int c, void *data)
-{
-    (void)c;
-    rd_t *r = data;
-    r->row_open = 0;
-    if (r->oom)
-        return;
-    if (r->nrecs == r->caprecs) {
-        size_t cap = r->caprecs ? 2 * r->caprecs : 256;
-        rec_t *p = realloc(r->recs, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->recs = p;
-        r->caprecs = cap;
-    }
-    r->recs[r->nrecs++] = (rec_t){r->cur, r->ncur, r->row_line};
-    r->cur = NULL;
-    r->ncur = r->capcur = 0;
-}
-
-static void free_fields(char **f, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(f[i]);
-    free(f);
-}
-
-static void rd_free(rd_t *r)
-{
-    free_fields(r->cur, r->ncur);
-    for (size_t i = 0; i < r->nrecs; i++)
-        free_fields(r->recs[i].f, r->recs[i].n);
-    free(r->recs);
-}
-
-static int has_content(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 1;
-    return 0;
-}
+typedef csvrec_t rec_t;
+typedef csvrec_list_t rd_t;
 
 /* Reads path into records; returns 0 or -1 with err ("PATH:LINE: ..."). */
 static int read_csv(const char *path, rd_t *r, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *text = NULL;
+    size_t len = 0;
+    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
         return -1;
-    }
-    size_t cap = 65536, len = 0;
-    char *text = malloc(cap);
-    while (text) {
-        len += fread(text + len, 1, cap - len, f);
-        if (len < cap)
-            break;
-        char *t = realloc(text, cap * 2);
-        if (!t) {
-            free(text);
-            text = NULL;
-            break;
-        }
-        text = t;
-        cap *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!text || rerr) {
-        free(text);
-        snprintf(err, errlen, "%s: cannot read%s", path, text ? "" : ": out of memory");
-        return -1;
-    }
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        free(text);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    int line = 1, rc = 0;
-    size_t pos = len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3) ? 3 : 0;
-    while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n' && text[end] != '\r')
-            end++;
-        if (end < len)
-            end++;
-        if (memchr(text + pos, '\0', end - pos)) {
-            snprintf(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
-            rc = -1;
-            break;
-        }
-        if (!r->row_open && has_content(text + pos, end - pos)) {
-            r->row_open = 1;
-            r->row_line = line;
-        }
-        if (csv_parse(&p, text + pos, end - pos, on_field, on_row, r) != end - pos) {
-            snprintf(err, errlen,
-                     "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
-                     "wholly enclosed in double quotes, with embedded quotes doubled",
-                     path, line, csv_strerror(csv_error(&p)));
-            rc = -1;
-            break;
-        }
-        if (text[end - 1] == '\n' || (text[end - 1] == '\r' && (end == len || text[end] != '\n')))
-            line++;
-        pos = end;
-    }
-    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
-        snprintf(err, errlen,
-                 "%s:%d: malformed CSV quoting: quoted field is never closed; expected a closing "
-                 "double quote",
-                 path, r->row_open ? r->row_line : line);
-        rc = -1;
-    }
-    if (rc == 0 && r->oom) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
-    csv_free(&p);
+    int rc = csvrec_parse(path, text, len, 0, 1, NULL, r, err, errlen);
     free(text);
     return rc;
 }
 
-/* x: a decimal of [0-9.eE+-] fully consumed by strtod and finite in fp32, or
- * nan/inf (optionally signed, any case; "infinity" too). */
 static int parse_x(const char *s, float *out)
 {
     const char *t = (*s == '+' || *s == '-') ? s + 1 : s;
@@ -306,7 +153,7 @@ int cmd_quant_main(int argc, char **argv)
 
     rd_t r = {0};
     if (read_csv(in, &r, err, sizeof err) != 0) {
-        rd_free(&r);
+        csvrec_free(&r);
         return cli_fail(err);
     }
     int rc = 0;
@@ -321,10 +168,10 @@ int cmd_quant_main(int argc, char **argv)
     const rec_t *h = &r.recs[0];
     int xcol = -1;
     for (size_t c = 0; c < h->n; c++) {
-        if (!strcmp(h->f[c], "x") && xcol < 0)
+        if (!strcmp(h->fields[c], "x") && xcol < 0)
             xcol = (int)c;
         for (int a = 0; a < nadded; a++)
-            if (!strcmp(h->f[c], ADDED[a])) {
+            if (!strcmp(h->fields[c], ADDED[a])) {
                 snprintf(err, sizeof err, "%s:%d: column '%s' already exists; expected an input "
                          "without the output columns code, scale, xq%s", in, h->line, ADDED[a],
                          nadded == 4 ? ", global_scale" : "");
@@ -354,10 +201,10 @@ int cmd_quant_main(int argc, char **argv)
             rc = cli_fail(err);
             goto done;
         }
-        if (parse_x(rw->f[xcol], &x[i]) != 0) {
+        if (parse_x(rw->fields[xcol], &x[i]) != 0) {
             snprintf(err, sizeof err, "%s:%d: column 'x': '%.200s' is not valid; expected a "
                      "decimal number within the fp32 range (|x| <= 3.40282347e38), nan, inf or "
-                     "-inf", in, rw->line, rw->f[xcol]);
+                     "-inf", in, rw->line, rw->fields[xcol]);
             rc = cli_fail(err);
             goto done;
         }
@@ -372,7 +219,7 @@ int cmd_quant_main(int argc, char **argv)
         goto done;
     }
     for (size_t c = 0; c < h->n; c++) {
-        put_field(o.f, h->f[c]);
+        put_field(o.f, h->fields[c]);
         fputc(',', o.f);
     }
     for (int a = 0; a < nadded; a++)
@@ -380,7 +227,7 @@ int cmd_quant_main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         const rec_t *rw = &r.recs[i + 1];
         for (size_t c = 0; c < rw->n; c++) {
-            put_field(o.f, rw->f[c]);
+            put_field(o.f, rw->fields[c]);
             fputc(',', o.f);
         }
         uint8_t s = scales[i / bs];
@@ -395,6 +242,6 @@ done:
     free(x);
     free(codes);
     free(scales);
-    rd_free(&r);
+    csvrec_free(&r);
     return rc;
 }

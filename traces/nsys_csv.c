@@ -9,6 +9,8 @@
  *   3. map the header by column name and unit, then convert each row. */
 #include "nsys_csv.h"
 
+#include "csvrec.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -41,55 +43,6 @@ static char *dup_n(const char *s, size_t n)
         d[n] = '\0';
     }
     return d;
-}
-
-static void free_strings(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Reads all of path into *buf (NUL-terminated, *len bytes before the NUL). */
-static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - 1 - n, f);
-        if (n < cap - 1)
-            break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int rerr = ferror(f);
-    fclose(f);
-    if (!b) {
-        fail(err, errlen, "%s: cannot read: out of memory", path);
-        return -1;
-    }
-    if (rerr) {
-        free(b);
-        fail(err, errlen, "%s: cannot read: read error", path);
-        return -1;
-    }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return 0;
 }
 
 /* Splits a header cell "Base (unit)" / "Base(unit)" / "Base" into base and
@@ -182,156 +135,10 @@ static int is_banner(const char *s, size_t n)
     return i + 2 < n && s[i] == '*' && s[i + 1] == '*' && s[i + 2] == ' ';
 }
 
-/* ---- records from libcsv -------------------------------------------------- */
+/* ---- records from libcsv (traces/csvrec.h) -------------------------------- */
 
-typedef struct {
-    char **fields;
-    size_t n;
-    int line;
-} record_t;
-
-/* Invariant: cur holds the fields of the record in progress, recs the
- * completed ones; row_line is the start line of the open record. */
-typedef struct {
-    char **cur;
-    size_t ncur, capcur;
-    record_t *recs;
-    size_t nrecs, caprecs;
-    int row_open, row_line, oom;
-} reader_t;
-
-static void on_field(void *s, size_t len, void *data)
-{
-    reader_t *r = data;
-    if (r->oom)
-        return;
-    if (r->ncur == r->capcur) {
-        size_t cap = r->capcur ? 2 * r->capcur : 32;
-        char **p = realloc(r->cur, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->cur = p;
-        r->capcur = cap;
-    }
-    char *f = dup_n(s ? s : "", s ? len : 0);
-    if (!f) {
-        r->oom = 1;
-        return;
-    }
-    r->cur[r->ncur++] = f;
-}
-
-static void on_row(int c, void *data)
-{
-    (void)c;
-    reader_t *r = data;
-    int line = r->row_line;
-    r->row_open = 0;
-    if (r->oom)
-        return;
-    if (r->nrecs == r->caprecs) {
-        size_t cap = r->caprecs ? 2 * r->caprecs : 256;
-        record_t *p = realloc(r->recs, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->recs = p;
-        r->caprecs = cap;
-    }
-    r->recs[r->nrecs++] = (record_t){r->cur, r->ncur, line};
-    r->cur = NULL;
-    r->ncur = r->capcur = 0;
-}
-
-static void reader_free(reader_t *r)
-{
-    free_strings(r->cur, r->ncur);
-    for (size_t i = 0; i < r->nrecs; i++)
-        free_strings(r->recs[i].fields, r->recs[i].n);
-    free(r->recs);
-    memset(r, 0, sizeof *r);
-}
-
-static int has_content(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 1;
-    return 0;
-}
-
-/* Length of the physical line at text+pos, including its terminator (LF,
- * CRLF, or a lone CR). */
-static size_t line_len(const char *text, size_t len, size_t pos)
-{
-    size_t end = pos;
-    while (end < len && text[end] != '\n' && text[end] != '\r')
-        end++;
-    if (end < len) {
-        if (text[end] == '\r' && end + 1 < len && text[end + 1] == '\n')
-            end++;
-        end++;
-    }
-    return end - pos;
-}
-
-/* Parses from text+pos (line number `line`) to the end or the next banner. */
-static int read_records(const char *path, const char *text, size_t len, size_t pos, int line,
-                        reader_t *r, char *err, size_t errlen)
-{
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fail(err, errlen, "%s: out of memory", path);
-        return -1;
-    }
-    int rc = 0;
-    while (pos < len) {
-        size_t n = line_len(text, len, pos);
-        const char *chunk = text + pos;
-        if (memchr(chunk, '\0', n)) {
-            fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
-            rc = -1;
-            break;
-        }
-        if (!r->row_open && is_banner(chunk, n))
-            break;
-        if (!r->row_open && has_content(chunk, n)) {
-            r->row_open = 1;
-            r->row_line = line;
-        }
-        if (csv_parse(&p, chunk, n, on_field, on_row, r) != n) {
-            fail(err, errlen,
-                 "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or wholly "
-                 "enclosed in double quotes, with embedded quotes doubled",
-                 path, line, csv_strerror(csv_error(&p)));
-            rc = -1;
-            break;
-        }
-        if (r->oom) {
-            fail(err, errlen, "%s:%d: out of memory", path, line);
-            rc = -1;
-            break;
-        }
-        line++;
-        pos += n;
-    }
-    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
-        fail(err, errlen,
-             "%s:%d: quoted field is never closed (the file may be truncated); expected a "
-             "closing double quote",
-             path, r->row_open ? r->row_line : line);
-        rc = -1;
-    }
-    if (rc == 0 && r->oom) {
-        fail(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
-    csv_free(&p);
-    return rc;
-}
+typedef csvrec_t record_t;
+typedef csvrec_list_t reader_t;
 
 /* ---- columns -------------------------------------------------------------- */
 
@@ -664,7 +471,7 @@ int nsys_csv_read(const char *path, nsys_csv_t *out, char *err, size_t errlen)
     memset(out, 0, sizeof *out);
     char *text = NULL;
     size_t len = 0;
-    if (slurp(path, &text, &len, err, errlen) != 0)
+    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
         return -1;
     size_t pos = 0;
     if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
@@ -672,7 +479,7 @@ int nsys_csv_read(const char *path, nsys_csv_t *out, char *err, size_t errlen)
     int line = 1, found = 0;
     nsys_form_t form = NSYS_TIMELINE;
     while (pos < len) {
-        size_t n = line_len(text, len, pos);
+        size_t n = csvrec_line_len(text, len, pos);
         if (is_header(text + pos, n, &form)) {
             found = 1;
             break;
@@ -690,11 +497,11 @@ int nsys_csv_read(const char *path, nsys_csv_t *out, char *err, size_t errlen)
         return -1;
     }
     reader_t rd = {0};
-    int rc = read_records(path, text, len, pos, line, &rd, err, errlen);
+    int rc = csvrec_parse(path, text, len, pos, line, is_banner, &rd, err, errlen);
     free(text);
     if (rc == 0)
         rc = build(path, &rd, form, out, err, errlen);
-    reader_free(&rd);
+    csvrec_free(&rd);
     if (rc != 0) {
         nsys_csv_free(out);
         return -1;

@@ -14,6 +14,8 @@
  * expected E" or, for structural problems, "PATH:LINE: ..." / "PATH: ...". */
 #include "trace.h"
 
+#include "csvrec.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -307,201 +309,10 @@ static void free_strings(char **v, size_t n)
     free(v);
 }
 
-/* ---- pass 1: records from libcsv ---------------------------------------- */
+/* ---- pass 1: records from libcsv (traces/csvrec.h) ----------------------- */
 
-typedef struct {
-    char **fields;
-    size_t n;
-    int line;               /* physical line where the record starts */
-} record_t;
-
-/* Parser state shared with the libcsv callbacks. Invariant: cur holds the
- * fields of the record in progress; recs the completed records. */
-typedef struct {
-    char **cur;
-    size_t ncur, capcur;
-    record_t *recs;
-    size_t nrecs, caprecs;
-    int row_open;           /* a record has started and not yet ended */
-    int row_line;           /* its starting line, valid while row_open */
-    int oom;
-} reader_t;
-
-static void on_field(void *s, size_t len, void *data)
-{
-    reader_t *r = data;
-    if (r->oom)
-        return;
-    if (r->ncur == r->capcur) {
-        size_t cap = r->capcur ? 2 * r->capcur : 16;
-        char **p = realloc(r->cur, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->cur = p;
-        r->capcur = cap;
-    }
-    char *f = dup_n(s ? s : "", s ? len : 0);
-    if (!f) {
-        r->oom = 1;
-        return;
-    }
-    r->cur[r->ncur++] = f;
-}
-
-static void on_row(int c, void *data)
-{
-    (void)c;
-    reader_t *r = data;
-    int line = r->row_line;
-    r->row_open = 0;
-    if (r->oom)
-        return;
-    if (r->nrecs == r->caprecs) {
-        size_t cap = r->caprecs ? 2 * r->caprecs : 64;
-        record_t *p = realloc(r->recs, cap * sizeof *p);
-        if (!p) {
-            r->oom = 1;
-            return;
-        }
-        r->recs = p;
-        r->caprecs = cap;
-    }
-    r->recs[r->nrecs++] = (record_t){r->cur, r->ncur, line};
-    r->cur = NULL;
-    r->ncur = r->capcur = 0;
-}
-
-static void reader_free(reader_t *r)
-{
-    free_strings(r->cur, r->ncur);
-    for (size_t i = 0; i < r->nrecs; i++)
-        free_strings(r->recs[i].fields, r->recs[i].n);
-    free(r->recs);
-    memset(r, 0, sizeof *r);
-}
-
-/* Whether libcsv would start a record on this chunk: anything other than its
- * default space (space, tab) and terminator (CR, LF) characters. */
-static int chunk_has_content(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
-            return 1;
-    return 0;
-}
-
-/* Reads all of path into *buf (NUL-terminated, *len bytes before the NUL). */
-static int slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    size_t cap = 65536, n = 0;
-    char *b = malloc(cap);
-    while (b) {
-        n += fread(b + n, 1, cap - 1 - n, f);
-        if (n < cap - 1)
-            break;
-        char *nb = realloc(b, cap * 2);
-        if (!nb) {
-            free(b);
-            b = NULL;
-            break;
-        }
-        b = nb;
-        cap *= 2;
-    }
-    int rerr = ferror(f);
-    int saved = errno;
-    fclose(f);
-    if (!b) {
-        fail(err, errlen, "%s: cannot open: out of memory", path);
-        return -1;
-    }
-    if (rerr) {
-        free(b);
-        fail(err, errlen, "%s: cannot open: read error: %s", path, strerror(saved));
-        return -1;
-    }
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
-    return 0;
-}
-
-/* Splits text into records. Each chunk fed to libcsv ends just after a CR or
- * LF, so on_row only fires at a chunk's end and row_line is exact. A line
- * break is LF, CRLF, or a CR not followed by LF. */
-static int read_records(const char *path, const char *text, size_t len, reader_t *r,
-                        char *err, size_t errlen)
-{
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fail(err, errlen, "%s: cannot open: out of memory", path);
-        return -1;
-    }
-    int line = 1;
-    size_t pos = 0;
-    /* A UTF-8 byte-order mark is not part of the first column name. */
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    int rc = 0;
-    while (pos < len) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n' && text[end] != '\r')
-            end++;
-        if (end < len)
-            end++;
-        const char *chunk = text + pos;
-        size_t n = end - pos;
-        if (memchr(chunk, '\0', n)) {
-            fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
-            rc = -1;
-            break;
-        }
-        if (!r->row_open && chunk_has_content(chunk, n)) {
-            r->row_open = 1;
-            r->row_line = line;
-        }
-        if (csv_parse(&p, chunk, n, on_field, on_row, r) != n) {
-            int e = csv_error(&p);
-            if (e == CSV_EPARSE)
-                fail(err, errlen,
-                     "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
-                     "wholly enclosed in double quotes, with embedded quotes doubled",
-                     path, line, csv_strerror(e));
-            else
-                fail(err, errlen, "%s:%d: cannot parse: %s", path, line, csv_strerror(e));
-            rc = -1;
-            break;
-        }
-        if (r->oom) {
-            fail(err, errlen, "%s:%d: out of memory", path, line);
-            rc = -1;
-            break;
-        }
-        if (text[end - 1] == '\n' || (text[end - 1] == '\r' && (end == len || text[end] != '\n')))
-            line++;
-        pos = end;
-    }
-    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
-        fail(err, errlen,
-             "%s:%d: malformed CSV quoting: quoted field is never closed; expected a closing "
-             "double quote",
-             path, r->row_open ? r->row_line : line);
-        rc = -1;
-    }
-    if (rc == 0 && r->oom) {
-        fail(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
-    csv_free(&p);
-    return rc;
-}
+typedef csvrec_t record_t;
+typedef csvrec_list_t reader_t;
 
 /* ---- passes 2 and 3: header and rows ------------------------------------ */
 
@@ -700,14 +511,14 @@ int trace_read(const char *path, trace_t *out, char *err, size_t errlen)
     memset(out, 0, sizeof *out);
     char *text = NULL;
     size_t len = 0;
-    if (slurp(path, &text, &len, err, errlen) != 0)
+    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
         return -1;
     reader_t rd = {0};
-    int rc = read_records(path, text, len, &rd, err, errlen);
+    int rc = csvrec_parse(path, text, len, 0, 1, NULL, &rd, err, errlen);
     free(text);
     if (rc == 0)
         rc = build(path, &rd, out, err, errlen);
-    reader_free(&rd);
+    csvrec_free(&rd);
     if (rc != 0) {
         /* build may have filled cells only for rows before the failing one;
          * nrows counts exactly those, and rows[nrows] holds no op. */

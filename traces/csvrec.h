@@ -1,0 +1,46 @@
+/* csvrec.h -- CSV text to records with their physical line numbers (libcsv),
+ * shared by every CSV reader of gbsim (decode traces, nsys exports, quant).
+ *
+ * The text is fed to libcsv one physical line at a time (a line ends after
+ * LF, CRLF or a lone CR), so a record can only end at a chunk's end and the
+ * line it started on is exact, even with quoted line breaks. Blank lines
+ * make no record. */
+#ifndef GBSIM_CSVREC_H
+#define GBSIM_CSVREC_H
+
+#include <stddef.h>
+
+typedef struct {
+    char **fields;        /* n NUL-terminated copies */
+    size_t n;
+    int line;             /* 1-based physical line the record starts on */
+} csvrec_t;
+
+typedef struct {
+    csvrec_t *recs;
+    size_t nrecs;
+    /* parser state, private */
+    char **cur;
+    size_t ncur, capcur, caprecs;
+    int row_open, row_line, oom;
+} csvrec_list_t;
+
+/* Read all of path into *buf (NUL-terminated, *len bytes before the NUL).
+ * Errors: "PATH: cannot open: <reason>". */
+int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen);
+
+/* Parse text[pos..len) whose first byte is on line `line` into out (which
+ * must be zeroed). A leading UTF-8 byte-order mark at pos 0 is skipped. If
+ * stop is not NULL, parsing ends before the first line, outside a record,
+ * for which stop(line, length) returns 1. Returns 0, or -1 with
+ * "PATH:LINE: ..." in err (NUL bytes, malformed quoting, an unclosed quote). */
+int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int line,
+                 int (*stop)(const char *s, size_t n), csvrec_list_t *out, char *err,
+                 size_t errlen);
+
+void csvrec_free(csvrec_list_t *l);
+
+/* Length of the physical line starting at text+pos, its terminator included. */
+size_t csvrec_line_len(const char *text, size_t len, size_t pos);
+
+#endif
