@@ -16,7 +16,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *dup_n(const char *s, size_t n)
+char *csvrec_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
     if (d) {
@@ -27,7 +27,7 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-static void free_strings(char **v, size_t n)
+void csvrec_free_strings(char **v, size_t n)
 {
     if (!v)
         return;
@@ -51,7 +51,7 @@ static void on_field(void *s, size_t len, void *data)
         r->cur = p;
         r->capcur = cap;
     }
-    char *f = dup_n(s ? s : "", s ? len : 0);
+    char *f = csvrec_strndup(s ? s : "", s ? len : 0);
     if (!f) {
         r->oom = 1;
         return;
@@ -84,9 +84,9 @@ static void on_row(int c, void *data)
 
 void csvrec_free(csvrec_list_t *r)
 {
-    free_strings(r->cur, r->ncur);
+    csvrec_free_strings(r->cur, r->ncur);
     for (size_t i = 0; i < r->nrecs; i++)
-        free_strings(r->recs[i].fields, r->recs[i].n);
+        csvrec_free_strings(r->recs[i].fields, r->recs[i].n);
     free(r->recs);
     memset(r, 0, sizeof *r);
 }

@@ -40,6 +40,12 @@ int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int
 
 void csvrec_free(csvrec_list_t *l);
 
+/* A NUL-terminated copy of s[0..n) (NULL when out of memory). */
+char *csvrec_strndup(const char *s, size_t n);
+
+/* Free n strings and the array holding them; v may be NULL. */
+void csvrec_free_strings(char **v, size_t n);
+
 /* Length of the physical line starting at text+pos, its terminator included. */
 size_t csvrec_line_len(const char *text, size_t len, size_t pos);
 

@@ -34,17 +34,6 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* Splits a header cell "Base (unit)" / "Base(unit)" / "Base" into base and
  * unit (both trimmed; unit empty when there is none). */
 static void split_unit(const char *h, char *base, size_t nb, char *unit, size_t nu)
@@ -402,7 +391,7 @@ static int take_row(const char *path, const record_t *rec, size_t ncols, nsys_fo
             return -1;
         }
     }
-    k->name = dup_n(name, strlen(name));
+    k->name = csvrec_strndup(name, strlen(name));
     if (!k->name) {
         fail(err, errlen, "%s:%d: out of memory", path, rec->line);
         return -1;
@@ -458,7 +447,7 @@ static int build(const char *path, reader_t *rd, nsys_form_t form, nsys_csv_t *t
                  "kernel row (an empty trace)", path, h->line);
         return -1;
     }
-    t->path = dup_n(path, strlen(path));
+    t->path = csvrec_strndup(path, strlen(path));
     if (!t->path) {
         fail(err, errlen, "%s: out of memory", path);
         return -1;

@@ -289,26 +289,6 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *dup_n(const char *s, size_t n)
-{
-    char *d = malloc(n + 1);
-    if (d) {
-        if (n)
-            memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
-static void free_strings(char **v, size_t n)
-{
-    if (!v)
-        return;
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
 /* ---- pass 1: records from libcsv (traces/csvrec.h) ----------------------- */
 
 typedef csvrec_t record_t;
@@ -432,7 +412,7 @@ static int take_row(const char *path, const trace_t *t, const int *cols, int op_
             return -1;
         }
     }
-    row->op = dup_n(op, strlen(op));
+    row->op = csvrec_strndup(op, strlen(op));
     if (!row->op) {
         fail(err, errlen, "%s:%d: out of memory", path, line);
         return -1;
@@ -445,10 +425,10 @@ void trace_free(trace_t *t)
     if (!t)
         return;
     free(t->path);
-    free_strings(t->colnames, t->ncols > 0 ? (size_t)t->ncols : 0);
+    csvrec_free_strings(t->colnames, t->ncols > 0 ? (size_t)t->ncols : 0);
     if (t->cells)
         for (size_t i = 0; i < t->nrows; i++)
-            free_strings(t->cells[i], t->ncols > 0 ? (size_t)t->ncols : 0);
+            csvrec_free_strings(t->cells[i], t->ncols > 0 ? (size_t)t->ncols : 0);
     free(t->cells);
     if (t->rows)
         for (size_t i = 0; i < t->nrows; i++)
@@ -498,7 +478,7 @@ static int build(const char *path, reader_t *rd, trace_t *t, char *err, size_t e
         rec->n = 0;
         t->nrows = i + 1;
     }
-    t->path = dup_n(path, strlen(path));
+    t->path = csvrec_strndup(path, strlen(path));
     if (!t->path) {
         fail(err, errlen, "%s: out of memory", path);
         return -1;
