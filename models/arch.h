@@ -21,6 +21,11 @@ typedef struct {
      * measured points at 32, 64, 128, 256 and 512 B; whole rows (>= 1440 B)
      * stream at 1 */
     double dram_run_eff_32, dram_run_eff_64, dram_run_eff_128, dram_run_eff_256, dram_run_eff_512;
+    /* DRAM efficiency, relative to a streaming read, of TMA k-tile loops (box
+     * loads of 64-128-B runs kept several stages deep); 0 = not measured on this
+     * arch: TMA loads are charged the run curve above like any other load */
+    double dram_tma_eff;
+    double sm_load_gbps;                /* bytes one SM can pull from L2/DRAM, GB/s (0 = no cap) */
     double l2_bytes;                    /* L2 capacity */
     double l2_bw_gbps;                  /* L2 hit bandwidth */
     double l2_latency_ns;               /* L2 hit latency */
@@ -52,5 +57,8 @@ double arch_ps_per_cycle(const arch_t *a);
  * interpolated linearly in log2(run); 1 for run_bytes <= 0 (streaming) or
  * >= 1440 B (whole 1440-B rows, the longest run measured). */
 double arch_dram_run_eff(const arch_t *a, double run_bytes);
+/* Efficiency charged to a load of run_bytes runs: dram_tma_eff for TMA loads
+ * where the arch has it, else arch_dram_run_eff. */
+double arch_dram_load_eff(const arch_t *a, double run_bytes, int tma);
 
 #endif

@@ -118,7 +118,9 @@ static int r_tile_n(const rctx_t *x, char *why, size_t n)
 
 static int r_pingpong_tile_n(const rctx_t *x, char *why, size_t n)
 {
-    if (x->o->sched != GEMM_PINGPONG || x->c->tile_n >= 16)
+    /* SM120's pingpong warp layout (its source below); Hopper's pingpong runs
+     * one warp group per tile, and wgmma has N = 8 (PTX ISA .m64n8k16) */
+    if (!is_sm12x(x->a) || x->o->sched != GEMM_PINGPONG || x->c->tile_n >= 16)
         return 1;
     snprintf(why, n, "TileN %d: pingpong needs TileN >= 16 (its MMA warp layout)", x->c->tile_n);
     return 0;
@@ -127,9 +129,15 @@ static int r_pingpong_tile_n(const rctx_t *x, char *why, size_t n)
 static int r_tile_m(const rctx_t *x, char *why, size_t n)
 {
     int tm = x->c->tile_m;
-    if (x->scaled ? tm % 128 == 0 && tm <= 256 : tm % 64 == 0 && tm <= 256)
+    /* Hopper wgmma: a CTA tile is a whole number of 64-row warp-group MMAs (PTX
+     * ISA wgmma.mma_async .m64nNk16) with no further cap: cuBLAS's
+     * nvjet_sm90_tst_512x8 kernels run 512-row tiles on H100
+     * (traces/hopper/h100_cuda_gpu_trace.csv); elsewhere 64..256 as before */
+    int hopper = x->a->cc >= 90 && x->a->cc < 100;
+    if (x->scaled ? tm % 128 == 0 && tm <= 256 : tm % 64 == 0 && (hopper || tm <= 256))
         return 1;
     snprintf(why, n, x->scaled ? "TileM %d: block-scaled tiles span whole 128-row SF atoms (128 or 256)"
+                     : hopper  ? "TileM %d: expected a multiple of 64 (wgmma M per warp group)"
                                : "TileM %d: expected 64, 128, 192 or 256", tm);
     return 0;
 }
@@ -155,11 +163,31 @@ static int r_stages(const rctx_t *x, char *why, size_t n)
     const gemm_cfg_t *c = x->c;
     if (c->stages >= 2)
         return 1;
-    snprintf(why, n, "needs %.0f B of smem per CTA for 2 stages of %.0f B plus %.0f B epilogue "
-             "and %.0f B scheduler storage, the arch allows %.0f B: Specialization requires "
-             "Stages set to value 2 or more", 2 * c->stage_bytes + c->smem_epilogue_bytes +
-             c->smem_reserved_bytes, c->stage_bytes, c->smem_epilogue_bytes,
-             c->smem_reserved_bytes, x->a->smem_per_cta_max_bytes);
+    if (x->o->stages > 0)
+        snprintf(why, n, "the kernel was given %d stage(s): Specialization requires Stages set "
+                 "to value 2 or more", x->o->stages);
+    else
+        snprintf(why, n, "needs %.0f B of smem per CTA for 2 stages of %.0f B plus %.0f B "
+                 "epilogue and %.0f B scheduler storage, the arch allows %.0f B: Specialization "
+                 "requires Stages set to value 2 or more", 2 * c->stage_bytes +
+                 c->smem_epilogue_bytes + c->smem_reserved_bytes, c->stage_bytes,
+                 c->smem_epilogue_bytes, c->smem_reserved_bytes, x->a->smem_per_cta_max_bytes);
+    return 0;
+}
+
+/* A kernel's own stage count (opts.stages) must fit where the derived one
+ * does: stages x stage bytes + epilogue + scheduler storage within the
+ * per-CTA shared memory. */
+static int r_stages_fit(const rctx_t *x, char *why, size_t n)
+{
+    const gemm_cfg_t *c = x->c;
+    if (x->o->stages <= c->stages_fit)
+        return 1;
+    snprintf(why, n, "%d stages of %.0f B plus %.0f B epilogue and %.0f B scheduler storage need "
+             "%.0f B of smem per CTA, the arch allows %.0f B: at most %d stages fit",
+             x->o->stages, c->stage_bytes, c->smem_epilogue_bytes, c->smem_reserved_bytes,
+             x->o->stages * c->stage_bytes + c->smem_epilogue_bytes + c->smem_reserved_bytes,
+             x->a->smem_per_cta_max_bytes, c->stages_fit);
     return 0;
 }
 
@@ -186,6 +214,10 @@ static const rule_t RULES[] = {
     {{"tile_k_multiple_of_sf_atom_k", "include/cutlass/detail/sm100_blockscaled_layout.hpp (4 SF per atom column)"}, r_tile_k, 0},
     {{"stages_at_least_2",
       "collective/sm120_blockscaled_mma_array_tma.hpp: \"Specialization requires Stages set to value 2 or more\""}, r_stages, 1},
+    {{"stages_fit_in_smem",
+      "a kernel's SharedStorage must fit the per-CTA opt-in shared memory (arch "
+      "smem_per_cta_max_bytes; GemmUniversalAdapter::initialize sets "
+      "cudaFuncAttributeMaxDynamicSharedMemorySize and fails above it)"}, r_stages_fit, 1},
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 
@@ -294,7 +326,8 @@ void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
     int epi_n = tn < 32 ? tn : 32;
     c->smem_epilogue_bytes = 2.0 * 64 * (epi_n + epi_n / 8.0) * o->out_bytes;
     double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
-    c->stages = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
+    c->stages_fit = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
+    c->stages = o->stages > 0 ? o->stages : c->stages_fit;
     /* the mainloop SharedStorage holds the stages' data plus the pipeline
      * barriers, aligned to 1024 B: stages x data + 1024 (probe) */
     double data = c->stage_bytes - barrier;
@@ -427,23 +460,36 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     int64_t rows = m_ext - mt * c->tile_m, cols = n_ext - nt * c->tile_n;
     rows = rows < c->tile_m ? rows : c->tile_m;
     cols = cols < c->tile_n ? cols : c->tile_n;
+    /* a cluster's tiles past the problem (rounding to the cluster shape) load
+     * nothing of their own but take their share of the multicast operand */
+    rows = rows > 0 ? rows : 0;
+    cols = cols > 0 ? cols : 0;
     /* TMA fetches neither out-of-bounds rows nor out-of-bounds K; SF tensors are
      * padded to 128 rows in memory, so whole SF atoms are fetched */
     double k_eff = (double)g->p->k / g->k_tiles;
-    double a_b = (double)rows * k_eff * g->elem_mma_a + c->stage_sfa_bytes;
-    double b_b = (double)cols * k_eff * g->elem_mma_b + c->stage_sfb_bytes;
+    double a_b = rows > 0 ? (double)rows * k_eff * g->elem_mma_a + c->stage_sfa_bytes : 0;
+    double b_b = cols > 0 ? (double)cols * k_eff * g->elem_mma_b + c->stage_sfb_bytes : 0;
+    /* TMA multicast in a cm x cn cluster (CUTLASS sm90 CollectiveMma with
+     * SM90_TMA_LOAD_MULTICAST): the A tile is shared by the cn CTAs of a
+     * cluster row and the B tile by the cm CTAs of a cluster column; each CTA
+     * issues 1/cn of A and 1/cm of B and receives both whole */
+    int cm = g->o->cluster_m > 1 ? g->o->cluster_m : 1, cn = g->o->cluster_n > 1 ? g->o->cluster_n : 1;
+    double a_iss = a_b / cn, b_iss = b_b / cm;
     /* the weight operand comes from DRAM the first time its tile is visited
-     * and from L2 after; activations from L2 when hot, else DRAM once */
-    int w_first = g->o->swap_ab ? nt == 0 : mt == 0;
-    int x_first = g->o->swap_ab ? mt == 0 : nt == 0;
-    double w = g->o->swap_ab ? a_b : b_b, xb = g->o->swap_ab ? b_b : a_b;
+     * (by the first cluster row or column) and from L2 after; activations from
+     * L2 when hot, else DRAM once */
+    int w_first = g->o->swap_ab ? nt < cn : mt < cm;
+    int x_first = g->o->swap_ab ? mt < cm : nt < cn;
+    double w = g->o->swap_ab ? a_iss : b_iss, xb = g->o->swap_ab ? b_iss : a_iss;
     int x_dram = !g->p->a_in_l2 && x_first;
     memset(out, 0, sizeof *out);
     out->n_steps = steps;
     out->dram_bytes = (w_first ? w : 0) + (x_dram ? xb : 0);
     out->l2_bytes = (w_first ? 0 : w) + (x_dram ? 0 : xb);
+    out->port_bytes = cm * cn > 1 ? a_b + b_b : 0;
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
+    out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */
     out->compute_cyc = c->mma_cyc_per_ktile;
     /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
      * tile is in another group; the first tile always loads its group's
@@ -491,6 +537,14 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
     int64_t m_ext = o->swap_ab ? p->n : g.tok_per_group, n_ext = o->swap_ab ? g.tok_per_group : p->n;
     g.m_tiles = cdiv(m_ext, c->tile_m);
     g.n_tiles = cdiv(n_ext, c->tile_n);
+    /* the tile schedulers launch whole clusters: tiles per problem (per group
+     * for ptr-array) round up to the cluster shape (CUTLASS
+     * PersistentTileSchedulerSm90::get_tiled_cta_shape_mnl,
+     * PersistentTileSchedulerSm90Group: round_up(ctas_along_m, cluster_shape.m())) */
+    if (o->cluster_m > 1)
+        g.m_tiles = cdiv(g.m_tiles, o->cluster_m) * o->cluster_m;
+    if (o->cluster_n > 1)
+        g.n_tiles = cdiv(g.n_tiles, o->cluster_n) * o->cluster_n;
     g.tiles_per_group = g.m_tiles * g.n_tiles;
     int split = o->split_k > 1 ? o->split_k : 1;
     g.total = g.tiles_per_group * groups * split;
@@ -510,8 +564,12 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
      * dynamically, which differs only when tiles are uneven) */
     g.persistent = 1;
     g.grid = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (o->grid > 0) /* the grid the kernel launched (e.g. a library's heuristic) */
+        g.grid = o->grid;
     /* stream-K keeps every slot busy however few tiles there are (up to one
-     * k-tile per CTA); the tile schedulers launch at most one CTA per tile */
+     * k-tile per CTA); the tile schedulers launch at most one CTA per tile.
+     * A given grid larger than that has CTAs without a tile (cluster
+     * rounding): they exit at once and are not simulated */
     int64_t cap = o->stream_k ? g.total * g.k_tiles : g.total;
     if (g.grid > cap)
         g.grid = (int)cap;
@@ -523,7 +581,7 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
     if (kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;
     out->tiles = g.total;
-    out->grid = g.grid;
+    out->grid = o->grid > 0 ? o->grid : g.grid;
     out->max_tiles_per_cta = (int)cdiv(g.total, g.grid);
     double w_bytes = (double)p->n * (double)p->k * dtype_bytes_per_elem(o->b_dt) * (double)groups;
     out->floor_us = w_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e6);

@@ -13,7 +13,13 @@
  *      one-CTA-per-tile grid walking tiles with stride = grid, per-group
  *      tensormap updates, a `stages`-deep TMA pipeline per CTA, MMA per
  *      k-tile, epilogue per tile (overlapped under pingpong), swap-AB for
- *      small M, split-K for dense GEMMs.
+ *      small M, split-K for dense GEMMs (the main kernel writes fp32 partials;
+ *      reducing them is the caller's: kmodel.c prices cuBLAS's separate reduce
+ *      kernel; CUTLASS's in-kernel reduction is not modelled).
+ *
+ * A kernel a library built and launched can replace the derived stage count
+ * and launch grid with its own (opts.stages, opts.grid; e.g. from the kernel
+ * name and grid in a CUPTI trace, traces/capture/launch_config.py).
  *
  * Conventions: C[m x n] = A[m x k] . B[k x n], A = activations (m = token
  * rows), B = weights. With swap_ab the kernel computes C^T = B^T A^T: its
@@ -42,6 +48,14 @@ typedef struct {
                                  the persistent CTAs, split tiles fixed up through fp32
                                  partials (PersistentTileSchedulerSm100StreamK) */
     int cluster_m, cluster_n; /* 0 or 1 = 1x1 */
+    int stages;               /* 0 = as many as fit in shared memory (the builder's
+                                 StageCountAutoCarveout); > 0 = the count the kernel was
+                                 built with, which must fit (rule stages_fit_in_smem) */
+    int grid;                 /* 0 = gbsim's launch rule (gemm_run); > 0 = the CTAs the
+                                 kernel launched: fewer than the work tiles (x split_k)
+                                 makes the CTAs persistent, walking tiles with stride =
+                                 grid; CTAs beyond the tiles (cluster rounding) have no
+                                 work, exit at once and are not simulated */
 } gemm_opts_t;
 
 typedef struct {
@@ -58,7 +72,8 @@ typedef struct {
     const char *mma;          /* instruction */
     int sf_vec;               /* 0 when not block-scaled */
     int tile_m, tile_n, tile_k;
-    int stages;
+    int stages;               /* the stages the kernel runs with (o->stages, else stages_fit) */
+    int stages_fit;           /* the most stages that fit in shared memory */
     double stage_bytes;       /* smem per stage incl. SF and barrier */
     double stage_a_bytes, stage_b_bytes, stage_sfa_bytes, stage_sfb_bytes;
     double smem_mainloop_bytes;  /* stages * stage_bytes */
@@ -82,7 +97,7 @@ typedef struct {
     kresult_t r;
     gemm_cfg_t cfg;
     int64_t tiles;            /* work tiles (x split_k) */
-    int grid;                 /* CTAs launched */
+    int grid;                 /* CTAs launched (opts.grid when given) */
     int max_tiles_per_cta;
     double floor_us;          /* unique DRAM bytes / achievable bandwidth */
 } gemm_out_t;

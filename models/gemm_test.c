@@ -126,6 +126,11 @@ static void test_pingpong_tile_n_at_least_16(int *failures)
     EXPECT_RULE(a, o, "pingpong_tile_n_at_least_16");
     o.tile_n = 16;
     EXPECT_VALID(a, o);
+    /* an SM120 rule: Hopper's pingpong has wgmma N = 8 (cuBLAS nvjet 64x8 tiles) */
+    arch_t h = preset("h100");
+    gemm_opts_t b = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
+    EXPECT_VALID(h, b);
 }
 
 static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
@@ -134,6 +139,20 @@ static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
     gemm_opts_t o = fc(64, 128, 128);
     o.sched = GEMM_PINGPONG; /* so that the cooperative rule does not fire first */
     EXPECT_RULE(a, o, "block_scaled_tile_m_whole_sf_atoms");
+    /* unscaled tiles: whole 64-row MMA blocks; on Hopper without a cap (cuBLAS
+     * runs 512x8 nvjet tiles), elsewhere up to 256 */
+    arch_t h = preset("h100");
+    gemm_opts_t b = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 512, .tile_n = 8,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
+    EXPECT_VALID(h, b);
+    b.tile_m = 80;
+    EXPECT_RULE(h, b, "block_scaled_tile_m_whole_sf_atoms");
+    b.tile_m = 512;
+    b.sched = GEMM_COOP;
+    b.a_dt = DT_FP8E4M3;
+    b.b_dt = DT_FP8E4M3;
+    b.tile_k = 128;
+    EXPECT_RULE(a, b, "block_scaled_tile_m_whole_sf_atoms");
 }
 
 static void test_tile_k_multiple_of_sf_atom_k(int *failures)
@@ -155,6 +174,105 @@ static void test_stages_at_least_2(int *failures)
     gemm_cfg_derive(&a, &o, &c);
     CHECK(strstr(c.reason, "Specialization requires Stages") != NULL && strstr(c.reason, "-") == NULL,
           "reason: %s", c.reason);
+}
+
+/* A kernel's own stage count replaces the derived one if it fits: nvjet
+ * 64x8x64 runs 16 stages where 24 would fit (traces/hopper/h100_shapes.csv). */
+static void test_stages_fit_in_smem(int *failures)
+{
+    arch_t h = preset("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
+    gemm_cfg_t auto_c, c;
+    gemm_cfg_derive(&h, &o, &auto_c);
+    o.stages = 16;
+    gemm_cfg_derive(&h, &o, &c);
+    CHECK(auto_c.valid && auto_c.stages == 24 && auto_c.stages_fit == 24, "auto stages %d",
+          auto_c.stages);
+    CHECK(c.valid && c.stages == 16 && c.stages_fit == 24, "given 16: stages %d fit %d", c.stages,
+          c.stages_fit);
+    CHECK(c.smem_mainloop_bytes < auto_c.smem_mainloop_bytes, "smem %.0f vs %.0f",
+          c.smem_mainloop_bytes, auto_c.smem_mainloop_bytes);
+    o.stages = 24;
+    EXPECT_VALID(h, o);
+    o.stages = 25;
+    EXPECT_RULE(h, o, "stages_fit_in_smem");
+    gemm_cfg_derive(&h, &o, &c);
+    CHECK(strstr(c.reason, "at most 24 stages fit") != NULL, "reason: %s", c.reason);
+    o.stages = 1; /* fits, but a warp-specialized pipeline needs two */
+    EXPECT_RULE(h, o, "stages_at_least_2");
+    gemm_cfg_derive(&h, &o, &c);
+    CHECK(strstr(c.reason, "given 1 stage") != NULL, "reason: %s", c.reason);
+}
+
+/* A given grid: fewer CTAs than tiles walk the tiles with stride = grid;
+ * more (cluster rounding) leave CTAs without a tile, which are not run. */
+static void test_given_grid_is_launched(int *failures)
+{
+    arch_t h = preset("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1,
+                     .stages = 16};
+    gemm_problem_t p = {.m = 1, .n = 5120, .k = 2880, .groups = 1};
+    gemm_out_t own, few, many;
+    char err[512];
+    CHECK(gemm_run(&h, &o, &p, &own, err, sizeof err) == 0, "%s", err);
+    o.grid = 20;
+    CHECK(gemm_run(&h, &o, &p, &few, err, sizeof err) == 0, "%s", err);
+    o.grid = 96;
+    CHECK(gemm_run(&h, &o, &p, &many, err, sizeof err) == 0, "%s", err);
+    CHECK(own.tiles == 80 && own.grid == 80 && own.max_tiles_per_cta == 1, "own grid %d", own.grid);
+    CHECK(few.grid == 20 && few.max_tiles_per_cta == 4, "few: grid %d, %d tiles per CTA", few.grid,
+          few.max_tiles_per_cta);
+    CHECK(few.r.dur_ps > own.r.dur_ps, "20 CTAs %lld not slower than 80 %lld",
+          (long long)few.r.dur_ps, (long long)own.r.dur_ps);
+    CHECK(many.grid == 96 && many.r.dur_ps == own.r.dur_ps && many.r.events == own.r.events,
+          "96 CTAs for 80 tiles: grid %d, %lld vs %lld", many.grid, (long long)many.r.dur_ps,
+          (long long)own.r.dur_ps);
+    /* every tile is still computed once: the same bytes */
+    CHECK(fabs(few.r.dram_bytes - own.r.dram_bytes) < 1, "dram %.0f vs %.0f", few.r.dram_bytes,
+          own.r.dram_bytes);
+}
+
+/* A cluster multicasts: the B (weight) tile a cluster column shares is read
+ * once from L2/DRAM, not once per CTA, and the tile count rounds up to the
+ * cluster (a 1-token group with cluster 2x1 runs an out-of-bounds partner). */
+static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
+{
+    arch_t h = preset("h100");
+    char err[512];
+    /* dense: 256 tokens in 4 tiles of 64 share each 96-row weight tile */
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 96,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .split_k = 1, .stages = 10};
+    gemm_problem_t p = {.m = 256, .n = 2880, .k = 4096, .groups = 1};
+    gemm_out_t solo, mc;
+    CHECK(gemm_run(&h, &o, &p, &solo, err, sizeof err) == 0, "%s", err);
+    o.cluster_m = 4;
+    o.cluster_n = 2;
+    CHECK(gemm_run(&h, &o, &p, &mc, err, sizeof err) == 0, "%s", err);
+    double w = 2880.0 * 4096 * 2, x = 256.0 * 4096 * 2, y = 256.0 * 2880 * 2;
+    CHECK(fabs(mc.r.dram_bytes - (w + x + y)) < 0.001 * w, "multicast DRAM %.0f, unique %.0f",
+          mc.r.dram_bytes, w + x + y);
+    /* L2 re-reads: without multicast the 3 later token tiles re-read every weight
+     * tile and the 29 later weight tiles every token tile; with it, no weight
+     * re-reads and each token tile once per pair of weight tiles (30 / 2 - 1) */
+    CHECK(fabs(solo.r.l2_bytes - (3 * w + 29 * x)) < 0.001 * w, "L2 solo %.0f, want %.0f",
+          solo.r.l2_bytes, 3 * w + 29 * x);
+    CHECK(fabs(mc.r.l2_bytes - 28 * x / 2) < 0.001 * w, "L2 multicast %.0f, want %.0f",
+          mc.r.l2_bytes, 28 * x / 2);
+    CHECK(mc.r.dur_ps < solo.r.dur_ps, "multicast %lld not faster than %lld", (long long)mc.r.dur_ps,
+          (long long)solo.r.dur_ps);
+    /* grouped, 4 groups of 1 token, cluster 2x1: 2 x 45 tiles per group, weights once */
+    gemm_opts_t g = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 128,
+                     .tile_k = 128, .sched = GEMM_PINGPONG, .grouped = 1, .split_k = 1, .stages = 4,
+                     .cluster_m = 2, .cluster_n = 1};
+    gemm_problem_t gp = {.m = 4, .n = 5760, .k = 2880, .groups = 4};
+    gemm_out_t go;
+    CHECK(gemm_run(&h, &g, &gp, &go, err, sizeof err) == 0, "%s", err);
+    CHECK(go.tiles == 4 * 2 * 45, "tiles %lld, want 360", (long long)go.tiles);
+    double gw = 4.0 * 5760 * 2880 * 2;
+    CHECK(go.r.dram_bytes > gw && go.r.dram_bytes < 1.01 * gw, "grouped DRAM %.0f, weights %.0f",
+          go.r.dram_bytes, gw);
 }
 
 static void test_problem_strides_16_byte_aligned(int *failures)
@@ -335,6 +453,7 @@ int main(void)
 {
     int failures = 0;
     test_arch_has_the_mma(&failures);
+    test_cluster_multicast_reads_shared_tiles_once(&failures);
     test_block_scaled_needs_both_operands_scaled(&failures);
     test_scale_factor_types_match(&failures);
     test_sf_vector_supported(&failures);
@@ -345,6 +464,8 @@ int main(void)
     test_block_scaled_tile_m_whole_sf_atoms(&failures);
     test_tile_k_multiple_of_sf_atom_k(&failures);
     test_stages_at_least_2(&failures);
+    test_stages_fit_in_smem(&failures);
+    test_given_grid_is_launched(&failures);
     test_problem_strides_16_byte_aligned(&failures);
     test_every_rule_names_its_source(&failures);
     test_mxf8f6f4_128x128x128_stage_bytes_and_stages(&failures);

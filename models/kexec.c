@@ -42,6 +42,7 @@ struct cta {
 };
 
 typedef struct {
+    bwserv_t *port;          /* the SM's load path (NULL: no per-SM cap) */
     unit_t *unit;            /* tensor pipe / issue: mainloop work */
     unit_t *epi;             /* epilogue warp group when epilogues overlap */
     sim_ps_t last_finish_ps;
@@ -138,12 +139,20 @@ static void try_produce(cta_t *c)
         }
         slot_t *s = &c->slots[c->issued % stages];
         assert(s->parts == 0 && !s->landed);
-        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0);
+        bwserv_t *port = x->sms[c->sm].port;
+        double load_bytes = c->p_it.port_bytes > 0 ? c->p_it.port_bytes
+                                                   : c->p_it.dram_bytes + c->p_it.l2_bytes;
+        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0) + (port && load_bytes > 0);
         if (s->parts == 0)
             s->landed = 1;
+        /* the SM's own load path, in parallel with the shared servers: the
+         * step lands when the slower of them has delivered it */
+        if (port && load_bytes > 0)
+            bwserv_transfer(port, load_bytes, on_part_landed, c, s);
         if (c->p_it.dram_bytes > 0) {
-            /* short runs occupy the DRAM longer than their bytes (row-buffer visits) */
-            double eff = arch_dram_run_eff(x->a, c->p_it.dram_run_bytes);
+            /* short runs occupy the DRAM longer than their bytes (row-buffer
+             * visits); TMA k-tile loops have their own measured efficiency */
+            double eff = arch_dram_load_eff(x->a, c->p_it.dram_run_bytes, c->p_it.tma);
             x->dram_bytes += c->p_it.dram_bytes;
             bwserv_transfer(x->dram, c->p_it.dram_bytes / eff, on_part_landed, c, s);
         }
@@ -301,6 +310,10 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     for (int i = 0; i < x.n_sm; i++) {
         x.sms[i].unit = unit_create(x.sim, "sm");
         x.sms[i].epi = unit_create(x.sim, "sm-epilogue");
+        if (a->sm_load_gbps > 0) {
+            x.sms[i].port = bwserv_create(x.sim, "sm-load", a->sm_load_gbps * 1e-3, 0);
+            bwserv_set_mode(x.sms[i].port, BWSERV_FIFO);
+        }
     }
     int seats = x.n_sm * k->ctas_per_sm;
     x.seats = xcalloc((size_t)seats, sizeof *x.seats);
@@ -341,6 +354,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     for (int i = 0; i < x.n_sm; i++) {
         unit_destroy(x.sms[i].unit);
         unit_destroy(x.sms[i].epi);
+        if (x.sms[i].port)
+            bwserv_destroy(x.sms[i].port);
     }
     free(x.sms);
     bwserv_destroy(x.l2);

@@ -6,7 +6,9 @@
  * block of GEMV rows, a KV chunk). An item is a pipeline of n_steps steps:
  *
  *   producer: [pre_cyc] then, for each step, a load of dram_bytes through the
- *             shared DRAM server and l2_bytes through the shared L2 server;
+ *             shared DRAM server and l2_bytes through the shared L2 server,
+ *             and of both through the SM's own load path (arch sm_load_gbps,
+ *             FIFO per SM, when the arch caps it), landing when all have;
  *             at most `stages` steps loaded but not yet consumed (the smem
  *             ring or the loads a thread keeps in flight);
  *   consumer: for each step in order, once its load has landed, compute_cyc
@@ -37,7 +39,10 @@ typedef struct {
     int n_steps;            /* >= 1 */
     double dram_bytes;      /* per step */
     double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
-                               (0 = streaming); costs 1/arch_dram_run_eff */
+                               (0 = streaming); costs 1/arch_dram_load_eff */
+    int tma;                /* 1: loaded as TMA k-tile boxes (arch dram_tma_eff) */
+    double port_bytes;      /* per step, bytes landing in this SM (TMA multicast
+                               delivers more than the CTA issues); 0 = dram + l2 */
     double l2_bytes;        /* per step */
     double compute_cyc;     /* per step, SM cycles */
     double pre_cyc;         /* producer cycles before the first load */

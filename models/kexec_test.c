@@ -1,6 +1,7 @@
 /* kexec_test.c -- analytic bounds of the CTA executor. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "models/kexec.h"
 #include "tests/testarch.h"
@@ -124,6 +125,60 @@ static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
     CHECK(fabs(r.dram_bytes - 64.0 * 512 * 32768) < 1, "real bytes counted: %.0f", r.dram_bytes);
 }
 
+/* One SM's load path caps what its CTAs pull: one CTA streaming far more
+ * than its share converges to bytes / sm_load_gbps, not to the DRAM rate. */
+static void test_one_sm_is_capped_by_its_load_path(int *failures)
+{
+    arch_t a = testarch();
+    a.sm_load_gbps = 100; /* 0.1 byte/ps, a tenth of the DRAM */
+    uni_t u = {.it = {.n_steps = 256, .dram_bytes = 32768}, .items = 1};
+    kresult_t r = run(&a, 1, 1, 8, &u);
+    double ideal_ps = 256.0 * 32768 / 0.1;
+    CHECK(r.dur_ps >= ideal_ps && r.dur_ps < 1.01 * ideal_ps, "dur %lld, port bound %.0f",
+          (long long)r.dur_ps, ideal_ps);
+    /* four CTAs on four SMs: four ports, still under the DRAM */
+    kresult_t r4 = run(&a, 4, 1, 8, &u);
+    CHECK(llabs(r4.dur_ps - r.dur_ps) < r.dur_ps / 100, "per-SM, not shared: %lld vs %lld",
+          (long long)r4.dur_ps, (long long)r.dur_ps);
+    /* no cap: the DRAM bound */
+    a.sm_load_gbps = 0;
+    kresult_t r0 = run(&a, 1, 1, 8, &u);
+    CHECK(r0.dur_ps < ideal_ps / 5, "uncapped %lld", (long long)r0.dur_ps);
+}
+
+/* Multicast: a CTA issues (and DRAM serves) its share, its SM receives the
+ * whole tile: the port charges port_bytes. */
+static void test_multicast_port_charges_received_bytes(int *failures)
+{
+    arch_t a = testarch();
+    a.sm_load_gbps = 100;
+    uni_t u = {.it = {.n_steps = 256, .dram_bytes = 16384, .port_bytes = 32768}, .items = 1};
+    kresult_t r = run(&a, 1, 1, 8, &u);
+    double ideal_ps = 256.0 * 32768 / 0.1;
+    CHECK(r.dur_ps >= ideal_ps && r.dur_ps < 1.01 * ideal_ps, "dur %lld, port bound %.0f",
+          (long long)r.dur_ps, ideal_ps);
+    CHECK(fabs(r.dram_bytes - 256.0 * 16384) < 1, "DRAM counts the issued share: %.0f", r.dram_bytes);
+}
+
+/* TMA k-tile loads are charged the arch's TMA efficiency instead of the run
+ * curve where it has one, and the run curve where it has none (0). */
+static void test_tma_loads_use_the_tma_efficiency(int *failures)
+{
+    arch_t a = testarch();
+    a.dram_run_eff_128 = 0.5;
+    a.dram_tma_eff = 0.9;
+    CHECK(arch_dram_load_eff(&a, 128, 1) == 0.9 && arch_dram_load_eff(&a, 128, 0) == 0.5,
+          "tma %.3f ldg %.3f", arch_dram_load_eff(&a, 128, 1), arch_dram_load_eff(&a, 128, 0));
+    uni_t u = {.it = {.n_steps = 512, .dram_bytes = 32768, .dram_run_bytes = 128, .tma = 1},
+               .items = 1};
+    kresult_t r = run(&a, 64, 4, 4, &u);
+    double ideal_ps = 64.0 * 512 * 32768 / 0.9;
+    CHECK(r.dur_ps >= ideal_ps && r.dur_ps < 1.01 * ideal_ps, "dur %lld ideal %.0f", (long long)r.dur_ps,
+          ideal_ps);
+    a.dram_tma_eff = 0;
+    CHECK(arch_dram_load_eff(&a, 128, 1) == 0.5, "no TMA value: the run curve");
+}
+
 static void test_rerun_is_identical(int *failures)
 {
     arch_t a = testarch();
@@ -154,6 +209,9 @@ int main(void)
     test_single_stage_is_serial(&failures);
     test_pre_and_epilogue_are_counted(&failures);
     test_short_runs_cost_dram_time_by_run_efficiency(&failures);
+    test_one_sm_is_capped_by_its_load_path(&failures);
+    test_multicast_port_charges_received_bytes(&failures);
+    test_tma_loads_use_the_tma_efficiency(&failures);
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);
     printf("kexec_test: %d failure(s)\n", failures);

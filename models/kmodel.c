@@ -11,26 +11,62 @@
 /* GEMV kernels. Structure from the named source; where the source is closed
  * (cuBLAS) the row says so and gives what it assumes. */
 static const gemv_impl_t GEMV_IMPLS[] = {
-    /* name          thr rows vec infl inst/vec maxM */
-    {"cublas-gemv",  128, 4, 16, 4, 17.0, 16, 64,
+    /* name          thr rows vec infl inst/vec maxM k_tile tma */
+    {"cublas-gemv",  128, 4, 16, 4, 17.0, 16, 64, 1,
      "assumption: cuBLAS gemv is closed source; a warp-per-row bf16 GEMV with 16-B loads, "
      "4 loads in flight per thread, 8 cvt + 8 FFMA + 1 LDG per vector; k_tile 64 as the "
-     "nvjet_sm90_tst_64x8_64x16 kernels cuBLAS picks at M=1 (traces/hopper/h100_shapes.csv)"},
-    {"llamacpp-mmvq", 128, 1, 8, 2, 20.0, 8, 0,
+     "nvjet_sm90_tst_64x8_64x16 kernels cuBLAS picks at M=1 (traces/hopper/h100_shapes.csv), "
+     "which load k-tiles with TMA (tma 1: Hopper nvjet kernels are TMA warp-specialized)"},
+    {"llamacpp-mmvq", 128, 1, 8, 2, 20.0, 8, 0, 0,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/mmvq.cu: mul_mat_vec_q, calc_nwarps=4 and "
      "calc_rows_per_block=1 for ncols_dst=1 on NVIDIA; VDR_MXFP4_Q8_1_MMVQ=2 ints per thread "
      "(vecdotq.cuh); ~20 instr per 8 B (LUT __byte_perm decode + 4 dp4a + scale)"},
 };
 
+/* Decode attention kernels. q_tile 16 for the first two rows is the m16 of
+ * their mma.sync MMAs (the padding gbsim has always applied). */
 static const attn_impl_t ATTN_IMPLS[] = {
-    /* name               tile stages thr chunk merge */
-    {"flashinfer-fa2",     64,   2, 128, 256, 1,
+    /* name                 tile stages thr chunk merge q_tile merge_family */
+    {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
      "a separate merge_states kernel"},
-    {"llamacpp-fattn-vec", 128, 2, 128, 256, 1,
+    {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
      "parallel_blocks over KV combined by flash_attn_combine_results"},
+    {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
+     "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 1024); what the kernel name "
+     "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
+     "cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x64_1x4x1 = 16 "
+     "query rows x 128-token KV tile x head dim 64, warps 1x4x1 (128 threads, BlkX 128), an sm80 "
+     "mma.sync (wmma) kernel; 0.045 MB of shared memory holds the 2 KB Q tile and one 32 KB "
+     "K+V tile, not two (stages 1); split-KV over grid X (8x8 CTAs at ctx 1024, 32x8 at ctx "
+     "4096-65536 for 8 KV heads: 128-token chunks at ctx 1024 and 4096, min_chunk 128); splits "
+     "merged by cudnn::fusion::lean_reduction_kernel (grid 1 x 64 query heads, 256 threads). "
+     "Its MMAs are priced at mma_bf16_flop_per_clk_sm, the wgmma peak on Hopper, which an "
+     "mma.sync kernel does not reach (optimistic)"},
+    {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
+     "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
+     "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
+     "cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_3_64x64x64_4x1x1 = 64 "
+     "query rows (4 warps along M) x 64-token KV tile x head dim 64, 128 threads, sm80 mma.sync; "
+     "0.025 MB of shared memory = 8 KB Q tile + one 16 KB K+V tile (stages 1); ran unsplit "
+     "(grid 1 x 8 KV heads) at ctx 128, so min_chunk >= 128 (128 taken); merge kernel assumed "
+     "as the 16x128x64 variant's (never observed split). MMA rate as that row (optimistic)"},
+};
+
+/* Tiled-GEMM implementations around gemm.c's main kernel. */
+static const gemm_impl_t GEMM_IMPLS[] = {
+    /* name          reduce kernel */
+    {"cutlass",      0,
+     "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
+     "fp32 partials and their in-kernel reduction is not modelled. The default"},
+    {"cublas-nvjet", 1,
+     "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
+     "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
+     "partials (split x m x n x 4 B) and a second kernel, cublasLt::splitKreduce_kernel "
+     "(grid 4..90 CTAs x 32 threads, 1.5-1.8 us per call on H100), sums them and writes the "
+     "bf16 output"},
 };
 
 const gemv_impl_t *gemv_impl_find(const char *name)
@@ -47,6 +83,35 @@ const attn_impl_t *attn_impl_find(const char *name)
         if (strcmp(ATTN_IMPLS[i].name, name) == 0)
             return &ATTN_IMPLS[i];
     return NULL;
+}
+
+const attn_impl_t *attn_impl_at(size_t i)
+{
+    return i < sizeof ATTN_IMPLS / sizeof ATTN_IMPLS[0] ? &ATTN_IMPLS[i] : NULL;
+}
+
+/* kmodel_test checks that these lists name every row, in order. */
+const char *attn_impl_names(void)
+{
+    return "flashinfer-fa2, llamacpp-fattn-vec, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64";
+}
+
+const gemm_impl_t *gemm_impl_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof GEMM_IMPLS / sizeof GEMM_IMPLS[0]; i++)
+        if (strcmp(GEMM_IMPLS[i].name, name) == 0)
+            return &GEMM_IMPLS[i];
+    return NULL;
+}
+
+const gemm_impl_t *gemm_impl_at(size_t i)
+{
+    return i < sizeof GEMM_IMPLS / sizeof GEMM_IMPLS[0] ? &GEMM_IMPLS[i] : NULL;
+}
+
+const char *gemm_impl_names(void)
+{
+    return "cutlass, cublas-nvjet";
 }
 
 const char *bound_name(bound_t b)
@@ -107,6 +172,7 @@ static kitem_t gemv_make_item(const arch_t *a, const kdesc_t *d, int64_t rows)
         .n_steps = steps,
         .dram_bytes = bytes / steps,
         .dram_run_bytes = im->k_tile > 0 ? im->k_tile * dtype_bytes_per_elem(d->b_dt) : 0,
+        .tma = im->tma,
         .l2_bytes = x_bytes / steps,
         .compute_cyc = (im->threads / 32.0) * im->inst_per_vec * (double)d->m /
                        a->issue_warp_inst_per_clk_sm,
@@ -152,7 +218,34 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
                        .tile_m = tm, .tile_n = tn, .tile_k = tk,
                        .sched = d->pingpong ? GEMM_PINGPONG : GEMM_COOP, .swap_ab = swap,
                        .sf_vec = d->sf_vec, .grouped = d->kind == KM_GROUPED_GEMM,
-                       .split_k = d->split_k > 1 ? d->split_k : 1};
+                       .split_k = d->split_k > 1 ? d->split_k : 1, .stages = d->stages,
+                       .grid = d->grid_ctas, .cluster_m = d->cluster_m, .cluster_n = d->cluster_n};
+}
+
+/* cuBLAS's split-K reduce kernel (cublasLt::splitKreduce_kernel, after an
+ * nvjet _splitK_ kernel): reads split fp32 partials of m x n, just written by
+ * the main kernel and so hot in L2, sums them and writes the m x n output
+ * (absorbed by L2, as the attention merge kernel's). Priced with the
+ * elementwise model and its own fixed per-kernel cost; 0.5 instructions per
+ * byte = one load and one add per 4-B partial. Kept in this one function so
+ * that a better small-kernel model can replace it. */
+static int splitk_reduce_us(const arch_t *a, const kdesc_t *d, double *us, char *err,
+                            size_t errlen)
+{
+    double mn = (double)d->m * (double)d->n;
+    kdesc_t r = {.kind = KM_ELEMENTWISE, .bytes = mn * (4.0 * d->split_k + d->out_bytes),
+                 .inst_per_byte = 0.5, .hot_in_l2 = 1};
+    /* cublasLt::splitKreduce_kernel (ksmall.c): the fp32 partials were just
+     * written, so they sit in L2; no bias in a trace row */
+    r.small.family = ksmall_find("splitk_reduce");
+    assert(r.small.family != NULL);
+    r.small.shape = (ksmall_shape_t){.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
+                                     .out_bytes = d->out_bytes, .main = KS_L2};
+    kmodel_out_t ro;
+    if (kmodel_run(a, &r, &ro, err, errlen) != 0)
+        return -1;
+    *us = ro.us;
+    return 0;
 }
 
 static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, size_t errlen)
@@ -170,9 +263,13 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             gemm_out_t pp;
             char e[640];
             go.sched = GEMM_PINGPONG;
-            if (gemm_run(a, &go, &p, &pp, e, sizeof e) == 0 && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
+            int pp_ok = gemm_run(a, &go, &p, &pp, e, sizeof e) == 0;
+            if (pp_ok && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
                 g = pp;
                 ok = 1;
+            } else if (!ok && strcmp(g.cfg.rule, "cooperative_tile_m_at_least_128") == 0) {
+                /* the tile exists only as pingpong: its reason is the one that matters */
+                snprintf(err, errlen, "%s", e);
             }
         }
         if (!ok)
@@ -204,6 +301,13 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
     o->tile_n = g.cfg.tile_n;
     o->tile_k = g.cfg.tile_k;
     o->stages = g.cfg.stages;
+    /* a library that reduces split-K partials in a second kernel; the main
+     * kernel (gemm.c) only wrote them, so nothing is counted twice */
+    if (d->gemm_impl && d->gemm_impl->splitk_reduce_kernel && d->split_k > 1) {
+        if (splitk_reduce_us(a, d, &o->extra_us, err, errlen) != 0)
+            return -1;
+        o->extra_kernels = 1;
+    }
     return 0;
 }
 
@@ -229,7 +333,7 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens)
     const attn_impl_t *im = d->attn;
     double kv_elem = dtype_bytes_per_elem(d->kv_dt);
     int64_t group = d->heads_q / d->heads_kv;
-    double rows = fmax(16.0, (double)(group * d->m)); /* MMA M padded to 16 */
+    double rows = fmax((double)im->q_tile, (double)(group * d->m)); /* MMA M padding */
     int steps = (int)fmax(1, (double)cdiv(tokens, im->kv_tile));
     double tile_tokens = (double)tokens / steps;
     double flop = 2.0 * 2.0 * rows * tile_tokens * (double)d->head_dim;
@@ -237,6 +341,8 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens)
     kitem_t it = {
         .n_steps = steps,
         .dram_bytes = tile_tokens * (double)d->head_dim * 2.0 * kv_elem,
+        /* mma_bf16_flop_per_clk_sm is the wgmma dense peak on Hopper; the mma.sync
+         * kernels here (FA2, cuDNN sm80) reach less, by no number cited yet */
         .compute_cyc = flop / a->mma_bf16_flop_per_clk_sm + softmax_inst / a->issue_warp_inst_per_clk_sm,
         .pre_cyc = 0,
         .l2_bytes = 0,
@@ -250,15 +356,29 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
 {
     const attn_impl_t *im = d->attn;
     assert(im != NULL);
-    /* split the KV sequence so that heads_kv x splits CTAs fill the SMs, but
-     * never below min_chunk tokens per CTA */
-    int64_t splits = cdiv((int64_t)a->n_sm, d->heads_kv);
-    int64_t max_splits = cdiv(d->ctx, im->min_chunk);
-    if (splits > max_splits)
-        splits = max_splits;
-    if (splits < 1)
-        splits = 1;
+    int64_t splits;
+    if (d->grid_ctas > 0) {
+        /* the grid the kernel launched: heads_kv x splits CTAs */
+        if (d->grid_ctas % d->heads_kv != 0) {
+            snprintf(err, errlen, "grid of %d CTAs is not a multiple of heads_kv (%lld)",
+                     d->grid_ctas, (long long)d->heads_kv);
+            return -1;
+        }
+        splits = d->grid_ctas / d->heads_kv;
+    } else {
+        /* split the KV sequence so that heads_kv x splits CTAs fill the SMs,
+         * but never below min_chunk tokens per CTA */
+        splits = cdiv((int64_t)a->n_sm, d->heads_kv);
+        int64_t max_splits = cdiv(d->ctx, im->min_chunk);
+        if (splits > max_splits)
+            splits = max_splits;
+        if (splits < 1)
+            splits = 1;
+    }
     int64_t chunk = cdiv(d->ctx, splits);
+    /* splits past the end of the context get no KV (a given grid may have
+     * more than ctx allows): they exit at once and are not simulated */
+    splits = cdiv(d->ctx, chunk);
     attn_ctx_t g = {.per_head = (int)splits};
     g.n_ctas = (int)(d->heads_kv * splits);
     g.full = attn_make_item(a, d, chunk);
@@ -271,6 +391,14 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         kdesc_t m = {.kind = KM_ELEMENTWISE,
                      .bytes = (double)(splits + 1) * (double)(d->heads_q * d->m * d->head_dim) * 4.0,
                      .rows = d->heads_q * d->m, .inst_per_byte = 0.5, .hot_in_l2 = 1};
+        if (im->merge_family) {
+            /* partial outputs and statistics were just written: L2 */
+            m.small.family = ksmall_find(im->merge_family);
+            assert(m.small.family != NULL);
+            m.small.shape = (ksmall_shape_t){.rows = d->heads_q * d->m, .cols = d->head_dim,
+                                             .sel = splits, .in_bytes = 4, .out_bytes = 2,
+                                             .main = KS_L2};
+        }
         kmodel_out_t mo = {0};
         if (kmodel_run(a, &m, &mo, err, errlen) != 0)
             return -1;
@@ -342,7 +470,8 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
         unique = (double)d->ctx * (double)(d->heads_kv * d->head_dim) * 2.0 * dtype_bytes_per_elem(d->kv_dt);
         break;
     case KM_ELEMENTWISE:
-        rc = run_elementwise(a, d, o, err, errlen);
+        rc = d->small.family ? ksmall_run(a, &d->small, &o->r, err, errlen)
+                             : run_elementwise(a, d, o, err, errlen);
         unique = d->hot_in_l2 ? 0 : d->bytes;
         break;
     default:

@@ -14,6 +14,7 @@
 #include "arch.h"
 #include "dtype.h"
 #include "kexec.h"
+#include "ksmall.h"
 
 typedef enum { KM_GEMV, KM_GEMM, KM_GROUPED_GEMM, KM_ATTENTION, KM_ELEMENTWISE } km_kind_t;
 
@@ -27,6 +28,7 @@ typedef struct {
     double inst_per_vec;      /* warp instructions per vector per token column */
     int max_cols;             /* largest M the kernel accepts */
     int k_tile;               /* elements of a row read per step (0 = whole rows) */
+    int tma;                  /* 1: weights arrive as TMA k-tile boxes */
     const char *source;
 } gemv_impl_t;
 
@@ -38,8 +40,22 @@ typedef struct {
     int threads;
     int min_chunk;            /* smallest KV chunk (tokens) per CTA when splitting */
     int merge_kernel;         /* 1: a separate merge kernel combines splits */
+    int q_tile;               /* query rows per MMA tile: a KV head's query rows
+                                 (group x m) are computed as at least this many */
+    const char *merge_family; /* ksmall family of the merge kernel (NULL: the generic
+                                 elementwise model) */
     const char *source;
 } attn_impl_t;
+
+/* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it
+ * adds around it. */
+typedef struct {
+    const char *name;
+    int splitk_reduce_kernel; /* 1: split-K fp32 partials are summed by a separate
+                                 kernel that writes the output (kmodel.c
+                                 splitk_reduce_us); 0: no extra kernel */
+    const char *source;
+} gemm_impl_t;
 
 typedef struct {
     km_kind_t kind;
@@ -49,6 +65,13 @@ typedef struct {
     int out_bytes;            /* bytes per output element */
     int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile (and swap-AB) */
     int swap_ab, pingpong, split_k, sf_vec;  /* gemm.h options; 0 = default */
+    int stages;               /* GEMM: the kernel's pipeline stages; 0 = as many as fit */
+    int cluster_m, cluster_n; /* GEMM: thread-block cluster along tile M x N (TMA
+                                 multicast); 0 = 1x1 */
+    int grid_ctas;            /* CTAs of the main kernel; 0 = the model's launch rule
+                                 (GEMM: gemm.h opts.grid; attention: heads_kv x splits,
+                                 so a given grid must be a multiple of heads_kv) */
+    const gemm_impl_t *gemm_impl;  /* KM_GEMM, KM_GROUPED_GEMM; NULL = "cutlass" */
     int a_in_l2;              /* 1: activations were just written and sit in L2 */
     const gemv_impl_t *gemv;  /* KM_GEMV */
     /* attention */
@@ -60,6 +83,8 @@ typedef struct {
     int64_t rows;             /* independent rows (CTAs), 0 = derive from bytes */
     double inst_per_byte;     /* ALU warp instructions per byte */
     int hot_in_l2;            /* 1: operands sit in L2 */
+    ksmall_desc_t small;      /* KM_ELEMENTWISE: a latency-bound small-kernel family
+                                 (ksmall.h) when small.family is set */
 } kdesc_t;
 
 typedef enum { BOUND_DRAM, BOUND_COMPUTE, BOUND_LATENCY } bound_t;
@@ -82,5 +107,12 @@ const char *bound_name(bound_t b);
 /* Implementation tables (kmodel.c). */
 const gemv_impl_t *gemv_impl_find(const char *name);
 const attn_impl_t *attn_impl_find(const char *name);
+const gemm_impl_t *gemm_impl_find(const char *name);
+/* Row i of a table, or NULL past its end. */
+const attn_impl_t *attn_impl_at(size_t i);
+const gemm_impl_t *gemm_impl_at(size_t i);
+/* Every row's name, ", "-separated, in table order (for messages). */
+const char *attn_impl_names(void);
+const char *gemm_impl_names(void);
 
 #endif

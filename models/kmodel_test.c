@@ -70,12 +70,103 @@ static void test_attention_reads_kv_once(int *failures)
     CHECK(o.r.dram_bytes >= kv && o.r.dram_bytes < kv * 1.05, "dram %.0f kv %.0f", o.r.dram_bytes, kv);
 }
 
+static arch_t h100(void)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, "h100", NULL, NULL, 0, err, sizeof err) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return testarch();
+    }
+    return s.arch;
+}
+
+/* attn_impl_names and gemm_impl_names (the trace reader's "one of ...") name
+ * every table row, in order. */
+static void test_impl_name_lists_match_the_tables(int *failures)
+{
+    char buf[512] = "";
+    for (size_t i = 0; attn_impl_at(i); i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
+                 attn_impl_at(i)->name);
+    CHECK(strcmp(buf, attn_impl_names()) == 0, "attention: table '%s' list '%s'", buf,
+          attn_impl_names());
+    buf[0] = '\0';
+    for (size_t i = 0; gemm_impl_at(i); i++)
+        snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%s", i ? ", " : "",
+                 gemm_impl_at(i)->name);
+    CHECK(strcmp(buf, gemm_impl_names()) == 0, "gemm: table '%s' list '%s'", buf,
+          gemm_impl_names());
+}
+
+/* cuBLAS split-K (impl cublas-nvjet): the main kernel writes fp32 partials and
+ * a separate reduce kernel sums them; the main kernel is the same as without
+ * the impl (nothing charged twice), and the reduce is one more kernel with
+ * its own fixed cost. o_proj of gpt-oss-120b at M=1 as cuBLAS launched it. */
+static void test_cublas_split_k_adds_one_reduce_kernel(int *failures)
+{
+    arch_t a = h100();
+    kdesc_t d = {.kind = KM_GEMM, .m = 1, .n = 2880, .k = 4096, .a_dt = DT_BF16, .b_dt = DT_BF16,
+                 .out_bytes = 2, .tile_m = 64, .tile_n = 8, .tile_k = 64, .swap_ab = 1,
+                 .split_k = 2, .stages = 16, .grid_ctas = 96};
+    kmodel_out_t plain, cub;
+    char err[512];
+    CHECK(kmodel_run(&a, &d, &plain, err, sizeof err) == 0, "%s", err);
+    d.gemm_impl = gemm_impl_find("cublas-nvjet");
+    CHECK(kmodel_run(&a, &d, &cub, err, sizeof err) == 0, "%s", err);
+    CHECK(plain.extra_kernels == 0 && plain.extra_us == 0, "cutlass: %d extra", plain.extra_kernels);
+    CHECK(cub.extra_kernels == 1 && cub.extra_us >= a.kernel_fixed_ns * 1e-3,
+          "cublas: %d extra, %.3f us", cub.extra_kernels, cub.extra_us);
+    CHECK(cub.r.dur_ps == plain.r.dur_ps, "main kernel %lld vs %lld", (long long)cub.r.dur_ps,
+          (long long)plain.r.dur_ps);
+    CHECK(fabs(cub.us - plain.us - cub.extra_us) < 1e-9, "us %.3f = %.3f + %.3f", cub.us, plain.us,
+          cub.extra_us);
+    /* the partials are fp32: 2 x 2880 x 4 B written by the main kernel */
+    CHECK(plain.r.dram_bytes >= 2880.0 * 2 * 4, "dram %.0f", plain.r.dram_bytes);
+    /* no split, no reduce kernel */
+    d.split_k = 1;
+    d.grid_ctas = 48;
+    CHECK(kmodel_run(&a, &d, &cub, err, sizeof err) == 0 && cub.extra_kernels == 0, "%s", err);
+}
+
+/* A given attention grid is heads_kv x splits: cuDNN at ctx 1024 launched 8x8
+ * CTAs (8 splits + lean_reduction); at ctx 128 1x8 (no split, no merge). */
+static void test_attention_splits_follow_the_grid(int *failures)
+{
+    arch_t a = h100();
+    kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 1024, .heads_q = 64, .heads_kv = 8,
+                 .head_dim = 64, .kv_dt = DT_BF16, .attn = attn_impl_find("cudnn-sdpa-16x128x64"),
+                 .grid_ctas = 64};
+    kmodel_out_t o;
+    char err[512];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(o.extra_kernels == 1 && o.r.waves == 1, "split: %d extra, %d waves", o.extra_kernels,
+          o.r.waves);
+    d.grid_ctas = 8;
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0 && o.extra_kernels == 0, "%s", err);
+    double kv = 1024.0 * 8 * 64 * 2 * 2;
+    CHECK(o.r.dram_bytes >= kv && o.r.dram_bytes < kv * 1.05, "dram %.0f kv %.0f", o.r.dram_bytes,
+          kv);
+    d.grid_ctas = 60;
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == -1 && strstr(err, "heads_kv"), "60: %s", err);
+    /* more splits than tokens: 128 one-token splits per KV head run (the other
+     * CTAs have no KV); KV is read once, plus one fp32 partial output each */
+    d.ctx = 128;
+    d.grid_ctas = 8 * 200;
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    double want = 128.0 * 8 * 64 * 2 * 2 + 128.0 * 8 * (8 * 64 * 4);
+    CHECK(fabs(o.r.dram_bytes - want) < 1, "dram %.0f, expected %.0f", o.r.dram_bytes, want);
+}
+
 int main(void)
 {
     int failures = 0;
     test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(&failures);
     test_grouped_gemm_updates_descriptors_when_the_group_changes(&failures);
     test_attention_reads_kv_once(&failures);
+    test_impl_name_lists_match_the_tables(&failures);
+    test_cublas_split_k_adds_one_reduce_kernel(&failures);
+    test_attention_splits_follow_the_grid(&failures);
     printf("kmodel_test: %d failure(s)\n", failures);
     return failures != 0;
 }

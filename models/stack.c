@@ -101,43 +101,58 @@ static const stack_kernel_t LLAMACPP[] = {
  * traces/hopper/h100_decode_step_kernels.csv): cuBLAS nvjet GEMVs with fused
  * bias (split-K + reduce where cuBLAS picks it), cuDNN SDPA + its reduction,
  * torch._grouped_mm (CUTLASS sm90 grouped bf16) with its prepare kernel, and
- * the elementwise kernels of SwiGLU, top-k and the weighted sum. */
+ * the elementwise kernels of SwiGLU, top-k and the weighted sum. The small
+ * kernels name their ksmall family (models/ksmall.c) in impl; small_shape()
+ * says where their operands are. */
 static const stack_kernel_t TORCH_BF16[] = {
-    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE,
+     "rms_norm", TORCH},
     {"qkv_proj", "nvjet_sm90 64x8 bias", AT_LAYER, SH_QKV, KM_GEMV, "cublas-gemv", TORCH},
-    {"kv_write", "direct_copy_kernel (k)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL, TORCH},
-    {"kv_write", "direct_copy_kernel (v)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE, NULL, TORCH},
+    {"kv_write", "direct_copy_kernel (k)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE,
+     "ew_strided", TORCH},
+    {"kv_write", "direct_copy_kernel (v)", AT_LAYER, SH_KV_WRITE, KM_ELEMENTWISE,
+     "ew_strided", TORCH},
     {"attention", "cudnn sdpa fprop + lean_reduction", AT_LAYER, SH_ATTN, KM_ATTENTION,
-     "flashinfer-fa2", TORCH "; structure modelled with the FA2 split-KV row"},
+     "cudnn-sdpa-16x128x64", TORCH "; the cuDNN row of models/kmodel.c (16 x 8 CTAs at ctx 2048 in "
+     "traces/hopper/h100_decode_step_trace.csv, as its split rule gives)"},
     {"o_proj", "nvjet_sm90 64x8 splitK bias", AT_LAYER, SH_O, KM_GEMV, "cublas-gemv", TORCH},
-    {"o_proj", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_O, KM_ELEMENTWISE, NULL, TORCH},
-    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, TORCH},
-    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"o_proj", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_O, KM_ELEMENTWISE,
+     "splitk_reduce", TORCH},
+    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_LAYER, SH_NORM, KM_ELEMENTWISE,
+     "rms_norm", TORCH},
     {"router", "nvjet_sm90 64x8 splitK bias", AT_LAYER, SH_ROUTER, KM_GEMV, "cublas-gemv", TORCH},
-    {"router", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_ROUTER, KM_ELEMENTWISE, NULL, TORCH},
-    {"topk", "gatherTopK", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
-    {"topk", "bitonicSortKVInPlace", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
-    {"topk", "cast to fp32", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
-    {"topk", "softmax_warp_forward", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
-    {"topk", "cast to bf16", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_expand", "direct_copy_kernel (expand)", AT_LAYER, SH_MOE_EXPAND, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_maps", "prepare_grouped_gemm_data (FC1)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE, NULL, TORCH},
+    {"router", "cublasLt splitKreduce_kernel", AT_LAYER, SH_SPLITK_ROUTER, KM_ELEMENTWISE,
+     "splitk_reduce", TORCH},
+    {"topk", "gatherTopK", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "gather_topk", TORCH},
+    {"topk", "bitonicSortKVInPlace", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "bitonic_sort", TORCH},
+    {"topk", "cast to fp32", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "ew_unrolled", TORCH},
+    {"topk", "softmax_warp_forward", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "softmax_warp", TORCH},
+    {"topk", "cast to bf16", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_expand", "direct_copy_kernel (expand)", AT_LAYER, SH_MOE_EXPAND, KM_ELEMENTWISE,
+     "ew_strided", TORCH},
+    {"moe_maps", "prepare_grouped_gemm_data (FC1)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE,
+     "prepare_grouped", TORCH},
     {"moe_fc1", "CUTLASS sm90 grouped bf16 GEMM (FC1)", AT_LAYER, SH_FC1, KM_GROUPED_GEMM, NULL, TORCH},
-    {"moe_act", "clamp (gate)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "clamp (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "mul by 1.702", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "sigmoid", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "mul (gate x sigmoid)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "add 1 (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_act", "mul (x (up+1))", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_maps", "prepare_grouped_gemm_data (FC2)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_act", "clamp (gate)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided", TORCH},
+    {"moe_act", "clamp (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided", TORCH},
+    {"moe_act", "mul by 1.702", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_act", "sigmoid", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_act", "mul (gate x sigmoid)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_act", "add 1 (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_act", "mul (x (up+1))", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_maps", "prepare_grouped_gemm_data (FC2)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE,
+     "prepare_grouped", TORCH},
     {"moe_fc2", "CUTLASS sm90 grouped bf16 GEMM (FC2)", AT_LAYER, SH_FC2, KM_GROUPED_GEMM, NULL, TORCH},
-    {"moe_sum", "mul by routing weights", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE, NULL, TORCH},
-    {"moe_sum", "reduce_kernel sum", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE, NULL, TORCH},
-    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, NULL, TORCH},
-    {"norm", "vectorized_layer_norm_kernel (rms)", AT_STEP, SH_NORM, KM_ELEMENTWISE, NULL, TORCH},
+    {"moe_sum", "mul by routing weights", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE,
+     "ew_strided", TORCH},
+    {"moe_sum", "reduce_kernel sum", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE,
+     "reduce_outer", TORCH},
+    {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"norm", "vectorized_layer_norm_kernel (rms)", AT_STEP, SH_NORM, KM_ELEMENTWISE,
+     "rms_norm", TORCH},
     {"lm_head", "nvjet_sm90 512x8", AT_STEP, SH_LM_HEAD, KM_GEMV, "cublas-gemv", TORCH},
-    {"sample", "reduce_kernel argmax", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, NULL, TORCH},
+    {"sample", "reduce_kernel argmax", AT_STEP, SH_SAMPLE, KM_ELEMENTWISE, "reduce_inner", TORCH},
 };
 
 static const stack_t STACKS[] = {
@@ -212,6 +227,84 @@ static void set_ew(kdesc_t *d, double bytes, int64_t rows, int hot)
     d->rows = rows;
     d->inst_per_byte = 1.0;
     d->hot_in_l2 = hot;
+}
+
+/* The launch shape of a small kernel that names a ksmall family, and where its
+ * operands are when it runs, from the data flow of
+ * traces/capture/capture_decode_step.py: an activation written by one of the
+ * last few kernels sits in L2; a weight (norm gamma, projection bias), the
+ * residual stream and the routing weights were last touched before the layer's
+ * projection weights (QKV + O: 53 MB at gpt-oss-120b) or the selected experts'
+ * weights (FC1 + FC2: 199 MB at top-4) streamed through L2 (50 MB on H100,
+ * 60 MB on H200) and come from DRAM, as do the grouped GEMM's group offsets
+ * (written once, read once per GEMM). Per shape: */
+static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
+                     int act_bytes, char *err, size_t errlen)
+{
+    const ksmall_family_t *f = ksmall_find(r->impl);
+    if (f == NULL) {
+        snprintf(err, errlen, "%s (%s): no ksmall family '%s'", r->op, r->kernel, r->impl);
+        return -1;
+    }
+    int64_t M = g->tokens, H = (int64_t)mo->hidden, E = (int64_t)mo->n_experts;
+    int64_t K = (int64_t)mo->top_k, routed = g->routed_rows;
+    ksmall_shape_t sh = {.in_bytes = act_bytes, .out_bytes = act_bytes, .n_in = 1,
+                         .main = KS_L2, .side = KS_NONE};
+    switch (r->shape) {
+    case SH_NORM:            /* x just written by the residual add; gamma from DRAM */
+        sh.rows = M;
+        sh.cols = H;
+        sh.side = KS_DRAM;
+        break;
+    case SH_KV_WRITE:        /* k or v slice of the QKV output into the cache */
+        sh.n = M * (int64_t)(mo->n_heads_kv * mo->head_dim);
+        break;
+    case SH_SPLITK_O:        /* fp32 partials just written; bias from DRAM */
+    case SH_SPLITK_ROUTER:
+        sh.rows = M;
+        sh.cols = r->shape == SH_SPLITK_O ? H : E;
+        sh.sel = 4;          /* K splits, as the byte count of the generic row assumed */
+        sh.side = KS_DRAM;
+        break;
+    case SH_RESIDUAL:        /* the new branch output in L2, the residual from DRAM */
+        sh.n = M * H;
+        sh.n_in = 2;
+        sh.side = KS_DRAM;
+        break;
+    case SH_TINY_TOPK:       /* router logits -> top-k -> casts and softmax over k */
+        sh.rows = M;
+        sh.cols = E;
+        sh.sel = K;
+        sh.n = M * K;
+        break;
+    case SH_MOE_EXPAND:      /* the normed hidden state copied once per selected expert */
+        sh.n = routed * H;
+        break;
+    case SH_MOE_MAPS:        /* one thread per group (expert) */
+        sh.cols = E;
+        sh.main = KS_DRAM;
+        break;
+    case SH_MOE_EW:          /* SwiGLU on the FC1 output, just written */
+        sh.n = routed * (int64_t)mo->expert_inter;
+        break;
+    case SH_MOE_WEIGHT_SUM:  /* y * weights (broadcast, weights from DRAM), then sum over k */
+        sh.n = routed * H;
+        sh.n_in = 2;
+        sh.side = KS_DRAM;
+        sh.rows = M * H;
+        sh.cols = routed / (M > 0 ? M : 1);
+        break;
+    case SH_SAMPLE:          /* argmax over the logits lm_head just wrote */
+        sh.rows = M;
+        sh.cols = (int64_t)mo->vocab;
+        break;
+    default:
+        snprintf(err, errlen, "%s (%s): ksmall family '%s' has no shape for this row", r->op,
+                 r->kernel, r->impl);
+        return -1;
+    }
+    d->small = (ksmall_desc_t){.family = f, .shape = sh};
+    return 0;
 }
 
 static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int64_t m,
@@ -378,6 +471,8 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         set_ew(d, (double)rows * I * ab * 3.0, rows, 1);
         break;
     }
+    if (r->model == KM_ELEMENTWISE && r->impl != NULL)
+        return set_small(d, r, mo, g, s->act_bytes, err, errlen);
     return 0;
 }
 

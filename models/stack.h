@@ -31,7 +31,8 @@ typedef struct {
     stack_where_t where;
     shape_t shape;
     km_kind_t model;
-    const char *impl;       /* gemv or attention implementation, else NULL */
+    const char *impl;       /* gemv or attention implementation; KM_ELEMENTWISE: a
+                               ksmall family (ksmall.h), else NULL (generic model) */
     const char *source;
 } stack_kernel_t;
 

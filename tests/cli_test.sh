@@ -14,7 +14,8 @@
 #   - decode's table ends with step_us:, tok_per_s:, limit_tok_per_s: lines;
 #     its csv starts with op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound;
 #   - replay ends with total_predicted_us: (and mape_pct: when rows have
-#     measured_us); --out writes the input columns plus predicted_us.
+#     measured_us); --out writes the input columns plus predicted_us; --plot
+#     needs a row with measured_us.
 set -u
 export LC_ALL=C
 
@@ -185,7 +186,7 @@ have_gnuplot=0
 command -v gnuplot >/dev/null 2>&1 && have_gnuplot=1
 
 DECODE_OPTS="--arch --model --stack --batch --ctx --layers --graphs --set --format --out --plot"
-REPLAY_OPTS="--arch --set --out"
+REPLAY_OPTS="--arch --set --out --plot --auto-config"
 
 ###########################################################################
 # top level
@@ -582,6 +583,37 @@ e,elementwise,elementwise
 bad_trace header-only 1 "no data rows" "$H
 "
 bad_trace empty - empty ""
+# the launch-configuration columns (traces/README.md)
+HC='op,kind,m,n,k,a_dtype,b_dtype,tile,stages,swap_ab,split_k,grid_ctas,impl'
+bad_trace bad-stages 3 "column 'stages': '1.5' is not valid; expected a positive integer" "$HC
+o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,1,2,96,cublas-nvjet
+o2,gemm,1,2880,4096,bf16,bf16,64x8x64,1.5,1,2,96,cublas-nvjet
+"
+bad_trace bad-swap-ab 2 "column 'swap_ab': '2' is not valid; expected 0" "$HC
+o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,2,2,96,cublas-nvjet
+"
+bad_trace bad-impl 2 "column 'impl': 'cublas' is not valid; expected one of cutlass, cublas-nvjet" "$HC
+o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,1,2,96,cublas
+"
+bad_trace bad-cluster 2 "column 'cluster': '2x1x1' is not valid; expected MxN of positive integers" "op,kind,m,n,k,a_dtype,b_dtype,tile,cluster
+o1,gemm,1,2880,4096,bf16,bf16,64x8x64,2x1x1
+"
+bad_trace stages-without-tile 2 "column 'stages': '16' is not valid; expected empty, or a tile" "$HC
+o1,gemm,1,2880,4096,bf16,bf16,,16,,,,
+"
+bad_trace attn-grid 2 "column 'grid_ctas': '60' is not valid; expected a multiple of heads_kv (8)" \
+    "op,kind,ctx,heads_q,heads_kv,head_dim,grid_ctas,impl
+a1,attention,1024,64,8,64,60,cudnn-sdpa-16x128x64
+"
+bad_trace attn-impl 2 "column 'impl': 'cudnn' is not valid; expected one of flashinfer-fa2" \
+    "op,kind,ctx,heads_q,heads_kv,head_dim,grid_ctas,impl
+a1,attention,1024,64,8,64,64,cudnn
+"
+# a well-formed configuration the arch cannot hold: the gemm rule, with file:line
+bad_trace stages-do-not-fit 3 "stages_fit_in_smem" "$HC
+o1,gemm,1,2880,4096,bf16,bf16,64x16x64,4,1,2,96,cublas-nvjet
+o2,gemm,1,2880,4096,bf16,bf16,64x16x64,99,1,2,96,cublas-nvjet
+"
 # the line is the physical line where the row starts (blank lines and line
 # breaks inside quoted fields count)
 bad_trace line-count 6 "'x'" "op,kind,bytes
@@ -717,6 +749,82 @@ for arch in h100 h200; do
         fail "$name/out-header" "header '$(head -n 1 "$W/${arch}_pred.csv" 2>/dev/null)'"
     fi
 done
+
+# --auto-config ignores tile, stages, swap_ab, split_k, grid_ctas and impl:
+# the configured rows then replay exactly as rows without those columns
+cat >"$T/cfg.csv" <<'EOF'
+op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,tile,stages,swap_ab,split_k,grid_ctas,impl,measured_us
+o_proj,gemm,1,2880,4096,bf16,bf16,,,,,64x8x64,16,1,2,96,cublas-nvjet,12.96
+lm_head,gemm,1,201088,2880,bf16,bf16,,,,,512x8x64,3,1,1,132,cublas-nvjet,403.944
+attn,attention,1,,,bf16,,1024,64,8,64,,,,,64,cudnn-sdpa-16x128x64,6.257
+EOF
+cat >"$T/plain.csv" <<'EOF'
+op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,measured_us
+o_proj,gemm,1,2880,4096,bf16,bf16,,,,,12.96
+lm_head,gemm,1,201088,2880,bf16,bf16,,,,,403.944
+attn,attention,1,,,bf16,,1024,64,8,64,6.257
+EOF
+check replay-config-trace 0 -- "$GBSIM" replay --arch h100 "$T/cfg.csv"
+out_has replay-config-trace/header "config=trace"
+sed 1d "$CAP/out" >"$W/cfg_trace.txt"
+check replay-config-auto 0 -- "$GBSIM" replay --arch h100 --auto-config "$T/cfg.csv"
+out_has replay-config-auto/header "config=auto"
+sed 1d "$CAP/out" >"$W/cfg_auto.txt"
+check replay-config-plain 0 -- "$GBSIM" replay --arch h100 "$T/plain.csv"
+sed 1d "$CAP/out" >"$W/plain.txt"
+if cmp -s "$W/cfg_auto.txt" "$W/plain.txt"; then pass replay-auto-config/equals-no-config; else
+    fail replay-auto-config/equals-no-config "$(diff "$W/cfg_auto.txt" "$W/plain.txt" | head -5 | tr '\n' '|')"; fi
+if cmp -s "$W/cfg_trace.txt" "$W/plain.txt"; then
+    fail replay-config-trace/differs "the trace's configuration changed nothing"
+else pass replay-config-trace/differs; fi
+
+# replay: --plot (predicted vs measured us of the rows with measured_us)
+bad_input replay-plot-bad-extension -- "$GBSIM" replay "$T/ok.csv" --plot "$W/rp.txt"
+err_has replay-plot-bad-extension/message "$W/rp.txt" .png .svg
+absent replay-plot-bad-extension/no-file "$W/rp.txt"
+bad_input replay-plot-nonexistent-dir -- "$GBSIM" replay "$T/ok.csv" --plot /nonexistent_dir/x.png
+err_has replay-plot-nonexistent-dir/message /nonexistent_dir/x.png "No such file or directory"
+# no row has measured_us: nothing to compare, a clear error and no file
+bad_input replay-plot-no-measured -- "$GBSIM" replay "$T/pin.csv" --plot "$W/rp_nm.png"
+err_has replay-plot-no-measured/message --plot "$T/pin.csv" measured_us
+absent replay-plot-no-measured/no-file "$W/rp_nm.png"
+# gnuplot missing: a clear error, no plot file, and no --out file either
+bad_input replay-plot-no-gnuplot -- env PATH=/nonexistent "$GBSIM" replay "$T/ok.csv" --plot "$W/rp_ng.png" --out "$W/rp_ng.csv"
+err_has replay-plot-no-gnuplot/message "$W/rp_ng.png" gnuplot
+absent replay-plot-no-gnuplot/no-plot-file "$W/rp_ng.png"
+absent replay-plot-no-gnuplot/no-out-file "$W/rp_ng.csv"
+if [ "$have_gnuplot" = 1 ]; then
+    check replay-plot-png 0 -- "$GBSIM" replay "$T/ok.csv" --plot "$W/rp.png"
+    if [ "$(head -c 4 "$W/rp.png" 2>/dev/null | od -An -tx1 | tr -d ' \n')" = 89504e47 ]; then
+        pass replay-plot-png/magic
+    else
+        fail replay-plot-png/magic "$W/rp.png does not start with \\x89PNG"
+    fi
+    # the report is the same with and without --plot
+    cp "$CAP/out" "$W/rp_report.txt"
+    check replay-plot-png/no-plot 0 -- "$GBSIM" replay "$T/ok.csv"
+    same replay-plot-png/stdout-is-report "$CAP/out" "$W/rp_report.txt"
+    check replay-plot-svg 0 -- "$GBSIM" replay --arch h100 "$ROOT/traces/hopper/h100_shapes.csv" --plot "$W/rp.svg"
+    if grep -q '<svg' "$W/rp.svg" 2>/dev/null; then pass replay-plot-svg/has-svg; else
+        fail replay-plot-svg/has-svg "$W/rp.svg has no <svg"; fi
+    # the title names the arch, the trace and the MAPE of the report
+    mape=$(val mape_pct "$CAP/out")
+    mape1=$(awk -v m="$mape" 'BEGIN { printf "%.1f", m }')
+    if grep -qF "h100_shapes.csv" "$W/rp.svg" && grep -qF "arch h100" "$W/rp.svg" &&
+        grep -qF "MAPE $mape1 %" "$W/rp.svg"; then
+        pass replay-plot-svg/title
+    else
+        fail replay-plot-svg/title "no 'arch h100', 'h100_shapes.csv' and 'MAPE $mape1 %' in $W/rp.svg"
+    fi
+    check replay-plot-quote-in-name 0 -- "$GBSIM" replay "$T/ok.csv" --plot "$W/it's replay.png"
+    exists replay-plot-quote-in-name/file "$W/it's replay.png"
+    # a failed --out removes the plot it drew: no partial result
+    bad_input replay-plot-bad-out -- "$GBSIM" replay "$T/ok.csv" --plot "$W/rp_bo.png" --out /nonexistent_dir/pred.csv
+    absent replay-plot-bad-out/no-plot-file "$W/rp_bo.png"
+else
+    echo "# gnuplot not found: skipping the replay checks that draw a plot"
+fi
+no_stray replay-plot/no-temp-files "$W"
 
 bad_input replay-out-nonexistent-dir -- "$GBSIM" replay "$T/ok.csv" --out /nonexistent_dir/pred.csv
 err_has replay-out-nonexistent-dir/message /nonexistent_dir/pred.csv

@@ -1,6 +1,7 @@
 /* replay_row.c -- one trace row to one prediction (contract in replay_row.h).
- * This is the same mapping as traces/cmd_replay.c (row_kdesc + predict),
- * kept identical so that calibrate fits exactly what replay reports. */
+ * The single mapping from a trace row to kernel models: `gbsim replay` and
+ * `gbsim calibrate` both call it, so that calibrate fits exactly what replay
+ * reports. */
 #include "replay_row.h"
 
 #include <math.h>
@@ -8,8 +9,9 @@
 
 #include "../models/kmodel.h"
 
-/* Kernel descriptor for one trace row (isolated launch: nothing in L2). */
-static void row_kdesc(const trace_row_t *r, kdesc_t *d)
+/* Kernel descriptor for one trace row (isolated launch: nothing in L2). With
+ * auto, the launch-configuration columns are left out. */
+static void row_kdesc(const trace_row_t *r, int use_cfg, kdesc_t *d)
 {
     memset(d, 0, sizeof *d);
     switch (r->kind) {
@@ -23,9 +25,18 @@ static void row_kdesc(const trace_row_t *r, kdesc_t *d)
         d->a_dt = r->a_dtype;
         d->b_dt = r->b_dtype;
         d->out_bytes = 2;
-        d->tile_m = r->tile_m;
-        d->tile_n = r->tile_n;
-        d->tile_k = r->tile_k;
+        if (use_cfg) {
+            d->tile_m = r->tile_m;
+            d->tile_n = r->tile_n;
+            d->tile_k = r->tile_k;
+            d->stages = r->stages;
+            d->swap_ab = r->swap_ab > 0;
+            d->split_k = r->split_k;
+            d->grid_ctas = r->grid_ctas;
+            d->cluster_m = r->cluster_m;
+            d->cluster_n = r->cluster_n;
+            d->gemm_impl = r->impl ? gemm_impl_find(r->impl) : NULL;
+        }
         break;
     case TK_ATTENTION:
         d->kind = KM_ATTENTION;
@@ -35,7 +46,9 @@ static void row_kdesc(const trace_row_t *r, kdesc_t *d)
         d->heads_kv = r->heads_kv;
         d->head_dim = r->head_dim;
         d->kv_dt = r->a_dtype;
-        d->attn = attn_impl_find("flashinfer-fa2");
+        d->attn = attn_impl_find(use_cfg && r->impl ? r->impl : "flashinfer-fa2");
+        if (use_cfg)
+            d->grid_ctas = r->grid_ctas;
         break;
     case TK_ELEMENTWISE:
         d->kind = KM_ELEMENTWISE;
@@ -45,17 +58,18 @@ static void row_kdesc(const trace_row_t *r, kdesc_t *d)
     }
 }
 
-int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
-                       size_t errlen)
+int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
+                          char *err, size_t errlen)
 {
     kdesc_t d;
-    row_kdesc(r, &d);
+    row_kdesc(r, cfg == REPLAY_TRACE_CONFIG, &d);
     kmodel_out_t o;
     int rc = kmodel_run(a, &d, &o, err, errlen);
     double best = rc == 0 ? o.us : INFINITY;
-    /* a dequantizing GEMV takes any weight format when activations are 16-bit or unscaled */
+    /* a dequantizing GEMV takes any weight format when activations are 16-bit
+     * or unscaled; a named tile rules it out */
     const dtype_info_t *a16 = dtype_info(r->a_dtype);
-    if (r->kind == TK_GEMM && r->tile_m == 0 && r->m <= 16 && a16->scale_block == 0) {
+    if (r->kind == TK_GEMM && d.tile_m == 0 && r->m <= 16 && a16->scale_block == 0) {
         kdesc_t g = d;
         g.kind = KM_GEMV;
         g.gemv = gemv_impl_find("cublas-gemv");
@@ -67,4 +81,10 @@ int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *
     }
     *us = best;
     return rc == 0 || isfinite(best) ? 0 : -1;
+}
+
+int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
+                       size_t errlen)
+{
+    return replay_row_predict_as(a, r, REPLAY_TRACE_CONFIG, us, err, errlen);
 }

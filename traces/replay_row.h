@@ -1,9 +1,17 @@
 /* replay_row.h -- the prediction of one decode-trace row (traces/README.md),
- * shared by `gbsim replay` and `gbsim calibrate`. A row is one isolated kernel launch with cold
- * caches; gemm rows without a tile are priced as a tuned library would pick:
- * the fastest of a dequantizing GEMV (m <= 16, unscaled activations) and the
- * valid candidate tiles; grouped_gemm rows use the persistent grouped kernel;
- * attention uses flashinfer-fa2. */
+ * shared by `gbsim replay` and `gbsim calibrate`. A row is one isolated kernel
+ * launch with cold caches.
+ *
+ * With REPLAY_TRACE_CONFIG (replay's default, and calibrate's) the row's
+ * launch configuration is honoured where given: tile, stages, swap_ab,
+ * split_k, grid_ctas and impl (the implementation row: cuBLAS's separate
+ * split-K reduce kernel, cuDNN's attention tiles). With REPLAY_AUTO_CONFIG
+ * (`replay --auto-config`) every one of those columns is ignored and gbsim
+ * picks, as a tuned library would: gemm rows take the fastest of a
+ * dequantizing GEMV (m <= 16, unscaled activations) and the valid candidate
+ * tiles; grouped_gemm rows use the persistent grouped kernel; attention uses
+ * flashinfer-fa2. In either mode a gemm row without a tile is priced the
+ * auto way. */
 #ifndef GBSIM_REPLAY_ROW_H
 #define GBSIM_REPLAY_ROW_H
 
@@ -12,9 +20,19 @@
 #include "../models/arch.h"
 #include "trace.h"
 
-/* Predicted duration of row r on arch a, in microseconds. Returns 0, or -1
- * with err when no kernel model can run the row. */
+typedef enum {
+    REPLAY_TRACE_CONFIG,      /* honour the row's launch-configuration columns */
+    REPLAY_AUTO_CONFIG        /* ignore them: the simulator picks */
+} replay_config_t;
+
+/* Predicted duration of row r on arch a, in microseconds, with the row's
+ * launch configuration (REPLAY_TRACE_CONFIG). Returns 0, or -1 with err when
+ * no kernel model can run the row. */
 int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
                        size_t errlen);
+
+/* The same with the configuration mode chosen. */
+int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
+                          char *err, size_t errlen);
 
 #endif

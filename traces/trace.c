@@ -16,6 +16,8 @@
 
 #include "csvrec.h"
 
+#include "../models/kmodel.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -31,10 +33,16 @@
 #define SIZE_TEXT "1000000000000"
 /* Tile edges above this are taken to be typos. */
 #define TILE_MAX 4096
+/* CUDA: at most 16 CTAs per cluster (non-portable; 8 portable) */
+#define CLUSTER_MAX 16
 #define TILE_LIMIT "4096 per dimension"
 /* measured_us above this (about 11.6 days) is taken to be a typo. */
 #define US_CAP 1e12
 #define US_LIMIT "1e12"
+/* Counts of the launch configuration (stages, split_k, grid_ctas) are C ints:
+ * at most INT_MAX = 2^31 - 1, also CUDA's largest grid x-dimension. */
+#define COUNT_CAP 2147483647
+#define COUNT_LIMIT "2147483647"
 
 static const char *const KIND_NAMES[] = {
     [TK_GEMM] = "gemm",
@@ -61,8 +69,8 @@ const char *trace_kind_name(trace_kind_t k)
 enum { PARSE_OK, PARSE_BAD, PARSE_RANGE };
 
 /* Positive integer of pure decimal digits (no sign, point, exponent or
- * spaces), at most SIZE_CAP. */
-static int parse_posint(const char *s, trace_row_t *row, size_t off)
+ * spaces), at most cap, into *out. */
+static int read_posint(const char *s, int64_t cap, int64_t *out)
 {
     if (*s == '\0')
         return PARSE_BAD;
@@ -73,7 +81,7 @@ static int parse_posint(const char *s, trace_row_t *row, size_t off)
             return PARSE_BAD;
         if (!too_big) {
             v = v * 10 + (*p - '0');
-            if (v > (int64_t)SIZE_CAP)
+            if (v > cap)
                 too_big = 1;
         }
     }
@@ -81,8 +89,18 @@ static int parse_posint(const char *s, trace_row_t *row, size_t off)
         return PARSE_RANGE;
     if (v == 0)
         return PARSE_BAD;
-    memcpy((char *)row + off, &v, sizeof v);
+    *out = v;
     return PARSE_OK;
+}
+
+/* Positive integer, at most SIZE_CAP, written as an int64_t. */
+static int parse_posint(const char *s, trace_row_t *row, size_t off)
+{
+    int64_t v;
+    int r = read_posint(s, (int64_t)SIZE_CAP, &v);
+    if (r == PARSE_OK)
+        memcpy((char *)row + off, &v, sizeof v);
+    return r;
 }
 
 /* Decimal number: only [0-9.eE+-], fully consumed by strtod, finite. Rejects
@@ -167,6 +185,91 @@ static int parse_tile(const char *s, trace_row_t *row, size_t off)
     return PARSE_OK;
 }
 
+/* Empty = not given (0); else a positive integer of pure decimal digits, at
+ * most COUNT_CAP, written as an int. */
+static int parse_count(const char *s, trace_row_t *row, size_t off)
+{
+    int64_t v = 0;
+    if (*s != '\0') {
+        int r = read_posint(s, COUNT_CAP, &v);
+        if (r != PARSE_OK)
+            return r;
+    }
+    int iv = (int)v;
+    memcpy((char *)row + off, &iv, sizeof iv);
+    return PARSE_OK;
+}
+
+/* "MxN" (lowercase x), each a pure-digit integer in 1..CLUSTER_MAX; empty =
+ * not given (0x0). Writes cluster_m, cluster_n (off is unused). */
+static int parse_cluster(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    int v[2] = {0, 0};
+    if (*s != '\0') {
+        const char *p = s;
+        for (int i = 0; i < 2; i++) {
+            if (i > 0) {
+                if (*p != 'x')
+                    return PARSE_BAD;
+                p++;
+            }
+            size_t nd = strspn(p, "0123456789");
+            if (nd == 0 || nd > 3)
+                return nd == 0 ? PARSE_BAD : PARSE_RANGE;
+            int x = 0;
+            for (size_t j = 0; j < nd; j++)
+                x = x * 10 + (p[j] - '0');
+            if (x == 0)
+                return PARSE_BAD;
+            if (x > CLUSTER_MAX)
+                return PARSE_RANGE;
+            v[i] = x;
+            p += nd;
+        }
+        if (*p != '\0')
+            return PARSE_BAD;
+    }
+    row->cluster_m = v[0];
+    row->cluster_n = v[1];
+    return PARSE_OK;
+}
+
+/* Empty = not given (-1); else exactly "0" or "1". Writes swap_ab. */
+static int parse_swap_ab(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    if (*s == '\0')
+        row->swap_ab = -1;
+    else if (strcmp(s, "0") == 0 || strcmp(s, "1") == 0)
+        row->swap_ab = s[0] - '0';
+    else
+        return PARSE_BAD;
+    return PARSE_OK;
+}
+
+/* Empty = the default (NULL); else the exact name of a row of kmodel.c's
+ * GEMM_IMPLS (gemm kinds) or ATTN_IMPLS (attention). Writes impl. */
+static int parse_gemm_impl(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    const gemm_impl_t *im = *s ? gemm_impl_find(s) : NULL;
+    if (*s && !im)
+        return PARSE_BAD;
+    row->impl = im ? im->name : NULL;
+    return PARSE_OK;
+}
+
+static int parse_attn_impl(const char *s, trace_row_t *row, size_t off)
+{
+    (void)off;
+    const attn_impl_t *im = *s ? attn_impl_find(s) : NULL;
+    if (*s && !im)
+        return PARSE_BAD;
+    row->impl = im ? im->name : NULL;
+    return PARSE_OK;
+}
+
 /* Empty = not measured; else a positive finite number of microseconds.
  * Writes has_measured and measured_us (off is unused). */
 static int parse_measured(const char *s, trace_row_t *row, size_t off)
@@ -214,6 +317,14 @@ typedef struct {
 #define POSINT "a positive integer"
 #define TILE_EXPECT "MxNxK of positive integers (e.g. 128x128x64), or empty for auto"
 #define US_EXPECT "a positive finite number of microseconds, or empty for not measured"
+#define STAGES_EXPECT POSINT " (pipeline stages the kernel was built with), or empty for as many as fit"
+#define SWAP_EXPECT "0 (tile M over the tokens) or 1 (tile M over the weights' n), or empty"
+#define CLUSTER_EXPECT "MxN of positive integers (CTAs of a thread-block cluster along tile M and N, e.g. 2x1; at most 16 each), or empty for 1x1"
+#define SPLIT_EXPECT POSINT " (K slices of split-K), or empty for none"
+#define GRID_EXPECT POSINT " (CTAs the main kernel launched), or empty for the simulator's grid"
+#define AGRID_EXPECT POSINT " (CTAs of the main kernel: heads_kv x KV splits), or empty for the simulator's split"
+#define GIMPL_EXPECT " (models/kmodel.c GEMM_IMPLS), or empty for cutlass"
+#define AIMPL_EXPECT " (models/kmodel.c ATTN_IMPLS), or empty for flashinfer-fa2"
 
 /* Columns a kind does not list here are ignored for that kind (any cell). */
 static const rule_t RULES[] = {
@@ -224,6 +335,12 @@ static const rule_t RULES[] = {
     {TK_GEMM,          "a_dtype",      1,  NULL,    parse_dtype,     F(a_dtype),       "",                                                     NULL,        dtype_names},
     {TK_GEMM,          "b_dtype",      1,  NULL,    parse_dtype,     F(b_dtype),       "",                                                     NULL,        dtype_names},
     {TK_GEMM,          "tile",         0,  "",      parse_tile,      F(tile_m),        TILE_EXPECT,                                            TILE_LIMIT,  NULL},
+    {TK_GEMM,          "stages",       0,  "",      parse_count,     F(stages),        STAGES_EXPECT,                                          COUNT_LIMIT, NULL},
+    {TK_GEMM,          "swap_ab",      0,  "",      parse_swap_ab,   F(swap_ab),       SWAP_EXPECT,                                            NULL,        NULL},
+    {TK_GEMM,          "cluster",      0,  "",      parse_cluster,   F(cluster_m),     CLUSTER_EXPECT,                                         "16",        NULL},
+    {TK_GEMM,          "split_k",      0,  "",      parse_count,     F(split_k),       SPLIT_EXPECT,                                           COUNT_LIMIT, NULL},
+    {TK_GEMM,          "grid_ctas",    0,  "",      parse_count,     F(grid_ctas),     GRID_EXPECT,                                            COUNT_LIMIT, NULL},
+    {TK_GEMM,          "impl",         0,  "",      parse_gemm_impl, F(impl),          GIMPL_EXPECT,                                           NULL,        gemm_impl_names},
     {TK_GEMM,          "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
 
     {TK_GROUPED_GEMM,  "m",            1,  NULL,    parse_posint,    F(m),             POSINT " (token rows routed to all groups)",            SIZE_TEXT,   NULL},
@@ -233,6 +350,12 @@ static const rule_t RULES[] = {
     {TK_GROUPED_GEMM,  "a_dtype",      1,  NULL,    parse_dtype,     F(a_dtype),       "",                                                     NULL,        dtype_names},
     {TK_GROUPED_GEMM,  "b_dtype",      1,  NULL,    parse_dtype,     F(b_dtype),       "",                                                     NULL,        dtype_names},
     {TK_GROUPED_GEMM,  "tile",         0,  "",      parse_tile,      F(tile_m),        TILE_EXPECT,                                            TILE_LIMIT,  NULL},
+    {TK_GROUPED_GEMM,  "stages",       0,  "",      parse_count,     F(stages),        STAGES_EXPECT,                                          COUNT_LIMIT, NULL},
+    {TK_GROUPED_GEMM,  "swap_ab",      0,  "",      parse_swap_ab,   F(swap_ab),       SWAP_EXPECT,                                            NULL,        NULL},
+    {TK_GROUPED_GEMM,  "cluster",      0,  "",      parse_cluster,   F(cluster_m),     CLUSTER_EXPECT,                                         "16",        NULL},
+    {TK_GROUPED_GEMM,  "split_k",      0,  "",      parse_count,     F(split_k),       SPLIT_EXPECT,                                           COUNT_LIMIT, NULL},
+    {TK_GROUPED_GEMM,  "grid_ctas",    0,  "",      parse_count,     F(grid_ctas),     GRID_EXPECT,                                            COUNT_LIMIT, NULL},
+    {TK_GROUPED_GEMM,  "impl",         0,  "",      parse_gemm_impl, F(impl),          GIMPL_EXPECT,                                           NULL,        gemm_impl_names},
     {TK_GROUPED_GEMM,  "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
 
     {TK_ATTENTION,     "ctx",          1,  NULL,    parse_posint,    F(ctx),           POSINT " (KV tokens per sequence)",                     SIZE_TEXT,   NULL},
@@ -241,6 +364,8 @@ static const rule_t RULES[] = {
     {TK_ATTENTION,     "head_dim",     1,  NULL,    parse_posint,    F(head_dim),      POSINT " (elements per head)",                          SIZE_TEXT,   NULL},
     {TK_ATTENTION,     "m",            0,  "1",     parse_posint,    F(m),             POSINT " (query tokens per sequence), or empty for 1",  SIZE_TEXT,   NULL},
     {TK_ATTENTION,     "a_dtype",      0,  "bf16",  parse_dtype,     F(a_dtype),       " (the KV cache dtype), or empty for bf16",             NULL,        dtype_names},
+    {TK_ATTENTION,     "grid_ctas",    0,  "",      parse_count,     F(grid_ctas),     AGRID_EXPECT,                                           COUNT_LIMIT, NULL},
+    {TK_ATTENTION,     "impl",         0,  "",      parse_attn_impl, F(impl),          AIMPL_EXPECT,                                           NULL,        attn_impl_names},
     {TK_ATTENTION,     "measured_us",  0,  "",      parse_measured,  F(has_measured),  US_EXPECT,                                              US_LIMIT,    NULL},
 
     {TK_ELEMENTWISE,   "bytes",        1,  NULL,    parse_bytes,     F(bytes),         "a positive finite number of bytes (read + written)",   SIZE_TEXT,   NULL},
@@ -265,6 +390,48 @@ static int heads_kv_divides_heads_q(const trace_row_t *r, char *exp, size_t expl
     return r->heads_q % r->heads_kv == 0;
 }
 
+/* stages, swap_ab and grid_ctas describe the kernel of a named tile */
+static const char NEEDS_TILE[] = "empty, or a tile in column 'tile': it describes the kernel of "
+                                 "the named tile";
+
+static int stages_need_tile(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "%s", NEEDS_TILE);
+    return r->stages == 0 || r->tile_m > 0;
+}
+
+static int cluster_needs_tile(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "%s", NEEDS_TILE);
+    return r->cluster_m == 0 || r->tile_m > 0;
+}
+
+static int swap_ab_needs_tile(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "%s", NEEDS_TILE);
+    return r->swap_ab < 0 || r->tile_m > 0;
+}
+
+static int grid_needs_tile(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "%s", NEEDS_TILE);
+    return r->grid_ctas == 0 || r->tile_m > 0;
+}
+
+static int split_k_at_most_k(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "at most k (%lld): every K slice holds at least one element",
+             (long long)r->k);
+    return r->split_k <= r->k;
+}
+
+static int attn_grid_is_heads_kv_x_splits(const trace_row_t *r, char *exp, size_t explen)
+{
+    snprintf(exp, explen, "a multiple of heads_kv (%lld) with at most ctx (%lld) KV splits",
+             (long long)r->heads_kv, (long long)r->ctx);
+    return r->grid_ctas % r->heads_kv == 0 && r->grid_ctas / r->heads_kv <= r->ctx;
+}
+
 typedef struct {
     trace_kind_t kind;
     const char *column;     /* the column named in the message */
@@ -272,8 +439,19 @@ typedef struct {
 } cross_t;
 
 static const cross_t CHECKS[] = {
-    {TK_GROUPED_GEMM, "groups",   groups_at_most_m},
-    {TK_ATTENTION,    "heads_kv", heads_kv_divides_heads_q},
+    {TK_GROUPED_GEMM, "groups",    groups_at_most_m},
+    {TK_ATTENTION,    "heads_kv",  heads_kv_divides_heads_q},
+    {TK_GEMM,         "stages",    stages_need_tile},
+    {TK_GEMM,         "cluster",   cluster_needs_tile},
+    {TK_GEMM,         "swap_ab",   swap_ab_needs_tile},
+    {TK_GEMM,         "grid_ctas", grid_needs_tile},
+    {TK_GEMM,         "split_k",   split_k_at_most_k},
+    {TK_GROUPED_GEMM, "stages",    stages_need_tile},
+    {TK_GROUPED_GEMM, "cluster",   cluster_needs_tile},
+    {TK_GROUPED_GEMM, "swap_ab",   swap_ab_needs_tile},
+    {TK_GROUPED_GEMM, "grid_ctas", grid_needs_tile},
+    {TK_GROUPED_GEMM, "split_k",   split_k_at_most_k},
+    {TK_ATTENTION,    "grid_ctas", attn_grid_is_heads_kv_x_splits},
 };
 #define NCHECKS (sizeof CHECKS / sizeof CHECKS[0])
 
@@ -361,6 +539,7 @@ static int take_row(const char *path, const trace_t *t, const int *cols, int op_
 {
     memset(row, 0, sizeof *row);
     row->line = line;
+    row->swap_ab = -1;
     const char *op = cells[op_col];
     if (op[0] == '\0') {
         fail(err, errlen, "%s:%d: column 'op': '' is not valid; expected a non-empty label",

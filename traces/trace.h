@@ -2,9 +2,12 @@
  *
  * A header row, columns in any order, unknown columns kept verbatim. Known
  * columns: op, kind, m, n, k, groups, a_dtype, b_dtype, ctx, heads_q,
- * heads_kv, head_dim, bytes, tile, measured_us. Which are required depends on
- * kind (gemm | grouped_gemm | attention | elementwise); see trace.c's rule
- * table. Every error names file, line and column and the expected value. */
+ * heads_kv, head_dim, bytes, tile, stages, swap_ab, cluster, split_k, grid_ctas, impl,
+ * measured_us. Which are required depends on kind (gemm | grouped_gemm |
+ * attention | elementwise); see trace.c's rule table. tile, stages, swap_ab,
+ * split_k, grid_ctas and impl describe the kernel that was launched (its
+ * launch configuration); empty means the simulator picks. Every error names
+ * file, line and column and the expected value. */
 #ifndef GBSIM_TRACE_H
 #define GBSIM_TRACE_H
 
@@ -24,6 +27,18 @@ typedef struct {
     int64_t ctx, heads_q, heads_kv, head_dim;  /* attention */
     double bytes;             /* elementwise: read + written */
     int tile_m, tile_n, tile_k;  /* 0 = the simulator picks */
+    /* launch configuration (gemm, grouped_gemm; grid_ctas and impl also
+     * attention); 0 / -1 / NULL = not given, the simulator picks */
+    int stages;               /* pipeline stages the kernel was built with; needs a tile */
+    int swap_ab;              /* 1: tile M over the weights' n, 0: over the tokens
+                                 (models/gemm.h); -1 = not given; needs a tile */
+    int split_k;              /* K slices; 0 = not given (none) */
+    int cluster_m, cluster_n; /* thread-block cluster along the kernel's tile M x N
+                                 (TMA multicast); 0 = not given (1x1); needs a tile */
+    int grid_ctas;            /* CTAs of the main kernel; gemm kinds need a tile;
+                                 attention: heads_kv x KV splits */
+    const char *impl;         /* name of an implementation row of models/kmodel.c
+                                 (static storage, not owned); NULL = the default */
     int has_measured;
     double measured_us;
     int line;                 /* line of this row in the file */

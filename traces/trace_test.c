@@ -4,6 +4,8 @@
  * is removed at the end. */
 #include "traces/trace.h"
 
+#include "models/kmodel.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -400,6 +402,206 @@ static void test_heads_q_not_multiple_of_heads_kv_is_rejected(tc_t *tc)
                  NULL);
 }
 
+/* ---- launch-configuration columns ----------------------------------------- */
+
+#define LC_HEAD "op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,tile,stages,swap_ab,split_k,grid_ctas,impl\n"
+
+static void test_launch_config_columns_parse(tc_t *tc)
+{
+    trace_t t;
+    char err[512] = "";
+    const char *text = LC_HEAD
+        "o,gemm,1,2880,4096,,bf16,bf16,,,,,64x8x64,16,1,2,96,cublas-nvjet\n"
+        "f,grouped_gemm,4,5760,2880,4,bf16,bf16,,,,,64x128x128,4,0,1,132,cutlass\n"
+        "a,attention,1,,,,bf16,,1024,64,8,64,,,,,64,cudnn-sdpa-16x128x64\n";
+    if (!CHECK(tc, read_text(tc, "lc.csv", text, &t, err, sizeof err) == 0)) {
+        fprintf(stderr, "    %s\n", err);
+        return;
+    }
+    const trace_row_t *o = &t.rows[0], *f = &t.rows[1], *a = &t.rows[2];
+    CHECK(tc, o->tile_m == 64 && o->tile_n == 8 && o->tile_k == 64);
+    CHECK(tc, o->stages == 16 && o->swap_ab == 1 && o->split_k == 2 && o->grid_ctas == 96);
+    CHECK(tc, o->impl && strcmp(o->impl, "cublas-nvjet") == 0);
+    CHECK(tc, o->impl == gemm_impl_find("cublas-nvjet")->name);
+    CHECK(tc, f->stages == 4 && f->swap_ab == 0 && f->split_k == 1 && f->grid_ctas == 132);
+    CHECK(tc, f->impl && strcmp(f->impl, "cutlass") == 0);
+    CHECK(tc, a->grid_ctas == 64 && a->impl && strcmp(a->impl, "cudnn-sdpa-16x128x64") == 0);
+    trace_free(&t);
+}
+
+static void test_launch_config_empty_or_absent_means_auto(tc_t *tc)
+{
+    trace_t t;
+    char err[512] = "";
+    /* empty cells; an elementwise row's junk in them is ignored */
+    const char *text =
+        "op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,tile,stages,swap_ab,"
+        "split_k,grid_ctas,impl,bytes\n"
+        "o,gemm,1,2880,4096,,bf16,bf16,,,,,,,,,,,\n"
+        "a,attention,1,,,,bf16,,1024,64,8,64,,,,,,,\n"
+        "e,elementwise,,,,,,,,,,,,x,y,z,w,bogus,64\n";
+    if (!CHECK(tc, read_text(tc, "lc_empty.csv", text, &t, err, sizeof err) == 0)) {
+        fprintf(stderr, "    %s\n", err);
+        return;
+    }
+    for (size_t i = 0; i < 2; i++) {
+        const trace_row_t *r = &t.rows[i];
+        CHECK(tc, r->tile_m == 0 && r->stages == 0 && r->swap_ab == -1 && r->split_k == 0);
+        CHECK(tc, r->grid_ctas == 0 && r->impl == NULL);
+    }
+    trace_free(&t);
+    /* no configuration columns at all */
+    if (CHECK(tc, read_text(tc, "lc_absent.csv",
+                            "op,kind,m,n,k,a_dtype,b_dtype\no,gemm,1,2880,4096,bf16,bf16\n", &t,
+                            err, sizeof err) == 0)) {
+        const trace_row_t *r = &t.rows[0];
+        CHECK(tc, r->stages == 0 && r->swap_ab == -1 && r->split_k == 0 && r->grid_ctas == 0 &&
+                      r->impl == NULL);
+        trace_free(&t);
+    }
+}
+
+/* One gemm row with column col set to val (and a tile, so that stages,
+ * swap_ab and grid_ctas may be given). */
+static void lc_gemm_text(char *buf, size_t len, const char *col, const char *val)
+{
+    snprintf(buf, len, "op,kind,m,n,k,a_dtype,b_dtype,tile,%s\ng,gemm,1,128,64,bf16,bf16,64x8x64,%s\n",
+             col, val);
+}
+
+/* cluster: "MxN" of CTAs along tile M and N, 1..16 each; empty = 1x1 */
+static void test_cluster_column(tc_t *tc)
+{
+    trace_t t;
+    char err[512] = "", text[256];
+    lc_gemm_text(text, sizeof text, "cluster", "2x4");
+    if (CHECK(tc, read_text(tc, "cl.csv", text, &t, err, sizeof err) == 0)) {
+        CHECK(tc, t.rows[0].cluster_m == 2 && t.rows[0].cluster_n == 4);
+        trace_free(&t);
+    } else {
+        fprintf(stderr, "    %s\n", err);
+    }
+    lc_gemm_text(text, sizeof text, "cluster", "");
+    if (CHECK(tc, read_text(tc, "cl0.csv", text, &t, err, sizeof err) == 0)) {
+        CHECK(tc, t.rows[0].cluster_m == 0 && t.rows[0].cluster_n == 0);
+        trace_free(&t);
+    }
+    static const char *const bad[] = {"2", "2x", "x2", "0x1", "2x1x1", "2X1", "-2x1", "a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        lc_gemm_text(text, sizeof text, "cluster", bad[i]);
+        char want[96];
+        snprintf(want, sizeof want, "clbad.csv:2: column 'cluster': '%s' is not valid", bad[i]);
+        expect_error(tc, __func__, "clbad.csv", text, want, "expected MxN of positive integers", NULL);
+    }
+    lc_gemm_text(text, sizeof text, "cluster", "17x1");
+    expect_error(tc, __func__, "clbig.csv", text, "clbig.csv:2: column 'cluster': '17x1' is not valid",
+                 "above the limit 16", NULL);
+    expect_error(tc, __func__, "clnotile.csv",
+                 "op,kind,m,n,k,a_dtype,b_dtype,tile,cluster\ng,gemm,1,128,64,bf16,bf16,,2x1\n",
+                 "clnotile.csv:2: column 'cluster': '2x1' is not valid", "expected empty, or a tile",
+                 NULL);
+}
+
+static void test_launch_config_malformed_cells_are_rejected(tc_t *tc)
+{
+    static const struct {
+        const char *col, *val, *expect;
+    } bad[] = {
+        {"stages", "1.5", "expected a positive integer (pipeline stages"},
+        {"stages", "0", "expected a positive integer (pipeline stages"},
+        {"stages", "-3", "expected a positive integer (pipeline stages"},
+        {"stages", "four", "expected a positive integer (pipeline stages"},
+        {"swap_ab", "2", "expected 0 (tile M over the tokens) or 1"},
+        {"swap_ab", "yes", "expected 0 (tile M over the tokens) or 1"},
+        {"swap_ab", "1.0", "expected 0 (tile M over the tokens) or 1"},
+        {"swap_ab", "\" 1\"", "expected 0 (tile M over the tokens) or 1"},
+        {"split_k", "0", "expected a positive integer (K slices"},
+        {"split_k", "2x", "expected a positive integer (K slices"},
+        {"grid_ctas", "1e3", "expected a positive integer (CTAs the main kernel launched)"},
+        {"grid_ctas", "-96", "expected a positive integer (CTAs the main kernel launched)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[256], want[96];
+        lc_gemm_text(text, sizeof text, bad[i].col, bad[i].val);
+        snprintf(want, sizeof want, "lcbad.csv:2: column '%s': ", bad[i].col);
+        expect_error(tc, __func__, "lcbad.csv", text, want, "is not valid", bad[i].expect, NULL);
+    }
+    expect_error(tc, __func__, "agrid.csv",
+                 "op,kind,ctx,heads_q,heads_kv,head_dim,grid_ctas\na,attention,128,64,8,64,x8\n",
+                 "agrid.csv:2: column 'grid_ctas': 'x8' is not valid; expected a positive integer "
+                 "(CTAs of the main kernel: heads_kv x KV splits)",
+                 NULL);
+}
+
+static void test_launch_config_out_of_range_is_rejected(tc_t *tc)
+{
+    static const char *const cols[] = {"stages", "split_k", "grid_ctas"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        char text[256], want[96];
+        lc_gemm_text(text, sizeof text, cols[i], "2147483648");
+        snprintf(want, sizeof want, "lcbig.csv:2: column '%s': '2147483648' is not valid", cols[i]);
+        expect_error(tc, __func__, "lcbig.csv", text, want, "above the limit 2147483647", NULL);
+    }
+    char text[256];
+    lc_gemm_text(text, sizeof text, "split_k", "65");
+    expect_error(tc, __func__, "splitk.csv", text,
+                 "splitk.csv:2: column 'split_k': '65' is not valid; expected at most k (64)", NULL);
+    expect_error(tc, __func__, "agrid2.csv",
+                 "op,kind,ctx,heads_q,heads_kv,head_dim,grid_ctas\na,attention,1024,64,8,64,60\n",
+                 "agrid2.csv:2: column 'grid_ctas': '60' is not valid; expected a multiple of "
+                 "heads_kv (8) with at most ctx (1024) KV splits",
+                 NULL);
+    expect_error(tc, __func__, "agrid3.csv",
+                 "op,kind,ctx,heads_q,heads_kv,head_dim,grid_ctas\na,attention,4,64,8,64,40\n",
+                 "agrid3.csv:2: column 'grid_ctas': '40' is not valid; expected a multiple of "
+                 "heads_kv (8) with at most ctx (4) KV splits",
+                 NULL);
+}
+
+static void test_launch_config_of_a_tile_needs_the_tile(tc_t *tc)
+{
+    static const char *const cols[] = {"stages", "swap_ab", "grid_ctas"};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        char text[256], want[96];
+        snprintf(text, sizeof text,
+                 "op,kind,m,n,k,groups,a_dtype,b_dtype,tile,%s\nf,grouped_gemm,4,64,64,4,bf16,bf16,,1\n",
+                 cols[i]);
+        snprintf(want, sizeof want, "notile.csv:2: column '%s': '1' is not valid", cols[i]);
+        expect_error(tc, __func__, "notile.csv", text, want, "expected empty, or a tile", NULL);
+    }
+    /* split_k and impl apply to whatever tile the simulator picks */
+    trace_t t;
+    char err[512] = "";
+    if (CHECK(tc, read_text(tc, "notile_ok.csv",
+                            "op,kind,m,n,k,a_dtype,b_dtype,split_k,impl\n"
+                            "g,gemm,1,128,2880,bf16,bf16,2,cublas-nvjet\n",
+                            &t, err, sizeof err) == 0)) {
+        CHECK(tc, t.rows[0].split_k == 2 && t.rows[0].tile_m == 0);
+        trace_free(&t);
+    } else {
+        fprintf(stderr, "    %s\n", err);
+    }
+}
+
+static void test_unknown_impl_lists_the_rows(tc_t *tc)
+{
+    expect_error(tc, __func__, "gimpl.csv",
+                 "op,kind,m,n,k,a_dtype,b_dtype,impl\ng,gemm,1,128,64,bf16,bf16,cublas\n",
+                 "gimpl.csv:2: column 'impl': 'cublas' is not valid; expected one of ",
+                 gemm_impl_names(), NULL);
+    expect_error(tc, __func__, "aimpl.csv",
+                 "op,kind,ctx,heads_q,heads_kv,head_dim,impl\na,attention,128,64,8,64,cudnn\n",
+                 "aimpl.csv:2: column 'impl': 'cudnn' is not valid; expected one of ",
+                 attn_impl_names(), NULL);
+    /* a gemm impl is not an attention impl, and names are case-sensitive */
+    expect_error(tc, __func__, "aimpl2.csv",
+                 "op,kind,ctx,heads_q,heads_kv,head_dim,impl\na,attention,128,64,8,64,cutlass\n",
+                 "aimpl2.csv:2: column 'impl': 'cutlass' is not valid", NULL);
+    expect_error(tc, __func__, "gimpl2.csv",
+                 "op,kind,m,n,k,a_dtype,b_dtype,impl\ng,gemm,1,128,64,bf16,bf16,CUTLASS\n",
+                 "gimpl2.csv:2: column 'impl': 'CUTLASS' is not valid", NULL);
+}
+
 static void test_ragged_row_is_rejected_with_line(tc_t *tc)
 {
     trace_t t;
@@ -616,6 +818,13 @@ int main(void)
     test_bad_tile_is_rejected(&tc);
     test_groups_greater_than_m_is_rejected(&tc);
     test_heads_q_not_multiple_of_heads_kv_is_rejected(&tc);
+    test_launch_config_columns_parse(&tc);
+    test_cluster_column(&tc);
+    test_launch_config_empty_or_absent_means_auto(&tc);
+    test_launch_config_malformed_cells_are_rejected(&tc);
+    test_launch_config_out_of_range_is_rejected(&tc);
+    test_launch_config_of_a_tile_needs_the_tile(&tc);
+    test_unknown_impl_lists_the_rows(&tc);
     test_ragged_row_is_rejected_with_line(&tc);
     test_malformed_quoting_is_rejected_with_line(&tc);
     test_empty_file_is_rejected(&tc);

@@ -1,0 +1,633 @@
+/* ksmall.c -- critical-path model of latency-bound small kernels (ksmall.h).
+ *
+ * FAMILIES[] holds one row per kernel family: the kernel as CUPTI names it, the
+ * function that turns a launch's shape into counts, and the sources the launch
+ * rule and the counts were read from (pytorch/pytorch at the 2.11 era; cuBLAS
+ * and cuDNN are closed and their rows say "assumption:"). Counts are never
+ * adjusted to a measured duration. */
+#include "ksmall.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define PT "pytorch/pytorch aten/src/ATen/native/cuda/"
+#define UBENCH "measured: experiments/ksmall_ubench.cu (experiments/ksmall_ubench_h100.txt, H100, 1980 MHz)"
+
+/* ------------------------------------------------------- step costs -- */
+
+/* Barrier and shared-memory tree step, in SM cycles, by CTA size: a
+ * __syncthreads back to back, and a step of barrier + shared read of a
+ * partner's partial + add + shared write (the step of block_y_reduce,
+ * compute_stats and the bitonic compare-exchange). Between the measured sizes
+ * the cost is interpolated linearly in threads; beyond 512 it is extrapolated
+ * from the 128..512 slope. */
+static const struct {
+    int threads;
+    double bar_cyc, tree_cyc;
+    const char *source;
+} SYNC_COSTS[] = {
+    {32, 14.7, 44.7, UBENCH ": bar_sync_32thr, smem_tree_step_32thr (16 threads: 14.7 too)"},
+    {128, 20.7, 50.7, UBENCH ": bar_sync_128thr, smem_tree_step_128thr"},
+    {512, 44.7, 74.9, UBENCH ": bar_sync_512thr, smem_tree_step_512thr"},
+};
+
+/* Single dependent steps, SM cycles. */
+static const struct {
+    double shfl_cyc;         /* shfl.sync.bfly + the dependent combine */
+    double smem_cyc;         /* dependent shared-memory load */
+    double smem_atomic_cyc;  /* dependent shared-memory atomicAdd */
+    double l1_cyc;           /* dependent global load hitting L1 */
+    const char *source;
+} STEP_COSTS = {29.4, 28.8, 36.8, 49.4,
+                UBENCH ": shfl_step, smem_load, smem_atomic, l1_load. assumption: the same "
+                "cycle counts on the other presets (only measured on sm_90)"};
+
+static double interp_sync(int threads, int tree)
+{
+    const size_t n = sizeof SYNC_COSTS / sizeof SYNC_COSTS[0];
+    size_t i = 1;
+    while (i < n - 1 && threads > SYNC_COSTS[i].threads)
+        i++;
+    double x0 = SYNC_COSTS[i - 1].threads, x1 = SYNC_COSTS[i].threads;
+    double y0 = tree ? SYNC_COSTS[i - 1].tree_cyc : SYNC_COSTS[i - 1].bar_cyc;
+    double y1 = tree ? SYNC_COSTS[i].tree_cyc : SYNC_COSTS[i].bar_cyc;
+    double t = threads < x0 ? x0 : (double)threads;
+    return y0 + (y1 - y0) * (t - x0) / (x1 - x0);
+}
+
+/* ----------------------------------------------------------- helpers -- */
+
+static int64_t cdiv(int64_t a, int64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static int ilog2(int64_t n)  /* floor(log2(n)), n >= 1 */
+{
+    int r = 0;
+    while (n > 1) {
+        n >>= 1;
+        r++;
+    }
+    return r;
+}
+
+static int64_t last_pow2(int64_t n)  /* Reduce.cuh last_pow2: largest power of 2 <= n, >= 1 */
+{
+    return n < 1 ? 1 : (int64_t)1 << ilog2(n);
+}
+
+static int64_t next_pow2(int64_t n)
+{
+    int64_t p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+static ks_level_t slower(ks_level_t a, ks_level_t b)
+{
+    return a > b ? a : b;
+}
+
+/* n round trips served at level lv (KS_NONE adds nothing) */
+static void add_rt(ksmall_counts_t *c, ks_level_t lv, double n)
+{
+    switch (lv) {
+    case KS_DRAM: c->rt_dram += n; break;
+    case KS_L2: c->rt_l2 += n; break;
+    case KS_L1: c->rt_l1 += n; break;
+    case KS_NONE: break;
+    }
+}
+
+static void add_bytes(ksmall_counts_t *c, ks_level_t lv, double bytes)
+{
+    if (lv == KS_DRAM)
+        c->dram_bytes += bytes;
+    else if (lv != KS_NONE)
+        c->l2_bytes += bytes;
+}
+
+/* bytes of an elementwise launch: the first input at main, the others at
+ * side when there is one, the output written to L2 */
+static void ew_bytes(const ksmall_shape_t *s, ksmall_counts_t *c)
+{
+    double n = (double)s->n;
+    add_bytes(c, s->main, n * s->in_bytes);
+    if (s->n_in > 1)
+        add_bytes(c, s->side != KS_NONE ? s->side : s->main, n * s->in_bytes * (s->n_in - 1));
+    add_bytes(c, KS_L2, n * s->out_bytes);
+}
+
+static int need(int ok, const char *what, char *err, size_t errlen)
+{
+    if (!ok)
+        snprintf(err, errlen, "ksmall: %s", what);
+    return ok ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ rules -- */
+
+/* rms_norm: vectorized_layer_norm_kernel<T, T_ACC, rms_norm=true>. */
+static int counts_rms_norm(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                           char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->rows >= 1 && s->cols >= 1, "rms_norm needs rows and cols", err, errlen))
+        return -1;
+    const int vec = 4, threads = 128, warps = threads / 32;
+    int64_t iters = cdiv(cdiv(s->cols, vec), threads);
+    c->ctas = s->rows;
+    c->threads = threads;
+    add_rt(c, s->main, (double)iters);                     /* compute_stats loop over X */
+    c->shfl = 5;                                           /* intra-warp WARP_SHFL_DOWN 16..1 */
+    c->tree = ilog2(warps);                                /* inter-warp offsets 2, 1 */
+    c->bar = ilog2(warps) + 1;                             /* second barrier per offset + final */
+    c->smem = 1;                                           /* read back meansigmabuf */
+    add_rt(c, slower(s->side, KS_L1), (double)iters);      /* gamma after the last Y store; X hits L1 */
+    double n = (double)s->rows * (double)s->cols;
+    add_bytes(c, s->main, n * s->in_bytes);
+    add_bytes(c, s->side, (double)s->cols * s->in_bytes);
+    add_bytes(c, KS_L2, n * s->out_bytes);
+    return 0;
+}
+
+/* elementwise_kernel<128, vt> of a non-contiguous TensorIterator. */
+static int counts_ew_strided(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                             char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->n >= 1, "ew_strided needs n", err, errlen))
+        return -1;
+    const int nt = 128, vt = s->out_bytes >= 4 ? 2 : 4;
+    int64_t iters = cdiv(s->n, nt) < vt ? cdiv(s->n, nt) : vt;
+    c->ctas = cdiv(s->n, (int64_t)nt * vt);
+    c->threads = nt;
+    add_rt(c, slower(s->main, s->side), 1);     /* the first load waits for both operands */
+    add_rt(c, s->main, (double)(iters - 1));    /* each later load waits behind the last store */
+    ew_bytes(s, c);
+    return 0;
+}
+
+/* vectorized_elementwise_kernel<vec> and unrolled_elementwise_kernel. */
+static int counts_ew_vector(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                            char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->n >= 1, "ew_vector needs n", err, errlen))
+        return -1;
+    const int nt = 128, per_thread = 8;
+    c->ctas = cdiv(s->n, (int64_t)nt * per_thread);
+    c->threads = nt;
+    add_rt(c, slower(s->main, s->side), 1);
+    ew_bytes(s, c);
+    return 0;
+}
+
+static int counts_ew_unrolled(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                              char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->n >= 1, "ew_unrolled needs n", err, errlen))
+        return -1;
+    const int nt = 128, per_thread = 4;
+    c->ctas = cdiv(s->n, (int64_t)nt * per_thread);
+    c->threads = nt;
+    add_rt(c, slower(s->main, s->side), 1);
+    ew_bytes(s, c);
+    return 0;
+}
+
+/* sbtopk::gatherTopK: radixSelect, then the two gather passes. */
+static int counts_gather_topk(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                              char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->rows >= 1 && s->cols >= 1 && s->sel >= 1 && s->in_bytes >= 1,
+             "gather_topk needs rows, cols, sel and in_bytes", err, errlen))
+        return -1;
+    int threads = (int)(cdiv(s->cols, 32) * 32);
+    if (threads > 1024)
+        threads = 1024;
+    const int radix_bits = 2, warps = threads / 32;
+    int passes = s->in_bytes * 8 / radix_bits;
+    int64_t iters = cdiv(s->cols, threads);
+    c->ctas = s->rows;
+    c->threads = threads;
+    /* countRadixUsingMask per digit: barrier, iters loads, lane-0 shared
+     * atomics (independent per digit), barrier, shared read, barrier */
+    add_rt(c, s->main, 1);                                  /* the slice's first read */
+    add_rt(c, KS_L1, (double)(passes * iters - 1));        /* doLdg re-reads hit L1 */
+    c->bar += 3.0 * passes;
+    c->smem_atomic += passes;
+    c->smem += passes;
+    /* gather phases 1 and 2: per iteration a load and exclusiveBinaryPrefixScan
+     * (3 barriers; thread 0 walks the warp counts; each thread reads its carry) */
+    add_rt(c, KS_L1, 2.0 * (double)iters);
+    c->bar += 2.0 * 3.0 * (double)iters;
+    c->smem += 2.0 * (double)iters * (warps + 1);
+    double n = (double)s->rows * (double)s->cols;
+    add_bytes(c, s->main, n * s->in_bytes);
+    add_bytes(c, KS_L2, (double)s->rows * (double)s->sel * (s->out_bytes + 8));
+    return 0;
+}
+
+/* bitonicSortKVInPlace<KeyDims, ValueDims, 16, 16> (sorts of <= 32). */
+static int counts_bitonic_sort(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                               char *err, size_t errlen)
+{
+    if (need(s->rows >= 1 && s->sel >= 1, "bitonic_sort needs rows and sel", err, errlen))
+        return -1;
+    if (s->sel > 32) {
+        snprintf(err, errlen, "ksmall: bitonic_sort covers sorts of <= 32 keys, got %lld "
+                 "(PyTorch switches to warpMergeSortKVInPlace)", (long long)s->sel);
+        return -1;
+    }
+    const int sort_size = 32, block_x = sort_size / 2, max_block_y = 16;
+    /* SmallBitonicSort: block_y = min(16, max(1, slices / min_grid)), min_grid =
+     * the grid that fills the device at full occupancy of 16 x 16 threads
+     * (registers not counted) */
+    int64_t min_grid = (int64_t)a->n_sm * (int64_t)(a->max_threads_per_sm / (block_x * max_block_y));
+    int64_t batch = s->rows / (min_grid > 0 ? min_grid : 1);
+    int block_y = batch < 1 ? 1 : batch > max_block_y ? max_block_y : (int)batch;
+    c->ctas = cdiv(s->rows, block_y);
+    c->threads = block_x * block_y;
+    add_rt(c, s->main, 1);                    /* keys and values, 2 items per thread */
+    for (int size = 2; size < sort_size; size *= 2)
+        c->tree += ilog2(size);               /* strides size/2 .. 1 */
+    c->tree += ilog2(sort_size);              /* final merge, strides 16 .. 1 */
+    c->bar = 1;                               /* barrier before the store */
+    double n = (double)s->rows * (double)s->sel;
+    add_bytes(c, s->main, n * (s->in_bytes + 8));
+    add_bytes(c, KS_L2, n * (s->out_bytes + 8));
+    return 0;
+}
+
+/* softmax_warp_forward<input, output, acc, log2_elements, ...>. */
+static int counts_softmax_warp(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                               char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->rows >= 1 && s->n >= s->rows, "softmax_warp needs rows and n", err, errlen))
+        return -1;
+    int64_t len = s->n / s->rows;
+    if (need(len <= 2048, "softmax_warp covers rows of <= 2048", err, errlen))
+        return -1;
+    int64_t p2 = next_pow2(len);
+    int warp = p2 < 32 ? (int)p2 : 32;
+    int batch = p2 <= 128 ? 2 : 1;
+    const int threads = 128;
+    c->ctas = cdiv(s->rows, (int64_t)(threads / warp) * batch);
+    c->threads = threads;
+    add_rt(c, s->main, 1);            /* WARP_BATCH x WARP_ITERATIONS loads, unrolled */
+    c->shfl = 2.0 * ilog2(warp);      /* warp_reduce Max, then Add */
+    ew_bytes(s, c);
+    return 0;
+}
+
+/* Reduce.cuh setReduceConfig for a contiguous input, reduced either over the
+ * fastest-moving dimension (inner) or over a strided one (outer). */
+typedef struct {
+    int block_width, block_height, threads, output_vec, input_vec;
+    int split_x, split_y;                 /* input_mult[BLOCK_X], [BLOCK_Y] set */
+    int64_t step_input, step_output, ctas_per_output, grid_x, values_per_thread;
+} reduce_cfg_t;
+
+static void reduce_config(int64_t outputs, int64_t inputs, int inner, int n_sm,
+                          int max_threads_per_sm, reduce_cfg_t *r)
+{
+    const int vt0 = 4, warp = 32, mnt = 512;
+    memset(r, 0, sizeof *r);
+    r->output_vec = 1;
+    r->input_vec = 1;
+    r->step_input = 1;
+    r->step_output = 1;
+    r->ctas_per_output = 1;
+    int64_t dim0 = inner ? inputs : outputs, dim1 = inner ? outputs : inputs;
+    if (inner && dim0 >= 128) {          /* "vectorize along input" */
+        r->input_vec = vt0;
+        dim0 /= vt0;
+    } else if (!inner) {                 /* "vectorize along output" (get_output_vec_size) */
+        r->output_vec = 4;
+        while (outputs % r->output_vec != 0)
+            r->output_vec /= 2;
+        dim0 /= r->output_vec;
+    }
+    int64_t max_nt = mnt / r->output_vec;   /* set_block_dimension */
+    int64_t d0 = dim0 < max_nt ? last_pow2(dim0) : max_nt;
+    int64_t d1 = dim1 < max_nt ? last_pow2(dim1) : max_nt;
+    int64_t bw = d0 < warp ? d0 : warp;
+    int64_t bh = d1 < max_nt / bw ? d1 : max_nt / bw;
+    bw = d0 < max_nt / bh ? d0 : max_nt / bh;
+    r->block_width = (int)bw;
+    r->block_height = (int)bh;
+    r->threads = (int)(bw * bh);
+    if (inner) {
+        r->split_x = 1;
+        r->step_input *= bw;
+    } else {
+        r->step_output *= bw;
+    }
+    int64_t thr = bh * 16 < 256 ? bh * 16 : 256;
+    if (cdiv(inputs, r->step_input) >= thr) {
+        r->split_y = 1;
+        r->step_input *= bh;
+    } else {
+        r->step_output *= bh;
+    }
+    r->grid_x = cdiv(outputs / r->output_vec, r->step_output);
+    int64_t target = (int64_t)n_sm * (max_threads_per_sm / r->threads);
+    int64_t vpt = cdiv(inputs, r->step_input);
+    if (r->split_y && vpt >= 256 && r->grid_x <= target) {
+        int64_t c1 = cdiv(target, r->grid_x), c2 = cdiv(vpt, 16), c3 = cdiv(vpt, 256);
+        int64_t m = c1 < c2 ? c1 : c2;
+        r->ctas_per_output = m > c3 ? m : c3;
+        if (r->ctas_per_output > 1)
+            r->step_input *= r->ctas_per_output;
+    }
+    r->values_per_thread = cdiv(inputs, r->step_input);
+}
+
+/* block_y_reduce and block_x_reduce of ReduceOp */
+static void reduce_block(const reduce_cfg_t *r, ksmall_counts_t *c)
+{
+    if (r->split_y)
+        c->tree += ilog2(r->block_height);
+    if (r->split_x) {
+        if (r->block_width > 32)
+            c->tree += ilog2(r->block_width / 32);
+        c->bar += 1;
+        c->shfl += ilog2(r->block_width < 32 ? r->block_width : 32);
+    }
+}
+
+/* The launch rule reads multiProcessorCount and maxThreadsPerMultiProcessor
+ * off the device: the arch's n_sm and max_threads_per_sm. */
+static int reduce_counts(const arch_t *a, const ksmall_shape_t *s, int inner, ksmall_counts_t *c,
+                         char *err, size_t errlen)
+{
+    if (need(s->rows >= 1 && s->cols >= 1, "reduce needs rows (outputs) and cols (inputs)",
+             err, errlen))
+        return -1;
+    reduce_cfg_t r;
+    reduce_config(s->rows, s->cols, inner, (int)a->n_sm, (int)a->max_threads_per_sm, &r);
+    c->ctas = r.grid_x * r.ctas_per_output;
+    c->threads = r.threads;
+    int per_iter = inner ? r.input_vec : 4;           /* a vector, or vt0 unrolled loads */
+    add_rt(c, s->main, (double)cdiv(r.values_per_thread, per_iter));
+    reduce_block(&r, c);
+    if (r.ctas_per_output > 1) {
+        /* global_reduce: staging store + __threadfence, mark_block_finished
+         * (barrier, global atomicAdd, barrier, shared flag); the last CTA
+         * re-reads the staged partials and reduces them again */
+        add_rt(c, KS_L2, 1 + 1 + (double)cdiv(r.ctas_per_output, r.threads));
+        c->bar += 3;
+        c->smem += 1;
+        reduce_block(&r, c);
+    }
+    double n = (double)s->rows * (double)s->cols;
+    add_bytes(c, s->main, n * s->in_bytes);
+    add_bytes(c, KS_L2, (double)s->rows * s->out_bytes);
+    return 0;
+}
+
+static int counts_reduce_outer(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                               char *err, size_t errlen)
+{
+    return reduce_counts(a, s, 0, c, err, errlen);
+}
+
+static int counts_reduce_inner(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                               char *err, size_t errlen)
+{
+    return reduce_counts(a, s, 1, c, err, errlen);
+}
+
+/* prepare_grouped_gemm_data<<<1, group_count>>>. */
+static int counts_prepare_grouped(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                                  char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->cols >= 1 && s->cols <= 1024, "prepare_grouped needs 1..1024 groups (cols)",
+             err, errlen))
+        return -1;
+    c->ctas = 1;
+    c->threads = (int)s->cols;
+    add_rt(c, slower(s->main, s->side), 1);   /* offs[tid-1], offs[tid]: independent */
+    add_bytes(c, slower(s->main, s->side), (double)s->cols * 4);
+    add_bytes(c, KS_L2, (double)s->cols * (3 * 8 + 3 * 8 + 12));  /* pointers, strides, shape */
+    return 0;
+}
+
+/* cublasLt::splitKreduce_kernel<32, 16, ...>: closed source. */
+static int counts_splitk_reduce(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                                char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->rows >= 1 && s->cols >= 1 && s->sel >= 1,
+             "splitk_reduce needs rows, cols (outputs) and sel (K splits)", err, errlen))
+        return -1;
+    c->ctas = s->rows * cdiv(s->cols, 32);
+    c->threads = 32 * 16;
+    add_rt(c, slower(s->main, s->side), 1);   /* partials and bias, independent */
+    c->tree = ilog2(16);                      /* the 16 thread rows combine in shared memory */
+    double n = (double)s->rows * (double)s->cols;
+    add_bytes(c, s->main, n * 4.0 * (double)s->sel);
+    add_bytes(c, s->side, (double)s->cols * s->in_bytes);
+    add_bytes(c, KS_L2, n * s->out_bytes);
+    return 0;
+}
+
+/* cudnn::fusion::lean_reduction_kernel: closed source. */
+static int counts_lean_reduction(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                                 char *err, size_t errlen)
+{
+    (void)a;
+    if (need(s->rows >= 1 && s->cols >= 1 && s->sel >= 1,
+             "lean_reduction needs rows (heads), cols (head_dim) and sel (KV splits)", err, errlen))
+        return -1;
+    const int threads = 256;
+    c->ctas = s->rows;
+    c->threads = threads;
+    add_rt(c, s->main, 2);            /* split statistics, then the rescaled partial outputs */
+    c->shfl = 5;                      /* max / sum over splits: a warp, */
+    c->tree = ilog2(threads / 32);    /* then across the CTA's warps */
+    double n = (double)s->rows * (double)s->cols;
+    add_bytes(c, s->main, n * 4.0 * (double)s->sel + (double)s->rows * 8.0 * (double)s->sel);
+    add_bytes(c, KS_L2, n * s->out_bytes);
+    return 0;
+}
+
+/* ------------------------------------------------------------- table -- */
+
+static const ksmall_family_t FAMILIES[] = {
+    {"rms_norm", "vectorized_layer_norm_kernel", counts_rms_norm,
+     PT "layer_norm_kernel.cu launch_vectorized_layer_norm_kernel: blocks(M), threads(warp_size, "
+        "num_threads()/warp_size) = 32 x 4 (thread_constants.h num_threads() = 4 warps)",
+     PT "layer_norm_kernel.cu vectorized_layer_norm_kernel_impl<T, T_ACC, rms_norm=true>: "
+        "compute_stats loop `for (i = thrx; i < N/vec_size; i += numx)` (vec_size 4) has a "
+        "run-time trip count and no #pragma unroll, so it is not unrolled (CUDA C++ Programming "
+        "Guide, #pragma unroll: 'the compiler unrolls small loops with a known trip count'): "
+        "ceil(N/512) round trips on X; 5 WARP_SHFL_DOWN steps; inter-warp loop offset = 2, 1 "
+        "(tree step + second __syncthreads each), final __syncthreads, shared read-back; the "
+        "output loop, same trip count, loads gamma_vec[i] after the previous iteration's Y_vec "
+        "store (gamma and Y are not __restrict__), so ceil(N/512) more round trips on gamma (X "
+        "re-read hits L1)"},
+    {"ew_strided", "elementwise_kernel<128,", counts_ew_strided,
+     PT "CUDALoops.cuh gpu_kernel_impl_nocast: a non-contiguous iterator (strided view, "
+        "broadcast, expand) -> launch_legacy_kernel<128, unroll_factor>, unroll_factor = "
+        "sizeof(out) >= 4 ? 2 : 4; grid ceil(N / (128 vt))",
+     PT "CUDALoops.cuh elementwise_kernel<nt, vt>: `#pragma unroll for i < vt: f(idx)`, f loads "
+        "through offset_calc and stores *out; out is not restrict-qualified against the inputs, "
+        "so load i+1 cannot move above store i, which waits for load i: min(vt, ceil(N/128)) "
+        "dependent round trips; the first also waits for a broadcast operand, whose later "
+        "re-reads hit L1"},
+    {"ew_vector", "vectorized_elementwise_kernel", counts_ew_vector,
+     PT "CUDALoops.cuh launch_vectorized_kernel (contiguous iterator): grid ceil(N / "
+        "io_block_work_size), io_block_work_size = num_threads() 128 x elems_per_thread 8 "
+        "(io_size > 1)",
+     PT "CUDALoops.cuh vectorized_elementwise_kernel -> elementwise_kernel_helper: "
+        "policies::vectorized (full blocks) and policies::unroll (the tail block) load every "
+        "element of the thread in #pragma unroll loops of compile-time trip count before "
+        "computing and storing: one round trip, at the slower operand"},
+    {"ew_unrolled", "unrolled_elementwise_kernel", counts_ew_unrolled,
+     PT "CUDALoops.cuh gpu_kernel_impl (dynamic casting, e.g. bf16 -> fp32 copy) -> "
+        "launch_unrolled_kernel: grid ceil(N / block_work_size()), block_work_size = 4 x 128",
+     PT "CUDALoops.cuh unrolled_elementwise_kernel: policies::unroll loads all thread_work_size "
+        "elements (#pragma unroll) before computing and storing: one round trip"},
+    {"gather_topk", "gatherTopK", counts_gather_topk,
+     PT "TensorTopK.cu launch_gather_topk_kernel (sbtopk): grid = slices, block = "
+        "min(round_up(slice, warp), 1024)",
+     PT "SortingRadixSelect.cuh radixSelect: digit loop from sizeof(T)*8 - RADIX_BITS down by "
+        "RADIX_BITS = 2 (8 passes for 16-bit keys; an early found_unique exit swaps the rest for "
+        "one findPattern pass of the same shape), each countRadixUsingMask: __syncthreads, "
+        "ceil(slice/threads) doLdg (the first from the operand, then L1), lane-0 shared "
+        "atomicAdd per digit, __syncthreads, shared read, __syncthreads; then TensorTopK.cu "
+        "gatherTopK phases 1 and 2: per iteration a doLdg and at::cuda::exclusiveBinaryPrefixScan "
+        "(ScanUtils.cuh: 3 __syncthreads, thread 0 walks blockDim/32 warp counts, one carry read)"},
+    {"bitonic_sort", "bitonicSortKVInPlace", counts_bitonic_sort,
+     PT "Sort.cpp SmallBitonicSort (sort sizes <= 32): block (16, min(16, slices/min_grid)), 2 "
+        "items per thread",
+     PT "SortUtils.cuh bitonicSortKVInPlace: keys and values loaded together (one round trip), "
+        "bitonicSort<32>: for size 2..16 log2(size) compare-exchange steps, then log2(32) merge "
+        "steps, each a __syncthreads and a shared read/compare/write (15 tree steps), final "
+        "__syncthreads, store"},
+    {"softmax_warp", "softmax_warp_forward", counts_softmax_warp,
+     PT "PersistentSoftmax.cuh dispatch_softmax_forward: warp_size = min(next_pow2(dim), 32), "
+        "WARP_BATCH = next_pow2 <= 128 ? 2 : 1, 128 threads as (warp_size, 128/warp_size), grid "
+        "ceil(rows / (128/warp_size x WARP_BATCH))",
+     PT "PersistentSoftmax.cuh softmax_warp_forward: unrolled loads (one round trip), "
+        "warp_reduce<Max> and warp_reduce<Add>: log2(warp_size) shfl_xor steps each, store"},
+    {"reduce_outer", "reduce_kernel<128, 4", counts_reduce_outer,
+     PT "Reduce.cuh setReduceConfig, reduction over a strided dim: block.x over outputs with "
+        "output_vec_size (get_output_vec_size, <= 4), block.y over inputs only if "
+        "values_per_thread >= min(16 block_height, 256) (else over outputs); grid "
+        "ceil(outputs/output_vec / step_output); reduce_kernel<512/output_vec, output_vec>",
+     PT "Reduce.cuh ReduceOp::thread_reduce_impl: a run-time-bound while loop loading vt0 = 4 "
+        "values per iteration (unrolled): ceil(values_per_thread/4) round trips; block_y_reduce "
+        "(log2(block_height) tree steps) only when split across warps; store"},
+    {"reduce_inner", "reduce_kernel<512, 1", counts_reduce_inner,
+     PT "Reduce.cuh setReduceConfig, reduction over the contiguous dim: vectorize_input "
+        "(input_vec_size 4) when >= 128 inputs, block.x (<= 512) over inputs, ctas_per_output = "
+        "max(min(ceil(target_grid/grid), ceil(vpt/16)), ceil(vpt/256)) when vpt >= 256",
+     PT "Reduce.cuh ReduceOp::input_vectorized_thread_reduce_impl: run-time-bound loop, one "
+        "4-wide vector per iteration: ceil(values_per_thread/4) round trips; block_x_reduce: "
+        "log2(block_width/32) tree steps, __syncthreads, 5 shuffle steps; global_reduce when "
+        "ctas_per_output > 1: staging store + __threadfence (L2 round trip), "
+        "mark_block_finished (__syncthreads, global atomicAdd: L2 round trip, __syncthreads, "
+        "shared flag), the last CTA re-reads the partials (L2) and repeats block_x_reduce"},
+    {"prepare_grouped", "prepare_grouped_gemm_data", counts_prepare_grouped,
+     PT "GroupMM.cu / ScaledGroupMM.cu: prepare_grouped_gemm_data<<<1, group_count>>>",
+     PT "GroupMMCommon.cuh prepare_grouped_gemm_data: each thread loads offs[tid-1] and "
+        "offs[tid] (independent: one round trip on the offsets), then stores its pointers, "
+        "strides and problem shape"},
+    {"splitk_reduce", "splitKreduce_kernel", counts_splitk_reduce,
+     "assumption: cuBLASLt is closed; launch read off the CUPTI records "
+     "(traces/hopper/h100_decode_step_trace.csv: block 32 x 16, grid ceil(N/32): 90 for N = "
+     "2880, 4 for N = 128)",
+     "assumption: closed source; thread (x, y) sums the fp32 partials of output x over split "
+     "rows y, y+16, ... (one round trip, partials and bias in parallel), the 16 rows combine "
+     "in shared memory (log2(16) tree steps), bias added, bf16 stored"},
+    {"lean_reduction", "lean_reduction_kernel", counts_lean_reduction,
+     "assumption: cuDNN is closed; launch read off the CUPTI records "
+     "(traces/hopper/h100_decode_step_trace.csv: grid (1, heads = 64), block 256)",
+     "assumption: closed source; per head the split statistics are read (one round trip), "
+     "their max and sum reduced (5 shuffle steps, then log2(8 warps) tree steps), then the "
+     "partial outputs rescaled (a second round trip) and stored in bf16"},
+};
+
+const ksmall_family_t *ksmall_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
+        if (strcmp(FAMILIES[i].name, name) == 0)
+            return &FAMILIES[i];
+    return NULL;
+}
+
+size_t ksmall_n_families(void)
+{
+    return sizeof FAMILIES / sizeof FAMILIES[0];
+}
+
+const ksmall_family_t *ksmall_family_at(size_t i)
+{
+    assert(i < ksmall_n_families());
+    return &FAMILIES[i];
+}
+
+/* ------------------------------------------------------------ timing -- */
+
+int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, char *err,
+                  size_t errlen)
+{
+    assert(d->family != NULL);
+    memset(c, 0, sizeof *c);
+    if (d->family->counts(a, &d->shape, c, err, errlen) != 0)
+        return -1;
+    assert(c->ctas >= 1 && c->threads >= 1);
+    return 0;
+}
+
+/* ceil(CTAs / resident CTAs), residency limited by threads and the CTA cap */
+static int64_t waves_of(const arch_t *a, const ksmall_counts_t *c)
+{
+    int64_t per_sm = (int64_t)(a->max_threads_per_sm / c->threads);
+    if (per_sm > (int64_t)a->max_ctas_per_sm)
+        per_sm = (int64_t)a->max_ctas_per_sm;
+    if (per_sm < 1)
+        per_sm = 1;
+    return cdiv(c->ctas, (int64_t)a->n_sm * per_sm);
+}
+
+double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
+{
+    double ns_per_cyc = 1e3 / a->sm_clock_mhz;
+    double cyc = c->rt_l1 * STEP_COSTS.l1_cyc + c->bar * interp_sync(c->threads, 0) +
+                 c->tree * interp_sync(c->threads, 1) + c->shfl * STEP_COSTS.shfl_cyc +
+                 c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc;
+    double path = c->rt_dram * a->dram_latency_ns + c->rt_l2 * a->l2_latency_ns + cyc * ns_per_cyc;
+    int64_t waves = waves_of(a, c);   /* a grid larger than one wave repeats the path */
+    double bytes_ns = c->dram_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e3) +
+                      c->l2_bytes / (arch_l2_bw_bytes_per_ps(a) * 1e3);
+    return (double)waves * path + bytes_ns;
+}
+
+int ksmall_run(const arch_t *a, const ksmall_desc_t *d, kresult_t *r, char *err, size_t errlen)
+{
+    ksmall_counts_t c;
+    if (ksmall_counts(a, d, &c, err, errlen) != 0)
+        return -1;
+    memset(r, 0, sizeof *r);
+    double ns = ksmall_path_ns(a, &c);
+    r->dur_ps = (sim_ps_t)llround(ns * 1e3);
+    if (r->dur_ps < 1)
+        r->dur_ps = 1;
+    r->dram_bytes = c.dram_bytes;
+    r->l2_bytes = c.l2_bytes;
+    r->dram_busy_ps = (sim_ps_t)llround(c.dram_bytes / arch_dram_bw_bytes_per_ps(a));
+    r->waves = (int)waves_of(a, &c);
+    return 0;
+}

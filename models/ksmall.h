@@ -1,0 +1,116 @@
+/* ksmall.h -- latency-bound small kernels: the norms, casts, top-k, softmax,
+ * reductions, strided copies and GEMM/attention helper kernels of a PyTorch
+ * eager decode step.
+ *
+ * A kernel of one or a few CTAs moves too few bytes for bandwidth to matter;
+ * its time is the critical path of one CTA's longest thread:
+ *
+ *   us = kernel_fixed_ns                                  (arch, measured)
+ *      + rt_dram x dram_latency_ns + rt_l2 x l2_latency_ns (arch, measured)
+ *      + rt_l1 x L1 hit + bar x barrier + tree x tree step
+ *      + shfl x shuffle step + smem x shared load + smem_atomic x shared atomic
+ *                                                         (SM cycles, measured)
+ *      + dram_bytes / DRAM bandwidth + l2_bytes / L2 bandwidth   (arch)
+ *
+ *   times ceil(CTAs / resident CTAs) for the path, should a grid not fit at once.
+ *
+ * The counts of each term come from the kernel's source, one table row per
+ * kernel family (ksmall.c FAMILIES[], each row naming the file and function it
+ * was read from): dependent round trips (a load whose result gates the next
+ * load or the store that precedes the next load; one per iteration of a load
+ * loop that the compiler does not unroll); shared-memory tree steps (barrier,
+ * partner read, combine, write back); barriers outside tree steps; warp
+ * shuffle steps; dependent shared-memory reads and atomics. Where each round
+ * trip is served (L1, L2 or DRAM) follows from where the operand is
+ * (ksmall_shape_t.main / .side): an operand written by one of the last
+ * kernels sits in L2; a weight, bias or activation written before a stream of
+ * weights larger than L2 comes from DRAM. Not counted, by construction:
+ * dependent ALU and control instructions between these steps (integer
+ * division, comparator and bit-field chains), which is where families with
+ * long serial instruction streams (radix select, bitonic sort) spend the rest
+ * (experiments/ksmall_ncu_h200.csv).
+ *
+ * The step costs (barrier, tree step, shuffle, shared load and atomic, L1 hit)
+ * were measured on H100 in SM cycles (experiments/ksmall_ubench.cu ->
+ * experiments/ksmall_ubench_h100.txt) and are converted at the arch's
+ * sm_clock_mhz. Nothing here is fitted to a kernel duration. */
+#ifndef GBSIM_KSMALL_H
+#define GBSIM_KSMALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arch.h"
+#include "kexec.h"
+
+/* Where an operand's round trips are served, in order of latency (a later
+ * level is never faster). KS_NONE: no such operand. */
+typedef enum { KS_NONE, KS_L1, KS_L2, KS_DRAM } ks_level_t;
+
+/* The shape of one launch. Each family reads the fields it needs (its row in
+ * ksmall.c says which); unused fields are 0. */
+typedef struct {
+    int64_t n;           /* elements an elementwise or copy kernel covers */
+    int64_t rows;        /* independent rows / slices / outputs */
+    int64_t cols;        /* elements per row; reductions: inputs per output */
+    int64_t sel;         /* top-k: elements selected per row */
+    int in_bytes;        /* bytes per input element */
+    int out_bytes;       /* bytes per output element */
+    int n_in;            /* input tensors read elementwise (>= 1) */
+    ks_level_t main;     /* the streamed operand */
+    ks_level_t side;     /* a second operand: weight (gamma), bias, residual,
+                            broadcast routing weights, group offsets */
+} ksmall_shape_t;
+
+/* The critical path of one launch, in counts. All counts >= 0. */
+typedef struct {
+    int64_t ctas;        /* grid */
+    int threads;         /* per CTA */
+    double rt_dram;      /* dependent round trips served by DRAM */
+    double rt_l2;        /* ... by L2 */
+    double rt_l1;        /* ... by L1 (re-reads of lines this CTA loaded) */
+    double bar;          /* __syncthreads outside tree steps */
+    double tree;         /* shared-memory tree steps (barrier + read + combine + write) */
+    double shfl;         /* warp shuffle steps */
+    double smem;         /* dependent shared-memory reads */
+    double smem_atomic;  /* dependent shared-memory atomics */
+    double dram_bytes;   /* moved through DRAM, whole grid */
+    double l2_bytes;     /* moved through L2 only, whole grid */
+} ksmall_counts_t;
+
+typedef struct ksmall_family ksmall_family_t;
+struct ksmall_family {
+    const char *name;      /* key a stack row names in its impl field */
+    const char *pattern;   /* the kernel as CUPTI names it (substring) */
+    /* Fill *c for shape *s. Returns 0, or -1 with err when the family does
+     * not launch that shape (e.g. a sort longer than the bitonic path). */
+    int (*counts)(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c, char *err,
+                  size_t errlen);
+    const char *launch;    /* source of the launch-shape rule (CTAs, threads) */
+    const char *path;      /* source of the critical-path counts */
+};
+
+/* A launch of a family: what kdesc_t carries (family NULL: not a small kernel). */
+typedef struct {
+    const ksmall_family_t *family;
+    ksmall_shape_t shape;
+} ksmall_desc_t;
+
+const ksmall_family_t *ksmall_find(const char *name);
+size_t ksmall_n_families(void);
+const ksmall_family_t *ksmall_family_at(size_t i);
+
+/* Counts of d's launch on a (launch rules read the device's SM count and
+ * threads per SM). Returns 0 or -1 with err. */
+int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, char *err,
+                  size_t errlen);
+
+/* Path time in ns on arch a for counts c, without kernel_fixed_ns; the bytes
+ * term is included. */
+double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c);
+
+/* Run d on a: r->dur_ps = ksmall_path_ns (the caller adds kernel_fixed_ns),
+ * bytes and DRAM busy time filled for classification. Returns 0 or -1. */
+int ksmall_run(const arch_t *a, const ksmall_desc_t *d, kresult_t *r, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,359 @@
+// tmabench.cu -- DRAM efficiency and throughput of TMA (cp.async.bulk.tensor)
+// k-tile loops, the way cuBLAS nvjet and CUTLASS sm90+ GEMV/GEMM mainloops
+// read weights.
+//
+// A weight matrix of ROW-byte rows (5760 = bf16 K = 2880; 1440 = its FP4 form)
+// is read by persistent CTAs (one per SM: shared memory padded past half the
+// SM). Each CTA takes blocks of R rows and walks K in RUN-byte k-tiles: one
+// elected thread issues 2-D TMA boxes (R rows x RUN bytes, at most 256 rows a
+// box) per k-tile into a D-stage shared-memory ring guarded by full/empty
+// mbarriers; a consumer warp releases each stage as soon as it lands (no math:
+// the loads alone).
+//   test7  uint8 tensor map: depth, rows per box, run length, L2 promotion
+//          (none / 128 B / 256 B; CUTLASS's make_tma_copy uses 128 B,
+//          include/cute/atom/copy_traits_sm90_tma.hpp), and fewer CTAs;
+//   test8  the same with a bf16 tensor map;
+//   test9  bf16 with the 64/128-B shared-memory swizzle CUTLASS uses;
+//   test10 clusters of 2 CTAs sharing each stage by .multicast::cluster (half
+//          the rows each, a stage refilled after both consumers released it,
+//          as a CUTLASS cluster-2x1 mainloop shares B) against the same tile
+//          per CTA without a cluster. Prints unique bytes per second.
+// Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt): with
+// 128-row boxes, 128-B runs stream at 0.94 of whole rows on both GPUs (the
+// presets' dram_tma_eff); one CTA completes about one stage per 330 ns at any
+// depth (8 KB stages: 25 GB/s), which caps 64-row boxes at ~3.3 TB/s over 132
+// SMs (visible on H200); multicast clusters lose 15 % (H100) / 32 % (H200) at
+// 4 stages. The per-CTA stage ceiling is not in the model (README).
+//
+// Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
+// Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { \
+    fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e)); exit(1); } } while (0)
+#define CU(x) do { CUresult e = (x); if (e != CUDA_SUCCESS) { \
+    fprintf(stderr, "%s:%d CUresult %d\n", __FILE__, __LINE__, (int)e); exit(1); } } while (0)
+
+__device__ __forceinline__ void bar_init(uint64_t *b, int count)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(b);
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(a), "r"(count));
+}
+
+__device__ __forceinline__ void bar_expect(uint64_t *b, unsigned bytes)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(b);
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(a), "r"(bytes));
+}
+
+__device__ __forceinline__ void bar_arrive(uint64_t *b)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(b);
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(a));
+}
+
+__device__ __forceinline__ void bar_wait(uint64_t *b, unsigned parity)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(b);
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+        "@!p bra W;\n"
+        "}\n" ::"r"(a), "r"(parity));
+}
+
+__device__ __forceinline__ void tma_2d(void *dst, const CUtensorMap *map, int x, int y, uint64_t *bar)
+{
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    unsigned b = (unsigned)__cvta_generic_to_shared(bar);
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3}], [%4];\n" ::"r"(d), "l"((uint64_t)map), "r"(x), "r"(y), "r"(b)
+        : "memory");
+}
+
+constexpr int MAXD = 16;
+
+// blockDim 64: warp 0 lane 0 produces, warp 1 lane 0 consumes.
+// row and run in elements of eb bytes (the TMA coordinates); smem offsets in bytes
+__global__ void tma_rows(const __grid_constant__ CUtensorMap map, int row_elems, int run_elems, int rows_per_cta,
+                         int box_rows, int depth, int n_blocks, int *sink, int eb)
+{
+    const int run = run_elems * eb;
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[MAXD], empty[MAXD];
+    const int stage_bytes = rows_per_cta * run;
+    const int nk = row_elems / run_elems;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < depth; s++) {
+            bar_init(&full[s], 1);
+            bar_init(&empty[s], 1);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+    }
+    __syncthreads();
+    int acc = 0;
+    long long it = 0;  // k-tiles issued (producer) / consumed (consumer), over all blocks
+    for (int blk = blockIdx.x; blk < n_blocks; blk += gridDim.x) {
+        for (int kt = 0; kt < nk; kt++, it++) {
+            int s = (int)(it % depth);
+            unsigned round = (unsigned)(it / depth);
+            if (threadIdx.x == 0) {
+                if (it >= depth)
+                    bar_wait(&empty[s], (round - 1) & 1);
+                bar_expect(&full[s], (unsigned)stage_bytes);
+                for (int r0 = 0; r0 < rows_per_cta; r0 += box_rows)
+                    tma_2d(ring + (size_t)s * stage_bytes + (size_t)r0 * run, &map, kt * run_elems,
+                           blk * rows_per_cta + r0, &full[s]);
+            } else if (threadIdx.x == 32) {
+                bar_wait(&full[s], round & 1);
+                acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
+                bar_arrive(&empty[s]);
+            }
+        }
+    }
+    if (acc == 0x7fffffff)
+        sink[0] = acc;
+}
+
+__device__ __forceinline__ void tma_2d_mc(void *dst, const CUtensorMap *map, int x, int y, uint64_t *bar,
+                                          uint16_t mask)
+{
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    unsigned b = (unsigned)__cvta_generic_to_shared(bar);
+    asm volatile(
+        "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes.multicast::cluster"
+        " [%0], [%1, {%2, %3}], [%4], %5;\n" ::"r"(d), "l"((uint64_t)map), "r"(x), "r"(y), "r"(b), "h"(mask)
+        : "memory");
+}
+
+__device__ __forceinline__ void bar_arrive_cta(uint64_t *b, unsigned rank)
+{
+    unsigned a = (unsigned)__cvta_generic_to_shared(b), ra;
+    asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n" : "=r"(ra) : "r"(a), "r"(rank));
+    asm volatile("mbarrier.arrive.shared::cluster.b64 _, [%0];\n" ::"r"(ra) : "memory");  // as CUTLASS ClusterBarrier::arrive(cta_id)
+}
+
+__device__ __forceinline__ void cluster_sync()
+{
+    asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+}
+
+// Clusters of 2 CTAs share one operand tile the way a CUTLASS sm90 cluster
+// 2x1 mainloop shares B: each CTA loads half of the stage's rows with
+// .multicast::cluster to both, each stage's full barrier expects the whole
+// tile, and a stage is refilled only after BOTH CTAs' consumers released it
+// (remote mbarrier arrives). rows_per_cta = rows of the shared tile.
+__global__ void __cluster_dims__(2, 1, 1)
+tma_rows_mc(const __grid_constant__ CUtensorMap map, int row_elems, int run_elems, int rows_per_cta,
+            int depth, int n_blocks, int *sink, int eb)
+{
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[MAXD], empty[MAXD];
+    const int run = run_elems * eb, stage_bytes = rows_per_cta * run, half_rows = rows_per_cta / 2;
+    const int nk = row_elems / run_elems;
+    unsigned rank;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < depth; s++) {
+            bar_init(&full[s], 1);
+            bar_init(&empty[s], 2);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+    }
+    cluster_sync();
+    int acc = 0;
+    long long it = 0;
+    const int cluster = blockIdx.x / 2, clusters = gridDim.x / 2;
+    for (int blk = cluster; blk < n_blocks; blk += clusters) {
+        for (int kt = 0; kt < nk; kt++, it++) {
+            int s = (int)(it % depth);
+            unsigned round = (unsigned)(it / depth);
+            if (threadIdx.x == 0) {
+                if (it >= depth)
+                    bar_wait(&empty[s], (round - 1) & 1);
+                bar_expect(&full[s], (unsigned)stage_bytes);
+                int r0 = (int)rank * half_rows;
+                tma_2d_mc(ring + (size_t)s * stage_bytes + (size_t)r0 * run, &map, kt * run_elems,
+                          blk * rows_per_cta + r0, &full[s], (uint16_t)0x3);
+            } else if (threadIdx.x == 32) {
+                bar_wait(&full[s], round & 1);
+                acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
+                bar_arrive_cta(&empty[s], 0);
+                bar_arrive_cta(&empty[s], 1);
+            }
+        }
+    }
+    cluster_sync();
+    if (acc == 0x7fffffff)
+        sink[0] = acc;
+}
+
+// unique bytes per second; mc = 1: clusters of 2 share each tile (tma_rows_mc)
+static float run_mc(uint8_t *buf, size_t half, int row_bytes, int rows, int run, int depth, int ctas,
+                    int *sink)
+{
+    const int eb = 2;
+    size_t smem = std::max((size_t)depth * rows * run, (size_t)116 * 1024);
+    CK(cudaFuncSetAttribute(tma_rows_mc, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / rows * rows;
+    int n_blocks = (int)(n_rows / rows);
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    float best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        uint8_t *p = buf + (rep % 2) * half;
+        CUtensorMap map;
+        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / eb), (cuuint64_t)n_rows};
+        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
+        cuuint32_t box[2] = {(cuuint32_t)(run / eb), (cuuint32_t)(rows / 2)};
+        cuuint32_t estr[2] = {1, 1};
+        CU(cuTensorMapEncodeTiled(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p, dims, strides, box, estr,
+                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CK(cudaEventRecord(a));
+        tma_rows_mc<<<ctas, 64, smem>>>(map, row_bytes / eb, run / eb, rows, depth, n_blocks, sink, eb);
+        CK(cudaGetLastError());
+        CK(cudaEventRecord(b));
+        CK(cudaEventSynchronize(b));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        best = std::max(best, (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9));
+    }
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    return best;
+}
+
+static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta, int run, int depth,
+                     int promo, int ctas, int *sink, int ebytes = 1, int swz = 0)
+{
+    size_t need = (size_t)depth * rows_per_cta * run;
+    if (need > 200 * 1024 || depth > MAXD || row_bytes % run || run / ebytes > 256)
+        return 0;
+    size_t smem = std::max(need, (size_t)116 * 1024);
+    CK(cudaFuncSetAttribute(tma_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / rows_per_cta * rows_per_cta;
+    int n_blocks = (int)(n_rows / rows_per_cta);
+    int box_rows = std::min(rows_per_cta, 256);
+    CUtensorMapL2promotion pr = promo == 256 ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
+                                : promo == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
+                                               : CU_TENSOR_MAP_L2_PROMOTION_NONE;
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    float best = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        uint8_t *p = buf + (rep % 2) * half;
+        CUtensorMap map;
+        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / ebytes), (cuuint64_t)n_rows};
+        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
+        cuuint32_t box[2] = {(cuuint32_t)(run / ebytes), (cuuint32_t)box_rows};
+        cuuint32_t estr[2] = {1, 1};
+        CU(cuTensorMapEncodeTiled(&map, ebytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, p, dims, strides, box, estr,
+                  CU_TENSOR_MAP_INTERLEAVE_NONE,
+                  swz == 128 ? CU_TENSOR_MAP_SWIZZLE_128B : swz == 64 ? CU_TENSOR_MAP_SWIZZLE_64B : swz == 32 ? CU_TENSOR_MAP_SWIZZLE_32B : CU_TENSOR_MAP_SWIZZLE_NONE, pr,
+                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CK(cudaEventRecord(a));
+        tma_rows<<<ctas, 64, smem>>>(map, row_bytes / ebytes, run / ebytes, rows_per_cta, box_rows, depth, n_blocks, sink, ebytes);
+        CK(cudaGetLastError());
+        CK(cudaEventRecord(b));
+        CK(cudaEventSynchronize(b));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        double bytes = (double)n_rows * row_bytes;
+        best = std::max(best, (float)(bytes / (ms * 1e-3) / 1e9));
+    }
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    return best;
+}
+
+int main(int argc, char **argv)
+{
+    cudaDeviceProp prop;
+    CK(cudaGetDeviceProperties(&prop, 0));
+    int sms = prop.multiProcessorCount;
+    printf("device %s sms %d l2 %d\n", prop.name, sms, prop.l2CacheSize);
+    const size_t total = 2ull << 30, half = total / 2;
+    uint8_t *buf;
+    int *sink;
+    CK(cudaMalloc(&buf, total));
+    CK(cudaMalloc(&sink, 64));
+    CK(cudaMemset(buf, 1, total));
+    (void)argc, (void)argv;
+    printf("# test7 row_bytes rows_per_cta run_bytes depth l2_promo_bytes ctas gbps\n");
+    struct { int row, rows, run, depth, promo, ctas; } cfg[] = {
+        // depth sweep, 128-B runs (bf16 BK 64), 64-row boxes (nvjet 64x8)
+        {5760, 64, 128, 1, 128, 0}, {5760, 64, 128, 2, 128, 0}, {5760, 64, 128, 3, 128, 0},
+        {5760, 64, 128, 4, 128, 0}, {5760, 64, 128, 6, 128, 0}, {5760, 64, 128, 8, 128, 0},
+        {5760, 64, 128, 16, 128, 0},
+        // rows per box x depth (lm_head 512x8 x 3 stages; grouped 128-row B tiles x 4)
+        {5760, 128, 128, 2, 128, 0}, {5760, 128, 128, 4, 128, 0}, {5760, 256, 128, 2, 128, 0},
+        {5760, 256, 128, 4, 128, 0}, {5760, 512, 128, 2, 128, 0}, {5760, 512, 128, 3, 128, 0},
+        // run length at depth 8 (and 16)
+        {5760, 64, 32, 16, 128, 0}, {5760, 64, 64, 8, 128, 0}, {5760, 64, 64, 16, 0, 0},
+        {5760, 64, 64, 16, 256, 0}, {5760, 64, 96, 8, 128, 0}, {5760, 64, 192, 8, 128, 0},
+        {5760, 64, 240, 8, 128, 0}, {5760, 64, 240, 16, 128, 0},
+        // FP4 rows (1440 B): CUTLASS 128x128x128 FP4 k-tiles are 64 B
+        {1536, 128, 64, 4, 128, 0}, {1536, 128, 64, 8, 128, 0}, {1440, 128, 32, 8, 128, 0},
+        {1440, 128, 96, 8, 128, 0}, {1440, 128, 160, 8, 128, 0}, {1440, 128, 240, 8, 128, 0},
+        // per-SM TMA throughput: fewer CTAs
+        {5760, 64, 128, 16, 128, 1}, {5760, 64, 128, 16, 128, 2}, {5760, 64, 128, 16, 128, 4},
+        {5760, 64, 128, 16, 128, 16}, {5760, 64, 128, 16, 128, 66}, {5760, 64, 128, 2, 128, 1},
+        {5760, 64, 128, 2, 128, 16}, {5760, 64, 128, 4, 128, 1}, {5760, 64, 128, 4, 128, 16},
+        {5760, 128, 128, 4, 128, 1}, {5760, 128, 128, 4, 128, 16}};
+    for (auto c : cfg) {
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        printf("test7 %d %d %d %d %d %d %.1f\n", c.row, c.rows, c.run, c.depth, c.promo, ctas,
+               run_cfg(buf, h, c.row, c.rows, c.run, c.depth, c.promo, ctas, sink));
+    }
+    // the same boxes with 2-byte (bf16) elements, as cuBLAS/CUTLASS bf16 kernels describe them
+    printf("# test8 (bf16 tensor map) row_bytes rows_per_cta run_bytes depth l2_promo_bytes ctas gbps\n");
+    struct { int row, rows, run, depth, ctas; } c8[] = {
+        {5760, 64, 128, 16, 1}, {5760, 64, 128, 4, 1}, {5760, 128, 128, 4, 1}, {5760, 512, 128, 3, 1},
+        {5760, 64, 128, 16, 0}, {5760, 64, 128, 4, 0}, {5760, 64, 128, 2, 0}, {5760, 128, 128, 4, 0},
+        {5760, 512, 128, 3, 0}, {5760, 64, 256, 8, 0}, {5760, 64, 64, 16, 0}, {5760, 64, 64, 16, 1}};
+    for (auto c : c8) {
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        printf("test8 %d %d %d %d %d %d %.1f\n", c.row, c.rows, c.run, c.depth, 128, ctas,
+               run_cfg(buf, h, c.row, c.rows, c.run, c.depth, 128, ctas, sink, 2));
+    }
+    // 9. shared-memory swizzle of the box (cuBLAS/CUTLASS use 128B swizzle for 128-B k-tiles)
+    printf("# test9 (bf16, swizzle) row_bytes rows_per_cta run_bytes depth swizzle_bytes ctas gbps\n");
+    struct { int row, rows, run, depth, swz, ctas; } c9[] = {
+        {5760, 64, 128, 8, 0, 1}, {5760, 64, 128, 8, 128, 1}, {5760, 64, 128, 16, 128, 1},
+        {5760, 128, 128, 4, 128, 1}, {5760, 64, 64, 8, 64, 1}, {5760, 64, 64, 8, 0, 1},
+        {5760, 64, 128, 8, 128, 4}, {5760, 64, 128, 8, 128, 0}, {5760, 64, 128, 16, 128, 0},
+        {5760, 64, 128, 4, 128, 0}, {5760, 64, 128, 2, 128, 0}, {5760, 64, 64, 8, 64, 0},
+        {5760, 64, 64, 16, 64, 0}, {5760, 128, 128, 4, 128, 0}, {1536, 128, 64, 8, 64, 0}};
+    for (auto c : c9) {
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        printf("test9 %d %d %d %d %d %d %.1f\n", c.row, c.rows, c.run, c.depth, c.swz, ctas,
+               run_cfg(buf, h, c.row, c.rows, c.run, c.depth, 128, ctas, sink, 2, c.swz));
+    }
+    // 10. cluster 2x1 multicast pipeline (CUTLASS sm90 grouped bf16 GEMM's B operand:
+    //     128-row x 128-B tiles, 4 stages) against the same tile per CTA without a cluster
+    printf("# test10 row_bytes tile_rows run_bytes depth multicast ctas unique_gbps\n");
+    struct { int rows, depth, ctas; } c10[] = {{128, 4, 0}, {128, 8, 0}, {128, 2, 0}, {128, 4, 2},
+                                               {128, 8, 2}, {128, 4, 16}, {64, 4, 0}, {64, 16, 0}};
+    for (auto c : c10) {
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        printf("test10 %d %d %d %d 1 %d %.1f\n", 5760, c.rows, 128, c.depth, ctas,
+               run_mc(buf, h, 5760, c.rows, 128, c.depth, ctas, sink));
+        printf("test10 %d %d %d %d 0 %d %.1f\n", 5760, c.rows, 128, c.depth, ctas,
+               run_cfg(buf, h, 5760, c.rows, 128, c.depth, 128, ctas, sink, 2, 128));
+    }
+    return 0;
+}
