@@ -486,7 +486,15 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     out->n_steps = steps;
     out->dram_bytes = (w_first ? w : 0) + (x_dram ? xb : 0);
     out->l2_bytes = (w_first ? 0 : w) + (x_dram ? 0 : xb);
-    out->port_bytes = cm * cn > 1 ? a_b + b_b : 0;
+    /* the SM receives whole boxes: TMA fills out-of-bounds rows with zeros
+     * that cross the L2-to-SM path like data (traces/hopper/ncu_tmabench11_h100.csv:
+     * a box of 1 in-bounds row of 64 reads no DRAM and delivers all 64 rows;
+     * the same along K for a partial last k-tile;
+     * the grouped GEMM at one token per group receives 3.06x its DRAM bytes,
+     * ncu_gemm_h100.csv) */
+    double a_box = (double)c->tile_m * c->tile_k * g->elem_mma_a + c->stage_sfa_bytes;
+    double b_box = (double)c->tile_n * c->tile_k * g->elem_mma_b + c->stage_sfb_bytes;
+    out->port_bytes = a_box + b_box;
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */

@@ -273,6 +273,11 @@ static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
     double gw = 4.0 * 5760 * 2880 * 2;
     CHECK(go.r.dram_bytes > gw && go.r.dram_bytes < 1.01 * gw, "grouped DRAM %.0f, weights %.0f",
           go.r.dram_bytes, gw);
+    /* every CTA receives whole boxes: its 64-row A box (63 rows out of bounds,
+     * zero-filled) and the whole 128-row B tile, 3x the weights at 64x128 */
+    double box = (64.0 + 128.0) * 128 * 2 * 23 * 360;
+    CHECK(fabs(go.r.port_bytes - box) < 0.01 * box, "received %.0f, whole boxes %.0f",
+          go.r.port_bytes, box);
 }
 
 static void test_problem_strides_16_byte_aligned(int *failures)

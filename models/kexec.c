@@ -60,6 +60,7 @@ struct kx {
     sim_ps_t first_compute_ps;
     double pre_ps_sum, epi_ps_sum;
     double dram_bytes;       /* real bytes loaded and stored */
+    double port_bytes;       /* bytes through the SMs' load paths */
 };
 
 static void *xcalloc(size_t n, size_t size)
@@ -147,8 +148,10 @@ static void try_produce(cta_t *c)
             s->landed = 1;
         /* the SM's own load path, in parallel with the shared servers: the
          * step lands when the slower of them has delivered it */
-        if (port && load_bytes > 0)
+        if (port && load_bytes > 0) {
+            x->port_bytes += load_bytes;
             bwserv_transfer(port, load_bytes, on_part_landed, c, s);
+        }
         if (c->p_it.dram_bytes > 0) {
             /* short runs occupy the DRAM longer than their bytes (row-buffer
              * visits); TMA k-tile loops have their own measured efficiency */
@@ -331,6 +334,7 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     out->dur_ps = end;
     out->dram_bytes = x.dram_bytes;
     out->l2_bytes = bwserv_bytes(x.l2);
+    out->port_bytes = x.port_bytes;
     out->dram_busy_ps = bwserv_busy_ps(x.dram);
     double *idle = xcalloc((size_t)x.n_sm, sizeof *idle);
     for (int i = 0; i < x.n_sm; i++) {

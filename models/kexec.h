@@ -68,6 +68,8 @@ typedef struct {
     sim_ps_t dur_ps;            /* first CTA start to last store landed */
     double dram_bytes;          /* loaded + stored through DRAM (real bytes) */
     double l2_bytes;
+    double port_bytes;          /* received by the SMs' load paths (whole TMA boxes,
+                                   multicast copies); 0 when the arch has no cap */
     sim_ps_t dram_busy_ps;      /* DRAM server time with >= 1 transfer in service */
     sim_ps_t unit_busy_max_ps;  /* busiest SM execution unit */
     sim_ps_t first_compute_ps;  /* time of the first consumer step (pipeline fill) */

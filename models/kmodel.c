@@ -57,16 +57,22 @@ static const attn_impl_t ATTN_IMPLS[] = {
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
 static const gemm_impl_t GEMM_IMPLS[] = {
-    /* name          reduce kernel */
-    {"cutlass",      0,
+    /* name          reduce kernel, prepare kernel */
+    {"cutlass",      0, 0,
      "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
      "fp32 partials and their in-kernel reduction is not modelled. The default"},
-    {"cublas-nvjet", 1,
+    {"cublas-nvjet", 1, 0,
      "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
      "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
      "partials (split x m x n x 4 B) and a second kernel, cublasLt::splitKreduce_kernel "
      "(grid 4..90 CTAs x 32 threads, 1.5-1.8 us per call on H100), sums them and writes the "
      "bf16 output"},
+    {"torch-grouped-mm", 0, 1,
+     "pytorch/pytorch aten/src/ATen/native/cuda/GroupMM.cu (torch._grouped_mm): "
+     "at::cuda::detail::prepare_grouped_gemm_data<<<1, group_count>>> writes the per-group "
+     "A/B/C pointers, strides and problem shapes (GroupMMCommon.cuh), then the CUTLASS sm90 "
+     "ptr-array kernel (gemm.c) reads them; both kernels are in every call's CUPTI records "
+     "(traces/hopper/h100_cuda_gpu_trace.csv)"},
 };
 
 const gemv_impl_t *gemv_impl_find(const char *name)
@@ -111,7 +117,7 @@ const gemm_impl_t *gemm_impl_at(size_t i)
 
 const char *gemm_impl_names(void)
 {
-    return "cutlass, cublas-nvjet";
+    return "cutlass, cublas-nvjet, torch-grouped-mm";
 }
 
 const char *bound_name(bound_t b)
@@ -307,6 +313,21 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         if (splitk_reduce_us(a, d, &o->extra_us, err, errlen) != 0)
             return -1;
         o->extra_kernels = 1;
+    }
+    if (d->gemm_impl && d->gemm_impl->prepare_kernel) {
+        /* one thread per group reads the group offsets (written before the
+         * call: DRAM in an isolated launch) and writes pointers and shapes */
+        kdesc_t pr = {.kind = KM_ELEMENTWISE, .bytes = (double)d->groups * 64.0, .rows = 1,
+                      .inst_per_byte = 0.5};
+        pr.small.family = ksmall_find("prepare_grouped");
+        assert(pr.small.family != NULL);
+        pr.small.shape = (ksmall_shape_t){.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1,
+                                          .main = KS_DRAM};
+        kmodel_out_t po;
+        if (kmodel_run(a, &pr, &po, err, errlen) != 0)
+            return -1;
+        o->extra_kernels += 1;
+        o->extra_us += po.us;
     }
     return 0;
 }

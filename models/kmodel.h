@@ -54,6 +54,8 @@ typedef struct {
     int splitk_reduce_kernel; /* 1: split-K fp32 partials are summed by a separate
                                  kernel that writes the output (kmodel.c
                                  splitk_reduce_us); 0: no extra kernel */
+    int prepare_kernel;       /* 1: a one-CTA kernel writes the per-group pointers and
+                                 shapes first (PyTorch prepare_grouped_gemm_data) */
     const char *source;
 } gemm_impl_t;
 

@@ -160,14 +160,15 @@ static const stack_t STACKS[] = {
      "vLLM + FlashInfer: bf16 GEMVs, FA2 decode with sinks, MXFP8 x MXFP4 CUTLASS grouped "
      "GEMMs 128x128x128 (seeds' GB10 path)",
      VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_MXFP4, DT_BF16, 2,
-     128, 128, 128, 0, 5.0,
+     128, 128, 128, 0, 0, 0, 0, 5.0,
      "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
      "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
      "seed 004 saw CUDA graphs not help, so the host is not the bottleneck"},
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
-     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4, 0, 0, 0, 1,
+     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4, 0, 0, 0,
+     0, 0, 0, 1,
      0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
      "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph"},
@@ -175,8 +176,11 @@ static const stack_t STACKS[] = {
      "plain PyTorch eager, bf16 weights (experts too), cuBLAS/cuDNN/torch._grouped_mm: the "
      "validation stack of traces/capture/capture_decode_step.py",
      TORCH_BF16, sizeof TORCH_BF16 / sizeof TORCH_BF16[0], DT_BF16, DT_BF16, DT_BF16, DT_BF16, 2,
-     0, 0, 0, 0, 0.0,
-     TORCH "; host_us_per_kernel 0: the arch's launch_api_us is the measured eager torch-op cost"},
+     64, 128, 128, 4, 2, 1, 0, 0.0,
+     TORCH "; expert GEMM 64x128x128, 4 stages, cluster 2x1 (pingpong): the torch._grouped_mm "
+     "kernel's template arguments in traces/hopper/h100_decode_step_trace.csv (decoded by "
+     "traces/capture/launch_config.py); host_us_per_kernel 0: the arch's launch_api_us is the "
+     "measured eager torch-op cost"},
 };
 
 const stack_t *stack_find(const char *name)
@@ -436,6 +440,9 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         d->tile_m = s->fc_tile_m;
         d->tile_n = s->fc_tile_n;
         d->tile_k = s->fc_tile_k;
+        d->stages = s->fc_stages;
+        d->cluster_m = s->fc_cluster_m;
+        d->cluster_n = s->fc_cluster_n;
         break;
     }
     case SH_MOE_ACT:

@@ -47,6 +47,8 @@ typedef struct {
     dtype_t dense_a;        /* activation type fed to dense GEMVs */
     int act_bytes;          /* bytes of an activation element between kernels */
     int fc_tile_m, fc_tile_n, fc_tile_k;  /* expert GEMM tile (0 = GEMV path) */
+    int fc_stages;          /* its pipeline stages (0 = as many as fit) */
+    int fc_cluster_m, fc_cluster_n;  /* its thread-block cluster (0 = 1x1) */
     int graphs_default;     /* 1: the engine replays CUDA graphs by default */
     double host_us_per_kernel;  /* framework CPU time per launch in eager mode */
     const char *source;

@@ -49,11 +49,11 @@ libraries documents its kernel names:
   and the CollectiveMma's TileShape <M, N, K>. A = routed tokens (no
   swap-AB: GroupMM.cu passes the activations as A). tile = MxNxK,
   stages = S, swap_ab = 0, split_k = 1 (ptr-array kernels do not split K),
-  grid_ctas = grid (one CTA per SM: hw_info.sm_count), impl = cutlass. The
+  grid_ctas = grid (one CTA per SM: hw_info.sm_count), cluster = CMxCN
+  (TMA multicast of B), impl = torch-grouped-mm when the call's first kernel
+  is prepare_grouped_gemm_data (priced by models/ksmall.c), else cutlass. The
   schedule (pingpong) is not a trace column: gbsim takes the faster valid
-  schedule of a named tile, and a 64-row tile is valid only as pingpong. The
-  cluster (2x1x1) fills the cluster column (TMA multicast of B). The row's first kernel,
-  prepare_grouped_gemm_data, is not modelled either.
+  schedule of a named tile, and a 64-row tile is valid only as pingpong.
 
 * cuDNN SDPA (closed source):
       cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_{K}_{Q}x{KV}x{D}_{W}..
@@ -300,7 +300,8 @@ def decode_grouped(row, kerns):
         raise Bad("CUTLASS grouped kernel name not understood")
     stages, cm, cn, ck, sched, tm, tn, tk = mt.groups()
     return {"tile": f"{tm}x{tn}x{tk}", "stages": int(stages), "swap_ab": 0,
-            "cluster": f"{cm}x{cn}", "split_k": 1, "grid_ctas": grid_of(main[0]), "impl": "cutlass"}
+            "cluster": f"{cm}x{cn}", "split_k": 1, "grid_ctas": grid_of(main[0]),
+            "impl": "torch-grouped-mm" if len(kerns) == 2 else "cutlass"}
 
 
 def decode_attention(row, kerns):

@@ -17,7 +17,14 @@
 //   test10 clusters of 2 CTAs sharing each stage by .multicast::cluster (half
 //          the rows each, a stage refilled after both consumers released it,
 //          as a CUTLASS cluster-2x1 mainloop shares B) against the same tile
-//          per CTA without a cluster. Prints unique bytes per second.
+//          per CTA without a cluster. Prints unique bytes per second;
+//   test11 (tmabench 11 runs it alone) a B box beside an A box of A_ROWS rows
+//          of which one is in the tensor (a grouped GEMM's A tile at one token
+//          per group): ns per stage per CTA. Run under ncu for the bytes
+//          (traces/hopper/ncu_tmabench11_h100.csv): the out-of-bounds rows read
+//          no DRAM but cross the L2-to-SM path (l1tex__m_xbar2l1tex_read_bytes =
+//          whole boxes), and an all-but-one-row-OOB box costs a stage like a
+//          full one (traces/hopper/tmabench11_h100.txt).
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt): with
 // 128-row boxes, 128-B runs stream at 0.94 of whole rows on both GPUs (the
 // presets' dram_tma_eff); one CTA completes about one stage per 330 ns at any
@@ -232,6 +239,99 @@ static float run_mc(uint8_t *buf, size_t half, int row_bytes, int rows, int run,
     return best;
 }
 
+// Test 11: a stage of B (R real rows x RUN bytes) plus an A box of A_ROWS rows
+// of which only the first is in the tensor (the rest out of bounds, filled
+// with zeros by TMA), as a grouped GEMM's 64-row A tile holds one token at M=1.
+// with_a / with_b choose the boxes; the full-barrier expects every box's bytes.
+__global__ void tma_rows_ab(const __grid_constant__ CUtensorMap map, const __grid_constant__ CUtensorMap amap,
+                            int row_elems, int run_elems, int rows_per_cta, int a_rows, int depth,
+                            int n_blocks, int with_a, int with_b, int *sink)
+{
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[MAXD], empty[MAXD];
+    const int run = run_elems * 2, b_bytes = with_b ? rows_per_cta * run : 0;
+    const int a_bytes = with_a ? a_rows * run : 0, stage_bytes = b_bytes + a_bytes;
+    const int nk = row_elems / run_elems;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < depth; s++) {
+            bar_init(&full[s], 1);
+            bar_init(&empty[s], 1);
+        }
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+    }
+    __syncthreads();
+    int acc = 0;
+    long long it = 0;
+    for (int blk = blockIdx.x; blk < n_blocks; blk += gridDim.x) {
+        for (int kt = 0; kt < nk; kt++, it++) {
+            int s = (int)(it % depth);
+            unsigned round = (unsigned)(it / depth);
+            if (threadIdx.x == 0) {
+                if (it >= depth)
+                    bar_wait(&empty[s], (round - 1) & 1);
+                bar_expect(&full[s], (unsigned)stage_bytes);
+                uint8_t *st = ring + (size_t)s * stage_bytes;
+                if (with_b)
+                    tma_2d(st, &map, kt * run_elems, blk * rows_per_cta, &full[s]);
+                if (with_a)
+                    tma_2d(st + b_bytes, &amap, kt * run_elems, 0, &full[s]);
+            } else if (threadIdx.x == 32) {
+                bar_wait(&full[s], round & 1);
+                acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
+                bar_arrive(&empty[s]);
+            }
+        }
+    }
+    if (acc == 0x7fffffff)
+        sink[0] = acc;
+}
+
+static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int rows, int run, int a_rows,
+                    int depth, int ctas, int with_a, int with_b, int *sink)
+{
+    const int eb = 2;
+    size_t need = (size_t)depth * ((with_b ? rows : 0) + (with_a ? a_rows : 0)) * run;
+    size_t smem = std::max(need, (size_t)116 * 1024);
+    CK(cudaFuncSetAttribute(tma_rows_ab, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / rows * rows;
+    int n_blocks = (int)(n_rows / rows);
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    float best_us = 1e30f;
+    for (int rep = 0; rep < 4; rep++) {
+        uint8_t *p = buf + (rep % 2) * half;
+        CUtensorMap map, amap;
+        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / eb), (cuuint64_t)n_rows};
+        cuuint64_t adims[2] = {(cuuint64_t)(row_bytes / eb), 1};
+        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
+        cuuint32_t box[2] = {(cuuint32_t)(run / eb), (cuuint32_t)rows};
+        cuuint32_t abox[2] = {(cuuint32_t)(run / eb), (cuuint32_t)a_rows};
+        cuuint32_t estr[2] = {1, 1};
+        CU(cuTensorMapEncodeTiled(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p, dims, strides, box, estr,
+                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, abuf, adims,
+                                  strides, abox, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
+                                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CK(cudaEventRecord(a));
+        tma_rows_ab<<<ctas, 64, smem>>>(map, amap, row_bytes / eb, run / eb, rows, a_rows, depth, n_blocks,
+                                        with_a, with_b, sink);
+        CK(cudaGetLastError());
+        CK(cudaEventRecord(b));
+        CK(cudaEventSynchronize(b));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        best_us = std::min(best_us, ms * 1e3f);
+    }
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    // ns per stage per CTA: every CTA walks n_blocks / ctas blocks of nk stages
+    double stages = (double)n_blocks / ctas * (row_bytes / run);
+    return (float)(best_us * 1e3 / stages);
+}
+
 static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta, int run, int depth,
                      int promo, int ctas, int *sink, int ebytes = 1, int swz = 0)
 {
@@ -288,7 +388,8 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&buf, total));
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
-    (void)argc, (void)argv;
+    const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (!only11) {
     printf("# test7 row_bytes rows_per_cta run_bytes depth l2_promo_bytes ctas gbps\n");
     struct { int row, rows, run, depth, promo, ctas; } cfg[] = {
         // depth sweep, 128-B runs (bf16 BK 64), 64-row boxes (nvjet 64x8)
@@ -354,6 +455,19 @@ int main(int argc, char **argv)
                run_mc(buf, h, 5760, c.rows, 128, c.depth, ctas, sink));
         printf("test10 %d %d %d %d 0 %d %.1f\n", 5760, c.rows, 128, c.depth, ctas,
                run_cfg(buf, h, 5760, c.rows, 128, c.depth, 128, ctas, sink, 2, 128));
+    }
+    }
+    // 11. a one-token A box (1 row in the tensor, the rest out of bounds) beside B
+    printf("# test11 row_bytes b_rows run_bytes a_rows depth with_a with_b ctas ns_per_stage\n");
+    struct { int a_rows, depth, wa, wb, ctas; } c11[] = {
+        {64, 4, 0, 1, 1}, {64, 4, 1, 0, 1}, {64, 4, 1, 1, 1}, {64, 4, 0, 1, 0}, {64, 4, 1, 0, 0},
+        {64, 4, 1, 1, 0}, {128, 4, 1, 0, 1}, {8, 4, 1, 0, 1}, {64, 8, 1, 1, 1}, {64, 8, 1, 1, 0}};
+    for (auto c : c11) {
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        printf("test11 %d %d %d %d %d %d %d %d %.1f\n", 5760, 128, 128, c.a_rows, c.depth, c.wa, c.wb, ctas,
+               run_ab(buf, buf + total - (1 << 20), h, 5760, 128, 128, c.a_rows, c.depth, ctas, c.wa, c.wb,
+                      sink));
     }
     return 0;
 }
