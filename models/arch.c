@@ -23,6 +23,7 @@ static const param_def_t ARCH_DEFS[] = {
     {"dram_run_eff_512",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_512), "DRAM efficiency with 512-B runs"},
     {"dram_tma_eff",               "ratio",          0,      1,      PARAM_REAL, F(dram_tma_eff), "DRAM efficiency of TMA k-tile loops (0 = use the run curve)"},
     {"sm_load_gbps",               "GB/s",           0,      1e5,    PARAM_REAL, F(sm_load_gbps), "load bandwidth of one SM (0 = no per-SM cap)"},
+    {"tma_latency_ns",             "ns",             0,      10000,  PARAM_REAL, F(tma_latency_ns), "TMA stage round trip (0 = DRAM latency)"},
     {"l2_bytes",                   "B",              65536,  1e10,   PARAM_INT,  F(l2_bytes), "L2 capacity"},
     {"l2_bw_gbps",                 "GB/s",           1,      1e6,    PARAM_REAL, F(l2_bw_gbps), "L2 hit bandwidth"},
     {"l2_latency_ns",              "ns",             1,      5000,   PARAM_REAL, F(l2_latency_ns), "L2 hit latency"},

@@ -26,6 +26,7 @@ typedef struct {
      * arch: TMA loads are charged the run curve above like any other load */
     double dram_tma_eff;
     double sm_load_gbps;                /* bytes one SM can pull from L2/DRAM, GB/s (0 = no cap) */
+    double tma_latency_ns;              /* TMA stage round trip, issue to consumer (0 = the DRAM latency) */
     double l2_bytes;                    /* L2 capacity */
     double l2_bw_gbps;                  /* L2 hit bandwidth */
     double l2_latency_ns;               /* L2 hit latency */

@@ -143,11 +143,17 @@ static void try_produce(cta_t *c)
         bwserv_t *port = x->sms[c->sm].port;
         double load_bytes = c->p_it.port_bytes > 0 ? c->p_it.port_bytes
                                                    : c->p_it.dram_bytes + c->p_it.l2_bytes;
-        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0) + (port && load_bytes > 0);
+        /* a TMA stage lands no sooner than the arch's TMA round trip */
+        int tma_floor = c->p_it.tma && x->a->tma_latency_ns > 0 && load_bytes > 0;
+        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0) + (port && load_bytes > 0) +
+                   tma_floor;
         if (s->parts == 0)
             s->landed = 1;
         /* the SM's own load path, in parallel with the shared servers: the
          * step lands when the slower of them has delivered it */
+        if (tma_floor)
+            sim_schedule(x->sim, sim_now(x->sim) + sim_ps_from_ns(x->a->tma_latency_ns),
+                         SIM_PRIO_DEFAULT, on_part_landed, c, s);
         if (port && load_bytes > 0) {
             x->port_bytes += load_bytes;
             bwserv_transfer(port, load_bytes, on_part_landed, c, s);

@@ -179,6 +179,25 @@ static void test_tma_loads_use_the_tma_efficiency(int *failures)
     CHECK(arch_dram_load_eff(&a, 128, 1) == 0.5, "no TMA value: the run curve");
 }
 
+/* A TMA stage lands no sooner than the arch's TMA round trip: one CTA with
+ * one stage of a few bytes takes n_steps x tma_latency, not x dram latency. */
+static void test_tma_stage_round_trip(int *failures)
+{
+    arch_t a = testarch(); /* DRAM latency 100 ns */
+    a.tma_latency_ns = 300;
+    uni_t u = {.it = {.n_steps = 10, .dram_bytes = 64, .tma = 1}, .items = 1};
+    kresult_t r = run(&a, 1, 1, 1, &u);
+    CHECK(r.dur_ps >= 10 * 300000LL && r.dur_ps < 10 * 300000LL + 10000, "dur %lld, want 10 x 300 ns",
+          (long long)r.dur_ps);
+    u.it.tma = 0; /* plain loads: the DRAM latency */
+    kresult_t p = run(&a, 1, 1, 1, &u);
+    CHECK(p.dur_ps < 10 * 110000LL, "plain loads %lld", (long long)p.dur_ps);
+    a.tma_latency_ns = 0; /* not measured: TMA loads like any other */
+    u.it.tma = 1;
+    kresult_t z = run(&a, 1, 1, 1, &u);
+    CHECK(z.dur_ps == p.dur_ps, "tma_latency_ns 0: %lld vs %lld", (long long)z.dur_ps, (long long)p.dur_ps);
+}
+
 static void test_rerun_is_identical(int *failures)
 {
     arch_t a = testarch();
@@ -212,6 +231,7 @@ int main(void)
     test_one_sm_is_capped_by_its_load_path(&failures);
     test_multicast_port_charges_received_bytes(&failures);
     test_tma_loads_use_the_tma_efficiency(&failures);
+    test_tma_stage_round_trip(&failures);
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);
     printf("kexec_test: %d failure(s)\n", failures);

@@ -24,11 +24,11 @@ for spec in h100:15 h200:21; do
 done
 
 # H100, 4 gpt-oss-shaped bf16 layers in PyTorch as a CUDA graph
-# (traces/hopper/h100_decode_step.txt: 1283.0 us measured): documented -22 %.
+# (traces/hopper/h100_decode_step.txt: 1283.0 us measured): documented -21 %.
 step=$("$gbsim" decode --arch h100 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on | awk '/^step_us:/{print $2}')
 if awk -v s="$step" 'BEGIN { e = (s - 1283.0) / 1283.0; exit !(e > -0.25 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
 else bad h100_torch_graph_step "$step us vs 1283.0 measured, outside -25 %..+10 %"; fi
-# the same on H200 (traces/hopper/h200_decode_step.txt: 1091.1 us): documented -29 %
+# the same on H200 (traces/hopper/h200_decode_step.txt: 1091.1 us): documented -28 %
 step=$("$gbsim" decode --arch h200 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on | awk '/^step_us:/{print $2}')
 if awk -v s="$step" 'BEGIN { e = (s - 1091.1) / 1091.1; exit !(e > -0.35 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
 else bad h200_torch_graph_step "$step us vs 1091.1 measured, outside -35 %..+10 %"; fi
