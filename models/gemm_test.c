@@ -5,19 +5,7 @@
 #include <string.h>
 
 #include "models/gemm.h"
-#include "models/setup.h"
 #include "tests/testarch.h"
-
-static arch_t preset(const char *name)
-{
-    setup_t s;
-    char err[512];
-    if (setup_load(&s, name, NULL, NULL, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return testarch();
-    }
-    return s.arch;
-}
 
 static gemm_opts_t fc(int tm, int tn, int tk)
 {
@@ -39,7 +27,7 @@ static const char *rule_of(const arch_t *a, const gemm_opts_t *o)
 
 static void test_arch_has_the_mma(int *failures)
 {
-    arch_t h100 = preset("h100");
+    arch_t h100 = preset_arch("h100");
     gemm_opts_t o = fc(128, 128, 128);
     EXPECT_RULE(h100, o, "arch_has_the_mma");
     o.a_dt = o.b_dt = DT_BF16;
@@ -49,7 +37,7 @@ static void test_arch_has_the_mma(int *failures)
 
 static void test_block_scaled_needs_both_operands_scaled(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     o.a_dt = DT_FP8E4M3;
     EXPECT_RULE(a, o, "block_scaled_needs_both_operands_scaled");
@@ -59,7 +47,7 @@ static void test_block_scaled_needs_both_operands_scaled(int *failures)
 
 static void test_scale_factor_types_match(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     o.b_dt = DT_NVFP4;
     EXPECT_RULE(a, o, "scale_factor_types_match");
@@ -67,7 +55,7 @@ static void test_scale_factor_types_match(int *failures)
 
 static void test_sf_vector_supported(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     o.sf_vec = 16; /* mxf8f6f4 asserts VS == 32 */
     EXPECT_RULE(a, o, "sf_vector_supported");
@@ -85,7 +73,7 @@ static void test_sf_vector_supported(int *failures)
 
 static void test_cluster_is_1x1x1_on_sm12x(int *failures)
 {
-    arch_t a = preset("gb10"), h = preset("h100");
+    arch_t a = preset_arch("gb10"), h = preset_arch("h100");
     gemm_opts_t o = fc(128, 128, 128);
     o.cluster_m = 2;
     o.cluster_n = 1;
@@ -97,7 +85,7 @@ static void test_cluster_is_1x1x1_on_sm12x(int *failures)
 
 static void test_cooperative_tile_m_at_least_128(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64,
                      .tile_n = 128, .tile_k = 64, .split_k = 1};
     EXPECT_RULE(h, o, "cooperative_tile_m_at_least_128");
@@ -107,7 +95,7 @@ static void test_cooperative_tile_m_at_least_128(int *failures)
 
 static void test_tile_n_is_8_16_or_multiple_of_32(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 24, 128);
     EXPECT_RULE(a, o, "tile_n_is_8_16_or_multiple_of_32");
     o.tile_n = 8;
@@ -120,14 +108,14 @@ static void test_tile_n_is_8_16_or_multiple_of_32(int *failures)
 
 static void test_pingpong_tile_n_at_least_16(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 8, 128);
     o.sched = GEMM_PINGPONG;
     EXPECT_RULE(a, o, "pingpong_tile_n_at_least_16");
     o.tile_n = 16;
     EXPECT_VALID(a, o);
     /* an SM120 rule: Hopper's pingpong has wgmma N = 8 (cuBLAS nvjet 64x8 tiles) */
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t b = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
                      .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
     EXPECT_VALID(h, b);
@@ -135,13 +123,13 @@ static void test_pingpong_tile_n_at_least_16(int *failures)
 
 static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(64, 128, 128);
     o.sched = GEMM_PINGPONG; /* so that the cooperative rule does not fire first */
     EXPECT_RULE(a, o, "block_scaled_tile_m_whole_sf_atoms");
     /* unscaled tiles: whole 64-row MMA blocks; on Hopper without a cap (cuBLAS
      * runs 512x8 nvjet tiles), elsewhere up to 256 */
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t b = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 512, .tile_n = 8,
                      .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
     EXPECT_VALID(h, b);
@@ -157,7 +145,7 @@ static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
 
 static void test_tile_k_multiple_of_sf_atom_k(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 64); /* 4 SF x 32 = 128 elements per atom column */
     EXPECT_RULE(a, o, "tile_k_multiple_of_sf_atom_k");
     o.tile_k = 256;
@@ -167,7 +155,7 @@ static void test_tile_k_multiple_of_sf_atom_k(int *failures)
 
 static void test_stages_at_least_2(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(256, 128, 128);
     EXPECT_RULE(a, o, "stages_at_least_2");
     gemm_cfg_t c;
@@ -180,7 +168,7 @@ static void test_stages_at_least_2(int *failures)
  * 64x8x64 runs 16 stages where 24 would fit (traces/hopper/h100_shapes.csv). */
 static void test_stages_fit_in_smem(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
                      .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1};
     gemm_cfg_t auto_c, c;
@@ -209,7 +197,7 @@ static void test_stages_fit_in_smem(int *failures)
  * more (cluster rounding) leave CTAs without a tile, which are not run. */
 static void test_given_grid_is_launched(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
                      .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1,
                      .stages = 16};
@@ -239,7 +227,7 @@ static void test_given_grid_is_launched(int *failures)
  * cluster (a 1-token group with cluster 2x1 runs an out-of-bounds partner). */
 static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     char err[512];
     /* dense: 256 tokens in 4 tiles of 64 share each 96-row weight tile */
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 96,
@@ -282,7 +270,7 @@ static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
 
 static void test_problem_strides_16_byte_aligned(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     gemm_problem_t p = {.m = 4, .n = 5760, .k = 2881, .groups = 4, .a_in_l2 = 1};
     gemm_out_t g;
@@ -302,7 +290,7 @@ static void test_every_rule_names_its_source(int *failures)
 /* Derivation: hand-derived from sm120_blockscaled_mma_builder.inl (see gemm.c). */
 static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     gemm_cfg_t c;
     gemm_cfg_derive(&a, &o, &c);
@@ -315,7 +303,7 @@ static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(int *failures)
 
 static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 8, 128);
     o.swap_ab = 1;
     gemm_cfg_t c;
@@ -329,7 +317,7 @@ static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(int *failures)
 
 static void test_coarser_sf_vector_shrinks_sf_bytes(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     gemm_cfg_t c32, c128;
     gemm_cfg_derive(&a, &o, &c32);
@@ -344,7 +332,7 @@ static void test_coarser_sf_vector_shrinks_sf_bytes(int *failures)
  * (weight bytes / (achievable bandwidth x run efficiency)). */
 static void test_memory_bound_limit(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     gemm_problem_t p = {.m = 4, .n = 5760, .k = 2880, .groups = 4, .a_in_l2 = 1};
     gemm_out_t g;
@@ -360,7 +348,7 @@ static void test_memory_bound_limit(int *failures)
  * tiles x k-tiles x MMA cycles / (SMs). */
 static void test_compute_bound_limit(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     o.grouped = 0;
     gemm_problem_t p = {.m = 8192, .n = 4096, .k = 4096, .groups = 1, .a_in_l2 = 0};
@@ -377,7 +365,7 @@ static void test_compute_bound_limit(int *failures)
  * S x stage bytes per L. */
 static void test_littles_law_limit(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     a.dram_latency_ns = 20000; /* make latency dominate */
     gemm_opts_t o = fc(128, 128, 128);
     gemm_problem_t p = {.m = 1, .n = 128, .k = 128 * 64, .groups = 1, .a_in_l2 = 1};
@@ -391,7 +379,7 @@ static void test_littles_law_limit(int *failures)
 
 static void test_pingpong_hides_the_epilogue(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
     o.grouped = 0;
     gemm_problem_t p = {.m = 4096, .n = 4096, .k = 256, .groups = 1, .a_in_l2 = 0};
@@ -408,7 +396,7 @@ static void test_pingpong_hides_the_epilogue(int *failures)
  * beats one CTA per tile, and on a large square GEMM it costs about the same. */
 static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
                      .tile_n = 128, .tile_k = 64, .split_k = 1};
     gemm_problem_t p = {.m = 256, .n = 2880, .k = 16384, .groups = 1};
@@ -431,7 +419,7 @@ static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
 /* "Ping-pong kernel does not currently support stream-K" */
 static void test_stream_k_dense_cooperative(int *failures)
 {
-    arch_t h = preset("h100");
+    arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
                      .tile_n = 128, .tile_k = 64, .split_k = 1, .stream_k = 1, .sched = GEMM_PINGPONG};
     gemm_problem_t p = {.m = 256, .n = 2880, .k = 16384, .groups = 1};
@@ -443,7 +431,7 @@ static void test_stream_k_dense_cooperative(int *failures)
 
 static void test_rerun_is_identical(int *failures)
 {
-    arch_t a = preset("gb10");
+    arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 64, 128);
     o.swap_ab = 1;
     gemm_problem_t p = {.m = 64, .n = 2880, .k = 2880, .groups = 40, .a_in_l2 = 1};

@@ -4,25 +4,13 @@
 #include <string.h>
 
 #include "models/kmodel.h"
-#include "models/setup.h"
 #include "tests/testarch.h"
-
-static arch_t gb10(void)
-{
-    setup_t s;
-    char err[512];
-    if (setup_load(&s, "gb10", NULL, NULL, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return testarch();
-    }
-    return s.arch;
-}
 
 /* A GEMV that streams far more bytes than fit in flight is DRAM-bound and
  * approaches bytes / (achievable bandwidth x run efficiency). */
 static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(int *failures)
 {
-    arch_t a = gb10();
+    arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_GEMV, .m = 1, .n = 201088, .k = 2880, .a_dt = DT_BF16,
                  .b_dt = DT_BF16, .out_bytes = 4, .gemv = gemv_impl_find("cublas-gemv")};
     kmodel_out_t o;
@@ -40,7 +28,7 @@ static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(int *failure
  * 36..47 three times: 36*4 + 12*3 = 180 updates. */
 static void test_grouped_gemm_updates_descriptors_when_the_group_changes(int *failures)
 {
-    arch_t a = gb10();
+    arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_GROUPED_GEMM, .m = 4, .groups = 4, .n = 5760, .k = 2880,
                  .a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
                  .tile_n = 128, .tile_k = 128, .a_in_l2 = 1};
@@ -60,7 +48,7 @@ static void test_grouped_gemm_updates_descriptors_when_the_group_changes(int *fa
 /* Decode attention reads the KV cache once. */
 static void test_attention_reads_kv_once(int *failures)
 {
-    arch_t a = gb10();
+    arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 4096, .heads_q = 64, .heads_kv = 8,
                  .head_dim = 64, .kv_dt = DT_BF16, .attn = attn_impl_find("flashinfer-fa2")};
     kmodel_out_t o;
@@ -68,17 +56,6 @@ static void test_attention_reads_kv_once(int *failures)
     CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
     double kv = 4096.0 * 8 * 64 * 2 * 2;
     CHECK(o.r.dram_bytes >= kv && o.r.dram_bytes < kv * 1.05, "dram %.0f kv %.0f", o.r.dram_bytes, kv);
-}
-
-static arch_t h100(void)
-{
-    setup_t s;
-    char err[512];
-    if (setup_load(&s, "h100", NULL, NULL, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return testarch();
-    }
-    return s.arch;
 }
 
 /* attn_impl_names and gemm_impl_names (the trace reader's "one of ...") name
@@ -105,7 +82,7 @@ static void test_impl_name_lists_match_the_tables(int *failures)
  * its own fixed cost. o_proj of gpt-oss-120b at M=1 as cuBLAS launched it. */
 static void test_cublas_split_k_adds_one_reduce_kernel(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     kdesc_t d = {.kind = KM_GEMM, .m = 1, .n = 2880, .k = 4096, .a_dt = DT_BF16, .b_dt = DT_BF16,
                  .out_bytes = 2, .tile_m = 64, .tile_n = 8, .tile_k = 64, .swap_ab = 1,
                  .split_k = 2, .stages = 16, .grid_ctas = 96};
@@ -133,7 +110,7 @@ static void test_cublas_split_k_adds_one_reduce_kernel(int *failures)
  * CTAs (8 splits + lean_reduction); at ctx 128 1x8 (no split, no merge). */
 static void test_attention_splits_follow_the_grid(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 1024, .heads_q = 64, .heads_kv = 8,
                  .head_dim = 64, .kv_dt = DT_BF16, .attn = attn_impl_find("cudnn-sdpa-16x128x64"),
                  .grid_ctas = 64};

@@ -6,19 +6,7 @@
 
 #include "models/kmodel.h"
 #include "models/ksmall.h"
-#include "models/setup.h"
 #include "tests/testarch.h"
-
-static arch_t h100(void)
-{
-    setup_t s;
-    char err[512];
-    if (setup_load(&s, "h100", NULL, NULL, 0, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", err);
-        return testarch();
-    }
-    return s.arch;
-}
 
 static ksmall_counts_t counts_of(const arch_t *a, const char *fam, ksmall_shape_t sh, int *failures)
 {
@@ -73,7 +61,7 @@ static void test_every_family_has_a_pattern_and_sources(int *failures)
  * a kernel that reads anything waits for at least one round trip. */
 static void test_counts_are_non_negative_and_every_kernel_waits_for_a_load(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
         const ksmall_family_t *f = ksmall_family_at(i);
         ksmall_counts_t c = counts_of(&a, f->name, any_shape(), failures);
@@ -90,7 +78,7 @@ static void test_counts_are_non_negative_and_every_kernel_waits_for_a_load(int *
  * + R x latency. */
 static void test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencies(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     for (int64_t n = 128; n <= 512; n += 128) {   /* 1..4 iterations of one 128-thread CTA */
         ksmall_shape_t sh = {.n = n, .in_bytes = 2, .out_bytes = 2, .n_in = 1, .main = KS_DRAM};
         ksmall_counts_t c = counts_of(&a, "ew_strided", sh, failures);
@@ -108,7 +96,7 @@ static void test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencie
  * grow with n). */
 static void test_time_is_monotone_in_bytes(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
         const ksmall_family_t *f = ksmall_family_at(i);
         ksmall_counts_t c = counts_of(&a, f->name, any_shape(), failures), more = c;
@@ -134,7 +122,7 @@ static void test_time_is_monotone_in_bytes(int *failures)
  * never slower than L2. */
 static void test_hot_in_l2_is_never_slower_than_cold(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
         const ksmall_family_t *f = ksmall_family_at(i);
         ksmall_shape_t hot = any_shape(), cold = any_shape();
@@ -150,7 +138,7 @@ static void test_hot_in_l2_is_never_slower_than_cold(int *failures)
  * gamma level. gpt-oss hidden 2880: 6 + 6. */
 static void test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 1, .cols = 2880, .in_bytes = 2, .out_bytes = 2, .n_in = 1,
                          .main = KS_L2, .side = KS_DRAM};
     ksmall_counts_t c = counts_of(&a, "rms_norm", sh, failures);
@@ -166,7 +154,7 @@ static void test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(int *failu
  * the vectorized kernel loads everything first: one round trip. */
 static void test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.n = 11520, .in_bytes = 2, .out_bytes = 2, .n_in = 1, .main = KS_L2};
     ksmall_counts_t s = counts_of(&a, "ew_strided", sh, failures);
     ksmall_counts_t v = counts_of(&a, "ew_vector", sh, failures);
@@ -181,7 +169,7 @@ static void test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(int
  * traces/hopper/h100_decode_step_trace.csv. */
 static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     struct {
         const char *fam;
         ksmall_shape_t sh;
@@ -214,7 +202,7 @@ static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
  * the cross-CTA handoff (threadfence, semaphore atomic, staged re-read). */
 static void test_reduce_inner_splits_across_ctas_and_reduces_twice(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 1, .cols = 201088, .in_bytes = 2, .out_bytes = 8, .main = KS_L2};
     ksmall_counts_t c = counts_of(&a, "reduce_inner", sh, failures);
     CHECK(c.rt_l2 == 4 + 3, "rt l2 %.0f", c.rt_l2);
@@ -241,7 +229,7 @@ static void test_a_second_wave_repeats_the_path(int *failures)
  * round trips) lands within 10 %. */
 static void test_dependent_chain_matches_the_measured_graph_period(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     struct { ks_level_t lv; int64_t r; double meas_ns; } pts[] = {
         {KS_L2, 8, 2017}, {KS_L2, 32, 5535}, {KS_DRAM, 8, 4002}};
     for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
@@ -263,7 +251,7 @@ static void test_dependent_chain_matches_the_measured_graph_period(int *failures
 /* A sort longer than the bitonic path is refused, not silently priced. */
 static void test_bitonic_sort_refuses_sorts_longer_than_32(int *failures)
 {
-    arch_t a = h100();
+    arch_t a = preset_arch("h100");
     ksmall_desc_t d = {.family = ksmall_find("bitonic_sort"),
                        .shape = {.rows = 1, .sel = 64, .in_bytes = 2, .out_bytes = 2, .main = KS_L2}};
     ksmall_counts_t c;

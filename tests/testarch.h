@@ -4,7 +4,11 @@
 #ifndef GBSIM_TESTARCH_H
 #define GBSIM_TESTARCH_H
 
+#include <assert.h>
+#include <stdio.h>
+
 #include "models/arch.h"
+#include "models/setup.h"
 
 static inline arch_t testarch(void)
 {
@@ -21,6 +25,19 @@ static inline arch_t testarch(void)
         .launch_api_us = 5, .launch_gap_ns = 1000, .graph_gap_ns = 100, .kernel_fixed_ns = 0,
         .tma_desc_update_cycles = 5000,
     };
+}
+
+/* An embedded preset (models/data/arch/NAME.csv); one that does not load is a
+ * bug in the preset, not a test failure. */
+static inline arch_t preset_arch(const char *name)
+{
+    setup_t s;
+    char err[512];
+    int rc = setup_load(&s, name, NULL, NULL, 0, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    assert(rc == 0);
+    return s.arch;
 }
 
 #define CHECK(cond, ...)                                                        \

@@ -202,7 +202,62 @@ tma_rows_mc(const __grid_constant__ CUtensorMap map, int row_elems, int run_elem
         sink[0] = acc;
 }
 
-// unique bytes per second; mc = 1: clusters of 2 share each tile (tma_rows_mc)
+// A 2-D tensor map over rows of row_bytes (elements of eb bytes, uint8 or
+// bf16), n_rows rows, boxes of box_bytes x box_rows.
+static CUtensorMap tensor_map(void *base, int eb, int row_bytes, size_t n_rows, int box_bytes, int box_rows,
+                              CUtensorMapSwizzle swz, CUtensorMapL2promotion promo)
+{
+    CUtensorMap map;
+    cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / eb), (cuuint64_t)n_rows};
+    cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
+    cuuint32_t box[2] = {(cuuint32_t)(box_bytes / eb), (cuuint32_t)box_rows};
+    cuuint32_t estr[2] = {1, 1};
+    CU(cuTensorMapEncodeTiled(&map, eb == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8,
+                              2, base, dims, strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE, swz, promo,
+                              CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+    return map;
+}
+
+static CUtensorMapSwizzle swizzle_of(int bytes)
+{
+    return bytes == 128 ? CU_TENSOR_MAP_SWIZZLE_128B
+           : bytes == 64 ? CU_TENSOR_MAP_SWIZZLE_64B
+           : bytes == 32 ? CU_TENSOR_MAP_SWIZZLE_32B
+                         : CU_TENSOR_MAP_SWIZZLE_NONE;
+}
+
+static CUtensorMapL2promotion promotion_of(int bytes)
+{
+    return bytes == 256 ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
+           : bytes == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
+                          : CU_TENSOR_MAP_L2_PROMOTION_NONE;
+}
+
+// The fastest of 4 launches, in ms: launch(rep) encodes its maps over the
+// half of the buffer rep % 2 selects (so L2 never holds the data) and launches.
+template <class F>
+static float best_ms(F launch)
+{
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    float best = 1e30f;
+    for (int rep = 0; rep < 4; rep++) {
+        CK(cudaEventRecord(a));
+        launch(rep);
+        CK(cudaGetLastError());
+        CK(cudaEventRecord(b));
+        CK(cudaEventSynchronize(b));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        best = std::min(best, ms);
+    }
+    CK(cudaEventDestroy(a));
+    CK(cudaEventDestroy(b));
+    return best;
+}
+
+// unique bytes per second through tma_rows_mc (clusters of 2 sharing each tile)
 static float run_mc(uint8_t *buf, size_t half, int row_bytes, int rows, int run, int depth, int ctas,
                     int *sink)
 {
@@ -211,32 +266,12 @@ static float run_mc(uint8_t *buf, size_t half, int row_bytes, int rows, int run,
     CK(cudaFuncSetAttribute(tma_rows_mc, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows * rows;
     int n_blocks = (int)(n_rows / rows);
-    cudaEvent_t a, b;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&b));
-    float best = 0;
-    for (int rep = 0; rep < 4; rep++) {
-        uint8_t *p = buf + (rep % 2) * half;
-        CUtensorMap map;
-        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / eb), (cuuint64_t)n_rows};
-        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
-        cuuint32_t box[2] = {(cuuint32_t)(run / eb), (cuuint32_t)(rows / 2)};
-        cuuint32_t estr[2] = {1, 1};
-        CU(cuTensorMapEncodeTiled(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p, dims, strides, box, estr,
-                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-        CK(cudaEventRecord(a));
+    float ms = best_ms([&](int rep) {
+        CUtensorMap map = tensor_map(buf + (rep % 2) * half, eb, row_bytes, n_rows, run, rows / 2,
+                                     CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
         tma_rows_mc<<<ctas, 64, smem>>>(map, row_bytes / eb, run / eb, rows, depth, n_blocks, sink, eb);
-        CK(cudaGetLastError());
-        CK(cudaEventRecord(b));
-        CK(cudaEventSynchronize(b));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, a, b));
-        best = std::max(best, (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9));
-    }
-    CK(cudaEventDestroy(a));
-    CK(cudaEventDestroy(b));
-    return best;
+    });
+    return (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9);
 }
 
 // Test 11: a stage of B (R real rows x RUN bytes) plus an A box of A_ROWS rows
@@ -286,6 +321,7 @@ __global__ void tma_rows_ab(const __grid_constant__ CUtensorMap map, const __gri
         sink[0] = acc;
 }
 
+// ns per stage per CTA through tma_rows_ab
 static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int rows, int run, int a_rows,
                     int depth, int ctas, int with_a, int with_b, int *sink)
 {
@@ -295,43 +331,21 @@ static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int
     CK(cudaFuncSetAttribute(tma_rows_ab, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows * rows;
     int n_blocks = (int)(n_rows / rows);
-    cudaEvent_t a, b;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&b));
-    float best_us = 1e30f;
-    for (int rep = 0; rep < 4; rep++) {
-        uint8_t *p = buf + (rep % 2) * half;
-        CUtensorMap map, amap;
-        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / eb), (cuuint64_t)n_rows};
-        cuuint64_t adims[2] = {(cuuint64_t)(row_bytes / eb), 1};
-        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
-        cuuint32_t box[2] = {(cuuint32_t)(run / eb), (cuuint32_t)rows};
-        cuuint32_t abox[2] = {(cuuint32_t)(run / eb), (cuuint32_t)a_rows};
-        cuuint32_t estr[2] = {1, 1};
-        CU(cuTensorMapEncodeTiled(&map, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, p, dims, strides, box, estr,
-                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2, abuf, adims,
-                                  strides, abox, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
-                                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-        CK(cudaEventRecord(a));
+    float ms = best_ms([&](int rep) {
+        CUtensorMap map = tensor_map(buf + (rep % 2) * half, eb, row_bytes, n_rows, run, rows,
+                                     CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+        CUtensorMap amap = tensor_map(abuf, eb, row_bytes, 1, run, a_rows, CU_TENSOR_MAP_SWIZZLE_128B,
+                                      CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
         tma_rows_ab<<<ctas, 64, smem>>>(map, amap, row_bytes / eb, run / eb, rows, a_rows, depth, n_blocks,
                                         with_a, with_b, sink);
-        CK(cudaGetLastError());
-        CK(cudaEventRecord(b));
-        CK(cudaEventSynchronize(b));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, a, b));
-        best_us = std::min(best_us, ms * 1e3f);
-    }
-    CK(cudaEventDestroy(a));
-    CK(cudaEventDestroy(b));
-    // ns per stage per CTA: every CTA walks n_blocks / ctas blocks of nk stages
+    });
+    // every CTA walks n_blocks / ctas blocks of row_bytes / run stages
     double stages = (double)n_blocks / ctas * (row_bytes / run);
-    return (float)(best_us * 1e3 / stages);
+    return (float)(ms * 1e6 / stages);
 }
 
+// bytes per second through tma_rows (GB/s), or 0 for a configuration that
+// does not fit (shared memory, depth, box width, whole k-tiles)
 static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta, int run, int depth,
                      int promo, int ctas, int *sink, int ebytes = 1, int swz = 0)
 {
@@ -343,37 +357,13 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
     size_t n_rows = half / row_bytes / rows_per_cta * rows_per_cta;
     int n_blocks = (int)(n_rows / rows_per_cta);
     int box_rows = std::min(rows_per_cta, 256);
-    CUtensorMapL2promotion pr = promo == 256 ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B
-                                : promo == 128 ? CU_TENSOR_MAP_L2_PROMOTION_L2_128B
-                                               : CU_TENSOR_MAP_L2_PROMOTION_NONE;
-    cudaEvent_t a, b;
-    CK(cudaEventCreate(&a));
-    CK(cudaEventCreate(&b));
-    float best = 0;
-    for (int rep = 0; rep < 4; rep++) {
-        uint8_t *p = buf + (rep % 2) * half;
-        CUtensorMap map;
-        cuuint64_t dims[2] = {(cuuint64_t)(row_bytes / ebytes), (cuuint64_t)n_rows};
-        cuuint64_t strides[1] = {(cuuint64_t)row_bytes};
-        cuuint32_t box[2] = {(cuuint32_t)(run / ebytes), (cuuint32_t)box_rows};
-        cuuint32_t estr[2] = {1, 1};
-        CU(cuTensorMapEncodeTiled(&map, ebytes == 2 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_UINT8, 2, p, dims, strides, box, estr,
-                  CU_TENSOR_MAP_INTERLEAVE_NONE,
-                  swz == 128 ? CU_TENSOR_MAP_SWIZZLE_128B : swz == 64 ? CU_TENSOR_MAP_SWIZZLE_64B : swz == 32 ? CU_TENSOR_MAP_SWIZZLE_32B : CU_TENSOR_MAP_SWIZZLE_NONE, pr,
-                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-        CK(cudaEventRecord(a));
-        tma_rows<<<ctas, 64, smem>>>(map, row_bytes / ebytes, run / ebytes, rows_per_cta, box_rows, depth, n_blocks, sink, ebytes);
-        CK(cudaGetLastError());
-        CK(cudaEventRecord(b));
-        CK(cudaEventSynchronize(b));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, a, b));
-        double bytes = (double)n_rows * row_bytes;
-        best = std::max(best, (float)(bytes / (ms * 1e-3) / 1e9));
-    }
-    CK(cudaEventDestroy(a));
-    CK(cudaEventDestroy(b));
-    return best;
+    float ms = best_ms([&](int rep) {
+        CUtensorMap map = tensor_map(buf + (rep % 2) * half, ebytes, row_bytes, n_rows, run, box_rows,
+                                     swizzle_of(swz), promotion_of(promo));
+        tma_rows<<<ctas, 64, smem>>>(map, row_bytes / ebytes, run / ebytes, rows_per_cta, box_rows, depth,
+                                     n_blocks, sink, ebytes);
+    });
+    return (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9);
 }
 
 int main(int argc, char **argv)
