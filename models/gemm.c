@@ -464,8 +464,9 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
      * nothing of their own but take their share of the multicast operand */
     rows = rows > 0 ? rows : 0;
     cols = cols > 0 ? cols : 0;
-    /* TMA fetches neither out-of-bounds rows nor out-of-bounds K; SF tensors are
-     * padded to 128 rows in memory, so whole SF atoms are fetched */
+    /* DRAM and L2 serve neither out-of-bounds rows nor out-of-bounds K (TMA
+     * zero-fills them; what the SM receives is port_bytes below); SF tensors
+     * are padded to 128 rows in memory, so whole SF atoms are fetched */
     double k_eff = (double)g->p->k / g->k_tiles;
     double a_b = rows > 0 ? (double)rows * k_eff * g->elem_mma_a + c->stage_sfa_bytes : 0;
     double b_b = cols > 0 ? (double)cols * k_eff * g->elem_mma_b + c->stage_sfb_bytes : 0;
@@ -486,12 +487,11 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     out->n_steps = steps;
     out->dram_bytes = (w_first ? w : 0) + (x_dram ? xb : 0);
     out->l2_bytes = (w_first ? 0 : w) + (x_dram ? 0 : xb);
-    /* the SM receives whole boxes: TMA fills out-of-bounds rows with zeros
-     * that cross the L2-to-SM path like data (traces/hopper/ncu_tmabench11_h100.csv:
-     * a box of 1 in-bounds row of 64 reads no DRAM and delivers all 64 rows;
-     * the same along K for a partial last k-tile;
-     * the grouped GEMM at one token per group receives 3.06x its DRAM bytes,
-     * ncu_gemm_h100.csv) */
+    /* the SM receives whole boxes, rows and K past the tensor included: TMA's
+     * zero fill crosses the L2-to-SM path like data (traces/hopper/
+     * ncu_tmabench11_h100.csv: a box with 1 of 64 rows in bounds reads no DRAM
+     * and delivers all 64 rows; ncu_gemm_h100.csv: the grouped GEMM at one
+     * token per group receives 3.06x its DRAM bytes) */
     double a_box = (double)c->tile_m * c->tile_k * g->elem_mma_a + c->stage_sfa_bytes;
     double b_box = (double)c->tile_n * c->tile_k * g->elem_mma_b + c->stage_sfb_bytes;
     out->port_bytes = a_box + b_box;

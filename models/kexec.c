@@ -149,11 +149,11 @@ static void try_produce(cta_t *c)
                    tma_floor;
         if (s->parts == 0)
             s->landed = 1;
-        /* the SM's own load path, in parallel with the shared servers: the
-         * step lands when the slower of them has delivered it */
         if (tma_floor)
             sim_schedule(x->sim, sim_now(x->sim) + sim_ps_from_ns(x->a->tma_latency_ns),
                          SIM_PRIO_DEFAULT, on_part_landed, c, s);
+        /* the SM's own load path, in parallel with the shared servers: the
+         * step lands when the slowest part has delivered it */
         if (port && load_bytes > 0) {
             x->port_bytes += load_bytes;
             bwserv_transfer(port, load_bytes, on_part_landed, c, s);
