@@ -230,11 +230,10 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
 
 /* cuBLAS's split-K reduce kernel (cublasLt::splitKreduce_kernel, after an
  * nvjet _splitK_ kernel): reads split fp32 partials of m x n, just written by
- * the main kernel and so hot in L2, sums them and writes the m x n output
- * (absorbed by L2, as the attention merge kernel's). Priced with the
- * elementwise model and its own fixed per-kernel cost; 0.5 instructions per
- * byte = one load and one add per 4-B partial. Kept in this one function so
- * that a better small-kernel model can replace it. */
+ * the main kernel and so hot in L2, sums them and writes the m x n output.
+ * Priced by the ksmall family "splitk_reduce" (its critical path) plus its own
+ * fixed per-kernel cost; the elementwise fields are what that family does not
+ * use. */
 static int splitk_reduce_us(const arch_t *a, const kdesc_t *d, double *us, char *err,
                             size_t errlen)
 {
