@@ -750,13 +750,13 @@ for arch in h100 h200; do
     fi
 done
 
-# --auto-config ignores tile, stages, swap_ab, split_k, grid_ctas and impl:
+# --auto-config ignores tile, stages, swap_ab, cluster, split_k, grid_ctas and impl:
 # the configured rows then replay exactly as rows without those columns
 cat >"$T/cfg.csv" <<'EOF'
-op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,tile,stages,swap_ab,split_k,grid_ctas,impl,measured_us
-o_proj,gemm,1,2880,4096,bf16,bf16,,,,,64x8x64,16,1,2,96,cublas-nvjet,12.96
-lm_head,gemm,1,201088,2880,bf16,bf16,,,,,512x8x64,3,1,1,132,cublas-nvjet,403.944
-attn,attention,1,,,bf16,,1024,64,8,64,,,,,64,cudnn-sdpa-16x128x64,6.257
+op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,tile,stages,swap_ab,cluster,split_k,grid_ctas,impl,measured_us
+o_proj,gemm,1,2880,4096,bf16,bf16,,,,,64x8x64,16,1,4x1,2,96,cublas-nvjet,12.96
+lm_head,gemm,1,201088,2880,bf16,bf16,,,,,512x8x64,3,1,2x1,1,132,cublas-nvjet,403.944
+attn,attention,1,,,bf16,,1024,64,8,64,,,,,,64,cudnn-sdpa-16x128x64,6.257
 EOF
 cat >"$T/plain.csv" <<'EOF'
 op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,measured_us

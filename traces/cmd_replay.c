@@ -18,8 +18,8 @@ static const cli_opt_t OPTS[] = {
     {"set", 1, "key=value: override any arch parameter (repeatable)"},
     {"out", 1, "write PRED.csv: every input column plus predicted_us"},
     {"plot", 1, "draw predicted vs measured us per row to FILE.png or FILE.svg"},
-    {"auto-config", 0, "ignore the trace's launch configuration (tile, stages, swap_ab, split_k, "
-                       "grid_ctas, impl): gbsim picks"},
+    {"auto-config", 0, "ignore the trace's launch configuration (tile, stages, swap_ab, cluster, "
+                       "split_k, grid_ctas, impl): gbsim picks"},
     {"help", 0, "this text"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
