@@ -228,28 +228,18 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
                        .grid = d->grid_ctas, .cluster_m = d->cluster_m, .cluster_n = d->cluster_n};
 }
 
-/* cuBLAS's split-K reduce kernel (cublasLt::splitKreduce_kernel, after an
- * nvjet _splitK_ kernel): reads split fp32 partials of m x n, just written by
- * the main kernel and so hot in L2, sums them and writes the m x n output.
- * Priced by the ksmall family "splitk_reduce" (its critical path) plus its own
- * fixed per-kernel cost; the elementwise fields are what that family does not
- * use. */
-static int splitk_reduce_us(const arch_t *a, const kdesc_t *d, double *us, char *err,
-                            size_t errlen)
+/* One launch of the ksmall family named (a library's second kernel: split-K
+ * reduce, group set-up, split-KV merge) with shape sh, in us including its own
+ * fixed per-kernel cost. */
+static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us, char *err,
+                    size_t errlen)
 {
-    double mn = (double)d->m * (double)d->n;
-    kdesc_t r = {.kind = KM_ELEMENTWISE, .bytes = mn * (4.0 * d->split_k + d->out_bytes),
-                 .inst_per_byte = 0.5, .hot_in_l2 = 1};
-    /* cublasLt::splitKreduce_kernel (ksmall.c): the fp32 partials were just
-     * written, so they sit in L2; no bias in a trace row */
-    r.small.family = ksmall_find("splitk_reduce");
-    assert(r.small.family != NULL);
-    r.small.shape = (ksmall_shape_t){.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
-                                     .out_bytes = d->out_bytes, .main = KS_L2};
-    kmodel_out_t ro;
-    if (kmodel_run(a, &r, &ro, err, errlen) != 0)
+    kdesc_t k = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(family), .shape = sh}};
+    assert(k.small.family != NULL);
+    kmodel_out_t o;
+    if (kmodel_run(a, &k, &o, err, errlen) != 0)
         return -1;
-    *us = ro.us;
+    *us = o.us;
     return 0;
 }
 
@@ -309,24 +299,25 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
     /* a library that reduces split-K partials in a second kernel; the main
      * kernel (gemm.c) only wrote them, so nothing is counted twice */
     if (d->gemm_impl && d->gemm_impl->splitk_reduce_kernel && d->split_k > 1) {
-        if (splitk_reduce_us(a, d, &o->extra_us, err, errlen) != 0)
+        /* cublasLt::splitKreduce_kernel: the fp32 partials were just written,
+         * so they sit in L2; no bias in a trace row */
+        ksmall_shape_t sh = {.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
+                             .out_bytes = d->out_bytes, .main = KS_L2};
+        double us;
+        if (small_us(a, "splitk_reduce", sh, &us, err, errlen) != 0)
             return -1;
-        o->extra_kernels = 1;
+        o->extra_kernels += 1;
+        o->extra_us += us;
     }
     if (d->gemm_impl && d->gemm_impl->prepare_kernel) {
         /* one thread per group reads the group offsets (written before the
          * call: DRAM in an isolated launch) and writes pointers and shapes */
-        kdesc_t pr = {.kind = KM_ELEMENTWISE, .bytes = (double)d->groups * 64.0, .rows = 1,
-                      .inst_per_byte = 0.5};
-        pr.small.family = ksmall_find("prepare_grouped");
-        assert(pr.small.family != NULL);
-        pr.small.shape = (ksmall_shape_t){.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1,
-                                          .main = KS_DRAM};
-        kmodel_out_t po;
-        if (kmodel_run(a, &pr, &po, err, errlen) != 0)
+        ksmall_shape_t sh = {.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .main = KS_DRAM};
+        double us;
+        if (small_us(a, "prepare_grouped", sh, &us, err, errlen) != 0)
             return -1;
         o->extra_kernels += 1;
-        o->extra_us += po.us;
+        o->extra_us += us;
     }
     return 0;
 }
@@ -408,21 +399,19 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
     if (kexec_run(a, &k, &o->r, err, errlen) != 0)
         return -1;
     if (splits > 1 && im->merge_kernel) {
+        o->extra_kernels = 1;
+        if (im->merge_family) {
+            /* partial outputs and statistics were just written: L2 */
+            ksmall_shape_t sh = {.rows = d->heads_q * d->m, .cols = d->head_dim, .sel = splits,
+                                 .in_bytes = 4, .out_bytes = 2, .main = KS_L2};
+            return small_us(a, im->merge_family, sh, &o->extra_us, err, errlen);
+        }
         kdesc_t m = {.kind = KM_ELEMENTWISE,
                      .bytes = (double)(splits + 1) * (double)(d->heads_q * d->m * d->head_dim) * 4.0,
                      .rows = d->heads_q * d->m, .inst_per_byte = 0.5, .hot_in_l2 = 1};
-        if (im->merge_family) {
-            /* partial outputs and statistics were just written: L2 */
-            m.small.family = ksmall_find(im->merge_family);
-            assert(m.small.family != NULL);
-            m.small.shape = (ksmall_shape_t){.rows = d->heads_q * d->m, .cols = d->head_dim,
-                                             .sel = splits, .in_bytes = 4, .out_bytes = 2,
-                                             .main = KS_L2};
-        }
         kmodel_out_t mo = {0};
         if (kmodel_run(a, &m, &mo, err, errlen) != 0)
             return -1;
-        o->extra_kernels = 1;
         o->extra_us = mo.us;
     }
     return 0;
@@ -492,7 +481,8 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
     case KM_ELEMENTWISE:
         rc = d->small.family ? ksmall_run(a, &d->small, &o->r, err, errlen)
                              : run_elementwise(a, d, o, err, errlen);
-        unique = d->hot_in_l2 ? 0 : d->bytes;
+        /* a small-kernel family counts its own DRAM bytes */
+        unique = d->small.family ? o->r.dram_bytes : d->hot_in_l2 ? 0 : d->bytes;
         break;
     default:
         assert(0 && "unknown kernel model kind");
