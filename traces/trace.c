@@ -146,39 +146,49 @@ static int parse_dtype(const char *s, trace_row_t *row, size_t off)
     return PARSE_OK;
 }
 
-/* "MxNxK" (lowercase x), each a pure-digit integer in 1..TILE_MAX; empty =
- * auto (0x0x0). Writes tile_m, tile_n, tile_k (off is unused). */
+/* n values "AxBx..." (lowercase x), each a pure-digit integer in 1..max,
+ * into v; empty = all 0. Returns PARSE_OK, PARSE_BAD or PARSE_RANGE. */
+static int parse_dims(const char *s, int n, int max, int *v)
+{
+    for (int i = 0; i < n; i++)
+        v[i] = 0;
+    if (*s == '\0')
+        return PARSE_OK;
+    const char *p = s;
+    for (int i = 0; i < n; i++) {
+        if (i > 0) {
+            if (*p != 'x')
+                return PARSE_BAD;
+            p++;
+        }
+        size_t nd = strspn(p, "0123456789");
+        if (nd == 0)
+            return PARSE_BAD;
+        long long x = 0;
+        for (size_t j = 0; j < nd; j++) {
+            x = x * 10 + (p[j] - '0');
+            if (x > max)
+                x = max + 1LL;
+        }
+        if (x == 0)
+            return PARSE_BAD;
+        if (x > max)
+            return PARSE_RANGE;
+        v[i] = (int)x;
+        p += nd;
+    }
+    return *p == '\0' ? PARSE_OK : PARSE_BAD;
+}
+
+/* "MxNxK" in 1..TILE_MAX each; empty = auto (0x0x0). Writes tile_m, tile_n,
+ * tile_k (off is unused). */
 static int parse_tile(const char *s, trace_row_t *row, size_t off)
 {
     (void)off;
-    int v[3] = {0, 0, 0};
-    if (*s != '\0') {
-        const char *p = s;
-        for (int i = 0; i < 3; i++) {
-            if (i > 0) {
-                if (*p != 'x')
-                    return PARSE_BAD;
-                p++;
-            }
-            size_t nd = strspn(p, "0123456789");
-            if (nd == 0)
-                return PARSE_BAD;
-            long long x = 0;
-            for (size_t j = 0; j < nd; j++) {
-                x = x * 10 + (p[j] - '0');
-                if (x > TILE_MAX)
-                    x = TILE_MAX + 1;
-            }
-            if (x == 0)
-                return PARSE_BAD;
-            if (x > TILE_MAX)
-                return PARSE_RANGE;
-            v[i] = (int)x;
-            p += nd;
-        }
-        if (*p != '\0')
-            return PARSE_BAD;
-    }
+    int v[3];
+    int r = parse_dims(s, 3, TILE_MAX, v);
+    if (r != PARSE_OK)
+        return r;
     row->tile_m = v[0];
     row->tile_n = v[1];
     row->tile_k = v[2];
@@ -200,36 +210,15 @@ static int parse_count(const char *s, trace_row_t *row, size_t off)
     return PARSE_OK;
 }
 
-/* "MxN" (lowercase x), each a pure-digit integer in 1..CLUSTER_MAX; empty =
- * not given (0x0). Writes cluster_m, cluster_n (off is unused). */
+/* "MxN" in 1..CLUSTER_MAX each; empty = not given (0x0). Writes cluster_m,
+ * cluster_n (off is unused). */
 static int parse_cluster(const char *s, trace_row_t *row, size_t off)
 {
     (void)off;
-    int v[2] = {0, 0};
-    if (*s != '\0') {
-        const char *p = s;
-        for (int i = 0; i < 2; i++) {
-            if (i > 0) {
-                if (*p != 'x')
-                    return PARSE_BAD;
-                p++;
-            }
-            size_t nd = strspn(p, "0123456789");
-            if (nd == 0 || nd > 3)
-                return nd == 0 ? PARSE_BAD : PARSE_RANGE;
-            int x = 0;
-            for (size_t j = 0; j < nd; j++)
-                x = x * 10 + (p[j] - '0');
-            if (x == 0)
-                return PARSE_BAD;
-            if (x > CLUSTER_MAX)
-                return PARSE_RANGE;
-            v[i] = x;
-            p += nd;
-        }
-        if (*p != '\0')
-            return PARSE_BAD;
-    }
+    int v[2];
+    int r = parse_dims(s, 2, CLUSTER_MAX, v);
+    if (r != PARSE_OK)
+        return r;
     row->cluster_m = v[0];
     row->cluster_n = v[1];
     return PARSE_OK;
