@@ -172,14 +172,14 @@ static int counts_ew_strided(const arch_t *a, const ksmall_shape_t *s, ksmall_co
     return 0;
 }
 
-/* vectorized_elementwise_kernel<vec> and unrolled_elementwise_kernel. */
-static int counts_ew_vector(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
-                            char *err, size_t errlen)
+/* vectorized_elementwise_kernel<vec> (8 elements per thread) and
+ * unrolled_elementwise_kernel (4): one round trip, no loop. */
+static int ew_flat(const ksmall_shape_t *s, ksmall_counts_t *c, int per_thread, const char *what,
+                   char *err, size_t errlen)
 {
-    (void)a;
-    if (need(s->n >= 1, "ew_vector needs n", err, errlen))
+    if (need(s->n >= 1, what, err, errlen))
         return -1;
-    const int nt = 128, per_thread = 8;
+    const int nt = 128;
     c->ctas = cdiv(s->n, (int64_t)nt * per_thread);
     c->threads = nt;
     add_rt(c, slower(s->main, s->side), 1);
@@ -187,18 +187,18 @@ static int counts_ew_vector(const arch_t *a, const ksmall_shape_t *s, ksmall_cou
     return 0;
 }
 
+static int counts_ew_vector(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
+                            char *err, size_t errlen)
+{
+    (void)a;
+    return ew_flat(s, c, 8, "ew_vector needs n", err, errlen);
+}
+
 static int counts_ew_unrolled(const arch_t *a, const ksmall_shape_t *s, ksmall_counts_t *c,
                               char *err, size_t errlen)
 {
     (void)a;
-    if (need(s->n >= 1, "ew_unrolled needs n", err, errlen))
-        return -1;
-    const int nt = 128, per_thread = 4;
-    c->ctas = cdiv(s->n, (int64_t)nt * per_thread);
-    c->threads = nt;
-    add_rt(c, slower(s->main, s->side), 1);
-    ew_bytes(s, c);
-    return 0;
+    return ew_flat(s, c, 4, "ew_unrolled needs n", err, errlen);
 }
 
 /* sbtopk::gatherTopK: radixSelect, then the two gather passes. */
