@@ -33,7 +33,8 @@
 #define SIZE_TEXT "1000000000000"
 /* Tile edges above this are taken to be typos. */
 #define TILE_MAX 4096
-/* CUDA: at most 16 CTAs per cluster (non-portable; 8 portable) */
+/* CUDA C++ Programming Guide, Thread Block Clusters: 8 CTAs per cluster is the
+ * portable maximum, 16 with cudaFuncAttributeNonPortableClusterSizeAllowed */
 #define CLUSTER_MAX 16
 #define TILE_LIMIT "4096 per dimension"
 /* measured_us above this (about 11.6 days) is taken to be a typo. */
