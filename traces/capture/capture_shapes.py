@@ -32,8 +32,13 @@ def randn(*shape, dtype=torch.bfloat16):
 
 
 def copies(nbytes_one):
-    """rotating copies so that the operands of REPS calls exceed 4x L2"""
-    return max(2, min(REPS, -(-4 * L2 // max(1, nbytes_one))))
+    """Operand copies whose total exceeds 4x L2. Call i uses copy i (WARM + REPS
+    <= copies for every op smaller than L2/6), and the copies made after it
+    (>= 4x L2 less 25 copies) have evicted it from L2 before the call: every
+    call reads cold operands. (Before 2026-11-22 the count was capped at REPS,
+    so an op whose 20 copies fit in L2 -- router, attention at ctx <= 1024,
+    the two smallest adds -- was timed with its operands in L2.)"""
+    return max(2, min(1 << 16, -(-4 * L2 // max(1, nbytes_one))))
 
 
 trace_rows = []      # nsys-style kernel records
@@ -41,14 +46,15 @@ t0_ns = None
 
 
 def profile(op_label, fn_list):
-    """Run fn_list[i % len] REPS times under the profiler; return median us."""
+    """Run fn_list[(WARM + i) % len] REPS times under the profiler (after WARM
+    warm-up calls on the first copies); return median us."""
     global t0_ns
     for i in range(WARM):
         fn_list[i % len(fn_list)]()
     torch.cuda.synchronize()
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
         for i in range(REPS):
-            fn_list[i % len(fn_list)]()
+            fn_list[(WARM + i) % len(fn_list)]()  # not the copies the warm-up touched
         torch.cuda.synchronize()
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
         path = tf.name
