@@ -16,7 +16,10 @@ traffic is the same.
 
 Writes OUTDIR/<gpu>_decode_step.txt (step times), OUTDIR/<gpu>_decode_step_trace.csv
 (nsys-style cuda_gpu_trace of one eager step) and OUTDIR/<gpu>_decode_step_kernels.csv
-(per-kernel-name calls and median device time per step).
+(per-kernel-name calls and median device time per step) and
+OUTDIR/<gpu>_decode_step_graph_trace.csv (the CUDA graph replayed 3 times under
+the profiler: each kernel's start and duration as the graph runs them, so the
+gaps between kernels can be read; the .txt adds their sums).
 
 usage: python3 capture_decode_step.py OUTDIR [--layers 4] [--ctx 2048]
 """
@@ -151,9 +154,36 @@ with open(os.path.join(args.outdir, f"{gpu}_decode_step_trace.csv"), "w") as f:
             bd[0], bd[1], bd[2], a.get("registers per thread", ""), a.get("shared memory", 0) / 1e6,
             props.name, k["name"].replace('"', "'")))
 ksum = sum(k["dur"] for k in kern) / 3
+
+# the graph replayed under the profiler: kernel durations and the gaps between
+# kernels as the graph runs them (3 replays; first start to last end per step)
+with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+    for _ in range(3):
+        gr.replay()
+    torch.cuda.synchronize()
+with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
+    path = tf.name
+prof.export_chrome_trace(path)
+gk = sorted([e for e in json.load(open(path))["traceEvents"] if e.get("cat") == "kernel"],
+            key=lambda e: e["ts"])
+os.unlink(path)
+gper = len(gk) // 3
+g_ksum = sum(k["dur"] for k in gk) / 3
+g_span = statistics.median([gk[(r + 1) * gper - 1]["ts"] + gk[(r + 1) * gper - 1]["dur"] - gk[r * gper]["ts"]
+                            for r in range(3)])
+with open(os.path.join(args.outdir, f"{gpu}_decode_step_graph_trace.csv"), "w") as f:
+    f.write("Start (ns),Duration (ns),GrdX,GrdY,GrdZ,BlkX,BlkY,BlkZ,Name\n")
+    t0g = gk[0]["ts"]
+    for k in gk:
+        a = k.get("args", {})
+        gd, bd = a.get("grid", [0, 0, 0]), a.get("block", [0, 0, 0])
+        f.write('%d,%d,%d,%d,%d,%d,%d,%d,"%s"\n' % (int((k["ts"] - t0g) * 1000), int(k["dur"] * 1000),
+                gd[0], gd[1], gd[2], bd[0], bd[1], bd[2], k["name"].replace('"', "'")))
 with open(os.path.join(args.outdir, f"{gpu}_decode_step.txt"), "w") as f:
     f.write(f"device {props.name}; torch {torch.__version__}; layers {L}; ctx {CTX}; M=1 bf16\n")
     f.write(f"eager_step_us {eager_us:.1f}\ngraph_step_us {graph_us:.1f}\n")
     f.write(f"kernels_per_step {per}\nkernel_us_per_step {ksum:.1f}\n")
+    f.write(f"profiled_graph_kernels_per_step {gper}\nprofiled_graph_kernel_us_per_step {g_ksum:.1f}\n")
+    f.write(f"profiled_graph_step_us {g_span:.1f}\n")
 print(open(os.path.join(args.outdir, f"{gpu}_decode_step.txt")).read())
 print(open(os.path.join(args.outdir, f"{gpu}_decode_step_kernels.csv")).read())
