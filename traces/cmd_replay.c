@@ -34,7 +34,10 @@ static const char MORE[] =
     "with --auto-config, or where a gemm row has no tile, gbsim picks as a tuned\n"
     "library would: the fastest of a GEMV (m <= 16, unscaled activations) and the\n"
     "valid candidate tiles; grouped_gemm rows use the persistent grouped kernel;\n"
-    "attention uses flashinfer-fa2. Prints one line per row, then\n"
+    "attention uses flashinfer-fa2. Prints one line per row (predicted and\n"
+    "measured us, error, the kernels gbsim prices for the row, the us of its\n"
+    "second kernels -- split-K reduce, attention merge, grouped set-up -- within\n"
+    "predicted_us, and what bounds the main kernel: dram, compute or latency), then\n"
     "  total_predicted_us: <sum over rows>\n"
     "  mape_pct: <mean |pred - measured| / measured over rows with measured_us>\n"
     "(mape_pct is omitted when no row has measured_us).\n"
@@ -43,16 +46,19 @@ static const char MORE[] =
     "names the arch, the trace and the MAPE); it needs at least one such row.\n";
 
 /* The report: the header line, one line per row, total_predicted_us and
- * (when a row has measured_us) mape_pct. pred[i] is row i's prediction in us. */
-static void report(FILE *f, const trace_t *t, const double *pred, const char *arch,
-                   replay_config_t cfg, const char *path)
+ * (when a row has measured_us) mape_pct. pred[i] is row i's prediction in us,
+ * det[i] the kernel model's output behind it: the row's kernels, the part
+ * of pred[i] spent in second kernels (split-K reduce, merge, set-up) and what
+ * bounds the main kernel. */
+static void report(FILE *f, const trace_t *t, const double *pred, const kmodel_out_t *det,
+                   const char *arch, replay_config_t cfg, const char *path)
 {
     double total = 0, ape = 0;
     int measured = 0;
     fprintf(f, "# gbsim replay: arch=%s config=%s trace=%s rows=%zu\n", arch,
             cfg == REPLAY_AUTO_CONFIG ? "auto" : "trace", path, t->nrows);
-    fprintf(f, "%-6s %-28s %-13s %12s %12s %8s\n", "line", "op", "kind", "predicted_us",
-            "measured_us", "err_pct");
+    fprintf(f, "%-6s %-28s %-13s %12s %12s %8s %7s %9s %s\n", "line", "op", "kind",
+            "predicted_us", "measured_us", "err_pct", "kernels", "extra_us", "bound");
     for (size_t i = 0; i < t->nrows; i++) {
         const trace_row_t *r = &t->rows[i];
         total += pred[i];
@@ -61,17 +67,17 @@ static void report(FILE *f, const trace_t *t, const double *pred, const char *ar
             double e = 100.0 * (pred[i] - r->measured_us) / r->measured_us;
             ape += fabs(e);
             measured++;
-            fprintf(f, " %12.3f %+8.1f\n", r->measured_us, e);
+            fprintf(f, " %12.3f %+8.1f", r->measured_us, e);
         } else
-            fprintf(f, " %12s %8s\n", "-", "-");
+            fprintf(f, " %12s %8s", "-", "-");
+        fprintf(f, " %7d %9.3f %s\n", 1 + det[i].extra_kernels, det[i].extra_us,
+                bound_name(det[i].bound));
     }
     fprintf(f, "total_predicted_us: %.3f\n", total);
     if (measured)
         fprintf(f, "mape_pct: %.2f\n", ape / measured);
 }
 
-/* The largest 1, 2 or 5 x 10^k <= x (down = 1), or the smallest >= x
- * (down = 0); x > 0. Axis ends of a log plot that waste little room. */
 static double nice_125(double x, int down)
 {
     static const double step[] = {1, 2, 5, 10};
@@ -211,14 +217,17 @@ int cmd_replay_main(int argc, char **argv)
         return cli_fail(err);
     }
     double *pred = calloc(t.nrows ? t.nrows : 1, sizeof *pred);
-    if (pred == NULL) {
+    kmodel_out_t *det = calloc(t.nrows ? t.nrows : 1, sizeof *det);
+    if (pred == NULL || det == NULL) {
+        free(pred);
+        free(det);
         trace_free(&t);
         return cli_fail("out of memory");
     }
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         char e[512];
-        if (replay_row_predict_as(&s.arch, &t.rows[i], cfg, &pred[i], e, sizeof e) != 0) {
+        if (replay_row_predict_as(&s.arch, &t.rows[i], cfg, &pred[i], &det[i], e, sizeof e) != 0) {
             snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, t.rows[i].line,
                      t.rows[i].op, arch, e);
             rc = cli_fail(err);
@@ -232,7 +241,7 @@ int cmd_replay_main(int argc, char **argv)
     if (rc == 0 && m == NULL)
         rc = cli_fail("out of memory");
     if (m) {
-        report(m, &t, pred, arch, cfg, path);
+        report(m, &t, pred, det, arch, cfg, path);
         fclose(m);
     }
     if (rc == 0 && plot && draw(plot, &t, pred, arch, cfg, path, err, sizeof err) != 0)
@@ -246,6 +255,7 @@ int cmd_replay_main(int argc, char **argv)
         fwrite(buf, 1, len, stdout);
     free(buf);
     free(pred);
+    free(det);
     trace_free(&t);
     return rc;
 }

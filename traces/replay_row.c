@@ -59,13 +59,14 @@ static void row_kdesc(const trace_row_t *r, int use_cfg, kdesc_t *d)
 }
 
 int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
-                          char *err, size_t errlen)
+                          kmodel_out_t *detail, char *err, size_t errlen)
 {
     kdesc_t d;
     row_kdesc(r, cfg == REPLAY_TRACE_CONFIG, &d);
     kmodel_out_t o;
     int rc = kmodel_run(a, &d, &o, err, errlen);
     double best = rc == 0 ? o.us : INFINITY;
+    kmodel_out_t best_o = o;
     /* a dequantizing GEMV takes any weight format when activations are 16-bit
      * or unscaled; a named tile rules it out */
     const dtype_info_t *a16 = dtype_info(r->a_dtype);
@@ -76,15 +77,18 @@ int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t
         char e2[256];
         if (kmodel_run(a, &g, &o, e2, sizeof e2) == 0 && o.us < best) {
             best = o.us;
+            best_o = o;
             rc = 0;
         }
     }
     *us = best;
+    if (detail)
+        *detail = best_o;
     return rc == 0 || isfinite(best) ? 0 : -1;
 }
 
 int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
                        size_t errlen)
 {
-    return replay_row_predict_as(a, r, REPLAY_TRACE_CONFIG, us, err, errlen);
+    return replay_row_predict_as(a, r, REPLAY_TRACE_CONFIG, us, NULL, err, errlen);
 }

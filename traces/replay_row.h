@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "../models/arch.h"
+#include "../models/kmodel.h"
 #include "trace.h"
 
 typedef enum {
@@ -31,8 +32,10 @@ typedef enum {
 int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
                        size_t errlen);
 
-/* The same with the configuration mode chosen. */
+/* The same with the configuration mode chosen; when detail is not NULL it
+ * receives the kernel model's output for the prediction (main kernel,
+ * second kernels in extra_us, bound). */
 int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
-                          char *err, size_t errlen);
+                          kmodel_out_t *detail, char *err, size_t errlen);
 
 #endif
