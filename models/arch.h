@@ -25,6 +25,11 @@ typedef struct {
      * loads of 64-128-B runs kept several stages deep); 0 = not measured on this
      * arch: TMA loads are charged the run curve above like any other load */
     double dram_tma_eff;
+    /* DRAM throughput of a TMA k-tile loop whose tiles a 2-CTA cluster shares by
+     * multicast, over the same loop without multicast, at 2, 4 and 8 stages:
+     * a shared stage is refilled only when every CTA of the cluster has
+     * released it (tmabench.cu test 10); 0 = not measured (no loss charged) */
+    double tma_mc_eff_2, tma_mc_eff_4, tma_mc_eff_8;
     double sm_load_gbps;                /* bytes one SM can pull from L2/DRAM, GB/s (0 = no cap) */
     double tma_latency_ns;              /* TMA stage round trip, issue to consumer (0 = the DRAM latency) */
     double l2_bytes;                    /* L2 capacity */
@@ -61,5 +66,10 @@ double arch_dram_run_eff(const arch_t *a, double run_bytes);
 /* Efficiency charged to a load of run_bytes runs: dram_tma_eff for TMA loads
  * where the arch has it, else arch_dram_run_eff. */
 double arch_dram_load_eff(const arch_t *a, double run_bytes, int tma);
+
+/* Factor on the DRAM efficiency of a multicast TMA k-tile loop `stages` deep:
+ * the tma_mc_eff points interpolated linearly in log2(stages), held flat
+ * outside 2..8; 1 when the arch has no measurement. */
+double arch_tma_mc_eff(const arch_t *a, int stages);
 
 #endif

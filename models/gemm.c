@@ -498,6 +498,9 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */
+    /* the weight tile, the step's DRAM bytes, is multicast when the cluster
+     * spans more than one tile along the tokens */
+    out->multicast = w_first && (g->o->swap_ab ? cn : cm) > 1;
     out->compute_cyc = c->mma_cyc_per_ktile;
     /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
      * tile is in another group; the first tile always loads its group's

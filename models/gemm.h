@@ -13,7 +13,9 @@
  *      one-CTA-per-tile grid walking tiles with stride = grid, per-group
  *      tensormap updates, a `stages`-deep TMA pipeline per CTA, MMA per
  *      k-tile, epilogue per tile (overlapped under pingpong), swap-AB for
- *      small M, split-K for dense GEMMs (the main kernel writes fp32 partials;
+ *      small M, TMA multicast within a cluster (a shared weight tile streams
+ *      at the arch's measured multicast efficiency for the kernel's depth,
+ *      arch_tma_mc_eff), split-K for dense GEMMs (the main kernel writes fp32 partials;
  *      reducing them is the caller's: kmodel.c prices cuBLAS's separate reduce
  *      kernel; CUTLASS's in-kernel reduction is not modelled).
  *

@@ -268,6 +268,45 @@ static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
           go.r.port_bytes, box);
 }
 
+/* A weight tile shared by multicast streams at the measured multicast
+ * efficiency of the kernel's depth (tmabench test 10): the DRAM-bound grouped
+ * GEMM at 4 stages takes 1 / tma_mc_eff_4 as long as without the loss; 8
+ * stages lose (almost) nothing; a cluster along the weights (swap-AB, tokens
+ * multicast) loses nothing; an arch without the measurement charges none. */
+static void test_multicast_weights_stream_at_the_measured_efficiency(int *failures)
+{
+    arch_t h = preset_arch("h100"), flat = h;
+    flat.tma_mc_eff_2 = flat.tma_mc_eff_4 = flat.tma_mc_eff_8 = 0;
+    CHECK(arch_tma_mc_eff(&flat, 4) == 1.0, "unmeasured arch charges %.3f",
+          arch_tma_mc_eff(&flat, 4));
+    CHECK(arch_tma_mc_eff(&h, 2) == h.tma_mc_eff_2 && arch_tma_mc_eff(&h, 4) == h.tma_mc_eff_4 &&
+              arch_tma_mc_eff(&h, 8) == h.tma_mc_eff_8 && arch_tma_mc_eff(&h, 1) == h.tma_mc_eff_2 &&
+              arch_tma_mc_eff(&h, 16) == h.tma_mc_eff_8,
+          "points %.3f %.3f %.3f", arch_tma_mc_eff(&h, 2), arch_tma_mc_eff(&h, 4),
+          arch_tma_mc_eff(&h, 8));
+    double e3 = arch_tma_mc_eff(&h, 3);
+    CHECK(e3 > h.tma_mc_eff_2 && e3 < h.tma_mc_eff_4, "3 stages %.3f", e3);
+    char err[512];
+    gemm_opts_t g = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 128,
+                     .tile_k = 128, .sched = GEMM_PINGPONG, .grouped = 1, .split_k = 1, .stages = 4,
+                     .cluster_m = 2, .cluster_n = 1};
+    gemm_problem_t gp = {.m = 16, .n = 5760, .k = 2880, .groups = 16};
+    gemm_out_t lossy, none;
+    CHECK(gemm_run(&h, &g, &gp, &lossy, err, sizeof err) == 0, "%s", err);
+    CHECK(gemm_run(&flat, &g, &gp, &none, err, sizeof err) == 0, "%s", err);
+    double r = (double)lossy.r.dur_ps / (double)none.r.dur_ps, want = 1.0 / h.tma_mc_eff_4;
+    CHECK(fabs(r - want) < 0.05 * want, "4 stages: %.3f x slower, want %.3f", r, want);
+    /* cluster along the weights: tokens are multicast, weights are not */
+    gemm_opts_t s = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
+                     .tile_k = 64, .sched = GEMM_PINGPONG, .swap_ab = 1, .split_k = 1, .stages = 4,
+                     .cluster_m = 2, .cluster_n = 1};
+    gemm_problem_t sp = {.m = 1, .n = 5120, .k = 2880, .groups = 1};
+    CHECK(gemm_run(&h, &s, &sp, &lossy, err, sizeof err) == 0, "%s", err);
+    CHECK(gemm_run(&flat, &s, &sp, &none, err, sizeof err) == 0, "%s", err);
+    CHECK(lossy.r.dur_ps == none.r.dur_ps, "swap-AB 2x1: %lld vs %lld ps", (long long)lossy.r.dur_ps,
+          (long long)none.r.dur_ps);
+}
+
 static void test_problem_strides_16_byte_aligned(int *failures)
 {
     arch_t a = preset_arch("gb10");
@@ -447,6 +486,7 @@ int main(void)
     int failures = 0;
     test_arch_has_the_mma(&failures);
     test_cluster_multicast_reads_shared_tiles_once(&failures);
+    test_multicast_weights_stream_at_the_measured_efficiency(&failures);
     test_block_scaled_needs_both_operands_scaled(&failures);
     test_scale_factor_types_match(&failures);
     test_sf_vector_supported(&failures);

@@ -162,6 +162,8 @@ static void try_produce(cta_t *c)
             /* short runs occupy the DRAM longer than their bytes (row-buffer
              * visits); TMA k-tile loops have their own measured efficiency */
             double eff = arch_dram_load_eff(x->a, c->p_it.dram_run_bytes, c->p_it.tma);
+            if (c->p_it.multicast)
+                eff *= arch_tma_mc_eff(x->a, stages);
             x->dram_bytes += c->p_it.dram_bytes;
             bwserv_transfer(x->dram, c->p_it.dram_bytes / eff, on_part_landed, c, s);
         }

@@ -41,6 +41,8 @@ typedef struct {
     double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
                                (0 = streaming); costs 1/arch_dram_load_eff */
     int tma;                /* 1: loaded as TMA k-tile boxes (arch dram_tma_eff) */
+    int multicast;          /* 1: the DRAM bytes are a tile the CTAs of a cluster share
+                               by TMA multicast (arch_tma_mc_eff at the kernel's stages) */
     double port_bytes;      /* per step, bytes landing in this SM (TMA multicast
                                delivers more than the CTA issues); 0 = dram + l2 */
     double l2_bytes;        /* per step */
