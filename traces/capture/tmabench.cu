@@ -10,6 +10,8 @@
 // mbarriers; a consumer warp releases each stage as soon as it lands (no math:
 // the loads alone).
 //   test7  uint8 tensor map: depth, rows per box, run length, L2 promotion
+//   test12 (tmabench 12 runs it alone) the row pitch: 5760 B (K 2880 bf16)
+//          against power-of-two pitches (8192 B: o_proj's K 4096) and others
 //          (none / 128 B / 256 B; CUTLASS's make_tma_copy uses 128 B,
 //          include/cute/atom/copy_traits_sm90_tma.hpp), and fewer CTAs;
 //   test8  the same with a bf16 tensor map;
@@ -379,6 +381,21 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 12) {                 // tmabench 12: test 12 alone
+        // row pitch: a power-of-two pitch (o_proj's 4096 bf16 = 8192 B) against
+        // gpt-oss's 2880 bf16 = 5760 B, as the nvjet 64x8 GEMVs load (64-row
+        // boxes of 128-B runs, 16 stages), on 80, 96 and all SMs (bf16 map)
+        printf("# test12 (bf16 tensor map) row_bytes rows_per_cta run_bytes depth ctas gbps\n");
+        const int rows12[] = {5760, 6144, 8192, 16384, 4096, 11520};
+        const int ctas12[] = {80, 96, 0};
+        for (int r : rows12)
+            for (int ct : ctas12) {
+                int ctas = ct ? ct : sms;
+                printf("test12 %d 64 128 16 %d %.1f\n", r, ctas,
+                       run_cfg(buf, half, r, 64, 128, 16, 128, ctas, sink, 2));
+            }
+        return 0;
+    }
     if (!only11) {
     printf("# test7 row_bytes rows_per_cta run_bytes depth l2_promo_bytes ctas gbps\n");
     struct { int row, rows, run, depth, promo, ctas; } cfg[] = {
