@@ -66,15 +66,31 @@ __device__ __forceinline__ void bar_arrive(uint64_t *b)
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(a));
 }
 
+// TMAB_SPIN=1: the waits spin on try_wait with no suspend-time hint (how every
+// result before 2026-11-22 was taken); default: CUTLASS's ClusterBarrier::wait
+// (try_wait with suspendTimeHint 0x989680), which cuBLAS's nvjet kernels also
+// do in their own way (SASS: TRYWAIT, then NANOSLEEP.SYNCS until the phase flips)
+#ifndef TMAB_SPIN
+#define TMAB_SPIN 0
+#endif
 __device__ __forceinline__ void bar_wait(uint64_t *b, unsigned parity)
 {
     unsigned a = (unsigned)__cvta_generic_to_shared(b);
+#if TMAB_SPIN
     asm volatile(
         "{\n"
         ".reg .pred p;\n"
         "W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
         "@!p bra W;\n"
         "}\n" ::"r"(a), "r"(parity));
+#else
+    asm volatile(
+        "{\n"
+        ".reg .pred p;\n"
+        "W: mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1, 0x989680;\n"
+        "@!p bra W;\n"
+        "}\n" ::"r"(a), "r"(parity));
+#endif
 }
 
 __device__ __forceinline__ void tma_2d(void *dst, const CUtensorMap *map, int x, int y, uint64_t *bar)
@@ -393,6 +409,14 @@ int main(int argc, char **argv)
                 int ctas = ct ? ct : sms;
                 printf("test12 %d 64 128 16 %d %.1f\n", r, ctas,
                        run_cfg(buf, half, r, 64, 128, 16, 128, ctas, sink, 2));
+            }
+        // L2 promotion of each 128-B row request (none, 128, 256 B), one CTA and 80
+        printf("# test12b (bf16 tensor map) row_bytes rows_per_cta run_bytes depth l2_promo_bytes ctas gbps\n");
+        for (int promo : {0, 128, 256})
+            for (int ct : {1, 80}) {
+                size_t h = ct == 1 ? half / 16 : half;
+                printf("test12b 5760 64 128 16 %d %d %.1f\n", promo, ct,
+                       run_cfg(buf, h, 5760, 64, 128, 16, promo, ct, sink, 2));
             }
         return 0;
     }
