@@ -2,6 +2,7 @@
 #include "kmodel.h"
 
 #include "gemm.h"
+#include "../sim/table.h"
 
 #include <assert.h>
 #include <math.h>
@@ -77,18 +78,12 @@ static const gemm_impl_t GEMM_IMPLS[] = {
 
 const gemv_impl_t *gemv_impl_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof GEMV_IMPLS / sizeof GEMV_IMPLS[0]; i++)
-        if (strcmp(GEMV_IMPLS[i].name, name) == 0)
-            return &GEMV_IMPLS[i];
-    return NULL;
+    return TABLE_FIND(GEMV_IMPLS, name);
 }
 
 const attn_impl_t *attn_impl_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof ATTN_IMPLS / sizeof ATTN_IMPLS[0]; i++)
-        if (strcmp(ATTN_IMPLS[i].name, name) == 0)
-            return &ATTN_IMPLS[i];
-    return NULL;
+    return TABLE_FIND(ATTN_IMPLS, name);
 }
 
 const attn_impl_t *attn_impl_at(size_t i)
@@ -104,10 +99,7 @@ const char *attn_impl_names(void)
 
 const gemm_impl_t *gemm_impl_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof GEMM_IMPLS / sizeof GEMM_IMPLS[0]; i++)
-        if (strcmp(GEMM_IMPLS[i].name, name) == 0)
-            return &GEMM_IMPLS[i];
-    return NULL;
+    return TABLE_FIND(GEMM_IMPLS, name);
 }
 
 const gemm_impl_t *gemm_impl_at(size_t i)

@@ -7,6 +7,8 @@
  * adjusted to a measured duration. */
 #include "ksmall.h"
 
+#include "../sim/table.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -561,10 +563,7 @@ static const ksmall_family_t FAMILIES[] = {
 
 const ksmall_family_t *ksmall_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof FAMILIES / sizeof FAMILIES[0]; i++)
-        if (strcmp(FAMILIES[i].name, name) == 0)
-            return &FAMILIES[i];
-    return NULL;
+    return TABLE_FIND(FAMILIES, name);
 }
 
 size_t ksmall_n_families(void)

@@ -1,6 +1,8 @@
 /* stack.c -- the vllm-cutlass and llamacpp decode stacks. */
 #include "stack.h"
 
+#include "../sim/table.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -185,10 +187,7 @@ static const stack_t STACKS[] = {
 
 const stack_t *stack_find(const char *name)
 {
-    for (size_t i = 0; i < sizeof STACKS / sizeof STACKS[0]; i++)
-        if (strcmp(STACKS[i].name, name) == 0)
-            return &STACKS[i];
-    return NULL;
+    return TABLE_FIND(STACKS, name);
 }
 
 void stack_names(char *buf, size_t buflen)

@@ -1,0 +1,38 @@
+/* table_test.c -- lookup by name: the named row, the first of duplicates, and
+ * NULL for an unknown or NULL name. */
+#include "table.h"
+
+#include <stdio.h>
+
+#define CHECK(c)                                                              \
+    do {                                                                      \
+        if (!(c)) {                                                           \
+            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,        \
+                    __LINE__, __func__, #c);                                  \
+            fails++;                                                          \
+        }                                                                     \
+    } while (0)
+
+typedef struct {
+    const char *name;
+    int value;
+    double pad[3]; /* rows larger than a pointer */
+} row_t;
+
+static const row_t ROWS[] = {
+    {"alpha", 1, {0}}, {"beta", 2, {0}}, {"beta", 3, {0}}, {"gamma", 4, {0}}};
+
+int main(void)
+{
+    int fails = 0;
+    const row_t *r = TABLE_FIND(ROWS, "gamma");
+    CHECK(r == &ROWS[3] && r->value == 4);
+    CHECK(TABLE_FIND(ROWS, "alpha") == &ROWS[0]);
+    CHECK(TABLE_FIND(ROWS, "beta") == &ROWS[1]); /* the first of two */
+    CHECK(TABLE_FIND(ROWS, "delta") == NULL);
+    CHECK(TABLE_FIND(ROWS, "") == NULL);
+    CHECK(TABLE_FIND(ROWS, NULL) == NULL);
+    CHECK(table_find(ROWS, 0, sizeof ROWS[0], "alpha") == NULL);
+    printf("table_test: %d failure(s)\n", fails);
+    return fails != 0;
+}
