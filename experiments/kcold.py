@@ -18,11 +18,12 @@ Prints "kernel grid block code_bytes hot_ns icold_ns cold_ns" lines; code_bytes
 is the size of the kernel's .text section (nvcc 13.0 -O3 sm_90a; read from the
 cubin by readelf on the build machine, given here as a table).
 
-(--graphs-only: the graph part alone; --launch-only: the launch-shape part alone:
+(--tma-only: a TMA load/store kernel's fixed path, see kcold.cu k_tma;
+--graphs-only: the graph part alone; --launch-only: the launch-shape part alone:
 k_store_smem with 128 or 384 threads, 2-200 KB of shared memory, clusters of 1-4)
 
 usage: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
-         -o /tmp/kcold.so experiments/kcold.cu && python3 experiments/kcold.py /tmp/kcold.so
+         -o /tmp/kcold.so experiments/kcold.cu -lcuda && python3 experiments/kcold.py /tmp/kcold.so
 """
 import ctypes, json, os, statistics, sys, tempfile
 import torch
@@ -93,6 +94,30 @@ print("# kernel grid block code_bytes hot_ns icold_ns cold_ns (medians of 30 CUP
 kinds = ["empty", "store", "copy", 16, 64, 256, 1024, 4096]
 # launch shape: threads, dynamic shared memory, thread-block clusters (hot,
 # CUPTI median of 30), as cuBLAS's nvjet and CUTLASS's kernels launch
+# a TMA GEMM's fixed path: one thread loads 1, 2 or 4 TMA boxes one after the
+# other (each waited for), with and without a TMA store at the end, data cold
+# (the fill before each call) and hot
+if "--tma-only" in sys.argv:
+    tbuf = torch.empty(64 << 20, dtype=torch.uint8, device=dev)
+    n_rows = (64 << 20) // 5760
+    print("# tma grid nbox store hot_ns cold_ns (CUPTI medians of 30; the empty line is k_empty)")
+    e = launcher("empty", 1, 128)
+    for _ in range(3):
+        e()
+    torch.cuda.synchronize()
+    base_hot = median_of(e, 30, lambda n: "k_empty" in n)
+    base_cold = median_of(lambda: (flush(), e()), 30, lambda n: "k_empty" in n)
+    print("empty 1 0 0 %.0f %.0f" % (base_hot, base_cold))
+    for grid, nbox, st in ((1, 1, 0), (1, 1, 1), (1, 2, 0), (1, 4, 0), (80, 1, 0), (80, 1, 1)):
+        fn = lambda grid=grid, nbox=nbox, st=st: ck(lib.kc_tma(grid, nbox, st, ctypes.c_void_p(tbuf.data_ptr()),
+                                                              ctypes.c_long(n_rows), ctypes.c_void_p(out.data_ptr()), stream()))
+        for _ in range(3):
+            fn()
+        torch.cuda.synchronize()
+        hot = median_of(fn, 30, lambda n: "k_tma" in n)
+        cold = median_of(lambda: (flush(), fn()), 30, lambda n: "k_tma" in n)
+        print("tma %d %d %d %.0f %.0f" % (grid, nbox, st, hot, cold))
+    sys.exit(0)
 # code neither in the SM's instruction caches nor in L2: the big other kernel,
 # then the 512 MB fill, before each call
 if "--allcold-only" in sys.argv:

