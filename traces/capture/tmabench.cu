@@ -11,7 +11,8 @@
 // the loads alone).
 //   test7  uint8 tensor map: depth, rows per box, run length, L2 promotion
 //   test12 (tmabench 12 runs it alone) the row pitch: 5760 B (K 2880 bf16)
-//          against power-of-two pitches (8192 B: o_proj's K 4096) and others
+//          against power-of-two pitches (8192 B: o_proj's K 4096) and others;
+//          12b L2 promotion; 12c 1, 2 or 4 independent pipelines per CTA
 //          (none / 128 B / 256 B; CUTLASS's make_tma_copy uses 128 B,
 //          include/cute/atom/copy_traits_sm90_tma.hpp), and fewer CTAs;
 //   test8  the same with a bf16 tensor map;
@@ -27,12 +28,14 @@
 //          no DRAM but cross the L2-to-SM path (l1tex__m_xbar2l1tex_read_bytes =
 //          whole boxes), and an all-but-one-row-OOB box costs a stage like a
 //          full one (traces/hopper/tmabench11_h100.txt).
-// Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt): with
-// 128-row boxes, 128-B runs stream at 0.94 of whole rows on both GPUs (the
-// presets' dram_tma_eff); one CTA completes about one stage per 330 ns at any
-// depth (8 KB stages: 25 GB/s), which caps 64-row boxes at ~3.3 TB/s over 132
-// SMs (visible on H200); multicast clusters lose 15 % (H100) / 32 % (H200) at
-// 4 stages. The per-CTA stage ceiling is not in the model (README).
+// Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
+// after the ring-position fix below): with 128-row boxes, 128-B runs stream at
+// 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
+// round trip is 773 / 807 ns (tma_latency_ns); multicast clusters keep 0.89 /
+// 0.79 of the DRAM throughput at 4 stages (tma_mc_eff_*); one producer/consumer
+// pipeline moves ~35 GB/s at any depth, two in one CTA twice that (test 12c).
+// The runs before the fix (tmabench_div64_*.txt) had one pipeline at ~25 GB/s:
+// the 64-bit % and / of the old loop, not the hardware.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -105,17 +108,63 @@ __device__ __forceinline__ void tma_2d(void *dst, const CUtensorMap *map, int x,
 
 constexpr int MAXD = 16;
 
-// blockDim 64: warp 0 lane 0 produces, warp 1 lane 0 consumes.
+// The k-tile loop's ring position (stage, phase parity, wrapped once) advances
+// by one add and one compare per k-tile, as CUTLASS's PipelineState does.
+// TMAB_DIV64=1 recomputes it from a 64-bit k-tile count with % and / instead,
+// as every result before 2026-11-22 did: that 64-bit division (a software
+// routine on the GPU) in both the producer's and the consumer's loop held one
+// pipeline to ~325 ns per stage whatever the depth and box size (test 12c:
+// two pipelines in one CTA moved twice as much).
+#ifndef TMAB_DIV64
+#define TMAB_DIV64 0
+#endif
+struct ring_pos {
+    long long it;    // k-tiles so far
+    int s;           // stage
+    unsigned ph;     // parity of the current round
+    int wrapped;     // 1 once every stage has been used
+};
+__device__ __forceinline__ void ring_at(ring_pos &r, int depth)
+{
+#if TMAB_DIV64
+    r.s = (int)(r.it % depth);
+    r.ph = (unsigned)(r.it / depth) & 1;
+    r.wrapped = r.it >= depth;
+#else
+    (void)depth;
+#endif
+}
+__device__ __forceinline__ void ring_next(ring_pos &r, int depth)
+{
+    r.it++;
+#if !TMAB_DIV64
+    if (++r.s == depth) {
+        r.s = 0;
+        r.ph ^= 1;
+        r.wrapped = 1;
+    }
+#else
+    (void)depth;
+#endif
+}
+
+// blockDim 64 x np: np independent pipelines per CTA; pipeline p's producer is
+// thread 64p (warp 2p), its consumer thread 64p + 32 (warp 2p + 1), each with its
+// own depth-deep ring and barriers, walking its own blocks (np = 1: one
+// producer and one consumer, as every result before test 12c).
 // row and run in elements of eb bytes (the TMA coordinates); smem offsets in bytes
 __global__ void tma_rows(const __grid_constant__ CUtensorMap map, int row_elems, int run_elems, int rows_per_cta,
                          int box_rows, int depth, int n_blocks, int *sink, int eb)
 {
     const int run = run_elems * eb;
-    extern __shared__ __align__(1024) uint8_t ring[];
-    __shared__ uint64_t full[MAXD], empty[MAXD];
+    extern __shared__ __align__(1024) uint8_t ring_all[];
+    __shared__ uint64_t full_all[4 * MAXD], empty_all[4 * MAXD];
+    const int np = blockDim.x / 64, p = threadIdx.x / 64, lane = threadIdx.x % 64;
     const int stage_bytes = rows_per_cta * run;
+    uint8_t *ring = ring_all + (size_t)p * depth * stage_bytes;
+    uint64_t *full = full_all + p * MAXD, *empty = empty_all + p * MAXD;
     const int nk = row_elems / run_elems;
-    if (threadIdx.x == 0) {
+    if (lane == 0) {
         for (int s = 0; s < depth; s++) {
             bar_init(&full[s], 1);
             bar_init(&empty[s], 1);
@@ -124,20 +173,20 @@ __global__ void tma_rows(const __grid_constant__ CUtensorMap map, int row_elems,
     }
     __syncthreads();
     int acc = 0;
-    long long it = 0;  // k-tiles issued (producer) / consumed (consumer), over all blocks
-    for (int blk = blockIdx.x; blk < n_blocks; blk += gridDim.x) {
-        for (int kt = 0; kt < nk; kt++, it++) {
-            int s = (int)(it % depth);
-            unsigned round = (unsigned)(it / depth);
-            if (threadIdx.x == 0) {
-                if (it >= depth)
-                    bar_wait(&empty[s], (round - 1) & 1);
+    ring_pos rp = {0, 0, 0, 0};  // k-tiles issued (producer) / consumed (consumer), over all blocks
+    for (int blk = blockIdx.x * np + p; blk < n_blocks; blk += gridDim.x * np) {
+        for (int kt = 0; kt < nk; kt++, ring_next(rp, depth)) {
+            ring_at(rp, depth);
+            const int s = rp.s;
+            if (lane == 0) {
+                if (rp.wrapped)
+                    bar_wait(&empty[s], rp.ph ^ 1);
                 bar_expect(&full[s], (unsigned)stage_bytes);
                 for (int r0 = 0; r0 < rows_per_cta; r0 += box_rows)
                     tma_2d(ring + (size_t)s * stage_bytes + (size_t)r0 * run, &map, kt * run_elems,
                            blk * rows_per_cta + r0, &full[s]);
-            } else if (threadIdx.x == 32) {
-                bar_wait(&full[s], round & 1);
+            } else if (lane == 32) {
+                bar_wait(&full[s], rp.ph);
                 acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
                 bar_arrive(&empty[s]);
             }
@@ -194,21 +243,21 @@ tma_rows_mc(const __grid_constant__ CUtensorMap map, int row_elems, int run_elem
     }
     cluster_sync();
     int acc = 0;
-    long long it = 0;
+    ring_pos rp = {0, 0, 0, 0};
     const int cluster = blockIdx.x / 2, clusters = gridDim.x / 2;
     for (int blk = cluster; blk < n_blocks; blk += clusters) {
-        for (int kt = 0; kt < nk; kt++, it++) {
-            int s = (int)(it % depth);
-            unsigned round = (unsigned)(it / depth);
+        for (int kt = 0; kt < nk; kt++, ring_next(rp, depth)) {
+            ring_at(rp, depth);
+            const int s = rp.s;
             if (threadIdx.x == 0) {
-                if (it >= depth)
-                    bar_wait(&empty[s], (round - 1) & 1);
+                if (rp.wrapped)
+                    bar_wait(&empty[s], rp.ph ^ 1);
                 bar_expect(&full[s], (unsigned)stage_bytes);
                 int r0 = (int)rank * half_rows;
                 tma_2d_mc(ring + (size_t)s * stage_bytes + (size_t)r0 * run, &map, kt * run_elems,
                           blk * rows_per_cta + r0, &full[s], (uint16_t)0x3);
             } else if (threadIdx.x == 32) {
-                bar_wait(&full[s], round & 1);
+                bar_wait(&full[s], rp.ph);
                 acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
                 bar_arrive_cta(&empty[s], 0);
                 bar_arrive_cta(&empty[s], 1);
@@ -314,14 +363,14 @@ __global__ void tma_rows_ab(const __grid_constant__ CUtensorMap map, const __gri
     }
     __syncthreads();
     int acc = 0;
-    long long it = 0;
+    ring_pos rp = {0, 0, 0, 0};
     for (int blk = blockIdx.x; blk < n_blocks; blk += gridDim.x) {
-        for (int kt = 0; kt < nk; kt++, it++) {
-            int s = (int)(it % depth);
-            unsigned round = (unsigned)(it / depth);
+        for (int kt = 0; kt < nk; kt++, ring_next(rp, depth)) {
+            ring_at(rp, depth);
+            const int s = rp.s;
             if (threadIdx.x == 0) {
-                if (it >= depth)
-                    bar_wait(&empty[s], (round - 1) & 1);
+                if (rp.wrapped)
+                    bar_wait(&empty[s], rp.ph ^ 1);
                 bar_expect(&full[s], (unsigned)stage_bytes);
                 uint8_t *st = ring + (size_t)s * stage_bytes;
                 if (with_b)
@@ -329,7 +378,7 @@ __global__ void tma_rows_ab(const __grid_constant__ CUtensorMap map, const __gri
                 if (with_a)
                     tma_2d(st + b_bytes, &amap, kt * run_elems, 0, &full[s]);
             } else if (threadIdx.x == 32) {
-                bar_wait(&full[s], round & 1);
+                bar_wait(&full[s], rp.ph);
                 acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
                 bar_arrive(&empty[s]);
             }
@@ -365,10 +414,10 @@ static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int
 // bytes per second through tma_rows (GB/s), or 0 for a configuration that
 // does not fit (shared memory, depth, box width, whole k-tiles)
 static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta, int run, int depth,
-                     int promo, int ctas, int *sink, int ebytes = 1, int swz = 0)
+                     int promo, int ctas, int *sink, int ebytes = 1, int swz = 0, int np = 1)
 {
-    size_t need = (size_t)depth * rows_per_cta * run;
-    if (need > 200 * 1024 || depth > MAXD || row_bytes % run || run / ebytes > 256)
+    size_t need = (size_t)np * depth * rows_per_cta * run;
+    if (need > 200 * 1024 || depth > MAXD || np > 4 || row_bytes % run || run / ebytes > 256)
         return 0;
     size_t smem = std::max(need, (size_t)116 * 1024);
     CK(cudaFuncSetAttribute(tma_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
@@ -378,8 +427,8 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
     float ms = best_ms([&](int rep) {
         CUtensorMap map = tensor_map(buf + (rep % 2) * half, ebytes, row_bytes, n_rows, run, box_rows,
                                      swizzle_of(swz), promotion_of(promo));
-        tma_rows<<<ctas, 64, smem>>>(map, row_bytes / ebytes, run / ebytes, rows_per_cta, box_rows, depth,
-                                     n_blocks, sink, ebytes);
+        tma_rows<<<ctas, 64 * np, smem>>>(map, row_bytes / ebytes, run / ebytes, rows_per_cta, box_rows, depth,
+                                          n_blocks, sink, ebytes);
     });
     return (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9);
 }
@@ -417,6 +466,15 @@ int main(int argc, char **argv)
                 size_t h = ct == 1 ? half / 16 : half;
                 printf("test12b 5760 64 128 16 %d %d %.1f\n", promo, ct,
                        run_cfg(buf, h, 5760, 64, 128, 16, promo, ct, sink, 2));
+            }
+        // np independent producer/consumer pipelines in one CTA (same stage shape,
+        // 4 stages each): is one CTA's rate a per-pipeline or a per-SM limit?
+        printf("# test12c (bf16 tensor map) row_bytes rows_per_cta run_bytes depth pipelines ctas gbps\n");
+        for (int np : {1, 2, 4})
+            for (int ct : {1, 16, 132}) {
+                size_t h = ct == 132 ? half : half / 16;
+                printf("test12c 5760 64 128 4 %d %d %.1f\n", np, ct,
+                       run_cfg(buf, h, 5760, 64, 128, 4, 128, ct, sink, 2, 0, np));
             }
         return 0;
     }
