@@ -12,7 +12,8 @@
 //   test7  uint8 tensor map: depth, rows per box, run length, L2 promotion
 //   test12 (tmabench 12 runs it alone) the row pitch: 5760 B (K 2880 bf16)
 //          against power-of-two pitches (8192 B: o_proj's K 4096) and others;
-//          12b L2 promotion; 12c 1, 2 or 4 independent pipelines per CTA
+//          12b L2 promotion; 12c 1, 2 or 4 independent pipelines per CTA;
+//          12d a stage as 1-8 boxes
 //          (none / 128 B / 256 B; CUTLASS's make_tma_copy uses 128 B,
 //          include/cute/atom/copy_traits_sm90_tma.hpp), and fewer CTAs;
 //   test8  the same with a bf16 tensor map;
@@ -414,7 +415,8 @@ static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int
 // bytes per second through tma_rows (GB/s), or 0 for a configuration that
 // does not fit (shared memory, depth, box width, whole k-tiles)
 static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta, int run, int depth,
-                     int promo, int ctas, int *sink, int ebytes = 1, int swz = 0, int np = 1)
+                     int promo, int ctas, int *sink, int ebytes = 1, int swz = 0, int np = 1,
+                     int box_rows_max = 256)
 {
     size_t need = (size_t)np * depth * rows_per_cta * run;
     if (need > 200 * 1024 || depth > MAXD || np > 4 || row_bytes % run || run / ebytes > 256)
@@ -423,7 +425,7 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
     CK(cudaFuncSetAttribute(tma_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows_per_cta * rows_per_cta;
     int n_blocks = (int)(n_rows / rows_per_cta);
-    int box_rows = std::min(rows_per_cta, 256);
+    int box_rows = std::min(rows_per_cta, box_rows_max);
     float ms = best_ms([&](int rep) {
         CUtensorMap map = tensor_map(buf + (rep % 2) * half, ebytes, row_bytes, n_rows, run, box_rows,
                                      swizzle_of(swz), promotion_of(promo));
@@ -476,6 +478,12 @@ int main(int argc, char **argv)
                 printf("test12c 5760 64 128 4 %d %d %.1f\n", np, ct,
                        run_cfg(buf, h, 5760, 64, 128, 4, 128, ct, sink, 2, 0, np));
             }
+        // one pipeline, one CTA: the stage's 64 rows as 1, 2, 4 or 8 boxes (per-box
+        // or per-stage cost?), 8 stages
+        printf("# test12d (bf16 tensor map) row_bytes rows_per_cta run_bytes depth box_rows ctas gbps\n");
+        for (int br : {64, 32, 16, 8})
+            printf("test12d 5760 64 128 8 %d 1 %.1f\n", br,
+                   run_cfg(buf, half / 16, 5760, 64, 128, 8, 128, 1, sink, 2, 0, 1, br));
         return 0;
     }
     if (!only11) {
