@@ -119,6 +119,12 @@ constexpr int MAXD = 16;
 #ifndef TMAB_DIV64
 #define TMAB_DIV64 0
 #endif
+// TMAB_TX_AFTER=1: tma_rows's producer arms the stage's barrier (arrive.expect_tx)
+// after issuing its boxes, as cuBLAS's nvjet kernels do (SASS: UTMALDG, then
+// SYNCS.ARRIVE.TRANS64.RED), instead of before, as CUTLASS's producer_acquire does
+#ifndef TMAB_TX_AFTER
+#define TMAB_TX_AFTER 0
+#endif
 struct ring_pos {
     long long it;    // k-tiles so far
     int s;           // stage
@@ -182,10 +188,15 @@ __global__ void tma_rows(const __grid_constant__ CUtensorMap map, int row_elems,
             if (lane == 0) {
                 if (rp.wrapped)
                     bar_wait(&empty[s], rp.ph ^ 1);
+#if !TMAB_TX_AFTER
                 bar_expect(&full[s], (unsigned)stage_bytes);
+#endif
                 for (int r0 = 0; r0 < rows_per_cta; r0 += box_rows)
                     tma_2d(ring + (size_t)s * stage_bytes + (size_t)r0 * run, &map, kt * run_elems,
                            blk * rows_per_cta + r0, &full[s]);
+#if TMAB_TX_AFTER
+                bar_expect(&full[s], (unsigned)stage_bytes);
+#endif
             } else if (lane == 32) {
                 bar_wait(&full[s], rp.ph);
                 acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
