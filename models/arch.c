@@ -66,20 +66,29 @@ double arch_ps_per_cycle(const arch_t *a)
     return 1e6 / a->sm_clock_mhz;
 }
 
+/* y at v, linear in log2(x) between the points x[0] < ... < x[n-1], held flat
+ * outside them. */
+static double log2_interp(const double *x, const double *y, int n, double v)
+{
+    if (v <= x[0])
+        return y[0];
+    if (v >= x[n - 1])
+        return y[n - 1];
+    int i = 0;
+    while (v > x[i + 1])
+        i++;
+    double t = log2(v / x[i]) / log2(x[i + 1] / x[i]);
+    return y[i] + t * (y[i + 1] - y[i]);
+}
+
 double arch_dram_run_eff(const arch_t *a, double run)
 {
     const double x[] = {32, 64, 128, 256, 512, 1440};
     const double y[] = {a->dram_run_eff_32, a->dram_run_eff_64, a->dram_run_eff_128,
                         a->dram_run_eff_256, a->dram_run_eff_512, 1.0};
-    if (run <= 0 || run >= 1440)
+    if (run <= 0)
         return 1.0;
-    if (run <= 32)
-        return y[0];
-    int i = 0;
-    while (run > x[i + 1])
-        i++;
-    double t = log2(run / x[i]) / log2(x[i + 1] / x[i]);
-    return y[i] + t * (y[i + 1] - y[i]);
+    return log2_interp(x, y, 6, run);
 }
 
 double arch_dram_load_eff(const arch_t *a, double run, int tma)
@@ -91,10 +100,9 @@ double arch_dram_load_eff(const arch_t *a, double run, int tma)
 
 double arch_tma_mc_eff(const arch_t *a, int stages)
 {
-    const double y[3] = {a->tma_mc_eff_2, a->tma_mc_eff_4, a->tma_mc_eff_8};
+    const double x[] = {2, 4, 8};
+    const double y[] = {a->tma_mc_eff_2, a->tma_mc_eff_4, a->tma_mc_eff_8};
     if (y[0] <= 0 || y[1] <= 0 || y[2] <= 0)
         return 1.0;
-    double l = log2(stages < 2 ? 2 : stages > 8 ? 8 : stages); /* 1 .. 3 */
-    int i = l < 2 ? 0 : 1;
-    return y[i] + (l - 1 - i) * (y[i + 1] - y[i]);
+    return log2_interp(x, y, 3, stages);
 }
