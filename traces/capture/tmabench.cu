@@ -97,6 +97,19 @@ __device__ __forceinline__ void bar_wait(uint64_t *b, unsigned parity)
 #endif
 }
 
+// One thread arms a depth-deep ring: each full barrier waits for its
+// producer's arrive (and the stage's bytes), each empty barrier for
+// empty_arrivals consumer releases; the fence makes the inits visible to the
+// cluster (and so to the TMA unit) before the caller's CTA or cluster sync.
+__device__ __forceinline__ void ring_init(uint64_t *full, uint64_t *empty, int depth, int empty_arrivals)
+{
+    for (int s = 0; s < depth; s++) {
+        bar_init(&full[s], 1);
+        bar_init(&empty[s], empty_arrivals);
+    }
+    asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+}
+
 __device__ __forceinline__ void tma_2d(void *dst, const CUtensorMap *map, int x, int y, uint64_t *bar)
 {
     unsigned d = (unsigned)__cvta_generic_to_shared(dst);
@@ -171,13 +184,8 @@ __global__ void tma_rows(const __grid_constant__ CUtensorMap map, int row_elems,
     uint8_t *ring = ring_all + (size_t)p * depth * stage_bytes;
     uint64_t *full = full_all + p * MAXD, *empty = empty_all + p * MAXD;
     const int nk = row_elems / run_elems;
-    if (lane == 0) {
-        for (int s = 0; s < depth; s++) {
-            bar_init(&full[s], 1);
-            bar_init(&empty[s], 1);
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-    }
+    if (lane == 0)
+        ring_init(full, empty, depth, 1);
     __syncthreads();
     int acc = 0;
     ring_pos rp = {0, 0, 0, 0};  // k-tiles issued (producer) / consumed (consumer), over all blocks
@@ -246,13 +254,8 @@ tma_rows_mc(const __grid_constant__ CUtensorMap map, int row_elems, int run_elem
     const int nk = row_elems / run_elems;
     unsigned rank;
     asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
-    if (threadIdx.x == 0) {
-        for (int s = 0; s < depth; s++) {
-            bar_init(&full[s], 1);
-            bar_init(&empty[s], 2);
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-    }
+    if (threadIdx.x == 0)
+        ring_init(full, empty, depth, 2);
     cluster_sync();
     int acc = 0;
     ring_pos rp = {0, 0, 0, 0};
@@ -366,13 +369,8 @@ __global__ void tma_rows_ab(const __grid_constant__ CUtensorMap map, const __gri
     const int run = run_elems * 2, b_bytes = with_b ? rows_per_cta * run : 0;
     const int a_bytes = with_a ? a_rows * run : 0, stage_bytes = b_bytes + a_bytes;
     const int nk = row_elems / run_elems;
-    if (threadIdx.x == 0) {
-        for (int s = 0; s < depth; s++) {
-            bar_init(&full[s], 1);
-            bar_init(&empty[s], 1);
-        }
-        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
-    }
+    if (threadIdx.x == 0)
+        ring_init(full, empty, depth, 1);
     __syncthreads();
     int acc = 0;
     ring_pos rp = {0, 0, 0, 0};
