@@ -9,14 +9,14 @@ code, not times. The digest step is experiments/kcode_digest.py.
   ncu --profile-from-start off --section SourceCounters --page source \
       --print-source sass --csv python3 experiments/kcode_ncu.py > kcode_ncu_raw.csv
 """
-import importlib.util, os, sys
+import os, sys
 import torch
 
 here = os.path.dirname(os.path.abspath(__file__))
 src = open(os.path.join(here, "ksmall_probe.py")).read()
 # the probe's tensors and OPS, without its timing loop
 src = src[:src.index("fa = rnd(4096, 4096)")]
-ns = {}
+ns = {"__file__": os.path.join(here, "ksmall_probe.py")}
 exec(compile(src, "ksmall_probe.py", "exec"), ns)
 OPS = ns["OPS"]
 for _ in range(3):

@@ -25,8 +25,11 @@ k_store_smem with 128 or 384 threads, 2-200 KB of shared memory, clusters of 1-4
 usage: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
          -o /tmp/kcold.so experiments/kcold.cu -lcuda && python3 experiments/kcold.py /tmp/kcold.so
 """
-import ctypes, json, os, statistics, sys, tempfile
+import ctypes, os, statistics, sys
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces", "capture"))
+from cupti_kernels import kernels_of  # noqa: E402
 
 lib = ctypes.CDLL(sys.argv[1])
 dev = torch.device("cuda")
@@ -66,24 +69,12 @@ def flush():
     fbuf.fill_(1)
 
 
-def kernel_durs(fn):
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        fn()
-        torch.cuda.synchronize()
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
-        path = tf.name
-    prof.export_chrome_trace(path)
-    evs = json.load(open(path))["traceEvents"]
-    os.unlink(path)
-    return [e for e in evs if e.get("cat") == "kernel"]
-
-
 def median_of(fn, reps, keep):
     """Median CUPTI duration (ns) of the kernels keep(name) in fn run reps times."""
     def body():
         for _ in range(reps):
             fn()
-    ds = [e["dur"] * 1000.0 for e in kernel_durs(body) if keep(e["name"])]
+    ds = [e["dur"] * 1000.0 for e in kernels_of(body) if keep(e["name"])]
     return statistics.median(ds) if ds else float("nan")
 
 
@@ -185,7 +176,7 @@ def graph_stats(name, fns, n=512):
         a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         a.record(); g.replay(); b.record(); b.synchronize()
         ts.append(a.elapsed_time(b) * 1e6 / n)
-    ks = sorted(kernel_durs(lambda: [g.replay() for _ in range(3)]), key=lambda e: e["ts"])
+    ks = kernels_of(lambda: [g.replay() for _ in range(3)])
     durs = [k["dur"] * 1000.0 for k in ks]
     gaps = [(ks[i + 1]["ts"] - ks[i]["ts"] - ks[i]["dur"]) * 1000.0 for i in range(len(ks) - 1)
             if (i + 1) % n != 0]

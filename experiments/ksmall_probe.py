@@ -15,9 +15,12 @@ kernel's critical path cannot see. This measures, it fits nothing.
 
 usage: python3 experiments/ksmall_probe.py > experiments/ksmall_probe_h100.txt
 """
-import json, os, statistics, tempfile
+import os, statistics, sys
 import torch
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "traces", "capture"))
+from cupti_kernels import kernels_of  # noqa: E402
 
 dev = torch.device("cuda")
 bf = torch.bfloat16
@@ -69,18 +72,6 @@ def flush():
     fbuf.fill_(1)
 
 
-def kernels(fn):
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-        fn()
-        torch.cuda.synchronize()
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
-        path = tf.name
-    prof.export_chrome_trace(path)
-    evs = json.load(open(path))["traceEvents"]
-    os.unlink(path)
-    return sorted([e for e in evs if e.get("cat") == "kernel"], key=lambda e: e["ts"])
-
-
 def short(n):
     n = n.replace("void ", "").replace("at::native::", "")
     return n[:70]
@@ -91,7 +82,7 @@ for _ in range(3):
     for _, op in OPS:
         op()
 torch.cuda.synchronize()
-flush_names = {k["name"] for k in kernels(flush)}
+flush_names = {k["name"] for k in kernels_of(flush)}
 print("# op kernel grid block hot_ns cold_ns (medians of 30 CUPTI durations)")
 for name, op in OPS:
     def hot():
@@ -104,7 +95,7 @@ for name, op in OPS:
             op()
     res = {}
     for mode, fn in (("hot", hot), ("cold", cold)):
-        for kk in kernels(fn):
+        for kk in kernels_of(fn):
             if mode == "cold" and kk["name"] in flush_names:
                 continue
             a_ = kk.get("args", {})

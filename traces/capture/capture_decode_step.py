@@ -23,9 +23,11 @@ gaps between kernels can be read; the .txt adds their sums).
 
 usage: python3 capture_decode_step.py OUTDIR [--layers 4] [--ctx 2048]
 """
-import argparse, json, os, statistics, tempfile
+import argparse, os, statistics
 import torch
 import torch.nn.functional as F
+
+from cupti_kernels import kernels_of
 
 ap = argparse.ArgumentParser()
 ap.add_argument("outdir")
@@ -122,16 +124,7 @@ torch.cuda.synchronize()
 graph_us = time_it(gr.replay)
 
 # one profiled eager step for the kernel list (profiler inflates tiny kernels slightly)
-with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-    for _ in range(3):
-        step(x0)
-    torch.cuda.synchronize()
-with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
-    path = tf.name
-prof.export_chrome_trace(path)
-evs = json.load(open(path))["traceEvents"]
-os.unlink(path)
-kern = sorted([e for e in evs if e.get("cat") == "kernel"], key=lambda e: e["ts"])
+kern = kernels_of(lambda: [step(x0) for _ in range(3)])
 per = len(kern) // 3
 byname = {}
 for r in range(3):
@@ -157,16 +150,7 @@ ksum = sum(k["dur"] for k in kern) / 3
 
 # the graph replayed under the profiler: kernel durations and the gaps between
 # kernels as the graph runs them (3 replays; first start to last end per step)
-with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
-    for _ in range(3):
-        gr.replay()
-    torch.cuda.synchronize()
-with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
-    path = tf.name
-prof.export_chrome_trace(path)
-gk = sorted([e for e in json.load(open(path))["traceEvents"] if e.get("cat") == "kernel"],
-            key=lambda e: e["ts"])
-os.unlink(path)
+gk = kernels_of(lambda: [gr.replay() for _ in range(3)])
 gper = len(gk) // 3
 g_ksum = sum(k["dur"] for k in gk) / 3
 g_span = statistics.median([gk[(r + 1) * gper - 1]["ts"] + gk[(r + 1) * gper - 1]["dur"] - gk[r * gper]["ts"]

@@ -13,9 +13,11 @@ call launches. Also writes an nsys-style cuda_gpu_trace CSV of every kernel.
 usage: python3 capture_shapes.py OUTDIR [--quick]
 writes OUTDIR/<gpu>_shapes.csv and OUTDIR/<gpu>_cuda_gpu_trace.csv
 """
-import csv, json, os, statistics, sys, tempfile
+import csv, os, statistics, sys
 import torch
 import torch.nn.functional as F
+
+from cupti_kernels import kernels_of
 
 REPS = 20
 WARM = 5
@@ -54,17 +56,10 @@ def profile(op_label, fn_list):
     for i in range(WARM):
         fn_list[i % len(fn_list)]()
     torch.cuda.synchronize()
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+    def timed():
         for i in range(REPS):
             fn_list[(WARM + i) % len(fn_list)]()  # not the copies the warm-up touched
-        torch.cuda.synchronize()
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tf:
-        path = tf.name
-    prof.export_chrome_trace(path)
-    with open(path) as f:
-        evs = json.load(f)["traceEvents"]
-    os.unlink(path)
-    kern = sorted([e for e in evs if e.get("cat") == "kernel"], key=lambda e: e["ts"])
+    kern = kernels_of(timed)
     if not kern or len(kern) % REPS:
         raise RuntimeError(f"{op_label}: {len(kern)} kernels not a multiple of {REPS}")
     per = len(kern) // REPS
