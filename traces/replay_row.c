@@ -63,10 +63,9 @@ int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t
 {
     kdesc_t d;
     row_kdesc(r, cfg == REPLAY_TRACE_CONFIG, &d);
-    kmodel_out_t o;
-    int rc = kmodel_run(a, &d, &o, err, errlen);
-    double best = rc == 0 ? o.us : INFINITY;
-    kmodel_out_t best_o = o;
+    kmodel_out_t best, o;
+    if (kmodel_run(a, &d, &best, err, errlen) != 0)
+        best.us = INFINITY;
     /* a dequantizing GEMV takes any weight format when activations are 16-bit
      * or unscaled; a named tile rules it out */
     const dtype_info_t *a16 = dtype_info(r->a_dtype);
@@ -75,16 +74,13 @@ int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t
         g.kind = KM_GEMV;
         g.gemv = gemv_impl_find("cublas-gemv");
         char e2[256];
-        if (kmodel_run(a, &g, &o, e2, sizeof e2) == 0 && o.us < best) {
-            best = o.us;
-            best_o = o;
-            rc = 0;
-        }
+        if (kmodel_run(a, &g, &o, e2, sizeof e2) == 0 && o.us < best.us)
+            best = o;
     }
-    *us = best;
+    *us = best.us;
     if (detail)
-        *detail = best_o;
-    return rc == 0 || isfinite(best) ? 0 : -1;
+        *detail = best;
+    return isfinite(best.us) ? 0 : -1;
 }
 
 int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,
