@@ -22,9 +22,10 @@ static const param_def_t ARCH_DEFS[] = {
     {"dram_run_eff_256",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_256), "DRAM efficiency with 256-B runs"},
     {"dram_run_eff_512",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_512), "DRAM efficiency with 512-B runs"},
     {"dram_tma_eff",               "ratio",          0,      1,      PARAM_REAL, F(dram_tma_eff), "DRAM efficiency of TMA k-tile loops (0 = use the run curve)"},
-    {"tma_mc_eff_2",               "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_2), "multicast TMA loop, 2 stages: DRAM throughput over plain TMA (0 = not measured)"},
-    {"tma_mc_eff_4",               "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_4), "multicast TMA loop, 4 stages: DRAM throughput over plain TMA (0 = not measured)"},
-    {"tma_mc_eff_8",               "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_8), "multicast TMA loop, 8 stages: DRAM throughput over plain TMA (0 = not measured)"},
+    {"tma_mc_eff_32kb",            "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_32kb), "multicast TMA loop, 32 KiB of shared tile in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
+    {"tma_mc_eff_64kb",            "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_64kb), "multicast TMA loop, 64 KiB in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
+    {"tma_mc_eff_128kb",           "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_128kb), "multicast TMA loop, 128 KiB in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
+    {"tma_oob_gbps",               "GB/s",           0,      1e6,    PARAM_REAL, F(tma_oob_gbps), "TMA out-of-bounds zero fill through the L2 return path, alone (0 = free)"},
     {"sm_load_gbps",               "GB/s",           0,      1e5,    PARAM_REAL, F(sm_load_gbps), "load bandwidth of one SM (0 = no per-SM cap)"},
     {"tma_latency_ns",             "ns",             0,      10000,  PARAM_REAL, F(tma_latency_ns), "TMA stage round trip (0 = DRAM latency)"},
     {"l2_bytes",                   "B",              65536,  1e10,   PARAM_INT,  F(l2_bytes), "L2 capacity"},
@@ -98,11 +99,11 @@ double arch_dram_load_eff(const arch_t *a, double run, int tma)
     return arch_dram_run_eff(a, run);
 }
 
-double arch_tma_mc_eff(const arch_t *a, int stages)
+double arch_tma_mc_eff(const arch_t *a, double inflight_bytes)
 {
-    const double x[] = {2, 4, 8};
-    const double y[] = {a->tma_mc_eff_2, a->tma_mc_eff_4, a->tma_mc_eff_8};
+    const double x[] = {32768, 65536, 131072};
+    const double y[] = {a->tma_mc_eff_32kb, a->tma_mc_eff_64kb, a->tma_mc_eff_128kb};
     if (y[0] <= 0 || y[1] <= 0 || y[2] <= 0)
         return 1.0;
-    return log2_interp(x, y, 3, stages);
+    return log2_interp(x, y, 3, inflight_bytes);
 }

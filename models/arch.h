@@ -26,10 +26,18 @@ typedef struct {
      * arch: TMA loads are charged the run curve above like any other load */
     double dram_tma_eff;
     /* DRAM throughput of a TMA k-tile loop whose tiles a 2-CTA cluster shares by
-     * multicast, over the same loop without multicast, at 2, 4 and 8 stages:
-     * a shared stage is refilled only when every CTA of the cluster has
-     * released it (tmabench.cu test 10); 0 = not measured (no loss charged) */
-    double tma_mc_eff_2, tma_mc_eff_4, tma_mc_eff_8;
+     * multicast, over the same loop without multicast, with 32, 64 and 128 KiB
+     * of the shared tile in flight per CTA (stages x tile bytes): a shared
+     * stage is refilled only when every CTA of the cluster has released it, a
+     * longer round trip that fewer bytes in flight cannot cover (tmabench.cu
+     * test 10: 16-KiB tiles at 2, 4, 8 stages; test 13: 32-KiB tiles at 4
+     * stages agree with the 128-KiB point); 0 = not measured (no loss charged) */
+    double tma_mc_eff_32kb, tma_mc_eff_64kb, tma_mc_eff_128kb;
+    /* Out-of-bounds TMA box elements (zero-filled) cross the L2's return path
+     * like data: GB/s of zero fill that path delivers when nothing else uses
+     * it (tmabench.cu test 13); DRAM fills, L2 hits and zero fill share it
+     * (l2_bw_gbps); 0 = not measured (zero fill is free) */
+    double tma_oob_gbps;
     double sm_load_gbps;                /* bytes one SM can pull from L2/DRAM, GB/s (0 = no cap) */
     double tma_latency_ns;              /* TMA stage round trip, issue to consumer (0 = the DRAM latency) */
     double l2_bytes;                    /* L2 capacity */
@@ -67,9 +75,10 @@ double arch_dram_run_eff(const arch_t *a, double run_bytes);
  * where the arch has it, else arch_dram_run_eff. */
 double arch_dram_load_eff(const arch_t *a, double run_bytes, int tma);
 
-/* Factor on the DRAM efficiency of a multicast TMA k-tile loop `stages` deep:
- * the tma_mc_eff points interpolated linearly in log2(stages), held flat
- * outside 2..8; 1 when the arch has no measurement. */
-double arch_tma_mc_eff(const arch_t *a, int stages);
+/* Factor on the DRAM efficiency of a multicast TMA k-tile loop keeping
+ * inflight_bytes of the shared tile in flight per CTA (stages x tile bytes):
+ * the tma_mc_eff points interpolated linearly in log2(bytes), held flat
+ * outside 32..128 KiB; 1 when the arch has no measurement. */
+double arch_tma_mc_eff(const arch_t *a, double inflight_bytes);
 
 #endif

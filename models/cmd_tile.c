@@ -9,6 +9,7 @@
 
 #include "../sim/cli.h"
 #include "gemm.h"
+#include "kmodel.h"
 #include "setup.h"
 
 static const cli_opt_t OPTS[] = {
@@ -199,14 +200,14 @@ int cmd_tile_main(int argc, char **argv)
         double dram = (double)g.r.dram_busy_ps / dur, mma = (double)g.r.unit_busy_max_ps / dur;
         printf("m=%lld\nn=%lld\nk=%lld\ngroups=%lld\n", (long long)p.m, (long long)p.n,
                (long long)p.k, (long long)p.groups);
-        printf("predicted_us=%.2f\ndram_floor_us=%.2f\ndram_busy_pct=%.1f\nmma_busy_pct=%.1f\n"
+        printf("predicted_us=%.2f\ndram_floor_us=%.2f\ndram_busy_pct=%.1f\nmma_busy_pct=%.1f\nl2_busy_pct=%.1f\n"
                "exposed_fill_us=%.2f\ndesc_update_us=%.2f\nepilogue_us=%.2f\ntail_idle_pct=%.1f\n"
                "tiles=%lld\ngrid=%d\ntiles_per_cta=%d\ndram_bytes=%.0f\nl2_bytes=%.0f\nbound=%s\n",
-               us, g.floor_us, 100 * dram, 100 * mma, (double)g.r.first_compute_ps * 1e-6,
+               us, g.floor_us, 100 * dram, 100 * mma, 100.0 * (double)g.r.l2_busy_ps / dur, (double)g.r.first_compute_ps * 1e-6,
                g.r.pre_ps_sum * 1e-6 / g.grid, g.r.epi_ps_sum * 1e-6 / g.grid,
                100 * g.r.tail_idle_frac, (long long)g.tiles, g.grid, g.max_tiles_per_cta,
                g.r.dram_bytes, g.r.l2_bytes,
-               dram >= 0.6 && dram >= mma ? "dram" : mma >= 0.6 ? "compute" : "latency");
+               bound_name(kresult_bound(&g.r)));
     }
     return 0;
 }

@@ -85,7 +85,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     /* single stream: kernel i starts at max(end of i-1 + gap, host issue time of i) */
     double host_t = graphs ? c->arch->launch_api_us : 0, gpu_end = 0;
     int first = 1;
-    double *bound_us = calloc((nk + 1) * 3, sizeof *bound_us);
+    double *bound_us = calloc((nk + 1) * BOUND_COUNT, sizeof *bound_us);
     assert(bound_us != NULL);
     for (int pass = 0; pass < 2; pass++) {
         int layers = pass == 0 ? (int)m.n_layers : 1;
@@ -109,7 +109,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
                 row->us_step += v->us;
-                bound_us[ri * 3 + v->bound] += v->us;
+                bound_us[ri * BOUND_COUNT + v->bound] += v->us;
                 res->kernel_us += v->us;
             }
         }
@@ -118,8 +118,8 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
         decode_row_t *row = &res->rows[i];
         row->us_per_call = row->us_step / row->calls;
         bound_t b = BOUND_DRAM;
-        for (int k = 1; k < 3; k++)
-            if (bound_us[i * 3 + k] > bound_us[i * 3 + b])
+        for (int k = 1; k < BOUND_COUNT; k++)
+            if (bound_us[i * BOUND_COUNT + k] > bound_us[i * BOUND_COUNT + b])
                 b = (bound_t)k;
         row->bound = bound_name(b);
     }

@@ -495,12 +495,16 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     double a_box = (double)c->tile_m * c->tile_k * g->elem_mma_a + c->stage_sfa_bytes;
     double b_box = (double)c->tile_n * c->tile_k * g->elem_mma_b + c->stage_sfb_bytes;
     out->port_bytes = a_box + b_box;
+    /* what the CTA issues past the tensor: its share of each box, less the
+     * in-bounds bytes */
+    out->oob_bytes = (a_box - a_b) / cn + (b_box - b_b) / cm;
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */
     /* the weight tile, the step's DRAM bytes, is multicast when the cluster
      * spans more than one tile along the tokens */
-    out->multicast = w_first && (g->o->swap_ab ? cn : cm) > 1;
+    if (w_first && (g->o->swap_ab ? cn : cm) > 1)
+        out->mc_tile_bytes = g->o->swap_ab ? a_b : b_b;
     out->compute_cyc = c->mma_cyc_per_ktile;
     /* ptr-array kernels rewrite the A/B/SFA/SFB tensormaps when a CTA's next
      * tile is in another group; the first tile always loads its group's

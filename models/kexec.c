@@ -60,6 +60,8 @@ struct kx {
     sim_ps_t first_compute_ps;
     double pre_ps_sum, epi_ps_sum;
     double dram_bytes;       /* real bytes loaded and stored */
+    double l2_hit_bytes;     /* bytes loaded as L2 hits */
+    double l2_per_oob;       /* L2 return-path bytes one zero-filled byte occupies */
     double port_bytes;       /* bytes through the SMs' load paths */
 };
 
@@ -145,8 +147,10 @@ static void try_produce(cta_t *c)
                                                    : c->p_it.dram_bytes + c->p_it.l2_bytes;
         /* a TMA stage lands no sooner than the arch's TMA round trip */
         int tma_floor = c->p_it.tma && x->a->tma_latency_ns > 0 && load_bytes > 0;
-        s->parts = (c->p_it.dram_bytes > 0) + (c->p_it.l2_bytes > 0) + (port && load_bytes > 0) +
-                   tma_floor;
+        /* the L2 returns every byte it delivers: hits, DRAM fills and TMA
+         * zero fill (which occupies it l2_per_oob times as long as a hit) */
+        double l2_path = c->p_it.l2_bytes + c->p_it.dram_bytes + c->p_it.oob_bytes * x->l2_per_oob;
+        s->parts = (c->p_it.dram_bytes > 0) + (l2_path > 0) + (port && load_bytes > 0) + tma_floor;
         if (s->parts == 0)
             s->landed = 1;
         if (tma_floor)
@@ -162,13 +166,14 @@ static void try_produce(cta_t *c)
             /* short runs occupy the DRAM longer than their bytes (row-buffer
              * visits); TMA k-tile loops have their own measured efficiency */
             double eff = arch_dram_load_eff(x->a, c->p_it.dram_run_bytes, c->p_it.tma);
-            if (c->p_it.multicast)
-                eff *= arch_tma_mc_eff(x->a, stages);
+            if (c->p_it.mc_tile_bytes > 0)
+                eff *= arch_tma_mc_eff(x->a, stages * c->p_it.mc_tile_bytes);
             x->dram_bytes += c->p_it.dram_bytes;
             bwserv_transfer(x->dram, c->p_it.dram_bytes / eff, on_part_landed, c, s);
         }
-        if (c->p_it.l2_bytes > 0)
-            bwserv_transfer(x->l2, c->p_it.l2_bytes, on_part_landed, c, s);
+        x->l2_hit_bytes += c->p_it.l2_bytes;
+        if (l2_path > 0)
+            bwserv_transfer(x->l2, l2_path, on_part_landed, c, s);
         c->issued++;
         if (++c->p_step == c->p_it.n_steps) {
             c->p_item++;
@@ -310,7 +315,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
         return -1;
     }
     kx_t x = {.a = a, .k = k, .n_sm = (int)a->n_sm, .ps_per_cyc = arch_ps_per_cycle(a),
-              .first_compute_ps = -1};
+              .first_compute_ps = -1,
+              .l2_per_oob = a->tma_oob_gbps > 0 ? a->l2_bw_gbps / a->tma_oob_gbps : 0};
     x.sim = sim_create();
     x.dram = bwserv_create(x.sim, "dram", arch_dram_bw_bytes_per_ps(a),
                            sim_ps_from_ns(a->dram_latency_ns));
@@ -341,9 +347,10 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     memset(out, 0, sizeof *out);
     out->dur_ps = end;
     out->dram_bytes = x.dram_bytes;
-    out->l2_bytes = bwserv_bytes(x.l2);
+    out->l2_bytes = x.l2_hit_bytes;
     out->port_bytes = x.port_bytes;
     out->dram_busy_ps = bwserv_busy_ps(x.dram);
+    out->l2_busy_ps = bwserv_busy_ps(x.l2);
     double *idle = xcalloc((size_t)x.n_sm, sizeof *idle);
     for (int i = 0; i < x.n_sm; i++) {
         sim_ps_t b = unit_busy_ps(x.sms[i].unit);

@@ -41,8 +41,12 @@ typedef struct {
     double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
                                (0 = streaming); costs 1/arch_dram_load_eff */
     int tma;                /* 1: loaded as TMA k-tile boxes (arch dram_tma_eff) */
-    int multicast;          /* 1: the DRAM bytes are a tile the CTAs of a cluster share
-                               by TMA multicast (arch_tma_mc_eff at the kernel's stages) */
+    double mc_tile_bytes;   /* per step, the whole tile the DRAM bytes are this CTA's
+                               share of when a cluster shares it by TMA multicast
+                               (arch_tma_mc_eff at stages x this); 0 = no multicast */
+    double oob_bytes;       /* per step, TMA box bytes this CTA issues past the
+                               tensor (zero-filled: no DRAM, but the L2 return
+                               path at arch tma_oob_gbps) */
     double port_bytes;      /* per step, bytes landing in this SM (TMA multicast
                                delivers more than the CTA issues); 0 = dram + l2 */
     double l2_bytes;        /* per step */
@@ -73,6 +77,8 @@ typedef struct {
     double port_bytes;          /* received by the SMs' load paths (whole TMA boxes,
                                    multicast copies); 0 when the arch has no cap */
     sim_ps_t dram_busy_ps;      /* DRAM server time with >= 1 transfer in service */
+    sim_ps_t l2_busy_ps;        /* the same for the L2 return path (hits, DRAM fills,
+                                   TMA zero fill) */
     sim_ps_t unit_busy_max_ps;  /* busiest SM execution unit */
     sim_ps_t first_compute_ps;  /* time of the first consumer step (pipeline fill) */
     double pre_ps_sum;          /* producer pre work summed over CTAs */

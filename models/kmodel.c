@@ -114,8 +114,22 @@ const char *gemm_impl_names(void)
 
 const char *bound_name(bound_t b)
 {
-    static const char *const names[] = {"dram", "compute", "latency"};
+    static const char *const names[] = {"dram", "compute", "l2", "latency"};
+    assert(b >= 0 && b < BOUND_COUNT);
     return names[b];
+}
+
+bound_t kresult_bound(const kresult_t *r)
+{
+    double dur = (double)(r->dur_ps > 0 ? r->dur_ps : 1);
+    double f[] = {[BOUND_DRAM] = (double)r->dram_busy_ps / dur,
+                  [BOUND_COMPUTE] = (double)r->unit_busy_max_ps / dur,
+                  [BOUND_L2] = (double)r->l2_busy_ps / dur};
+    bound_t b = BOUND_DRAM;
+    for (int k = BOUND_COMPUTE; k <= BOUND_L2; k++)
+        if (f[k] > f[b])
+            b = (bound_t)k;
+    return f[b] >= 0.6 ? b : BOUND_LATENCY;
 }
 
 static int64_t cdiv(int64_t a, int64_t b)
@@ -485,14 +499,6 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
     double dur_us = (double)o->r.dur_ps * 1e-6;
     o->us = dur_us + a->kernel_fixed_ns * 1e-3 + o->extra_us;
     o->ideal_us = unique / (arch_dram_bw_bytes_per_ps(a) * 1e6);
-    double dur = (double)(o->r.dur_ps > 0 ? o->r.dur_ps : 1);
-    double dram_frac = (double)o->r.dram_busy_ps / dur;
-    double unit_frac = (double)o->r.unit_busy_max_ps / dur;
-    if (dram_frac >= 0.6 && dram_frac >= unit_frac)
-        o->bound = BOUND_DRAM;
-    else if (unit_frac >= 0.6)
-        o->bound = BOUND_COMPUTE;
-    else
-        o->bound = BOUND_LATENCY;
+    o->bound = kresult_bound(&o->r);
     return 0;
 }

@@ -89,7 +89,9 @@ typedef struct {
                                  (ksmall.h) when small.family is set */
 } kdesc_t;
 
-typedef enum { BOUND_DRAM, BOUND_COMPUTE, BOUND_LATENCY } bound_t;
+/* What limits a kernel: the resource busy >= 60 % of it (the busiest of DRAM,
+ * an SM's execution unit and the L2 return path), else latency. */
+typedef enum { BOUND_DRAM, BOUND_COMPUTE, BOUND_L2, BOUND_LATENCY, BOUND_COUNT } bound_t;
 
 typedef struct {
     kresult_t r;
@@ -105,6 +107,7 @@ typedef struct {
 int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *out, char *err, size_t errlen);
 
 const char *bound_name(bound_t b);
+bound_t kresult_bound(const kresult_t *r);
 
 /* Implementation tables (kmodel.c). */
 const gemv_impl_t *gemv_impl_find(const char *name);

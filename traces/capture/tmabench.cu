@@ -29,6 +29,9 @@
 //          no DRAM but cross the L2-to-SM path (l1tex__m_xbar2l1tex_read_bytes =
 //          whole boxes), and an all-but-one-row-OOB box costs a stage like a
 //          full one (traces/hopper/tmabench11_h100.txt).
+//   test13 (tmabench 13 runs it alone) the grouped GEMM's mainloop at one
+//          token per group (tma_gg below): multicast B, A tiles of one token,
+//          half or all rows in bounds, no cluster, A alone; ns per stage.
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
 // after the ring-position fix below): with 128-row boxes, 128-B runs stream at
 // 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
@@ -37,6 +40,14 @@
 // pipeline moves ~35 GB/s at any depth, two in one CTA twice that (test 12c).
 // The runs before the fix (tmabench_div64_*.txt) had one pipeline at ~25 GB/s:
 // the 64-bit % and / of the old loop, not the hardware.
+// Test 13 (traces/hopper/tmabench13_{h100,h200}.txt): zero fill is not free.
+// 132 CTAs loading only one-token A tiles (127 of 128 rows out of bounds) take
+// 653 / 667 ns per stage, the same tiles in bounds (L2 hits) 260 / 259: on both
+// GPUs alike, zero fill moves ~3.2 TB/s (the presets' tma_oob_gbps). Beside a
+// multicast weight tile from DRAM the stage takes 908 / 888 ns against 762 /
+// 540 without A -- the sum, not the larger, of the two: DRAM fills, L2 hits
+// and zero fill share the L2's return path. The multicast loss follows the
+// bytes in flight: 4 stages of a 32-KiB tile lose what 8 of a 16-KiB tile do.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -117,6 +128,17 @@ __device__ __forceinline__ void tma_2d(void *dst, const CUtensorMap *map, int x,
     asm volatile(
         "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
         " [%0], [%1, {%2, %3}], [%4];\n" ::"r"(d), "l"((uint64_t)map), "r"(x), "r"(y), "r"(b)
+        : "memory");
+}
+
+
+__device__ __forceinline__ void tma_3d(void *dst, const CUtensorMap *map, int x, int y, int z, uint64_t *bar)
+{
+    unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+    unsigned b = (unsigned)__cvta_generic_to_shared(bar);
+    asm volatile(
+        "cp.async.bulk.tensor.3d.shared::cluster.global.tile.mbarrier::complete_tx::bytes"
+        " [%0], [%1, {%2, %3, %4}], [%5];\n" ::"r"(d), "l"((uint64_t)map), "r"(x), "r"(y), "r"(z), "r"(b)
         : "memory");
 }
 
@@ -276,6 +298,73 @@ tma_rows_mc(const __grid_constant__ CUtensorMap map, int row_elems, int run_elem
                 acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
                 bar_arrive_cta(&empty[s], 0);
                 bar_arrive_cta(&empty[s], 1);
+            }
+        }
+    }
+    cluster_sync();
+    if (acc == 0x7fffffff)
+        sink[0] = acc;
+}
+
+
+// Test 13: the mainloop of torch._grouped_mm's CUTLASS sm90 bf16 kernel at one
+// token per group (traces/hopper/*_shapes.csv moe rows: tile 64x128x128,
+// cluster 2x1, 4 stages). Per k-tile each CTA of a 2-CTA cluster issues
+// B, the weight tile (128 rows of 256 B = 2 k-boxes of 128 B): mc=1 half of
+// its rows multicast to both CTAs, mc=0 all of a tile of its own; and, with_a,
+// its A tile (64 rows x 2 k-boxes) from a 3-D tensor [a_groups][a_valid][K]:
+// CTA rank r reads rows 64r..64r+63 of group (cluster % a_groups), so rows at
+// or past a_valid are out of bounds (TMA zero-fills them; a_valid = 1 is one
+// token per group, the second CTA's M tile wholly out of bounds, as the
+// kernel's cluster rounding leaves it). No math: the loads alone.
+__global__ void __cluster_dims__(2, 1, 1)
+tma_gg(const __grid_constant__ CUtensorMap bmap, const __grid_constant__ CUtensorMap amap, int nk,
+       int n_blocks, int depth, int mc, int with_a, int with_b, int a_groups, int *sink)
+{
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[MAXD], empty[MAXD];
+    const int b_bytes = with_b ? 128 * 256 : 0, a_bytes = with_a ? 64 * 256 : 0, stage_bytes = b_bytes + a_bytes;
+    unsigned rank;
+    asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+    if (threadIdx.x == 0)
+        ring_init(full, empty, depth, mc ? 2 : 1);
+    cluster_sync();
+    int acc = 0;
+    ring_pos rp = {0, 0, 0, 0};
+    const int cluster = blockIdx.x / 2, clusters = gridDim.x / 2;
+    const int first = mc ? cluster : (int)blockIdx.x, stride = mc ? clusters : (int)gridDim.x;
+    const int grp = cluster % a_groups;
+    for (int blk = first; blk < n_blocks; blk += stride) {
+        for (int kt = 0; kt < nk; kt++, ring_next(rp, depth)) {
+            ring_at(rp, depth);
+            const int s = rp.s;
+            if (threadIdx.x == 0) {
+                if (rp.wrapped)
+                    bar_wait(&empty[s], rp.ph ^ 1);
+                bar_expect(&full[s], (unsigned)stage_bytes);
+                uint8_t *st = ring + (size_t)s * stage_bytes;
+                for (int j = 0; j < 2; j++) {  // the k-tile's two 128-B k-boxes
+                    uint8_t *bj = st + (size_t)j * (b_bytes / 2);
+                    if (!with_b)
+                        ;
+                    else if (mc)
+                        tma_2d_mc(bj + (size_t)rank * 64 * 128, &bmap, kt * 128 + j * 64,
+                                  blk * 128 + (int)rank * 64, &full[s], (uint16_t)0x3);
+                    else
+                        tma_2d(bj, &bmap, kt * 128 + j * 64, blk * 128, &full[s]);
+                    if (with_a)
+                        tma_3d(st + b_bytes + (size_t)j * (a_bytes / 2), &amap, kt * 128 + j * 64,
+                               (int)rank * 64, grp, &full[s]);
+                }
+            } else if (threadIdx.x == 32) {
+                bar_wait(&full[s], rp.ph);
+                acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
+                if (mc) {
+                    bar_arrive_cta(&empty[s], 0);
+                    bar_arrive_cta(&empty[s], 1);
+                } else {
+                    bar_arrive(&empty[s]);
+                }
             }
         }
     }
@@ -444,6 +533,36 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
     return (float)((double)n_rows * row_bytes / (ms * 1e-3) / 1e9);
 }
 
+
+// ns per stage per CTA and unique weight GB/s through tma_gg (test 13)
+static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas, int mc, int with_a,
+                   int with_b, int a_valid, int a_groups, int *sink)
+{
+    const int row_bytes = 5760, nk = row_bytes / 256;
+    size_t smem = std::max((size_t)depth * ((with_b ? 128 * 256 : 0) + (with_a ? 64 * 256 : 0)), (size_t)116 * 1024);
+    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / 128 * 128;
+    int n_blocks = (int)(n_rows / 128);
+    float ms = best_ms([&](int rep) {
+        CUtensorMap bmap = tensor_map(buf + (rep % 2) * half, 2, row_bytes, n_rows, 128, mc ? 64 : 128,
+                                      CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+        CUtensorMap amap;
+        cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), (cuuint64_t)a_valid, (cuuint64_t)a_groups};
+        cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes * a_valid};
+        cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
+        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
+                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, mc, with_a, with_b, a_groups, sink);
+    });
+    // a cluster (mc) or a CTA (mc=0) walks n_blocks / (clusters or CTAs) B tiles of nk stages
+    int walkers = mc ? ctas / 2 : ctas;
+    double stages = (double)n_blocks / walkers * nk;
+    double unique = (double)n_blocks * 128 * nk * 256;
+    printf("test13 %d %d %d %d %d %d %d %.1f %.1f\n", mc, with_a, with_b, a_valid, a_groups, depth, ctas,
+           ms * 1e6 / stages, unique / (ms * 1e-3) / 1e9);
+}
+
 int main(int argc, char **argv)
 {
     cudaDeviceProp prop;
@@ -457,6 +576,26 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 13) {                 // tmabench 13: test 13 alone
+        printf("# test13 mc with_a with_b a_valid a_groups depth ctas ns_per_stage unique_gbps\n");
+        uint8_t *abuf;  // A tensors: <= 6 MB, stay in L2
+        CK(cudaMalloc(&abuf, 8 << 20));
+        CK(cudaMemset(abuf, 1, 8 << 20));
+        struct { int mc, wa, av, ag, depth, ctas, wb = 1; } c13[] = {
+            {1, 0, 1, 4, 4, 0}, {1, 1, 1, 4, 4, 0}, {1, 1, 128, 4, 4, 0}, {1, 1, 1, 66, 4, 0},
+            {1, 1, 128, 8, 4, 0}, {0, 0, 1, 4, 4, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, 128, 8, 4, 0},
+            {1, 1, 1, 4, 2, 0}, {1, 0, 1, 4, 2, 0}, {1, 1, 1, 4, 4, 2}, {1, 0, 1, 4, 4, 2},
+            {1, 1, 128, 4, 4, 2}, {0, 1, 1, 4, 4, 2}, {1, 1, 1, 4, 4, 32}, {1, 0, 1, 4, 4, 32},
+            {1, 1, 1, 4, 4, 66}, {1, 0, 1, 4, 4, 66}, {1, 1, 64, 4, 4, 0}, {1, 1, 32, 4, 4, 0},
+            {1, 1, 1, 4, 4, 0, 0}, {1, 1, 128, 4, 4, 0, 0}, {1, 1, 64, 4, 4, 0, 0}, {1, 1, 1, 4, 4, 66, 0},
+            {1, 1, 1, 4, 4, 32, 0}, {1, 1, 1, 4, 4, 2, 0}};
+        for (auto c : c13) {
+            int ctas = c.ctas ? c.ctas : sms;
+            size_t h = c.ctas ? half / 16 : half;
+            run_gg(buf, abuf, h, c.depth, ctas, c.mc, c.wa, c.wb, c.av, c.ag, sink);
+        }
+        return 0;
+    }
     if (argc > 1 && atoi(argv[1]) == 12) {                 // tmabench 12: test 12 alone
         // row pitch: a power-of-two pitch (o_proj's 4096 bf16 = 8192 B) against
         // gpt-oss's 2880 bf16 = 5760 B, as the nvjet 64x8 GEMVs load (64-row
