@@ -38,7 +38,13 @@ typedef struct {
      * it (tmabench.cu test 13); DRAM fills, L2 hits and zero fill share it
      * (l2_bw_gbps); 0 = not measured (zero fill is free) */
     double tma_oob_gbps;
+    /* One producer thread issuing TMA: each stage occupies it tma_stage_issue_ns
+     * (arming the stage's barrier) plus tma_box_issue_ns per box, whatever the
+     * box's size; stages land no faster than that (tmabench.cu test 14);
+     * 0 = not measured (issue is free) */
+    double tma_stage_issue_ns, tma_box_issue_ns;
     double sm_load_gbps;                /* bytes one SM can pull from L2/DRAM, GB/s (0 = no cap) */
+    double sm_tma_gbps;                 /* the same by TMA (0 = sm_load_gbps) */
     double tma_latency_ns;              /* TMA stage round trip, issue to consumer (0 = the DRAM latency) */
     double l2_bytes;                    /* L2 capacity */
     double l2_bw_gbps;                  /* L2 hit bandwidth */

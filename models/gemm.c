@@ -501,6 +501,14 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */
+    /* boxes the CTA issues per k-tile: 128-B-swizzled boxes are 128 B wide
+     * along K and at most 256 rows (cute/atom/copy_traits_sm90_tma.hpp box
+     * limits), a cluster splits a shared tile's rows among its CTAs; one box
+     * per scale-factor tensor */
+    double kb_a = c->tile_k * g->elem_mma_a, kb_b = c->tile_k * g->elem_mma_b;
+    out->tma_boxes = (int)(ceil(kb_a / 128.0) * ceil(c->tile_m / (double)cn / 256.0) +
+                           ceil(kb_b / 128.0) * ceil(c->tile_n / (double)cm / 256.0)) +
+                     (c->stage_sfa_bytes > 0) + (c->stage_sfb_bytes > 0);
     /* the weight tile, the step's DRAM bytes, is multicast when the cluster
      * spans more than one tile along the tokens */
     if (w_first && (g->o->swap_ab ? cn : cm) > 1)

@@ -438,7 +438,9 @@ static void test_pingpong_hides_the_epilogue(int *failures)
 }
 
 /* Stream-K spreads k-iterations over every CTA: with 46 tiles on 132 SMs it
- * beats one CTA per tile, and on a large square GEMM it costs about the same. */
+ * beats one CTA per tile by > 10 % (the L2 path, which re-reads the token
+ * rows for every N tile, then bounds it), and on a large square GEMM it costs
+ * about the same. */
 static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
 {
     arch_t h = preset_arch("h100");
@@ -450,7 +452,7 @@ static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
     CHECK(gemm_run(&h, &o, &p, &dp, err, sizeof err) == 0, "%s", err);
     o.stream_k = 1;
     CHECK(gemm_run(&h, &o, &p, &sk, err, sizeof err) == 0, "%s", err);
-    CHECK(sk.grid > dp.grid && sk.r.dur_ps < 0.8 * dp.r.dur_ps, "stream-K %lld (grid %d) vs %lld (grid %d)",
+    CHECK(sk.grid > dp.grid && sk.r.dur_ps < 0.9 * dp.r.dur_ps, "stream-K %lld (grid %d) vs %lld (grid %d)",
           (long long)sk.r.dur_ps, sk.grid, (long long)dp.r.dur_ps, dp.grid);
     gemm_problem_t big = {.m = 4096, .n = 4096, .k = 4096, .groups = 1};
     o.stream_k = 0;

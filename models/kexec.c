@@ -118,6 +118,16 @@ static void on_part_landed(sim_t *sim, void *subject, void *object)
     }
 }
 
+/* The producer finished issuing a step's boxes and may issue the next. */
+static void on_issue_done(sim_t *sim, void *subject, void *object)
+{
+    (void)sim;
+    (void)object;
+    cta_t *c = subject;
+    c->p_busy = 0;
+    try_produce(c);
+}
+
 static void on_pre_done(sim_t *sim, void *subject, void *object)
 {
     (void)sim;
@@ -142,6 +152,11 @@ static void try_produce(cta_t *c)
         }
         slot_t *s = &c->slots[c->issued % stages];
         assert(s->parts == 0 && !s->landed);
+        /* one thread issues a TMA step's boxes: it is busy for the barrier arm
+         * and each box, and the next step waits (the loads start now) */
+        double issue_ns = c->p_it.tma && c->p_it.tma_boxes > 0
+                              ? x->a->tma_stage_issue_ns + c->p_it.tma_boxes * x->a->tma_box_issue_ns
+                              : 0;
         bwserv_t *port = x->sms[c->sm].port;
         double load_bytes = c->p_it.port_bytes > 0 ? c->p_it.port_bytes
                                                    : c->p_it.dram_bytes + c->p_it.l2_bytes;
@@ -160,7 +175,9 @@ static void try_produce(cta_t *c)
          * step lands when the slowest part has delivered it */
         if (port && load_bytes > 0) {
             x->port_bytes += load_bytes;
-            bwserv_transfer(port, load_bytes, on_part_landed, c, s);
+            /* TMA fills the SM at sm_tma_gbps, faster than thread loads */
+            double scale = c->p_it.tma && x->a->sm_tma_gbps > 0 ? x->a->sm_load_gbps / x->a->sm_tma_gbps : 1.0;
+            bwserv_transfer(port, load_bytes * scale, on_part_landed, c, s);
         }
         if (c->p_it.dram_bytes > 0) {
             /* short runs occupy the DRAM longer than their bytes (row-buffer
@@ -181,6 +198,12 @@ static void try_produce(cta_t *c)
             c->p_pre_done = 0;
             c->p_has = x->k->item(x->k, c->id, c->p_item, &c->p_it);
             assert(!c->p_has || c->p_it.n_steps >= 1);
+        }
+        if (issue_ns > 0) {
+            c->p_busy = 1;
+            sim_schedule(x->sim, sim_now(x->sim) + sim_ps_from_ns(issue_ns), SIM_PRIO_DEFAULT, on_issue_done,
+                         c, NULL);
+            break;
         }
     }
     try_consume(c);

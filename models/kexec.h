@@ -41,6 +41,8 @@ typedef struct {
     double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
                                (0 = streaming); costs 1/arch_dram_load_eff */
     int tma;                /* 1: loaded as TMA k-tile boxes (arch dram_tma_eff) */
+    int tma_boxes;          /* TMA boxes the CTA's producer issues per step (arch
+                               tma_*_issue_ns occupy it per step); 0 = not counted */
     double mc_tile_bytes;   /* per step, the whole tile the DRAM bytes are this CTA's
                                share of when a cluster shares it by TMA multicast
                                (arch_tma_mc_eff at stages x this); 0 = no multicast */

@@ -298,6 +298,40 @@ static void test_grouped_stage_matches_tmabench13(int *failures)
     }
 }
 
+/* One producer thread issues a CTA's TMA steps one after another: each
+ * occupies it tma_stage_issue_ns + boxes x tma_box_issue_ns, so a deep ring of
+ * small L2-resident stages lands one stage per issue time (tmabench test 14),
+ * and boxes-per-step matter where bytes do not. Against test 14 on the h100
+ * preset: 4-box stages of 64 rows from DRAM landed 233 ns apart (the preset
+ * takes its two values from 1- and 2-box stages). */
+static void test_one_thread_issues_tma_stages_in_turn(int *failures)
+{
+    arch_t a = testarch();
+    a.tma_stage_issue_ns = 60;
+    a.tma_box_issue_ns = 40;
+    uni_t u = {.it = {.n_steps = 200, .l2_bytes = 1024, .tma = 1, .tma_boxes = 1}, .items = 1};
+    kresult_t r1 = run(&a, 1, 1, 16, &u);
+    u.it.tma_boxes = 3;
+    kresult_t r3 = run(&a, 1, 1, 16, &u);
+    double per1 = (double)(r1.dur_ps) / 200, per3 = (double)(r3.dur_ps) / 200;
+    CHECK(fabs(per1 - 100000) < 2000, "1 box: %.0f ps per step, want 100 ns", per1);
+    CHECK(fabs(per3 - 180000) < 2000, "3 boxes: %.0f ps per step, want 180 ns", per3);
+    u.it.l2_bytes = 8192; /* 8x the bytes, same boxes: the same time */
+    kresult_t r3b = run(&a, 1, 1, 16, &u);
+    CHECK(llabs(r3b.dur_ps - r3.dur_ps) < r3.dur_ps / 100, "box size changed the time: %lld vs %lld",
+          (long long)r3b.dur_ps, (long long)r3.dur_ps);
+    u.it.tma = 0; /* not TMA: nothing to issue */
+    kresult_t plain = run(&a, 1, 1, 16, &u);
+    CHECK(plain.dur_ps < r3.dur_ps / 10, "plain loads %lld", (long long)plain.dur_ps);
+
+    arch_t h = preset_arch("h100");
+    uni_t d = {.it = {.n_steps = 60, .dram_bytes = 4 * 8192, .dram_run_bytes = 128, .tma = 1, .tma_boxes = 4},
+               .items = 1};
+    kresult_t r = run(&h, 1, 1, 6, &d);
+    double ns = (double)r.dur_ps * 1e-3 / d.it.n_steps;
+    CHECK(fabs(ns - 233) < 0.1 * 233, "h100 4-box stages %.1f ns apart, measured 233", ns);
+}
+
 int main(void)
 {
     int failures = 0;
@@ -312,6 +346,7 @@ int main(void)
     test_tma_loads_use_the_tma_efficiency(&failures);
     test_tma_stage_round_trip(&failures);
     test_tma_zero_fill_shares_the_l2_return_path(&failures);
+    test_one_thread_issues_tma_stages_in_turn(&failures);
     test_grouped_stage_matches_tmabench13(&failures);
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);

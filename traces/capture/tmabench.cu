@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -373,6 +374,46 @@ tma_gg(const __grid_constant__ CUtensorMap bmap, const __grid_constant__ CUtenso
         sink[0] = acc;
 }
 
+
+// Test 14: a burst with no consumer. Warp w's lane 0 (w < issuers) issues
+// stages w, w + issuers, ... of `nst` stages (each `boxes` boxes of box_rows rows
+// x 128 B, bf16 map) as fast as it can, each stage on its own full barrier;
+// thread 32 * issuers then waits for every stage in order and records when
+// each landed (clock64, SM cycles since the first issue). Does a pipeline's
+// ~230 ns per stage come from the TMA unit (stages land one by one at that
+// interval even with nothing to wait for) or from the loop around it?
+__global__ void tma_burst(const __grid_constant__ CUtensorMap map, int nst, int boxes, int box_rows, int issuers,
+                          long long *t_out, int row_block0, int n_rows)
+{
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[64];
+    __shared__ long long t0s;
+    const int stage_bytes = boxes * box_rows * 128;
+    if (threadIdx.x == 0) {
+        for (int s = 0; s < nst; s++)
+            bar_init(&full[s], 1);
+        asm volatile("fence.mbarrier_init.release.cluster;\n" ::);
+        t0s = clock64();
+    }
+    __syncthreads();
+    const int w = threadIdx.x / 32, lane = threadIdx.x % 32;
+    const int rows0 = (int)(((long long)(row_block0 + blockIdx.x) * box_rows * boxes) % (n_rows - box_rows * boxes));
+    if (w < issuers && lane == 0) {
+        for (int s = w; s < nst; s += issuers) {
+            bar_expect(&full[s], (unsigned)stage_bytes);
+            for (int b = 0; b < boxes; b++)
+                tma_2d(ring + (size_t)s * stage_bytes + (size_t)b * box_rows * 128, &map, s * 64,
+                       rows0 + b * box_rows, &full[s]);
+        }
+    } else if (w == issuers && lane == 0) {
+        for (int s = 0; s < nst; s++) {
+            bar_wait(&full[s], 0);
+            if (blockIdx.x == 0)
+                t_out[s] = clock64() - t0s;
+        }
+    }
+}
+
 // A 2-D tensor map over rows of row_bytes (elements of eb bytes, uint8 or
 // bf16), n_rows rows, boxes of box_bytes x box_rows.
 static CUtensorMap tensor_map(void *base, int eb, int row_bytes, size_t n_rows, int box_bytes, int box_rows,
@@ -576,6 +617,49 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 14) {                 // tmabench 14: test 14 alone
+        // rows of 16384 B (8192 bf16): stage s reads column block s (128 B) of
+        // 64-row blocks; rep r uses fresh rows (cold: DRAM) or repeats (hot: L2)
+        printf("# test14 ctas nst boxes box_rows issuers l2 landing_ns_of_stage[0..nst-1] (CTA 0)\n");
+        const int row_bytes = 16384;
+        size_t n_rows = half / row_bytes;
+        long long *dt;
+        CK(cudaMalloc(&dt, 64 * 8));
+        int clk_khz = 0;
+        CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
+        struct { int ctas, nst, boxes, rows, issuers, hot; } c14[] = {
+            {1, 16, 1, 64, 1, 0}, {1, 16, 1, 64, 1, 1}, {1, 12, 2, 64, 1, 0}, {1, 16, 1, 64, 2, 0},
+            {1, 16, 1, 64, 4, 0}, {1, 6, 4, 64, 1, 0}, {1, 24, 1, 64, 1, 0}, {1, 12, 1, 128, 1, 0},
+            {1, 12, 1, 128, 1, 1}, {1, 24, 1, 32, 1, 0}, {1, 24, 1, 32, 1, 1}, {1, 24, 1, 8, 1, 1},
+            {1, 12, 2, 64, 1, 1}, {1, 16, 1, 64, 2, 1}, {132, 16, 1, 64, 1, 0}, {132, 16, 1, 64, 2, 0},
+            {132, 16, 1, 64, 1, 1}};
+        int block = 0;
+        for (auto c : c14) {
+            size_t smem = std::max((size_t)c.nst * c.boxes * c.rows * 128, (size_t)116 * 1024);
+            CK(cudaFuncSetAttribute(tma_burst, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+            CUtensorMap map = tensor_map(buf, 2, row_bytes, n_rows, 128, c.rows, CU_TENSOR_MAP_SWIZZLE_128B,
+                                         CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+            std::vector<long long> best(c.nst, 1ll << 60);
+            for (int rep = 0; rep < 5; rep++) {
+                // hot: the same rows as the previous launch (in L2); cold: fresh rows
+                if (!c.hot || rep == 0)
+                    block += c.ctas;
+                tma_burst<<<c.ctas, 32 * (c.issuers + 1), smem>>>(map, c.nst, c.boxes, c.rows, c.issuers, dt, block,
+                                                                  (int)n_rows);
+                CK(cudaGetLastError());
+                CK(cudaDeviceSynchronize());
+                std::vector<long long> t(c.nst);
+                CK(cudaMemcpy(t.data(), dt, c.nst * 8, cudaMemcpyDeviceToHost));
+                if (rep > 0 && t[c.nst - 1] < best[c.nst - 1])
+                    best = t;
+            }
+            printf("test14 %d %d %d %d %d %d", c.ctas, c.nst, c.boxes, c.rows, c.issuers, c.hot);
+            for (int s2 = 0; s2 < c.nst; s2++)
+                printf(" %.0f", best[s2] / (clk_khz * 1e-6));
+            printf("\n");
+        }
+        return 0;
+    }
     if (argc > 1 && atoi(argv[1]) == 13) {                 // tmabench 13: test 13 alone
         printf("# test13 mc with_a with_b a_valid a_groups depth ctas ns_per_stage unique_gbps\n");
         uint8_t *abuf;  // A tensors: <= 6 MB, stay in L2
