@@ -32,6 +32,9 @@
 //   test13 (tmabench 13 runs it alone) the grouped GEMM's mainloop at one
 //          token per group (tma_gg below): multicast B, A tiles of one token,
 //          half or all rows in bounds, no cluster, A alone; ns per stage.
+//   test14 (tmabench 14 runs it alone) a burst of stages with no consumer
+//          (tma_burst): when each stage lands, by boxes per stage, box rows,
+//          issuing warps, L2 or DRAM, 1 or 132 CTAs.
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
 // after the ring-position fix below): with 128-row boxes, 128-B runs stream at
 // 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
@@ -48,6 +51,12 @@
 // 540 without A -- the sum, not the larger, of the two: DRAM fills, L2 hits
 // and zero fill share the L2's return path. The multicast loss follows the
 // bytes in flight: 4 stages of a 32-KiB tile lose what 8 of a 16-KiB tile do.
+// Test 14 (traces/hopper/tmabench14_{h100,h200}.txt): one issuing thread lands
+// one stage per 107 ns whatever the box (8-128 rows), 2-box stages per 147 ns,
+// 4-box per 224-233 ns; two issuing warps twice as many (the presets'
+// tma_stage_issue_ns 68 + tma_box_issue_ns 39 per box). Test 7's steady-state
+// loop (one CTA, 1-box stages) runs at ~230 ns per stage, half that rate: the
+// loop, not the TMA unit, and not yet explained.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
