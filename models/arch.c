@@ -22,6 +22,8 @@ static const param_def_t ARCH_DEFS[] = {
     {"dram_run_eff_256",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_256), "DRAM efficiency with 256-B runs"},
     {"dram_run_eff_512",           "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_512), "DRAM efficiency with 512-B runs"},
     {"dram_tma_eff",               "ratio",          0,      1,      PARAM_REAL, F(dram_tma_eff), "DRAM efficiency of TMA k-tile loops (0 = use the run curve)"},
+    {"dram_tma_eff_64r",           "ratio",          0,      1,      PARAM_REAL, F(dram_tma_eff_64r), "DRAM efficiency of TMA k-tile loops with 64-row boxes (0 = dram_tma_eff)"},
+    {"dram_tma_eff_256r",          "ratio",          0,      1,      PARAM_REAL, F(dram_tma_eff_256r), "DRAM efficiency of TMA k-tile loops with 256-row boxes (0 = dram_tma_eff)"},
     {"tma_mc_eff_32kb",            "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_32kb), "multicast TMA loop, 32 KiB of shared tile in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
     {"tma_mc_eff_64kb",            "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_64kb), "multicast TMA loop, 64 KiB in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
     {"tma_mc_eff_128kb",           "ratio",          0,      1,      PARAM_REAL, F(tma_mc_eff_128kb), "multicast TMA loop, 128 KiB in flight per CTA: DRAM throughput over plain TMA (0 = not measured)"},
@@ -95,11 +97,14 @@ double arch_dram_run_eff(const arch_t *a, double run)
     return log2_interp(x, y, 6, run);
 }
 
-double arch_dram_load_eff(const arch_t *a, double run, int tma)
+double arch_dram_load_eff(const arch_t *a, double run, int tma, double box_rows)
 {
-    if (tma && a->dram_tma_eff > 0)
-        return a->dram_tma_eff;
-    return arch_dram_run_eff(a, run);
+    if (!tma || a->dram_tma_eff <= 0)
+        return arch_dram_run_eff(a, run);
+    const double x[] = {64, 128, 256};
+    const double y[] = {a->dram_tma_eff_64r > 0 ? a->dram_tma_eff_64r : a->dram_tma_eff, a->dram_tma_eff,
+                        a->dram_tma_eff_256r > 0 ? a->dram_tma_eff_256r : a->dram_tma_eff};
+    return log2_interp(x, y, 3, box_rows > 0 ? box_rows : 128);
 }
 
 double arch_tma_mc_eff(const arch_t *a, double inflight_bytes)

@@ -22,9 +22,11 @@ typedef struct {
      * stream at 1 */
     double dram_run_eff_32, dram_run_eff_64, dram_run_eff_128, dram_run_eff_256, dram_run_eff_512;
     /* DRAM efficiency, relative to a streaming read, of TMA k-tile loops (box
-     * loads of 64-128-B runs kept several stages deep); 0 = not measured on this
-     * arch: TMA loads are charged the run curve above like any other load */
-    double dram_tma_eff;
+     * loads of 64-128-B runs kept several stages deep) with boxes of 128 rows;
+     * 0 = not measured on this arch: TMA loads are charged the run curve above
+     * like any other load. With boxes of 64 and 256 rows (each row of a box is
+     * a separate DRAM run): dram_tma_eff_64r, _256r, 0 = as 128 rows */
+    double dram_tma_eff, dram_tma_eff_64r, dram_tma_eff_256r;
     /* DRAM throughput of a TMA k-tile loop whose tiles a 2-CTA cluster shares by
      * multicast, over the same loop without multicast, with 32, 64 and 128 KiB
      * of the shared tile in flight per CTA (stages x tile bytes): a shared
@@ -77,9 +79,11 @@ double arch_ps_per_cycle(const arch_t *a);
  * interpolated linearly in log2(run); 1 for run_bytes <= 0 (streaming) or
  * >= 1440 B (whole 1440-B rows, the longest run measured). */
 double arch_dram_run_eff(const arch_t *a, double run_bytes);
-/* Efficiency charged to a load of run_bytes runs: dram_tma_eff for TMA loads
- * where the arch has it, else arch_dram_run_eff. */
-double arch_dram_load_eff(const arch_t *a, double run_bytes, int tma);
+/* Efficiency charged to a load of run_bytes runs: for TMA loads in boxes of
+ * box_rows rows (0 = 128), the dram_tma_eff points interpolated linearly in
+ * log2(rows), held flat outside 64..256, where the arch has them; else
+ * arch_dram_run_eff. */
+double arch_dram_load_eff(const arch_t *a, double run_bytes, int tma, double box_rows);
 
 /* Factor on the DRAM efficiency of a multicast TMA k-tile loop keeping
  * inflight_bytes of the shared tile in flight per CTA (stages x tile bytes):

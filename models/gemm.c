@@ -501,6 +501,10 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     /* each k-tile visits every weight row for tile_k elements only */
     out->dram_run_bytes = (double)c->tile_k * dtype_info(g->o->b_dt)->elem_bits / 8.0;
     out->tma = 1; /* CUTLASS sm90/sm120 mainloops load k-tiles with TMA */
+    /* the weight tile's rows reach DRAM together (a multicast tile's halves
+     * too), in boxes of at most 256 rows */
+    double w_rows = g->o->swap_ab ? c->tile_m : c->tile_n;
+    out->tma_box_rows = w_rows < 256 ? w_rows : 256;
     /* boxes the CTA issues per k-tile: 128-B-swizzled boxes are 128 B wide
      * along K and at most 256 rows (cute/atom/copy_traits_sm90_tma.hpp box
      * limits), a cluster splits a shared tile's rows among its CTAs; one box

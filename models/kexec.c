@@ -182,7 +182,7 @@ static void try_produce(cta_t *c)
         if (c->p_it.dram_bytes > 0) {
             /* short runs occupy the DRAM longer than their bytes (row-buffer
              * visits); TMA k-tile loops have their own measured efficiency */
-            double eff = arch_dram_load_eff(x->a, c->p_it.dram_run_bytes, c->p_it.tma);
+            double eff = arch_dram_load_eff(x->a, c->p_it.dram_run_bytes, c->p_it.tma, c->p_it.tma_box_rows);
             if (c->p_it.mc_tile_bytes > 0)
                 eff *= arch_tma_mc_eff(x->a, stages * c->p_it.mc_tile_bytes);
             x->dram_bytes += c->p_it.dram_bytes;

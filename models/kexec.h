@@ -41,6 +41,8 @@ typedef struct {
     double dram_run_bytes;  /* contiguous bytes per DRAM row visit of those loads
                                (0 = streaming); costs 1/arch_dram_load_eff */
     int tma;                /* 1: loaded as TMA k-tile boxes (arch dram_tma_eff) */
+    double tma_box_rows;    /* rows of the DRAM operand's TMA boxes (a multicast
+                               tile's whole rows): arch_dram_load_eff; 0 = 128 */
     int tma_boxes;          /* TMA boxes the CTA's producer issues per step (arch
                                tma_*_issue_ns occupy it per step); 0 = not counted */
     double mc_tile_bytes;   /* per step, the whole tile the DRAM bytes are this CTA's

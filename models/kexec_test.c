@@ -167,8 +167,8 @@ static void test_tma_loads_use_the_tma_efficiency(int *failures)
     arch_t a = testarch();
     a.dram_run_eff_128 = 0.5;
     a.dram_tma_eff = 0.9;
-    CHECK(arch_dram_load_eff(&a, 128, 1) == 0.9 && arch_dram_load_eff(&a, 128, 0) == 0.5,
-          "tma %.3f ldg %.3f", arch_dram_load_eff(&a, 128, 1), arch_dram_load_eff(&a, 128, 0));
+    CHECK(arch_dram_load_eff(&a, 128, 1, 128) == 0.9 && arch_dram_load_eff(&a, 128, 0, 128) == 0.5,
+          "tma %.3f ldg %.3f", arch_dram_load_eff(&a, 128, 1, 128), arch_dram_load_eff(&a, 128, 0, 128));
     uni_t u = {.it = {.n_steps = 512, .dram_bytes = 32768, .dram_run_bytes = 128, .tma = 1},
                .items = 1};
     kresult_t r = run(&a, 64, 4, 4, &u);
@@ -176,7 +176,7 @@ static void test_tma_loads_use_the_tma_efficiency(int *failures)
     CHECK(r.dur_ps >= ideal_ps && r.dur_ps < 1.01 * ideal_ps, "dur %lld ideal %.0f", (long long)r.dur_ps,
           ideal_ps);
     a.dram_tma_eff = 0;
-    CHECK(arch_dram_load_eff(&a, 128, 1) == 0.5, "no TMA value: the run curve");
+    CHECK(arch_dram_load_eff(&a, 128, 1, 128) == 0.5, "no TMA value: the run curve");
 }
 
 /* A TMA stage lands no sooner than the arch's TMA round trip: one CTA with

@@ -3,7 +3,7 @@
 # when a model change moves a prediction past the documented error.
 #  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
 #  - H100 and H200 shape traces (traces/hopper), replayed with their launch
-#    configuration: MAPE within 10.5 % and 14.5 % (README: 9.6 % and 13.5 %).
+#    configuration: MAPE within 10.5 % and 14.5 % (README: 9.3 % and 13.2 %).
 #  - PyTorch bf16 decode step as a CUDA graph: H100 within -15 %..+10 %,
 #    H200 (predicted before it was measured) within -17 %..+10 %.
 #  - vLLM on GB10 (seed 004): predicted tok/s within 20 % of 29.54 (documented +11 %).
