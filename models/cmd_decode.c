@@ -35,7 +35,7 @@ static const char MORE[] =
     "event engine at CTA granularity (DRAM and L2 as shared bandwidth servers,\n"
     "per-SM execution units, pipelined loads), then laid on a one-stream launch\n"
     "timeline. Table rows: op, kernel, calls/step, us/call, us/step, share %, and\n"
-    "what bounds it (dram | compute | latency | launch). The last three lines are\n"
+    "what bounds it (dram | compute | l2 | latency | launch). The last three lines are\n"
     "  step_us: <us per step>\n  tok_per_s: <tokens per second>\n"
     "  limit_tok_per_s: <bytes that must move per step / peak DRAM bandwidth>\n"
     "CSV header: op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n"

@@ -44,7 +44,7 @@ static const char MORE[] =
     "tma_bytes_per_ktile, smem_mainloop_bytes, smem_epilogue_bytes, smem_reserved_bytes,\n"
     "smem_total_bytes, threads, ctas_per_sm, mma_cycles_per_ktile.\n"
     "With --m --n --k: predicted_us, dram_floor_us (weight bytes / achievable DRAM\n"
-    "bandwidth), dram_busy_pct, mma_busy_pct, exposed_fill_us, desc_update_us and\n"
+    "bandwidth), dram_busy_pct, mma_busy_pct, l2_busy_pct, exposed_fill_us, desc_update_us and\n"
     "epilogue_us (per CTA), tail_idle_pct, tiles, grid, tiles_per_cta, dram_bytes,\n"
     "l2_bytes, bound.\n"
     "An invalid configuration prints valid=no with the CUTLASS rule and exits 0;\n"

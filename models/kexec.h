@@ -6,11 +6,16 @@
  * block of GEMV rows, a KV chunk). An item is a pipeline of n_steps steps:
  *
  *   producer: [pre_cyc] then, for each step, a load of dram_bytes through the
- *             shared DRAM server and l2_bytes through the shared L2 server,
- *             and of both through the SM's own load path (arch sm_load_gbps,
- *             FIFO per SM, when the arch caps it), landing when all have;
- *             at most `stages` steps loaded but not yet consumed (the smem
- *             ring or the loads a thread keeps in flight);
+ *             shared DRAM server; of dram_bytes + l2_bytes + TMA zero fill
+ *             (oob_bytes, weighted by arch l2_bw_gbps / tma_oob_gbps) through
+ *             the shared L2 return path; and of port_bytes through the SM's
+ *             own load path (arch sm_load_gbps, sm_tma_gbps for TMA; FIFO per
+ *             SM, when the arch caps it), landing when all have, and no
+ *             sooner than the arch's TMA round trip for TMA steps; a TMA step
+ *             then occupies the producer for its issue time (arch
+ *             tma_stage_issue_ns + tma_boxes x tma_box_issue_ns); at most
+ *             `stages` steps loaded but not yet consumed (the smem ring or
+ *             the loads a thread keeps in flight);
  *   consumer: for each step in order, once its load has landed, compute_cyc
  *             on the SM's execution unit (shared by the SM's CTAs, FIFO);
  *             consuming a step frees its slot; after the last step,

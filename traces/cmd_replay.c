@@ -37,7 +37,7 @@ static const char MORE[] =
     "attention uses flashinfer-fa2. Prints one line per row (predicted and\n"
     "measured us, error, the kernels gbsim prices for the row, the us of its\n"
     "second kernels -- split-K reduce, attention merge, grouped set-up -- within\n"
-    "predicted_us, and what bounds the main kernel: dram, compute or latency), then\n"
+    "predicted_us, and what bounds the main kernel: dram, compute, l2 or latency), then\n"
     "  total_predicted_us: <sum over rows>\n"
     "  mape_pct: <mean |pred - measured| / measured over rows with measured_us>\n"
     "(mape_pct is omitted when no row has measured_us).\n"
