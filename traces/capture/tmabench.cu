@@ -35,6 +35,8 @@
 //   test14 (tmabench 14 runs it alone) a burst of stages with no consumer
 //          (tma_burst): when each stage lands, by boxes per stage, box rows,
 //          issuing warps, L2 or DRAM, 1 or 132 CTAs.
+//   test15 (tmabench 15 runs it alone) test 7's loop with clock64 stamps on
+//          CTA 0's first 96 k-tiles (tma_trace): where a stage's time goes.
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
 // after the ring-position fix below): with 128-row boxes, 128-B runs stream at
 // 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
@@ -55,8 +57,13 @@
 // one stage per 107 ns whatever the box (8-128 rows), 2-box stages per 147 ns,
 // 4-box per 224-233 ns; two issuing warps twice as many (the presets'
 // tma_stage_issue_ns 68 + tma_box_issue_ns 39 per box). Test 7's steady-state
-// loop (one CTA, 1-box stages) runs at ~230 ns per stage, half that rate: the
-// loop, not the TMA unit, and not yet explained.
+// loop (one CTA, 1-box stages) runs at ~230 ns per stage, half that rate.
+// Test 15 (traces/hopper/tmabench15_h100.txt) splits it: the producer's loop
+// takes ~155 ns per stage before the ring wraps and ~190-205 after, where the
+// empty-barrier wait it then does costs ~61 ns even when the slot is long free
+// (19 ns before the wrap); arming + issuing 46 ns; the rest is the loop and the
+// stamps' stores. One-CTA runs also showed one ~385 us stall mid-kernel (both
+// depths; the 80-CTA runs none): something outside the kernel.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -423,6 +430,63 @@ __global__ void tma_burst(const __grid_constant__ CUtensorMap map, int nst, int 
     }
 }
 
+
+// Test 15: where a steady-state pipeline's time goes. tma_rows's loop (one
+// producer, one consumer, depth-deep ring of 1-box stages) with clock64 stamps
+// for the first TRACE_N k-tiles of CTA 0: producer before its empty wait,
+// after it, after arming + issuing; consumer after its full wait, after its
+// release.
+constexpr int TRACE_N = 96;
+__global__ void tma_trace(const __grid_constant__ CUtensorMap map, int row_elems, int run_elems, int rows_per_cta,
+                          int depth, int n_blocks, int *sink, long long *st)
+{
+    const int run = run_elems * 2;
+    extern __shared__ __align__(1024) uint8_t ring[];
+    __shared__ uint64_t full[MAXD], empty[MAXD];
+    __shared__ long long t0s;
+    const int stage_bytes = rows_per_cta * run, nk = row_elems / run_elems;
+    if (threadIdx.x == 0) {
+        ring_init(full, empty, depth, 1);
+        t0s = clock64();
+    }
+    __syncthreads();
+    const bool rec = blockIdx.x == 0;
+    int acc = 0, i = 0;
+    ring_pos rp = {0, 0, 0, 0};
+    for (int blk = blockIdx.x; blk < n_blocks; blk += gridDim.x) {
+        for (int kt = 0; kt < nk; kt++, i++, ring_next(rp, depth)) {
+            ring_at(rp, depth);
+            const int s = rp.s;
+            if (threadIdx.x == 0) {
+                long long a = clock64();
+                if (rp.wrapped)
+                    bar_wait(&empty[s], rp.ph ^ 1);
+                long long b = clock64();
+                bar_expect(&full[s], (unsigned)stage_bytes);
+                tma_2d(ring + (size_t)s * stage_bytes, &map, kt * run_elems, blk * rows_per_cta, &full[s]);
+                long long c = clock64();
+                if (rec && i < TRACE_N) {
+                    st[i * 5 + 0] = a - t0s;
+                    st[i * 5 + 1] = b - t0s;
+                    st[i * 5 + 2] = c - t0s;
+                }
+            } else if (threadIdx.x == 32) {
+                bar_wait(&full[s], rp.ph);
+                long long d = clock64();
+                acc ^= ring[(size_t)s * stage_bytes + (kt & 63)];
+                bar_arrive(&empty[s]);
+                long long e = clock64();
+                if (rec && i < TRACE_N) {
+                    st[i * 5 + 3] = d - t0s;
+                    st[i * 5 + 4] = e - t0s;
+                }
+            }
+        }
+    }
+    if (acc == 0x7fffffff)
+        sink[0] = acc;
+}
+
 // A 2-D tensor map over rows of row_bytes (elements of eb bytes, uint8 or
 // bf16), n_rows rows, boxes of box_bytes x box_rows.
 static CUtensorMap tensor_map(void *base, int eb, int row_bytes, size_t n_rows, int box_bytes, int box_rows,
@@ -626,6 +690,49 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 15) {                 // tmabench 15: test 15 alone
+        printf("# test15 ctas depth k-tile: producer_wait_start wait_end issued consumer_full released (ns, CTA 0)\n");
+        long long *dst;
+        CK(cudaMalloc(&dst, TRACE_N * 5 * 8));
+        int clk_khz = 0;
+        CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
+        const int row_bytes = 5760, rows = 64, run = 128;
+        for (int ctas : {1, 80}) {
+            for (int depth : {4, 16}) {
+                size_t h = ctas == 1 ? half / 16 : half;
+                size_t n_rows = h / row_bytes / rows * rows;
+                size_t smem = std::max((size_t)depth * rows * run, (size_t)116 * 1024);
+                CK(cudaFuncSetAttribute(tma_trace, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+                for (int rep = 0; rep < 3; rep++) {
+                    CK(cudaMemset(dst, 0, TRACE_N * 5 * 8));
+                    CUtensorMap map = tensor_map(buf + (rep % 2) * half, 2, row_bytes, n_rows, run, rows,
+                                                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+                    cudaEvent_t a, b;
+                    CK(cudaEventCreate(&a));
+                    CK(cudaEventCreate(&b));
+                    CK(cudaEventRecord(a));
+                    tma_trace<<<ctas, 64, smem>>>(map, row_bytes / 2, run / 2, rows, depth, (int)(n_rows / rows),
+                                                  sink, dst);
+                    CK(cudaEventRecord(b));
+                    CK(cudaDeviceSynchronize());
+                    float ms;
+                    CK(cudaEventElapsedTime(&ms, a, b));
+                    if (rep < 2)
+                        continue;
+                    std::vector<long long> t(TRACE_N * 5);
+                    CK(cudaMemcpy(t.data(), dst, t.size() * 8, cudaMemcpyDeviceToHost));
+                    double stages = (double)(n_rows / rows) / ctas * (row_bytes / run);
+                    printf("test15 %d %d overall_ns_per_stage %.1f\n", ctas, depth, ms * 1e6 / stages);
+                    for (int k = 0; k < TRACE_N; k++)
+                        printf("test15 %d %d %d %.0f %.0f %.0f %.0f %.0f\n", ctas, depth, k,
+                               t[k * 5] / (clk_khz * 1e-6), t[k * 5 + 1] / (clk_khz * 1e-6),
+                               t[k * 5 + 2] / (clk_khz * 1e-6), t[k * 5 + 3] / (clk_khz * 1e-6),
+                               t[k * 5 + 4] / (clk_khz * 1e-6));
+                }
+            }
+        }
+        return 0;
+    }
     if (argc > 1 && atoi(argv[1]) == 14) {                 // tmabench 14: test 14 alone
         // rows of 16384 B (8192 bf16): stage s reads column block s (128 B) of
         // 64-row blocks; rep r uses fresh rows (cold: DRAM) or repeats (hot: L2)
