@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "models/decode.h"
+#include "models/stack.h"
 #include "models/setup.h"
 #include "tests/testarch.h"
 
@@ -118,6 +119,42 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
     CHECK(decode_spec_tokens(0.0, 7) == 1.0, "a=0 g=7: %.3f", decode_spec_tokens(0.0, 7));
 }
 
+/* A stack's dense GEMV runs the tiled kernel its library launched (the
+ * torch-bf16 nvjet configurations from the shape traces) while the tokens fit
+ * the tile's token side, and the GEMV implementation after that. */
+static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failures)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const stack_t *st = stack_find("torch-bf16");
+    const stack_kernel_t *qkv = NULL;
+    for (size_t i = 0; i < st->n_kernels; i++)
+        if (!strcmp(st->kernels[i].op, "qkv_proj"))
+            qkv = &st->kernels[i];
+    CHECK(qkv != NULL, "no qkv_proj row");
+    if (qkv == NULL)
+        return;
+    const int64_t tokens[] = {1, 8, 9};
+    for (int i = 0; i < 3; i++) {
+        step_geom_t g;
+        stack_geom(&s.model, tokens[i], 2048, &g);
+        kdesc_t d;
+        CHECK(stack_kdesc(st, qkv, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+        if (tokens[i] <= 8)
+            CHECK(d.kind == KM_GEMM && d.tile_m == 64 && d.tile_n == 8 && d.tile_k == 64 && d.swap_ab &&
+                      d.stages == 16 && d.cluster_m == 4 && d.grid_ctas == 80,
+                  "M=%lld: kind %d tile %dx%dx%d grid %d", (long long)tokens[i], (int)d.kind, d.tile_m,
+                  d.tile_n, d.tile_k, d.grid_ctas);
+        else
+            CHECK(d.kind == KM_GEMV && d.tile_m == 0, "M=%lld: kind %d tile_m %d", (long long)tokens[i],
+                  (int)d.kind, d.tile_m);
+    }
+}
+
 int main(void)
 {
     int failures = 0;
@@ -128,6 +165,7 @@ int main(void)
     test_graphs_never_slow_a_step(&failures);
     test_tokens_per_second_grow_with_tokens_per_step(&failures);
     test_limit_counts_active_weights_at_the_stack_format(&failures);
+    test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);
     printf("decode_test: %d failure(s)\n", failures);
     return failures != 0;
 }

@@ -98,6 +98,17 @@ static const stack_kernel_t LLAMACPP[] = {
 
 #define TORCH "traces/capture/capture_decode_step.py (PyTorch 2.11 eager, bf16)"
 
+/* cuBLAS's nvjet kernels for the bf16 dense GEMVs at M = 1..8, as
+ * traces/hopper/{h100,h200}_shapes.csv record them (kernel names and grids
+ * decoded by traces/capture/launch_config.py; the same on both GPUs); their
+ * split-K partials are summed by the splitKreduce rows below */
+static const stack_launch_t TORCH_BF16_LAUNCHES[] = {
+    {"qkv_proj", 64, 8, 64, 16, 1, 4, 1, 1, 80},
+    {"o_proj", 64, 8, 64, 16, 1, 4, 1, 2, 96},
+    {"router", 64, 8, 64, 16, 1, 2, 1, 2, 4},
+    {"lm_head", 512, 8, 64, 3, 1, 2, 1, 1, 132},
+};
+
 /* Plain PyTorch bf16 decode of gpt-oss-shaped layers, exactly the kernels
  * traces/capture/capture_decode_step.py launches (its profile:
  * traces/hopper/h100_decode_step_kernels.csv): cuBLAS nvjet GEMVs with fused
@@ -165,7 +176,7 @@ static const stack_t STACKS[] = {
      128, 128, 128, 0, 0, 0, 0, 5.0,
      "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
      "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
-     "seed 004 saw CUDA graphs not help, so the host is not the bottleneck"},
+     "seed 004 saw CUDA graphs not help, so the host is not the bottleneck", NULL, 0},
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
@@ -173,7 +184,7 @@ static const stack_t STACKS[] = {
      0, 0, 0, 1,
      0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
-     "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph"},
+     "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph", NULL, 0},
     {"torch-bf16",
      "plain PyTorch eager, bf16 weights (experts too), cuBLAS/cuDNN/torch._grouped_mm: the "
      "validation stack of traces/capture/capture_decode_step.py",
@@ -182,7 +193,8 @@ static const stack_t STACKS[] = {
      TORCH "; expert GEMM 64x128x128, 4 stages, cluster 2x1 (pingpong): the torch._grouped_mm "
      "kernel's template arguments in traces/hopper/h100_decode_step_trace.csv (decoded by "
      "traces/capture/launch_config.py); host_us_per_kernel 0: the arch's launch_api_us is the "
-     "measured eager torch-op cost"},
+     "measured eager torch-op cost",
+     TORCH_BF16_LAUNCHES, sizeof TORCH_BF16_LAUNCHES / sizeof TORCH_BF16_LAUNCHES[0]},
 };
 
 const stack_t *stack_find(const char *name)
@@ -321,11 +333,28 @@ static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int
     d->out_bytes = s->act_bytes;
     d->a_in_l2 = 1;
     d->kind = r->model;
-    if (r->model == KM_GEMV) {
-        d->gemv = gemv_impl_find(r->impl);
-        if (m > d->gemv->max_cols) /* a tuned library switches to a tiled GEMM */
-            d->kind = KM_GEMM;
+    if (r->model != KM_GEMV)
+        return;
+    d->gemv = gemv_impl_find(r->impl);
+    for (size_t i = 0; i < s->n_launches; i++) {
+        const stack_launch_t *l = &s->launches[i];
+        if (strcmp(l->op, r->op) != 0 || m > (l->swap_ab ? l->tile_n : l->tile_m))
+            continue;
+        /* the library's tiled kernel, as it launched it */
+        d->kind = KM_GEMM;
+        d->tile_m = l->tile_m;
+        d->tile_n = l->tile_n;
+        d->tile_k = l->tile_k;
+        d->stages = l->stages;
+        d->swap_ab = l->swap_ab;
+        d->cluster_m = l->cluster_m;
+        d->cluster_n = l->cluster_n;
+        d->split_k = l->split_k;
+        d->grid_ctas = l->grid;
+        return;
     }
+    if (m > d->gemv->max_cols) /* a tuned library switches to a tiled GEMM */
+        d->kind = KM_GEMM;
 }
 
 int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,

@@ -25,6 +25,15 @@ typedef enum {
     SH_SPLITK_O, SH_SPLITK_ROUTER, SH_TINY_TOPK, SH_MOE_EW
 } shape_t;
 
+/* A tiled kernel's launch as a library chose it for a stack's op (the traces'
+ * configuration columns): tile MxNxK in the MMA's terms, stages, swap-AB,
+ * cluster, split-K, grid. It replaces the op's KM_GEMV implementation while
+ * the tokens fit tile_n (swap-AB) or tile_m. */
+typedef struct {
+    const char *op;
+    int tile_m, tile_n, tile_k, stages, swap_ab, cluster_m, cluster_n, split_k, grid;
+} stack_launch_t;
+
 typedef struct {
     const char *op;         /* class label in reports */
     const char *kernel;     /* the real kernel (family) name */
@@ -52,6 +61,8 @@ typedef struct {
     int graphs_default;     /* 1: the engine replays CUDA graphs by default */
     double host_us_per_kernel;  /* framework CPU time per launch in eager mode */
     const char *source;
+    const stack_launch_t *launches;  /* per op, the tiled kernels the library runs */
+    size_t n_launches;
 } stack_t;
 
 const stack_t *stack_find(const char *name);
