@@ -15,11 +15,16 @@ lts__throughput.avg.pct_of_peak_sustained_elapsed,\
 l1tex__m_xbar2l1tex_read_bytes.sum,smsp__inst_executed.sum \
       python3 ncu_gemm.py > traces/hopper/ncu_gemm_h100.csv
 
+(`python3 ncu_gemm.py --moe`: only FC1 at M = 1, 4, 16, for
+traces/hopper/ncu_gemm_moe_h100.csv.)
+
 (H100, 2026-11-22; ncu flushes caches between kernels, so durations differ from
 the CUPTI medians of the shapes trace.) The grouped GEMM at M=1 reads its
 weights from DRAM once (dram__bytes_read = the weights) but receives 3.06x that
 into the SMs (l1tex__m_xbar2l1tex_read_bytes). Diagnostic only: nothing in a
 model is taken from it without a row in a data file saying so."""
+import sys
+
 import torch
 import torch.nn.functional as F
 
@@ -43,10 +48,13 @@ def moe(m, n, k):
     return lambda: torch._grouped_mm(x, w, offs=offs)
 
 
-ops = [moe(1, 2 * H, H), moe(4, 2 * H, H), moe(1, H, H)]
-for n, k in [(5120, H), (H, 4096), (128, H)]:
-    w, x = rnd(n, k), rnd(1, k)
-    ops.append(lambda w=w, x=x: F.linear(x, w))
+if "--moe" in sys.argv:  # FC1 at M = 1, 4, 16 only (4, 15, 53 experts)
+    ops = [moe(1, 2 * H, H), moe(4, 2 * H, H), moe(16, 2 * H, H)]
+else:
+    ops = [moe(1, 2 * H, H), moe(4, 2 * H, H), moe(1, H, H)]
+    for n, k in [(5120, H), (H, 4096), (128, H)]:
+        w, x = rnd(n, k), rnd(1, k)
+        ops.append(lambda w=w, x=x: F.linear(x, w))
 for _ in range(2):
     for op in ops:
         op()

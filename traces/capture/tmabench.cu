@@ -37,6 +37,8 @@
 //          issuing warps, L2 or DRAM, 1 or 132 CTAs.
 //   test15 (tmabench 15 runs it alone) test 7's loop with clock64 stamps on
 //          CTA 0's first 96 k-tiles (tma_trace): where a stage's time goes.
+//   test16 (tmabench 16 runs it alone) test 13's grouped stage in kernels of
+//          3-22 rounds, after idle or behind a busy kernel.
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
 // after the ring-position fix below): with 128-row boxes, 128-B runs stream at
 // 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
@@ -64,6 +66,13 @@
 // (19 ns before the wrap); arming + issuing 46 ns; the rest is the loop and the
 // stamps' stores. One-CTA runs also showed one ~385 us stall mid-kernel (both
 // depths; the 80-CTA runs none): something outside the kernel.
+// Test 16 (traces/hopper/tmabench16_{h100,h200}.txt): behind a busy kernel the
+// grouped stage takes 863-893 ns in kernels of 3 to 22 rounds; after the GPU
+// idled 20 ms the same kernels take 19-40 us longer (3 rounds: 1215 / 1326 ns
+// per stage): the GPU wakes slowly. Time kernels with the GPU busy. The
+// grouped GEMM's per-stage difference between M=4 and M=16 (929 vs 818 ns
+// under ncu, traces/hopper/ncu_gemm_moe_h100.csv, with identical bytes per
+// stage) is not this: the bench's 10 and 22 rounds differ by 1 %.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -72,6 +81,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+#include <unistd.h>
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -677,6 +687,63 @@ static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas
            ms * 1e6 / stages, unique / (ms * 1e-3) / 1e9);
 }
 
+
+__global__ void spin_all(long long cycles, int *sink)
+{
+    long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+    if (threadIdx.x == 0 && blockIdx.x == 100000)
+        sink[0] = 1;
+}
+
+// Test 16: test 13's grouped stage (multicast B + one-token A, 4 stages, 132
+// CTAs) in kernels of 3, 10 and 22 rounds of 66 B tiles (the grouped GEMM's
+// FC1 at M = 1, 4, 16 has 3, 11, 37), launched after the GPU idled 20 ms or
+// right behind a 2-ms kernel on every SM: ns per stage, median of 5. Is the
+// shorter kernel slower per stage (clocks ramping, start-up), or the same?
+static void run_gg_len(uint8_t *buf, uint8_t *abuf, size_t half, int rounds, int warm, int *sink, int clk_khz)
+{
+    const int row_bytes = 5760, nk = row_bytes / 256, ctas = 132, depth = 4;
+    size_t smem = (size_t)depth * (128 * 256 + 64 * 256);
+    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / 128 * 128;
+    int n_blocks = rounds * ctas / 2;
+    std::vector<float> v;
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    for (int rep = 0; rep < 5; rep++) {
+        // each rep reads rows no earlier rep read (cold in L2)
+        size_t row0 = ((size_t)rep * n_blocks * 128) % (n_rows - (size_t)n_blocks * 128);
+        CUtensorMap bmap = tensor_map(buf + row0 * row_bytes, 2, row_bytes, (size_t)n_blocks * 128, 128, 64,
+                                      CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+        CUtensorMap amap;
+        cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), 1, 4};
+        cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes};
+        cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
+        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
+                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CK(cudaDeviceSynchronize());
+        if (warm)
+            spin_all<<<ctas, 128>>>((long long)clk_khz * 2, sink);  // 2 ms at the rated clock
+        else
+            usleep(20000);
+        CK(cudaEventRecord(a));
+        tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, 1, 1, 1, 4, sink);
+        CK(cudaEventRecord(b));
+        CK(cudaEventSynchronize(b));
+        float ms;
+        CK(cudaEventElapsedTime(&ms, a, b));
+        v.push_back(ms);
+    }
+    std::sort(v.begin(), v.end());
+    double stages = (double)rounds * nk;
+    printf("test16 %d %s %.1f us %.1f ns_per_stage\n", rounds, warm ? "after_2ms_kernel" : "after_20ms_idle",
+           v[2] * 1e3, v[2] * 1e6 / stages);
+}
+
 int main(int argc, char **argv)
 {
     cudaDeviceProp prop;
@@ -690,6 +757,18 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 16) {                 // tmabench 16: test 16 alone
+        printf("# test16 rounds condition kernel_us ns_per_stage\n");
+        uint8_t *abuf;
+        CK(cudaMalloc(&abuf, 8 << 20));
+        CK(cudaMemset(abuf, 1, 8 << 20));
+        int clk_khz = 0;
+        CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
+        for (int warm : {0, 1})
+            for (int rounds : {3, 10, 22})
+                run_gg_len(buf, abuf, half, rounds, warm, sink, clk_khz);
+        return 0;
+    }
     if (argc > 1 && atoi(argv[1]) == 15) {                 // tmabench 15: test 15 alone
         printf("# test15 ctas depth k-tile: producer_wait_start wait_end issued consumer_full released (ns, CTA 0)\n");
         long long *dst;
