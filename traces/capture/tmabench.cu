@@ -38,7 +38,8 @@
 //   test15 (tmabench 15 runs it alone) test 7's loop with clock64 stamps on
 //          CTA 0's first 96 k-tiles (tma_trace): where a stage's time goes.
 //   test16 (tmabench 16 runs it alone) test 13's grouped stage in kernels of
-//          3-22 rounds, after idle or behind a busy kernel.
+//          3-22 rounds, after idle or behind a busy kernel;
+//   test17 (tmabench 17 runs it alone) a 1-round kernel after 0-20000 us idle.
 // Findings (traces/hopper/tmabench_h100.txt, tmabench_h200.txt; 2026-11-22,
 // after the ring-position fix below): with 128-row boxes, 128-B runs stream at
 // 0.91 (H100) / 0.93 (H200) of whole rows (the presets' dram_tma_eff); a stage's
@@ -67,12 +68,14 @@
 // stamps' stores. One-CTA runs also showed one ~385 us stall mid-kernel (both
 // depths; the 80-CTA runs none): something outside the kernel.
 // Test 16 (traces/hopper/tmabench16_{h100,h200}.txt): behind a busy kernel the
-// grouped stage takes 863-893 ns in kernels of 3 to 22 rounds; after the GPU
-// idled 20 ms the same kernels take 19-40 us longer (3 rounds: 1215 / 1326 ns
-// per stage): the GPU wakes slowly. Time kernels with the GPU busy. The
-// grouped GEMM's per-stage difference between M=4 and M=16 (929 vs 818 ns
-// under ncu, traces/hopper/ncu_gemm_moe_h100.csv, with identical bytes per
-// stage) is not this: the bench's 10 and 22 rounds differ by 1 %.
+// grouped stage takes 863-893 ns in kernels of 3 to 22 rounds, so kernel length
+// is not why the grouped GEMM streams faster per stage at M=16 than at M=4
+// (929 vs 818 ns under ncu with identical bytes per stage,
+// traces/hopper/ncu_gemm_moe_h100.csv). After a 20-ms usleep the event-timed
+// kernels took 19-40 us longer; test 17 (tmabench17_h100.txt), which idles
+// the GPU by spinning the host instead, sees nothing up to 5 ms and +3 us at
+// 20 ms: most of test 16's penalty is the host waking inside the event window,
+// not the GPU (CUPTI durations, which the traces hold, exclude it).
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -81,6 +84,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
+#include <chrono>
 #include <unistd.h>
 #include <cuda.h>
 #include <cuda_runtime.h>
@@ -744,6 +748,53 @@ static void run_gg_len(uint8_t *buf, uint8_t *abuf, size_t half, int rounds, int
            v[2] * 1e3, v[2] * 1e6 / stages);
 }
 
+
+// Test 17: how long an idle makes the next kernel slow. The grouped stage
+// kernel of 1 round (22 stages, ~20 us busy) after the host waited `idle_us`
+// (spinning on the host clock, the GPU idle), median of 7 event-timed runs.
+static void run_idle(uint8_t *buf, uint8_t *abuf, size_t half, int *sink)
+{
+    const int row_bytes = 5760, nk = row_bytes / 256, ctas = 132, depth = 4, rounds = 1;
+    size_t smem = (size_t)depth * (128 * 256 + 64 * 256);
+    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    size_t n_rows = half / row_bytes / 128 * 128;
+    int n_blocks = rounds * ctas / 2;
+    cudaEvent_t a, b;
+    CK(cudaEventCreate(&a));
+    CK(cudaEventCreate(&b));
+    int rep_all = 0;
+    for (int idle_us : {0, 5, 20, 50, 200, 1000, 5000, 20000}) {
+        std::vector<float> v;
+        for (int rep = 0; rep < 7; rep++, rep_all++) {
+            size_t row0 = ((size_t)rep_all * n_blocks * 128) % (n_rows - (size_t)n_blocks * 128);
+            CUtensorMap bmap = tensor_map(buf + row0 * row_bytes, 2, row_bytes, (size_t)n_blocks * 128, 128, 64,
+                                          CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+            CUtensorMap amap;
+            cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), 1, 4};
+            cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes};
+            cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
+            CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
+                                      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                                      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+            spin_all<<<ctas, 128>>>(2000000, sink);  // ~1 ms busy, then idle_us of nothing
+            CK(cudaDeviceSynchronize());
+            auto t0 = std::chrono::steady_clock::now();
+            while (std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() <
+                   idle_us) {
+            }
+            CK(cudaEventRecord(a));
+            tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, 1, 1, 1, 4, sink);
+            CK(cudaEventRecord(b));
+            CK(cudaEventSynchronize(b));
+            float ms;
+            CK(cudaEventElapsedTime(&ms, a, b));
+            v.push_back(ms);
+        }
+        std::sort(v.begin(), v.end());
+        printf("test17 idle_us %d kernel_us %.1f\n", idle_us, v[3] * 1e3);
+    }
+}
+
 int main(int argc, char **argv)
 {
     cudaDeviceProp prop;
@@ -757,6 +808,14 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
+    if (argc > 1 && atoi(argv[1]) == 17) {                 // tmabench 17: test 17 alone
+        printf("# test17 idle_us kernel_us (1-round grouped stage kernel after the GPU idled)\n");
+        uint8_t *abuf;
+        CK(cudaMalloc(&abuf, 8 << 20));
+        CK(cudaMemset(abuf, 1, 8 << 20));
+        run_idle(buf, abuf, half, sink);
+        return 0;
+    }
     if (argc > 1 && atoi(argv[1]) == 16) {                 // tmabench 16: test 16 alone
         printf("# test16 rounds condition kernel_us ns_per_stage\n");
         uint8_t *abuf;
