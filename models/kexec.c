@@ -62,6 +62,7 @@ struct kx {
     double dram_bytes;       /* real bytes loaded and stored */
     double l2_hit_bytes;     /* bytes loaded as L2 hits */
     double l2_per_oob;       /* L2 return-path bytes one zero-filled byte occupies */
+    double port_gbps;        /* rate of each SM's load-path server (0 = none) */
     double port_bytes;       /* bytes through the SMs' load paths */
 };
 
@@ -124,6 +125,7 @@ static void on_issue_done(sim_t *sim, void *subject, void *object)
     (void)sim;
     (void)object;
     cta_t *c = subject;
+    assert(c->id >= 0 && c->p_busy && c->p_has);
     c->p_busy = 0;
     try_produce(c);
 }
@@ -158,6 +160,11 @@ static void try_produce(cta_t *c)
                               ? x->a->tma_stage_issue_ns + c->p_it.tma_boxes * x->a->tma_box_issue_ns
                               : 0;
         bwserv_t *port = x->sms[c->sm].port;
+        /* the SM's fill rate for this load: sm_tma_gbps for TMA where the arch
+         * has it, else sm_load_gbps; 0 = no per-SM cap */
+        double cap_gbps = c->p_it.tma && x->a->sm_tma_gbps > 0 ? x->a->sm_tma_gbps : x->a->sm_load_gbps;
+        if (cap_gbps <= 0)
+            port = NULL;
         double load_bytes = c->p_it.port_bytes > 0 ? c->p_it.port_bytes
                                                    : c->p_it.dram_bytes + c->p_it.l2_bytes;
         /* a TMA stage lands no sooner than the arch's TMA round trip */
@@ -175,9 +182,9 @@ static void try_produce(cta_t *c)
          * step lands when the slowest part has delivered it */
         if (port && load_bytes > 0) {
             x->port_bytes += load_bytes;
-            /* TMA fills the SM at sm_tma_gbps, faster than thread loads */
-            double scale = c->p_it.tma && x->a->sm_tma_gbps > 0 ? x->a->sm_load_gbps / x->a->sm_tma_gbps : 1.0;
-            bwserv_transfer(port, load_bytes * scale, on_part_landed, c, s);
+            /* the port serves at x->port_gbps: a load at cap_gbps occupies it
+             * port_gbps / cap_gbps times its bytes */
+            bwserv_transfer(port, load_bytes * x->port_gbps / cap_gbps, on_part_landed, c, s);
         }
         if (c->p_it.dram_bytes > 0) {
             /* short runs occupy the DRAM longer than their bytes (row-buffer
@@ -199,7 +206,9 @@ static void try_produce(cta_t *c)
             c->p_has = x->k->item(x->k, c->id, c->p_item, &c->p_it);
             assert(!c->p_has || c->p_it.n_steps >= 1);
         }
-        if (issue_ns > 0) {
+        /* the issue time delays only a next step: after the CTA's last one the
+         * producer is done (and the seat may go to another CTA) */
+        if (issue_ns > 0 && c->p_has) {
             c->p_busy = 1;
             sim_schedule(x->sim, sim_now(x->sim) + sim_ps_from_ns(issue_ns), SIM_PRIO_DEFAULT, on_issue_done,
                          c, NULL);
@@ -339,7 +348,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     }
     kx_t x = {.a = a, .k = k, .n_sm = (int)a->n_sm, .ps_per_cyc = arch_ps_per_cycle(a),
               .first_compute_ps = -1,
-              .l2_per_oob = a->tma_oob_gbps > 0 ? a->l2_bw_gbps / a->tma_oob_gbps : 0};
+              .l2_per_oob = a->tma_oob_gbps > 0 ? a->l2_bw_gbps / a->tma_oob_gbps : 0,
+              .port_gbps = a->sm_load_gbps > 0 ? a->sm_load_gbps : a->sm_tma_gbps};
     x.sim = sim_create();
     x.dram = bwserv_create(x.sim, "dram", arch_dram_bw_bytes_per_ps(a),
                            sim_ps_from_ns(a->dram_latency_ns));
@@ -350,8 +360,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     for (int i = 0; i < x.n_sm; i++) {
         x.sms[i].unit = unit_create(x.sim, "sm");
         x.sms[i].epi = unit_create(x.sim, "sm-epilogue");
-        if (a->sm_load_gbps > 0) {
-            x.sms[i].port = bwserv_create(x.sim, "sm-load", a->sm_load_gbps * 1e-3, 0);
+        if (x.port_gbps > 0) {
+            x.sms[i].port = bwserv_create(x.sim, "sm-load", x.port_gbps * 1e-3, 0);
             bwserv_set_mode(x.sms[i].port, BWSERV_FIFO);
         }
     }

@@ -281,7 +281,9 @@ static void test_grouped_stage_matches_tmabench13(int *failures)
         arch_t a = preset_arch(archs[g]);
         for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
             double a_box = c[i].a_oob + c[i].a_hit;
+            /* the bench issues 2 k-boxes of each tile it loads per stage */
             uni_t u = {.it = {.n_steps = 352, .tma = 1, .dram_run_bytes = 256,
+                              .tma_boxes = (c[i].b > 0 ? 2 : 0) + (a_box > 0 ? 2 : 0),
                               .dram_bytes = c[i].mc ? c[i].b / 2 : c[i].b,
                               .mc_tile_bytes = c[i].mc && c[i].b > 0 ? c[i].b : 0,
                               .port_bytes = c[i].b + a_box, .oob_bytes = c[i].a_oob,
@@ -332,6 +334,23 @@ static void test_one_thread_issues_tma_stages_in_turn(int *failures)
     CHECK(fabs(ns - 233) < 0.1 * 233, "h100 4-box stages %.1f ns apart, measured 233", ns);
 }
 
+/* The issue time holds the producer back only from a next step: a CTA whose
+ * last step is issued finishes when its loads land, and the SM's next CTA
+ * starts clean (no second pre-work, no early issue). */
+static void test_issue_time_ends_with_the_last_step(int *failures)
+{
+    arch_t a = testarch(); /* tma_latency_ns 0: a step lands after the L2 latency */
+    a.tma_stage_issue_ns = 1000;
+    uni_t u = {.it = {.n_steps = 1, .l2_bytes = 64, .tma = 1, .tma_boxes = 1, .pre_cyc = 300}, .items = 1};
+    kresult_t one = run(&a, 4, 1, 2, &u);
+    CHECK(one.dur_ps < 1000000, "one wave of 1-step CTAs lasts %lld ps, longer than one issue",
+          (long long)one.dur_ps);
+    kresult_t r = run(&a, 40, 1, 2, &u);
+    CHECK(fabs(r.pre_ps_sum - 40 * 300000.0) < 1, "pre work %.0f ps, want 40 x 300 ns", r.pre_ps_sum);
+    CHECK(r.dur_ps < 10 * one.dur_ps + 10000, "10 waves %lld ps, one %lld", (long long)r.dur_ps,
+          (long long)one.dur_ps);
+}
+
 int main(void)
 {
     int failures = 0;
@@ -347,6 +366,7 @@ int main(void)
     test_tma_stage_round_trip(&failures);
     test_tma_zero_fill_shares_the_l2_return_path(&failures);
     test_one_thread_issues_tma_stages_in_turn(&failures);
+    test_issue_time_ends_with_the_last_step(&failures);
     test_grouped_stage_matches_tmabench13(&failures);
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);

@@ -28,7 +28,10 @@ typedef struct {
     double inst_per_vec;      /* warp instructions per vector per token column */
     int max_cols;             /* largest M the kernel accepts */
     int k_tile;               /* elements of a row read per step (0 = whole rows) */
-    int tma;                  /* 1: weights arrive as TMA k-tile boxes */
+    int tma;                  /* > 0: weights arrive as TMA k-tile boxes of this many
+                                 rows (their DRAM efficiency, arch_dram_load_eff; the
+                                 producer's issue time is not modelled for these
+                                 rows); 0 = thread loads */
     const char *source;
 } gemv_impl_t;
 

@@ -2,19 +2,21 @@
 //
 // A single thread chases pointers through `range` bytes of a buffer, one hop
 // per `stride` bytes, in a random cyclic order, and reports the mean
-// latency per hop (clock64 around the chase, after one warm-up pass over the
-// same chain). With stride = 2 MiB (the page size cudaMalloc uses for large
-// buffers) every hop touches another page: while range / stride pages fit a
-// TLB level, hops cost a DRAM (or L2) access; past its reach they add that
-// level's miss penalty. stride 64 KiB shows the line/sector behaviour with
-// 32 hops per page. Every chain's lines are evicted from L2 before it is
-// timed (a 256-MiB sweep), so hops are DRAM accesses unless noted.
+// latency per hop of up to 4096 hops (clock64 around the chase). Each chain is
+// timed twice after a 256-MiB sweep has evicted it from L2: "warm", after one
+// pass over its first 4096 hops (chains of <= ~1024 hops then hit the SM's
+// L1: ~22 ns; longer ones are only partly warmed), and "cold", with no pass:
+// every hop a DRAM access, and, with stride = 2 MiB (the page size cudaMalloc
+// uses for large buffers), every hop another page, so ranges past a TLB
+// level's reach would add its miss penalty. stride 64 KiB: 32 hops per page.
+// The cold column is the measurement.
 //
-// test1 stride_bytes range_bytes pages ns_per_hop   (cold L2, chain warmed once)
-// test2: the first load of a kernel (1 thread) to a page no kernel touched
-//        for a while (rotating over `range`), L2 cold, as capture_shapes.py's
-//        operand copies are: ns from kernel start to the load's value, vs the
-//        same page again.
+// test1 stride_bytes range_bytes pages warm_ns_per_hop cold <cold_ns_per_hop>
+//       (tlbbench_h100.txt's header line predates the cold column)
+// test2: the first load of a kernel (1 thread) to a page of `range` no kernel
+//        touched for a while (41 launches rotate over the range's pages: at
+//        32 MiB they cycle over 16), L2 cold, as capture_shapes.py's operand
+//        copies are: ns for that load, vs another line of the same page.
 //
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tlbbench.cu -o tlbbench
 #include <algorithm>
@@ -94,7 +96,7 @@ int main()
     CK(cudaMalloc(&dcyc, 8));
     double ghz = clk_khz * 1e-6;
     srand(4321);
-    printf("# test1 stride_bytes range_bytes pages ns_per_hop\n");
+    printf("# test1 stride_bytes range_bytes pages warm_ns_per_hop cold cold_ns_per_hop\n");
     const size_t strides[] = {2ull << 20, 64ull << 10};
     for (size_t stride : strides) {
         for (size_t range = 4ull << 20; range <= total; range *= 2) {

@@ -68,8 +68,8 @@
 // stamps' stores. One-CTA runs also showed one ~385 us stall mid-kernel (both
 // depths; the 80-CTA runs none): something outside the kernel.
 // Test 16 (traces/hopper/tmabench16_{h100,h200}.txt): behind a busy kernel the
-// grouped stage takes 863-893 ns in kernels of 3 to 22 rounds, so kernel length
-// is not why the grouped GEMM streams faster per stage at M=16 than at M=4
+// grouped stage takes 863-893 ns in kernels of 3 to 22 rounds (3.3 %; the real
+// M=16 kernel runs 37), so kernel length is not visibly why the grouped GEMM streams faster per stage at M=16 than at M=4
 // (929 vs 818 ns under ncu with identical bytes per stage,
 // traces/hopper/ncu_gemm_moe_h100.csv). After a 20-ms usleep the event-timed
 // kernels took 19-40 us longer; test 17 (tmabench17_h100.txt), which idles
@@ -687,8 +687,10 @@ static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas
     int walkers = mc ? ctas / 2 : ctas;
     double stages = (double)n_blocks / walkers * nk;
     double unique = (double)n_blocks * 128 * nk * 256;
+    // unique weight bytes per second (0 for rows without B; the committed
+    // tmabench13_*.txt files print a meaningless B-equivalent there)
     printf("test13 %d %d %d %d %d %d %d %.1f %.1f\n", mc, with_a, with_b, a_valid, a_groups, depth, ctas,
-           ms * 1e6 / stages, unique / (ms * 1e-3) / 1e9);
+           ms * 1e6 / stages, with_b ? unique / (ms * 1e-3) / 1e9 : 0.0);
 }
 
 
