@@ -102,11 +102,12 @@ static const stack_kernel_t LLAMACPP[] = {
  * traces/hopper/{h100,h200}_shapes.csv record them (kernel names and grids
  * decoded by traces/capture/launch_config.py; the same on both GPUs); their
  * split-K partials are summed by the splitKreduce rows below */
-static const stack_launch_t TORCH_BF16_LAUNCHES[] = {
-    {"qkv_proj", 64, 8, 64, 16, 1, 4, 1, 1, 80},
-    {"o_proj", 64, 8, 64, 16, 1, 4, 1, 2, 96},
-    {"router", 64, 8, 64, 16, 1, 2, 1, 2, 4},
-    {"lm_head", 512, 8, 64, 3, 1, 2, 1, 1, 132},
+static const stack_op_launch_t TORCH_BF16_LAUNCHES[] = {
+    /* op          tile_m tile_n tile_k stages swap cluster split grid */
+    {"qkv_proj", {64, 8, 64, 16, 1, 4, 1, 1, 80}},
+    {"o_proj", {64, 8, 64, 16, 1, 4, 1, 2, 96}},
+    {"router", {64, 8, 64, 16, 1, 2, 1, 2, 4}},
+    {"lm_head", {512, 8, 64, 3, 1, 2, 1, 1, 132}},
 };
 
 /* Plain PyTorch bf16 decode of gpt-oss-shaped layers, exactly the kernels
@@ -173,23 +174,22 @@ static const stack_t STACKS[] = {
      "vLLM + FlashInfer: bf16 GEMVs, FA2 decode with sinks, MXFP8 x MXFP4 CUTLASS grouped "
      "GEMMs 128x128x128 (seeds' GB10 path)",
      VLLM_CUTLASS, sizeof VLLM_CUTLASS / sizeof VLLM_CUTLASS[0], DT_BF16, DT_MXFP8, DT_MXFP4, DT_BF16, 2,
-     128, 128, 128, 0, 0, 0, 0, 5.0,
+     {128, 128, 128, 0, 0, 0, 0, 0, 0}, 0, 5.0,
      "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
      "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
      "seed 004 saw CUDA graphs not help, so the host is not the bottleneck", NULL, 0},
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
-     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4, 0, 0, 0,
-     0, 0, 0, 1,
-     0.0,
+     LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4,
+     {0, 0, 0, 0, 0, 0, 0, 0, 0}, 1, 0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
      "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph", NULL, 0},
     {"torch-bf16",
      "plain PyTorch eager, bf16 weights (experts too), cuBLAS/cuDNN/torch._grouped_mm: the "
      "validation stack of traces/capture/capture_decode_step.py",
      TORCH_BF16, sizeof TORCH_BF16 / sizeof TORCH_BF16[0], DT_BF16, DT_BF16, DT_BF16, DT_BF16, 2,
-     64, 128, 128, 4, 2, 1, 0, 0.0,
+     {64, 128, 128, 4, 0, 2, 1, 0, 0}, 0, 0.0,
      TORCH "; expert GEMM 64x128x128, 4 stages, cluster 2x1 (pingpong): the torch._grouped_mm "
      "kernel's template arguments in traces/hopper/h100_decode_step_trace.csv (decoded by "
      "traces/capture/launch_config.py); host_us_per_kernel 0: the arch's launch_api_us is the "
@@ -322,6 +322,20 @@ static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const
     return 0;
 }
 
+/* Launch l's tiled-kernel configuration into d. */
+static void set_launch(kdesc_t *d, const stack_launch_t *l)
+{
+    d->tile_m = l->tile_m;
+    d->tile_n = l->tile_n;
+    d->tile_k = l->tile_k;
+    d->stages = l->stages;
+    d->swap_ab = l->swap_ab;
+    d->cluster_m = l->cluster_m;
+    d->cluster_n = l->cluster_n;
+    d->split_k = l->split_k;
+    d->grid_ctas = l->grid;
+}
+
 static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int64_t m,
                       int64_t n, int64_t k)
 {
@@ -337,20 +351,12 @@ static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int
         return;
     d->gemv = gemv_impl_find(r->impl);
     for (size_t i = 0; i < s->n_launches; i++) {
-        const stack_launch_t *l = &s->launches[i];
-        if (strcmp(l->op, r->op) != 0 || m > (l->swap_ab ? l->tile_n : l->tile_m))
+        const stack_launch_t *l = &s->launches[i].launch;
+        if (strcmp(s->launches[i].op, r->op) != 0 || m > (l->swap_ab ? l->tile_n : l->tile_m))
             continue;
         /* the library's tiled kernel, as it launched it */
         d->kind = KM_GEMM;
-        d->tile_m = l->tile_m;
-        d->tile_n = l->tile_n;
-        d->tile_k = l->tile_k;
-        d->stages = l->stages;
-        d->swap_ab = l->swap_ab;
-        d->cluster_m = l->cluster_m;
-        d->cluster_n = l->cluster_n;
-        d->split_k = l->split_k;
-        d->grid_ctas = l->grid;
+        set_launch(d, l);
         return;
     }
     if (m > d->gemv->max_cols) /* a tuned library switches to a tiled GEMM */
@@ -465,12 +471,7 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         d->n = n;
         d->k = k;
         d->out_bytes = 2;
-        d->tile_m = s->fc_tile_m;
-        d->tile_n = s->fc_tile_n;
-        d->tile_k = s->fc_tile_k;
-        d->stages = s->fc_stages;
-        d->cluster_m = s->fc_cluster_m;
-        d->cluster_n = s->fc_cluster_n;
+        set_launch(d, &s->fc);
         break;
     }
     case SH_MOE_ACT:

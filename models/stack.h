@@ -25,14 +25,19 @@ typedef enum {
     SH_SPLITK_O, SH_SPLITK_ROUTER, SH_TINY_TOPK, SH_MOE_EW
 } shape_t;
 
-/* A tiled kernel's launch as a library chose it for a stack's op (the traces'
- * configuration columns): tile MxNxK in the MMA's terms, stages, swap-AB,
- * cluster, split-K, grid. It replaces the op's KM_GEMV implementation while
- * the tokens fit tile_n (swap-AB) or tile_m. */
+/* A tiled kernel's launch as a library chose it (the traces' configuration
+ * columns): tile MxNxK in the MMA's terms, stages, swap-AB, cluster, split-K,
+ * grid; 0 = the kernel model's default for that field. */
 typedef struct {
-    const char *op;
     int tile_m, tile_n, tile_k, stages, swap_ab, cluster_m, cluster_n, split_k, grid;
 } stack_launch_t;
+
+/* The tiled kernel a library runs for a stack's op instead of the op's KM_GEMV
+ * implementation, while the tokens fit tile_n (swap-AB) or tile_m. */
+typedef struct {
+    const char *op;
+    stack_launch_t launch;
+} stack_op_launch_t;
 
 typedef struct {
     const char *op;         /* class label in reports */
@@ -55,13 +60,12 @@ typedef struct {
     dtype_t expert_w;       /* expert weights as this engine stores them */
     dtype_t dense_a;        /* activation type fed to dense GEMVs */
     int act_bytes;          /* bytes of an activation element between kernels */
-    int fc_tile_m, fc_tile_n, fc_tile_k;  /* expert GEMM tile (0 = GEMV path) */
-    int fc_stages;          /* its pipeline stages (0 = as many as fit) */
-    int fc_cluster_m, fc_cluster_n;  /* its thread-block cluster (0 = 1x1) */
+    stack_launch_t fc;      /* expert GEMM launch (tile_m 0 = GEMV path; stages 0 = as
+                               many as fit; cluster 0 = 1x1) */
     int graphs_default;     /* 1: the engine replays CUDA graphs by default */
     double host_us_per_kernel;  /* framework CPU time per launch in eager mode */
     const char *source;
-    const stack_launch_t *launches;  /* per op, the tiled kernels the library runs */
+    const stack_op_launch_t *launches;  /* per op, the tiled kernels the library runs */
     size_t n_launches;
 } stack_t;
 
