@@ -29,22 +29,12 @@
 #define CK(x) do { cudaError_t e = (x); if (e != cudaSuccess) { \
     fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e)); exit(1); } } while (0)
 
-__global__ void chase(const uint64_t *buf, uint64_t start, long hops, uint64_t *out, long long *cyc)
+// hops dependent loads from start, timed; warm: after one untimed pass
+__global__ void chase(const uint64_t *buf, uint64_t start, long hops, int warm, uint64_t *out, long long *cyc)
 {
     uint64_t p = start;
-    for (long i = 0; i < hops; i++)  // warm-up pass over the whole chain
+    for (long i = 0; warm && i < hops; i++)
         p = buf[p];
-    long long t0 = clock64();
-    for (long i = 0; i < hops; i++)
-        p = buf[p];
-    long long t1 = clock64();
-    out[0] = p;
-    cyc[0] = t1 - t0;
-}
-
-__global__ void chase_cold(const uint64_t *buf, uint64_t start, long hops, uint64_t *out, long long *cyc)
-{
-    uint64_t p = start;
     long long t0 = clock64();
     for (long i = 0; i < hops; i++)
         p = buf[p];
@@ -116,14 +106,14 @@ int main()
             }
             long hops = (long)std::min<size_t>(n, 4096);
             sweep<<<528, 512>>>(flush, flush_n, sink);
-            chase<<<1, 1>>>(buf, idx(0), hops, dout, dcyc);
+            chase<<<1, 1>>>(buf, idx(0), hops, 1, dout, dcyc);
             CK(cudaDeviceSynchronize());
             long long cyc;
             CK(cudaMemcpy(&cyc, dcyc, 8, cudaMemcpyDeviceToHost));
             // the warm-up pass brought the chain's lines into L2 when they fit: report
             // the cold pass too (no warm-up, after the sweep)
             sweep<<<528, 512>>>(flush, flush_n, sink);
-            chase_cold<<<1, 1>>>(buf, idx(0), hops, dout, dcyc);
+            chase<<<1, 1>>>(buf, idx(0), hops, 0, dout, dcyc);
             CK(cudaDeviceSynchronize());
             long long cyc_cold;
             CK(cudaMemcpy(&cyc_cold, dcyc, 8, cudaMemcpyDeviceToHost));

@@ -69,13 +69,14 @@
 // depths; the 80-CTA runs none): something outside the kernel.
 // Test 16 (traces/hopper/tmabench16_{h100,h200}.txt): behind a busy kernel the
 // grouped stage takes 863-893 ns in kernels of 3 to 22 rounds (3.3 %; the real
-// M=16 kernel runs 37), so kernel length is not visibly why the grouped GEMM streams faster per stage at M=16 than at M=4
-// (929 vs 818 ns under ncu with identical bytes per stage,
-// traces/hopper/ncu_gemm_moe_h100.csv). After a 20-ms usleep the event-timed
-// kernels took 19-40 us longer; test 17 (tmabench17_h100.txt), which idles
-// the GPU by spinning the host instead, sees nothing up to 5 ms and +3 us at
-// 20 ms: most of test 16's penalty is the host waking inside the event window,
-// not the GPU (CUPTI durations, which the traces hold, exclude it).
+// M=16 kernel runs 37), so kernel length is not visibly why the grouped GEMM
+// streams faster per stage at M=16 than at M=4 (929 vs 818 ns under ncu with
+// identical bytes per stage, traces/hopper/ncu_gemm_moe_h100.csv). After a
+// 20-ms usleep the event-timed kernels took 19-40 us longer; test 17
+// (tmabench17_h100.txt), which idles the GPU by spinning the host instead,
+// sees nothing up to 5 ms and +3 us at 20 ms: most of test 16's penalty is
+// the host waking inside the event window, not the GPU (CUPTI durations,
+// which the traces hold, exclude it).
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
@@ -662,6 +663,42 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
 }
 
 
+// The one-token A tensor of test 13: [a_groups][a_valid rows][K] bf16 rows of
+// row_bytes, 64-row x 128-B boxes; rows at or past a_valid are out of bounds.
+static CUtensorMap a_tile_map(uint8_t *abuf, int row_bytes, int a_valid, int a_groups)
+{
+    CUtensorMap amap;
+    cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), (cuuint64_t)a_valid, (cuuint64_t)a_groups};
+    cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes * a_valid};
+    cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
+    CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
+                              CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
+                              CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+    return amap;
+}
+
+// Tests 16 and 17: one event-timed launch (ms) of test 13's grouped stage --
+// multicast B over rows [row0, row0 + 128 n_blocks) of buf, one-token A of 4
+// groups, 4 stages, 132 CTAs
+static float gg_stage_ms(uint8_t *buf, uint8_t *abuf, size_t row0, int n_blocks, int *sink, cudaEvent_t a,
+                         cudaEvent_t b, void (*before)(void *), void *arg)
+{
+    const int row_bytes = 5760, nk = row_bytes / 256, ctas = 132, depth = 4;
+    const size_t smem = (size_t)depth * (128 * 256 + 64 * 256);
+    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    CUtensorMap bmap = tensor_map(buf + row0 * row_bytes, 2, row_bytes, (size_t)n_blocks * 128, 128, 64,
+                                  CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+    CUtensorMap amap = a_tile_map(abuf, row_bytes, 1, 4);
+    before(arg);  // what the GPU does (or does not) right before the timed kernel
+    CK(cudaEventRecord(a));
+    tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, 1, 1, 1, 4, sink);
+    CK(cudaEventRecord(b));
+    CK(cudaEventSynchronize(b));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    return ms;
+}
+
 // ns per stage per CTA and unique weight GB/s through tma_gg (test 13)
 static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas, int mc, int with_a,
                    int with_b, int a_valid, int a_groups, int *sink)
@@ -674,13 +711,7 @@ static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas
     float ms = best_ms([&](int rep) {
         CUtensorMap bmap = tensor_map(buf + (rep % 2) * half, 2, row_bytes, n_rows, 128, mc ? 64 : 128,
                                       CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
-        CUtensorMap amap;
-        cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), (cuuint64_t)a_valid, (cuuint64_t)a_groups};
-        cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes * a_valid};
-        cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
-        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
-                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
+        CUtensorMap amap = a_tile_map(abuf, row_bytes, a_valid, a_groups);
         tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, mc, with_a, with_b, a_groups, sink);
     });
     // a cluster (mc) or a CTA (mc=0) walks n_blocks / (clusters or CTAs) B tiles of nk stages
@@ -708,41 +739,34 @@ __global__ void spin_all(long long cycles, int *sink)
 // FC1 at M = 1, 4, 16 has 3, 11, 37), launched after the GPU idled 20 ms or
 // right behind a 2-ms kernel on every SM: ns per stage, median of 5. Is the
 // shorter kernel slower per stage (clocks ramping, start-up), or the same?
+struct pre16 {
+    int warm, clk_khz;
+    int *sink;
+};
+static void before16(void *p)
+{
+    pre16 *q = (pre16 *)p;
+    CK(cudaDeviceSynchronize());
+    if (q->warm)
+        spin_all<<<132, 128>>>((long long)q->clk_khz * 2, q->sink);  // 2 ms at the rated clock
+    else
+        usleep(20000);
+}
+
 static void run_gg_len(uint8_t *buf, uint8_t *abuf, size_t half, int rounds, int warm, int *sink, int clk_khz)
 {
-    const int row_bytes = 5760, nk = row_bytes / 256, ctas = 132, depth = 4;
-    size_t smem = (size_t)depth * (128 * 256 + 64 * 256);
-    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    const int row_bytes = 5760, nk = row_bytes / 256;
     size_t n_rows = half / row_bytes / 128 * 128;
-    int n_blocks = rounds * ctas / 2;
+    int n_blocks = rounds * 66;
     std::vector<float> v;
     cudaEvent_t a, b;
     CK(cudaEventCreate(&a));
     CK(cudaEventCreate(&b));
+    pre16 pre = {warm, clk_khz, sink};
     for (int rep = 0; rep < 5; rep++) {
         // each rep reads rows no earlier rep read (cold in L2)
         size_t row0 = ((size_t)rep * n_blocks * 128) % (n_rows - (size_t)n_blocks * 128);
-        CUtensorMap bmap = tensor_map(buf + row0 * row_bytes, 2, row_bytes, (size_t)n_blocks * 128, 128, 64,
-                                      CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
-        CUtensorMap amap;
-        cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), 1, 4};
-        cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes};
-        cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
-        CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
-                                  CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                  CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-        CK(cudaDeviceSynchronize());
-        if (warm)
-            spin_all<<<ctas, 128>>>((long long)clk_khz * 2, sink);  // 2 ms at the rated clock
-        else
-            usleep(20000);
-        CK(cudaEventRecord(a));
-        tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, 1, 1, 1, 4, sink);
-        CK(cudaEventRecord(b));
-        CK(cudaEventSynchronize(b));
-        float ms;
-        CK(cudaEventElapsedTime(&ms, a, b));
-        v.push_back(ms);
+        v.push_back(gg_stage_ms(buf, abuf, row0, n_blocks, sink, a, b, before16, &pre));
     }
     std::sort(v.begin(), v.end());
     double stages = (double)rounds * nk;
@@ -750,47 +774,37 @@ static void run_gg_len(uint8_t *buf, uint8_t *abuf, size_t half, int rounds, int
            v[2] * 1e3, v[2] * 1e6 / stages);
 }
 
-
 // Test 17: how long an idle makes the next kernel slow. The grouped stage
 // kernel of 1 round (22 stages, ~20 us busy) after the host waited `idle_us`
 // (spinning on the host clock, the GPU idle), median of 7 event-timed runs.
+struct pre17 {
+    int idle_us;
+    int *sink;
+};
+static void before17(void *p)
+{
+    pre17 *q = (pre17 *)p;
+    spin_all<<<132, 128>>>(2000000, q->sink);  // ~1 ms busy, then idle_us of nothing
+    CK(cudaDeviceSynchronize());
+    auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() < q->idle_us) {
+    }
+}
+
 static void run_idle(uint8_t *buf, uint8_t *abuf, size_t half, int *sink)
 {
-    const int row_bytes = 5760, nk = row_bytes / 256, ctas = 132, depth = 4, rounds = 1;
-    size_t smem = (size_t)depth * (128 * 256 + 64 * 256);
-    CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+    const int row_bytes = 5760, n_blocks = 66;  // 1 round
     size_t n_rows = half / row_bytes / 128 * 128;
-    int n_blocks = rounds * ctas / 2;
     cudaEvent_t a, b;
     CK(cudaEventCreate(&a));
     CK(cudaEventCreate(&b));
     int rep_all = 0;
     for (int idle_us : {0, 5, 20, 50, 200, 1000, 5000, 20000}) {
         std::vector<float> v;
+        pre17 pre = {idle_us, sink};
         for (int rep = 0; rep < 7; rep++, rep_all++) {
             size_t row0 = ((size_t)rep_all * n_blocks * 128) % (n_rows - (size_t)n_blocks * 128);
-            CUtensorMap bmap = tensor_map(buf + row0 * row_bytes, 2, row_bytes, (size_t)n_blocks * 128, 128, 64,
-                                          CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
-            CUtensorMap amap;
-            cuuint64_t dims[3] = {(cuuint64_t)(row_bytes / 2), 1, 4};
-            cuuint64_t strides[2] = {(cuuint64_t)row_bytes, (cuuint64_t)row_bytes};
-            cuuint32_t box[3] = {64, 64, 1}, estr[3] = {1, 1, 1};
-            CU(cuTensorMapEncodeTiled(&amap, CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 3, abuf, dims, strides, box, estr,
-                                      CU_TENSOR_MAP_INTERLEAVE_NONE, CU_TENSOR_MAP_SWIZZLE_128B,
-                                      CU_TENSOR_MAP_L2_PROMOTION_L2_128B, CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE));
-            spin_all<<<ctas, 128>>>(2000000, sink);  // ~1 ms busy, then idle_us of nothing
-            CK(cudaDeviceSynchronize());
-            auto t0 = std::chrono::steady_clock::now();
-            while (std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() <
-                   idle_us) {
-            }
-            CK(cudaEventRecord(a));
-            tma_gg<<<ctas, 64, smem>>>(bmap, amap, nk, n_blocks, depth, 1, 1, 1, 4, sink);
-            CK(cudaEventRecord(b));
-            CK(cudaEventSynchronize(b));
-            float ms;
-            CK(cudaEventElapsedTime(&ms, a, b));
-            v.push_back(ms);
+            v.push_back(gg_stage_ms(buf, abuf, row0, n_blocks, sink, a, b, before17, &pre));
         }
         std::sort(v.begin(), v.end());
         printf("test17 idle_us %d kernel_us %.1f\n", idle_us, v[3] * 1e3);
