@@ -72,11 +72,12 @@
 // M=16 kernel runs 37), so kernel length is not visibly why the grouped GEMM
 // streams faster per stage at M=16 than at M=4 (929 vs 818 ns under ncu with
 // identical bytes per stage, traces/hopper/ncu_gemm_moe_h100.csv). After a
-// 20-ms usleep the event-timed kernels took 19-40 us longer; test 17
-// (tmabench17_h100.txt), which idles the GPU by spinning the host instead,
-// sees nothing up to 5 ms and +3 us at 20 ms: most of test 16's penalty is
-// the host waking inside the event window, not the GPU (CUPTI durations,
-// which the traces hold, exclude it).
+// 20-ms usleep the event-timed kernels took 19-40 us longer. Test 17 idles the
+// GPU by spinning the host instead: on one H100 machine (tmabench17_h100.txt)
+// nothing up to 5 ms and +3 us at 20 ms; on another (tmabench17b_h100.txt)
+// +4-13 us after 1-5 ms and +20-30 us after 20 ms. So idle can slow the next
+// kernel, by an amount that varies between machines; the traces are taken
+// with the GPU busy.
 //
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
