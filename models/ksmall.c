@@ -41,10 +41,73 @@ static const struct {
     double smem_cyc;         /* dependent shared-memory load */
     double smem_atomic_cyc;  /* dependent shared-memory atomicAdd */
     double l1_cyc;           /* dependent global load hitting L1 */
+    double issue_cyc;        /* one more instruction of a warp alone on its scheduler */
     const char *source;
-} STEP_COSTS = {29.4, 28.8, 36.8, 49.4,
-                UBENCH ": shfl_step, smem_load, smem_atomic, l1_load. assumption: the same "
-                "cycle counts on the other presets (only measured on sm_90)"};
+} STEP_COSTS = {29.4, 28.8, 36.8, 49.4, 3.87,
+                UBENCH ": shfl_step, smem_load, smem_atomic, l1_load; issue_cyc measured: "
+                "experiments/kinst_probe.py -> experiments/kinst_h100.csv (H100, 1980 MHz): "
+                "PyTorch's strided copy of 11520 elements through views of 1..6 dimensions, "
+                "each adding 47 warp instructions (divmod and multiply-add) and no memory step, "
+                "1760..2208 ns: 1.957 ns = 3.87 cycles per instruction (least squares). "
+                "assumption: the same cycle counts on the other presets (only measured on sm_90)"};
+
+/* Warp schedulers (SM sub-partitions) per SM: NVIDIA H100 Tensor Core GPU
+ * Architecture whitepaper (Hopper SM: four partitions, one warp scheduler
+ * each, one instruction per clock); the same four in the Blackwell SM
+ * (RTX Blackwell GPU Architecture whitepaper). */
+#define SCHEDULERS_PER_SM 4
+
+/* Executed warp instructions per warp (smsp__inst_executed /
+ * smsp__warps_launched, averaged over the launch's warps) of each family's
+ * kernel: fixed + per_trip x trips, trips being the family's loop count
+ * (ksmall_counts_t.trips: rms_norm column iterations, gather_topk warps,
+ * reduce vector-load iterations; 0 where the family has no loop). Elementwise
+ * families differ by the functor they run, one row each (functor "" is the
+ * family's default). Counts of the code on sm_90 (assumption: the same on
+ * other presets). */
+#define KCODE "measured: experiments/kcode_ncu_h100.csv (ncu SourceCounters, H100, the step's shapes): "
+#define KINST "measured: experiments/kinst_h100.csv (ncu inst_executed / warps_launched, H100): "
+static const struct ksmall_inst {
+    const char *family, *functor;
+    double fixed, per_trip;
+    const char *source;
+} INSTS[] = {
+    {"rms_norm", "", 117.9, 46.26,
+     KINST "rms_norm_2880 395.5 (6 trips), rms_norm_11520 1182.0 (23 trips)"},
+    {"ew_strided", "", 166.7, 0,
+     KINST "depth2: copy through a 2-dimensional view, 4 elements per thread (expand and the "
+           "KV write are such copies: 166.7 and 170 in kcode_ncu_h100.csv)"},
+    {"ew_strided", "clamp", 195.0, 0, KCODE "clamp_scalar, 17944 / 92 warps"},
+    {"ew_strided", "mul", 218.6, 0, KCODE "BinaryFunctor mul with a broadcast operand, 20108 / 92"},
+    {"ew_vector", "", 107.7, 0,
+     KCODE "CUDAFunctor_add of 2880 elements, 1292 / 12 (two full blocks and a tail block)"},
+    {"ew_vector", "cast", 105.0, 0, KCODE "bfloat16_copy_kernel of 4 elements (tail block), 420 / 4"},
+    {"ew_vector", "mul_scalar", 51.2, 0, KCODE "AUnaryFunctor mul, 2456 / 48"},
+    {"ew_vector", "sigmoid", 192.6, 0, KCODE "sigmoid_kernel_cuda, 9244 / 48"},
+    {"ew_vector", "mul", 67.5, 0, KCODE "BinaryFunctor mul, 3240 / 48"},
+    {"ew_vector", "add_scalar", 52.7, 0, KCODE "CUDAFunctorOnSelf_add, 2528 / 48"},
+    {"ew_unrolled", "", 50.3, 0, KCODE "unrolled direct_copy (bf16 -> fp32 cast), 201 / 4"},
+    {"gather_topk", "", 1097.8, 9.92,
+     KINST "topk_128 1137.5 (4 warps), topk_512 1256.5 (16 warps): thread 0 of the prefix scan "
+           "walks the warp counts (one column iteration each: slices over 1024 are not measured)"},
+    {"bitonic_sort", "", 691.0, 0, KINST "topk_128 and topk_512, 691 / 1"},
+    {"softmax_warp", "", 80.8, 0, KCODE "softmax_warp_forward over 4, 323 / 4"},
+    {"reduce_outer", "", 256.3, 60.37, KINST "sum0_4 316.7 (1 trip), sum0_16 497.8 (4 trips)"},
+    {"reduce_inner", "", 435.5, 77.66,
+     KINST "argmax_201088 746.1 (25 CTAs, 4 trips), argmax_50272 2376.9 (1 CTA, 25 trips)"},
+    {"prepare_grouped", "", 170.3, 0, KCODE "prepare_grouped_gemm_data over 128 groups, 681 / 4"},
+    {"splitk_reduce", "", 54.4, 0,
+     KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both"},
+    {"lean_reduction", "", 231.1, 0, KINST "lean_reduction_kernel behind SDPA at ctx 2048, 118336 / 512"},
+};
+
+static const struct ksmall_inst *inst_row(const char *family, const char *functor)
+{
+    for (size_t i = 0; i < sizeof INSTS / sizeof INSTS[0]; i++)
+        if (strcmp(INSTS[i].family, family) == 0 && strcmp(INSTS[i].functor, functor ? functor : "") == 0)
+            return &INSTS[i];
+    return NULL;
+}
 
 static double interp_sync(int threads, int tree)
 {
@@ -144,6 +207,7 @@ static int counts_rms_norm(const arch_t *a, const ksmall_shape_t *s, ksmall_coun
     int64_t iters = cdiv(cdiv(s->cols, vec), threads);
     c->ctas = s->rows;
     c->threads = threads;
+    c->trips = (double)iters;
     add_rt(c, s->main, (double)iters);                     /* compute_stats loop over X */
     c->shfl = 5;                                           /* intra-warp WARP_SHFL_DOWN 16..1 */
     c->tree = ilog2(warps);                                /* inter-warp offsets 2, 1 */
@@ -219,6 +283,7 @@ static int counts_gather_topk(const arch_t *a, const ksmall_shape_t *s, ksmall_c
     int64_t iters = cdiv(s->cols, threads);
     c->ctas = s->rows;
     c->threads = threads;
+    c->trips = warps;
     /* countRadixUsingMask per digit: barrier, iters loads, lane-0 shared
      * atomics (independent per digit), barrier, shared read, barrier */
     add_rt(c, s->main, 1);                                  /* the slice's first read */
@@ -379,7 +444,8 @@ static int reduce_counts(const arch_t *a, const ksmall_shape_t *s, int inner, ks
     c->ctas = r.grid_x * r.ctas_per_output;
     c->threads = r.threads;
     int per_iter = inner ? r.input_vec : 4;           /* a vector, or vt0 unrolled loads */
-    add_rt(c, s->main, (double)cdiv(r.values_per_thread, per_iter));
+    c->trips = (double)cdiv(r.values_per_thread, per_iter);
+    add_rt(c, s->main, c->trips);
     reduce_block(&r, c);
     if (r.ctas_per_output > 1) {
         /* global_reduce: staging store + __threadfence, mark_block_finished
@@ -432,7 +498,7 @@ static int counts_splitk_reduce(const arch_t *a, const ksmall_shape_t *s, ksmall
     if (need(s->rows >= 1 && s->cols >= 1 && s->sel >= 1,
              "splitk_reduce needs rows, cols (outputs) and sel (K splits)", err, errlen))
         return -1;
-    c->ctas = s->rows * cdiv(s->cols, 32);
+    c->ctas = cdiv(s->rows, 16) * cdiv(s->cols, 32);
     c->threads = 32 * 16;
     add_rt(c, slower(s->main, s->side), 1);   /* partials and bias, independent */
     c->tree = ilog2(16);                      /* the 16 thread rows combine in shared memory */
@@ -548,8 +614,9 @@ static const ksmall_family_t FAMILIES[] = {
         "strides and problem shape"},
     {"splitk_reduce", "splitKreduce_kernel", counts_splitk_reduce,
      "assumption: cuBLASLt is closed; launch read off the CUPTI records "
-     "(traces/hopper/h100_decode_step_trace.csv: block 32 x 16, grid ceil(N/32): 90 for N = "
-     "2880, 4 for N = 128)",
+     "(traces/hopper/h100_decode_step_trace.csv and h100_cuda_gpu_trace.csv: block 32 x 16, "
+     "grid ceil(N/32) x ceil(M/16): 90 x 1 for N = 2880 at M <= 16, 4 x 1 / 4 x 4 / 4 x 16 "
+     "for N = 128 at M <= 16 / 64 / 256)",
      "assumption: closed source; thread (x, y) sums the fp32 partials of output x over split "
      "rows y, y+16, ... (one round trip, partials and bias in parallel), the 16 rows combine "
      "in shared memory (log2(16) tree steps), bias added, bf16 stored"},
@@ -587,6 +654,38 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
     if (d->family->counts(a, &d->shape, c, err, errlen) != 0)
         return -1;
     assert(c->ctas >= 1 && c->threads >= 1);
+    const struct ksmall_inst *row = inst_row(d->family->name, d->functor);
+    if (row == NULL) {
+        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s'", d->family->name,
+                 d->functor ? d->functor : "");
+        return -1;
+    }
+    c->inst = row->fixed + row->per_trip * c->trips;
+    return 0;
+}
+
+int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen)
+{
+    const char *colon = strchr(spec, ':');
+    char fam[64];
+    size_t n = colon ? (size_t)(colon - spec) : strlen(spec);
+    if (n >= sizeof fam) {
+        snprintf(err, errlen, "ksmall: '%s' is not a family name", spec);
+        return -1;
+    }
+    memcpy(fam, spec, n);
+    fam[n] = '\0';
+    d->family = ksmall_find(fam);
+    d->functor = colon ? colon + 1 : NULL;
+    if (d->family == NULL) {
+        snprintf(err, errlen, "ksmall: no family '%s'", fam);
+        return -1;
+    }
+    if (inst_row(fam, d->functor) == NULL) {
+        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s' (experiments/kcode_ncu_h100.csv "
+                 "counts one row per functor)", fam, d->functor ? d->functor : "");
+        return -1;
+    }
     return 0;
 }
 
@@ -604,11 +703,16 @@ static int64_t waves_of(const arch_t *a, const ksmall_counts_t *c)
 double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
 {
     double ns_per_cyc = 1e3 / a->sm_clock_mhz;
+    int64_t waves = waves_of(a, c);   /* a grid larger than one wave repeats the path */
+    /* warps per scheduler in a wave: CTAs per SM (at most the resident ones) x warps */
+    int64_t per_sm = cdiv(c->ctas, (int64_t)a->n_sm * waves);
+    double warps_per_sched = (double)cdiv(per_sm * cdiv(c->threads, 32), SCHEDULERS_PER_SM);
+    double issue = STEP_COSTS.issue_cyc > warps_per_sched ? STEP_COSTS.issue_cyc : warps_per_sched;
     double cyc = c->rt_l1 * STEP_COSTS.l1_cyc + c->bar * interp_sync(c->threads, 0) +
                  c->tree * interp_sync(c->threads, 1) + c->shfl * STEP_COSTS.shfl_cyc +
-                 c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc;
+                 c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc +
+                 c->inst * issue;
     double path = c->rt_dram * a->dram_latency_ns + c->rt_l2 * a->l2_latency_ns + cyc * ns_per_cyc;
-    int64_t waves = waves_of(a, c);   /* a grid larger than one wave repeats the path */
     double bytes_ns = c->dram_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e3) +
                       c->l2_bytes / (arch_l2_bw_bytes_per_ps(a) * 1e3);
     return (double)waves * path + bytes_ns;

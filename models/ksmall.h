@@ -10,6 +10,7 @@
  *      + rt_l1 x L1 hit + bar x barrier + tree x tree step
  *      + shfl x shuffle step + smem x shared load + smem_atomic x shared atomic
  *                                                         (SM cycles, measured)
+ *      + inst x max(issue, warps per scheduler)            (SM cycles, measured)
  *      + dram_bytes / DRAM bandwidth + l2_bytes / L2 bandwidth   (arch)
  *
  *   times ceil(CTAs / resident CTAs) for the path, should a grid not fit at once.
@@ -24,11 +25,18 @@
  * trip is served (L1, L2 or DRAM) follows from where the operand is
  * (ksmall_shape_t.main / .side): an operand written by one of the last
  * kernels sits in L2; a weight, bias or activation written before a stream of
- * weights larger than L2 comes from DRAM. Not counted, by construction:
- * dependent ALU and control instructions between these steps (integer
- * division, comparator and bit-field chains), which is where families with
- * long serial instruction streams (radix select, bitonic sort) spend the rest
- * (experiments/ksmall_ncu_h200.csv).
+ * weights larger than L2 comes from DRAM.
+ *
+ * inst is the warp instructions one warp executes (Nsight Compute's
+ * smsp__inst_executed / smsp__warps_launched, one row per family and functor
+ * in ksmall.c INSTS[]: a fixed part plus a part per trip of the family's
+ * loop). A warp alone on its scheduler issues them at one per `issue` cycles,
+ * the measured cost of one more dependent instruction in PyTorch's strided
+ * copy (experiments/kinst_probe.py depth series: index arithmetic added with
+ * no memory step); with more warps per scheduler than that, at one per warp
+ * per cycle. The instructions of the counted steps (loads, barriers,
+ * shuffles) are in inst too: the term is an upper bound on what the steps do
+ * not already cover, and it is added, not overlapped.
  *
  * The step costs (barrier, tree step, shuffle, shared load and atomic, L1 hit)
  * were measured on H100 in SM cycles (experiments/ksmall_ubench.cu ->
@@ -65,6 +73,8 @@ typedef struct {
 /* The critical path of one launch, in counts. All counts >= 0. */
 typedef struct {
     int64_t ctas;        /* grid */
+    double trips;        /* trips of the loop INSTS[] scales with (family's own unit) */
+    double inst;         /* warp instructions per warp, from INSTS[] */
     int threads;         /* per CTA */
     double rt_dram;      /* dependent round trips served by DRAM */
     double rt_l2;        /* ... by L2 */
@@ -93,8 +103,15 @@ struct ksmall_family {
 /* A launch of a family: what kdesc_t carries (family NULL: not a small kernel). */
 typedef struct {
     const ksmall_family_t *family;
+    const char *functor;   /* the op an elementwise family runs (INSTS[]); NULL: the
+                              family's default row */
     ksmall_shape_t shape;
 } ksmall_desc_t;
+
+/* Split "family[:functor]" (a stack row's impl) into d's family and functor.
+ * Returns 0, or -1 with err naming the unknown family or functor. spec must
+ * outlive d (functor points into it). */
+int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen);
 
 const ksmall_family_t *ksmall_find(const char *name);
 size_t ksmall_n_families(void);

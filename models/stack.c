@@ -142,24 +142,24 @@ static const stack_kernel_t TORCH_BF16[] = {
     {"topk", "bitonicSortKVInPlace", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "bitonic_sort", TORCH},
     {"topk", "cast to fp32", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "ew_unrolled", TORCH},
     {"topk", "softmax_warp_forward", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "softmax_warp", TORCH},
-    {"topk", "cast to bf16", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"topk", "cast to bf16", AT_LAYER, SH_TINY_TOPK, KM_ELEMENTWISE, "ew_vector:cast", TORCH},
     {"moe_expand", "direct_copy_kernel (expand)", AT_LAYER, SH_MOE_EXPAND, KM_ELEMENTWISE,
      "ew_strided", TORCH},
     {"moe_maps", "prepare_grouped_gemm_data (FC1)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE,
      "prepare_grouped", TORCH},
     {"moe_fc1", "CUTLASS sm90 grouped bf16 GEMM (FC1)", AT_LAYER, SH_FC1, KM_GROUPED_GEMM, NULL, TORCH},
-    {"moe_act", "clamp (gate)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided", TORCH},
-    {"moe_act", "clamp (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided", TORCH},
-    {"moe_act", "mul by 1.702", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
-    {"moe_act", "sigmoid", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
-    {"moe_act", "mul (gate x sigmoid)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
-    {"moe_act", "add 1 (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
-    {"moe_act", "mul (x (up+1))", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector", TORCH},
+    {"moe_act", "clamp (gate)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided:clamp", TORCH},
+    {"moe_act", "clamp (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_strided:clamp", TORCH},
+    {"moe_act", "mul by 1.702", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector:mul_scalar", TORCH},
+    {"moe_act", "sigmoid", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector:sigmoid", TORCH},
+    {"moe_act", "mul (gate x sigmoid)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector:mul", TORCH},
+    {"moe_act", "add 1 (up)", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector:add_scalar", TORCH},
+    {"moe_act", "mul (x (up+1))", AT_LAYER, SH_MOE_EW, KM_ELEMENTWISE, "ew_vector:mul", TORCH},
     {"moe_maps", "prepare_grouped_gemm_data (FC2)", AT_LAYER, SH_MOE_MAPS, KM_ELEMENTWISE,
      "prepare_grouped", TORCH},
     {"moe_fc2", "CUTLASS sm90 grouped bf16 GEMM (FC2)", AT_LAYER, SH_FC2, KM_GROUPED_GEMM, NULL, TORCH},
     {"moe_sum", "mul by routing weights", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE,
-     "ew_strided", TORCH},
+     "ew_strided:mul", TORCH},
     {"moe_sum", "reduce_kernel sum", AT_LAYER, SH_MOE_WEIGHT_SUM, KM_ELEMENTWISE,
      "reduce_outer", TORCH},
     {"residual", "vectorized add", AT_LAYER, SH_RESIDUAL, KM_ELEMENTWISE, "ew_vector", TORCH},
@@ -256,9 +256,10 @@ static void set_ew(kdesc_t *d, double bytes, int64_t rows, int hot)
 static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
                      int act_bytes, char *err, size_t errlen)
 {
-    const ksmall_family_t *f = ksmall_find(r->impl);
-    if (f == NULL) {
-        snprintf(err, errlen, "%s (%s): no ksmall family '%s'", r->op, r->kernel, r->impl);
+    ksmall_desc_t kd;
+    char kerr[160];
+    if (ksmall_parse(r->impl, &kd, kerr, sizeof kerr) != 0) {
+        snprintf(err, errlen, "%s (%s): %s", r->op, r->kernel, kerr);
         return -1;
     }
     int64_t M = g->tokens, H = (int64_t)mo->hidden, E = (int64_t)mo->n_experts;
@@ -318,7 +319,8 @@ static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const
                  r->kernel, r->impl);
         return -1;
     }
-    d->small = (ksmall_desc_t){.family = f, .shape = sh};
+    kd.shape = sh;
+    d->small = kd;
     return 0;
 }
 
