@@ -50,6 +50,7 @@ static const param_def_t ARCH_DEFS[] = {
     {"launch_api_us",              "us",             0,      1000,   PARAM_REAL, F(launch_api_us), "host CPU time per eager kernel launch"},
     {"launch_gap_ns",              "ns",             0,      1e6,    PARAM_REAL, F(launch_gap_ns), "device idle between dependent eager kernels"},
     {"graph_gap_ns",               "ns",             0,      1e6,    PARAM_REAL, F(graph_gap_ns), "device idle between kernels in a CUDA graph"},
+    {"graph_gap_cold_ns",          "ns",             0,      1e6,    PARAM_REAL, F(graph_gap_cold_ns), "graph gap when the graph's node state was evicted from L2"},
     {"kernel_fixed_ns",            "ns",             0,      1e6,    PARAM_REAL, F(kernel_fixed_ns), "fixed cost inside a kernel's measured duration"},
     {"tma_desc_update_cycles",     "cycles",         0,      1e6,    PARAM_REAL, F(tma_desc_update_cycles), "grouped GEMM per-group tensormap update"},
 };

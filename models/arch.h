@@ -65,6 +65,8 @@ typedef struct {
     double launch_api_us;               /* host CPU time per kernel launch, eager */
     double launch_gap_ns;               /* device idle between dependent kernels, eager */
     double graph_gap_ns;                /* device idle between kernels inside a CUDA graph */
+    double graph_gap_cold_ns;           /* the same when the graph's node state left L2 since
+                                           the node last ran (a step streaming more than L2) */
     double tma_desc_update_cycles;      /* per-group tensormap update in grouped GEMM */
     double kernel_fixed_ns;             /* launch-to-first-CTA plus end-of-kernel drain, inside a kernel's measured duration */
 } arch_t;

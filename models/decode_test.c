@@ -155,6 +155,38 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
     }
 }
 
+/* A graph whose step streams more weight bytes than L2 holds finds its node
+ * state evicted at every replay: the gap between its kernels is the arch's
+ * cold graph gap (experiments/kgap_probe.py), the warm one otherwise. */
+static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failures)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    for (int big_l2 = 0; big_l2 < 2; big_l2++) {
+        arch_t a = s.arch;
+        if (big_l2)
+            a.l2_bytes = 1e10;   /* holds the whole 4-layer step */
+        decode_cfg_t c = {.arch = &a, .model = &s.model, .stack = stack_find("torch-bf16"),
+                          .tokens = 1, .ctx = 2048, .layers = 4, .graphs = 1};
+        decode_result_t r;
+        if (decode_run(&c, &r, err, sizeof err) != 0) {
+            CHECK(0, "%s", err);
+            return;
+        }
+        double want = big_l2 ? a.graph_gap_ns : a.graph_gap_cold_ns;
+        double per = (r.gap_us - a.launch_api_us) / (double)(r.kernels - 1) * 1e3;
+        CHECK(fabs(per - want) < 1e-6, "l2 %.0f B: gap %.3f ns per kernel, want %.0f", a.l2_bytes,
+              per, want);
+        decode_free(&r);
+    }
+    CHECK(s.arch.graph_gap_cold_ns > s.arch.graph_gap_ns, "h100 cold gap %.0f warm %.0f",
+          s.arch.graph_gap_cold_ns, s.arch.graph_gap_ns);
+}
+
 int main(void)
 {
     int failures = 0;
@@ -163,6 +195,7 @@ int main(void)
     test_no_stack_beats_the_dram_limit(&failures);
     test_every_layer_kernel_runs_once_per_layer(&failures);
     test_graphs_never_slow_a_step(&failures);
+    test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&failures);
     test_tokens_per_second_grow_with_tokens_per_step(&failures);
     test_limit_counts_active_weights_at_the_stack_format(&failures);
     test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);

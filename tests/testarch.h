@@ -22,7 +22,7 @@ static inline arch_t testarch(void)
         .regs_per_sm = 65536, .issue_warp_inst_per_clk_sm = 4, .fp32_flop_per_clk_sm = 256,
         .mma_bf16_flop_per_clk_sm = 1024, .mma_fp8_flop_per_clk_sm = 2048,
         .mma_mxf8f6f4_flop_per_clk_sm = 2048, .mma_mxf4nvf4_flop_per_clk_sm = 4096,
-        .launch_api_us = 5, .launch_gap_ns = 1000, .graph_gap_ns = 100, .kernel_fixed_ns = 0,
+        .launch_api_us = 5, .launch_gap_ns = 1000, .graph_gap_ns = 100, .graph_gap_cold_ns = 100, .kernel_fixed_ns = 0,
         .tma_desc_update_cycles = 5000,
     };
 }
