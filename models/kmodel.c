@@ -28,14 +28,15 @@ static const gemv_impl_t GEMV_IMPLS[] = {
 /* Decode attention kernels. q_tile 16 for the first two rows is the m16 of
  * their mma.sync MMAs (the padding gbsim has always applied). */
 static const attn_impl_t ATTN_IMPLS[] = {
-    /* name                 tile stages thr chunk merge q_tile merge_family */
+    /* name                 tile stages thr chunk merge q_tile merge_family source
+     *                      inst_fixed inst_per_tile inst_source */
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel"},
+     "a separate merge_states kernel", 0, 0, "not measured"},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
-     "parallel_blocks over KV combined by flash_attn_combine_results"},
+     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured"},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 1024); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -46,7 +47,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "4096-65536 for 8 KV heads: 128-token chunks at ctx 1024 and 4096, min_chunk 128); splits "
      "merged by cudnn::fusion::lean_reduction_kernel (grid 1 x 64 query heads, 256 threads). "
      "Its MMAs are priced at mma_bf16_flop_per_clk_sm, the wgmma peak on Hopper, which an "
-     "mma.sync kernel does not reach (optimistic)"},
+     "mma.sync kernel does not reach (optimistic)",
+     602.5, 367.7,
+     "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
+     "971.4 / 1335.7 / 2069.8 warp instructions per warp at 1 / 2 / 4 full 128-token tiles per CTA "
+     "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320)"},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -54,7 +59,10 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "query rows (4 warps along M) x 64-token KV tile x head dim 64, 128 threads, sm80 mma.sync; "
      "0.025 MB of shared memory = 8 KB Q tile + one 16 KB K+V tile (stages 1); ran unsplit "
      "(grid 1 x 8 KV heads) at ctx 128, so min_chunk >= 128 (128 taken); merge kernel assumed "
-     "as the 16x128x64 variant's (never observed split). MMA rate as that row (optimistic)"},
+     "as the 16x128x64 variant's (never observed split). MMA rate as that row (optimistic)",
+     500.0, 443.0,
+     "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
+     "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)"},
 };
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
@@ -347,7 +355,8 @@ static int attn_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     return 1;
 }
 
-static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens)
+static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens, int n_ctas,
+                              int ctas_per_sm)
 {
     const attn_impl_t *im = d->attn;
     double kv_elem = dtype_bytes_per_elem(d->kv_dt);
@@ -357,13 +366,25 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens)
     double tile_tokens = (double)tokens / steps;
     double flop = 2.0 * 2.0 * rows * tile_tokens * (double)d->head_dim;
     double softmax_inst = rows * tile_tokens * 8.0 / 32.0;
+    /* measured instruction counts: each warp issues its own at the lone-warp
+     * rate; the SM's execution unit serializes co-resident CTAs' steps, so a
+     * step carries its share (ctas_per_sm CTAs issue side by side) */
+    double inst_cyc = 0, pre_cyc = 0;
+    if (im->inst_per_tile > 0) {
+        double per_sm = fmax(1.0, fmin((double)ctas_per_sm, ceil((double)n_ctas / a->n_sm)));
+        double cpi = ksmall_issue_cyc((int64_t)per_sm, im->threads) / per_sm;
+        inst_cyc = im->inst_per_tile * cpi;
+        pre_cyc = im->inst_fixed * cpi;
+    } else {
+        inst_cyc = softmax_inst / a->issue_warp_inst_per_clk_sm;
+    }
     kitem_t it = {
         .n_steps = steps,
         .dram_bytes = tile_tokens * (double)d->head_dim * 2.0 * kv_elem,
         /* mma_bf16_flop_per_clk_sm is the wgmma dense peak on Hopper; the mma.sync
          * kernels here (FA2, cuDNN sm80) reach less, by no number cited yet */
-        .compute_cyc = flop / a->mma_bf16_flop_per_clk_sm + softmax_inst / a->issue_warp_inst_per_clk_sm,
-        .pre_cyc = 0,
+        .compute_cyc = flop / a->mma_bf16_flop_per_clk_sm + inst_cyc,
+        .pre_cyc = pre_cyc,
         .l2_bytes = 0,
         .epi_cyc = 64.0 + rows * (double)d->head_dim / 32.0,
         .epi_dram_bytes = (double)(group * d->m * d->head_dim) * 4.0,
@@ -400,9 +421,10 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
     splits = cdiv(d->ctx, chunk);
     attn_ctx_t g = {.per_head = (int)splits};
     g.n_ctas = (int)(d->heads_kv * splits);
-    g.full = attn_make_item(a, d, chunk);
-    g.last = attn_make_item(a, d, d->ctx - chunk * (splits - 1));
-    kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = occupancy(a, im->threads, 0),
+    int per_sm = occupancy(a, im->threads, 0);
+    g.full = attn_make_item(a, d, chunk, g.n_ctas, per_sm);
+    g.last = attn_make_item(a, d, d->ctx - chunk * (splits - 1), g.n_ctas, per_sm);
+    kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = per_sm,
                  .stages = im->stages, .item = attn_item, .ctx = &g};
     if (kexec_run(a, &k, &o->r, err, errlen) != 0)
         return -1;

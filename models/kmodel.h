@@ -48,6 +48,11 @@ typedef struct {
     const char *merge_family; /* ksmall family of the merge kernel (NULL: the generic
                                  elementwise model) */
     const char *source;
+    /* executed warp instructions per warp: inst_fixed + inst_per_tile x KV tiles
+     * of the CTA, issued at ksmall_issue_cyc (0: not measured; the softmax
+     * instruction estimate at the SM's issue rate instead) */
+    double inst_fixed, inst_per_tile;
+    const char *inst_source;
 } attn_impl_t;
 
 /* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it

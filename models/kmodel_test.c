@@ -135,6 +135,40 @@ static void test_attention_splits_follow_the_grid(int *failures)
     CHECK(fabs(o.r.dram_bytes - want) < 1, "dram %.0f, expected %.0f", o.r.dram_bytes, want);
 }
 
+/* A lone-warp attention CTA issues its measured instructions at the measured
+ * cost per instruction: on 8 CTAs (one per SM, one warp per scheduler) each
+ * further 128-token tile of cuDNN's 16x128x64 kernel costs inst_per_tile x
+ * 3.87 cycles more than the same kernel priced by the softmax estimate
+ * (experiments/kattn_probe.py, experiments/kinst_probe.py). */
+static void test_attention_issues_its_measured_instructions_per_tile(int *failures)
+{
+    arch_t a = preset_arch("h100");
+    const attn_impl_t *im = attn_impl_find("cudnn-sdpa-16x128x64");
+    CHECK(im != NULL && im->inst_per_tile > 0, "no measured counts");
+    if (im == NULL)
+        return;
+    attn_impl_t none = *im;   /* the same kernel without counts: the softmax estimate */
+    none.inst_fixed = none.inst_per_tile = 0;
+    double per_tile[2];
+    for (int k = 0; k < 2; k++) {
+        kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .heads_q = 64, .heads_kv = 8, .head_dim = 64,
+                     .kv_dt = DT_BF16, .attn = k ? &none : im, .grid_ctas = 8};
+        kmodel_out_t o2, o4;
+        char err[512];
+        d.ctx = 256;
+        CHECK(kmodel_run(&a, &d, &o2, err, sizeof err) == 0, "%s", err);
+        d.ctx = 512;
+        CHECK(kmodel_run(&a, &d, &o4, err, sizeof err) == 0, "%s", err);
+        per_tile[k] = (o4.us - o2.us) * 1e3 / 2.0;
+    }
+    double ns_per_cyc = 1e3 / a.sm_clock_mhz;
+    double want = (im->inst_per_tile * 3.87 - 16.0 * 128 * 8 / 32 / a.issue_warp_inst_per_clk_sm) *
+                  ns_per_cyc;
+    double got = per_tile[0] - per_tile[1];
+    CHECK(fabs(got - want) < 0.05 * want, "a tile costs %.1f ns more with the counts, want %.1f",
+          got, want);
+}
+
 int main(void)
 {
     int failures = 0;
@@ -144,6 +178,7 @@ int main(void)
     test_impl_name_lists_match_the_tables(&failures);
     test_cublas_split_k_adds_one_reduce_kernel(&failures);
     test_attention_splits_follow_the_grid(&failures);
+    test_attention_issues_its_measured_instructions_per_tile(&failures);
     printf("kmodel_test: %d failure(s)\n", failures);
     return failures != 0;
 }

@@ -61,7 +61,8 @@ static const struct {
  * smsp__warps_launched, averaged over the launch's warps) of each family's
  * kernel: fixed + per_trip x trips, trips being the family's loop count
  * (ksmall_counts_t.trips: rms_norm column iterations, gather_topk warps,
- * reduce vector-load iterations; 0 where the family has no loop). Elementwise
+ * reduce vector-load iterations, lean_reduction splits; 0 where the family
+ * has no loop). Elementwise
  * families differ by the functor they run, one row each (functor "" is the
  * family's default). Counts of the code on sm_90 (assumption: the same on
  * other presets). */
@@ -98,7 +99,9 @@ static const struct ksmall_inst {
     {"prepare_grouped", "", 170.3, 0, KCODE "prepare_grouped_gemm_data over 128 groups, 681 / 4"},
     {"splitk_reduce", "", 54.4, 0,
      KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both"},
-    {"lean_reduction", "", 231.1, 0, KINST "lean_reduction_kernel behind SDPA at ctx 2048, 118336 / 512"},
+    {"lean_reduction", "", 147.7, 5.21,
+     KINST "lean_reduction_kernel behind SDPA at ctx 2048, 231.1 (16 splits); "
+           "experiments/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)"},
 };
 
 static const struct ksmall_inst *inst_row(const char *family, const char *functor)
@@ -520,6 +523,7 @@ static int counts_lean_reduction(const arch_t *a, const ksmall_shape_t *s, ksmal
     const int threads = 256;
     c->ctas = s->rows;
     c->threads = threads;
+    c->trips = (double)s->sel;
     add_rt(c, s->main, 2);            /* split statistics, then the rescaled partial outputs */
     c->shfl = 5;                      /* max / sum over splits: a warp, */
     c->tree = ilog2(threads / 32);    /* then across the CTA's warps */
@@ -700,14 +704,19 @@ static int64_t waves_of(const arch_t *a, const ksmall_counts_t *c)
     return cdiv(c->ctas, (int64_t)a->n_sm * per_sm);
 }
 
+double ksmall_issue_cyc(int64_t ctas_per_sm, int threads)
+{
+    assert(ctas_per_sm >= 1 && threads >= 1);
+    double warps_per_sched = (double)cdiv(ctas_per_sm * cdiv(threads, 32), SCHEDULERS_PER_SM);
+    return STEP_COSTS.issue_cyc > warps_per_sched ? STEP_COSTS.issue_cyc : warps_per_sched;
+}
+
 double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
 {
     double ns_per_cyc = 1e3 / a->sm_clock_mhz;
     int64_t waves = waves_of(a, c);   /* a grid larger than one wave repeats the path */
-    /* warps per scheduler in a wave: CTAs per SM (at most the resident ones) x warps */
-    int64_t per_sm = cdiv(c->ctas, (int64_t)a->n_sm * waves);
-    double warps_per_sched = (double)cdiv(per_sm * cdiv(c->threads, 32), SCHEDULERS_PER_SM);
-    double issue = STEP_COSTS.issue_cyc > warps_per_sched ? STEP_COSTS.issue_cyc : warps_per_sched;
+    /* CTAs per SM in a wave (at most the resident ones) */
+    double issue = ksmall_issue_cyc(cdiv(c->ctas, (int64_t)a->n_sm * waves), c->threads);
     double cyc = c->rt_l1 * STEP_COSTS.l1_cyc + c->bar * interp_sync(c->threads, 0) +
                  c->tree * interp_sync(c->threads, 1) + c->shfl * STEP_COSTS.shfl_cyc +
                  c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc +

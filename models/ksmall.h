@@ -122,6 +122,12 @@ const ksmall_family_t *ksmall_family_at(size_t i);
 int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, char *err,
                   size_t errlen);
 
+/* SM cycles per warp instruction when ctas_per_sm CTAs of `threads` threads
+ * share an SM: a warp alone on its scheduler waits out each instruction's
+ * dependent latency (the measured issue cost, ksmall.c STEP_COSTS); more warps
+ * per scheduler than that share its one issue per cycle. */
+double ksmall_issue_cyc(int64_t ctas_per_sm, int threads);
+
 /* Path time in ns on arch a for counts c, without kernel_fixed_ns; the bytes
  * term is included. */
 double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c);

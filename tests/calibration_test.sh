@@ -3,9 +3,9 @@
 # when a model change moves a prediction past the documented error.
 #  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
 #  - H100 and H200 shape traces (traces/hopper), replayed with their launch
-#    configuration: MAPE within 10 % and 14 % (README: 9.1 % and 13.0 %).
-#  - PyTorch bf16 decode step as a CUDA graph: H100 within -9 %..+10 %,
-#    H200 (predicted before it was measured) within -12 %..+10 %.
+#    configuration: MAPE within 9.5 % and 13 % (README: 8.4 % and 11.9 %).
+#  - PyTorch bf16 decode step as a CUDA graph: H100 within -8.5 %..+10 %,
+#    H200 (predicted before it was measured) within -11 %..+10 %.
 #  - vLLM on GB10 (seed 004): predicted tok/s within 20 % of 29.54 (documented +11 %).
 set -u
 gbsim=$1
@@ -16,7 +16,7 @@ bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 if out=$(MAX_ERR_PCT=10 bash experiments/llamacpp_gb10.sh "$gbsim"); then ok llamacpp_gb10_within_10pct
 else bad llamacpp_gb10_within_10pct "$out"; fi
 
-for spec in h100:10 h200:14; do
+for spec in h100:9.5 h200:13; do
   arch=${spec%%:*} lim=${spec##*:}
   mape=$("$gbsim" replay --arch "$arch" "traces/hopper/${arch}_shapes.csv" | awk '/^mape_pct:/{print $2}')
   if [ -n "$mape" ] && awk -v m="$mape" -v l="$lim" 'BEGIN { exit !(m <= l) }'; then ok "replay_${arch}_mape_${mape}"
@@ -24,14 +24,14 @@ for spec in h100:10 h200:14; do
 done
 
 # H100, 4 gpt-oss-shaped bf16 layers in PyTorch as a CUDA graph
-# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -7.2 %.
+# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -6.7 %.
 step=$("$gbsim" decode --arch h100 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on | awk '/^step_us:/{print $2}')
-if awk -v s="$step" 'BEGIN { e = (s - 1290.4) / 1290.4; exit !(e > -0.09 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
-else bad h100_torch_graph_step "$step us vs 1290.4 measured, outside -9 %..+10 %"; fi
-# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -10.0 %
+if awk -v s="$step" 'BEGIN { e = (s - 1290.4) / 1290.4; exit !(e > -0.085 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
+else bad h100_torch_graph_step "$step us vs 1290.4 measured, outside -8.5 %..+10 %"; fi
+# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -9.5 %
 step=$("$gbsim" decode --arch h200 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on | awk '/^step_us:/{print $2}')
-if awk -v s="$step" 'BEGIN { e = (s - 1100.7) / 1100.7; exit !(e > -0.12 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
-else bad h200_torch_graph_step "$step us vs 1100.7 measured, outside -12 %..+10 %"; fi
+if awk -v s="$step" 'BEGIN { e = (s - 1100.7) / 1100.7; exit !(e > -0.11 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
+else bad h200_torch_graph_step "$step us vs 1100.7 measured, outside -11 %..+10 %"; fi
 
 tps=$("$gbsim" decode | awk '/^tok_per_s:/{print $2}')
 if awk -v t="$tps" 'BEGIN { exit !(t >= 0.8 * 29.54 && t <= 1.2 * 29.54) }'; then ok "vllm_gb10_tok_per_s_$tps"
