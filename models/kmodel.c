@@ -33,10 +33,10 @@ static const attn_impl_t ATTN_IMPLS[] = {
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel", 0, 0, "not measured"},
+     "a separate merge_states kernel", 0, 0, "not measured", 0, 0},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
-     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured"},
+     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 1024); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -51,7 +51,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
      602.5, 367.7,
      "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
      "971.4 / 1335.7 / 2069.8 warp instructions per warp at 1 / 2 / 4 full 128-token tiles per CTA "
-     "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320)"},
+     "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320)",
+     /* split rule: the grids CUPTI recorded, 8 KV heads x 1 / 8 / 16 / 32 / 32 splits at
+      * ctx 512 / 1024 / 2049 / 4096 / 8192..131072 (traces/hopper/h100_shapes.csv,
+      * h100_decode_step_trace.csv, experiments/kattn_ncu_raw_h100.csv) */
+     32, 1024},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -62,7 +66,8 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "as the 16x128x64 variant's (never observed split). MMA rate as that row (optimistic)",
      500.0, 443.0,
      "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
-     "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)"},
+     "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
+     32, 1024},
 };
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
@@ -406,12 +411,19 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         }
         splits = d->grid_ctas / d->heads_kv;
     } else {
-        /* split the KV sequence so that heads_kv x splits CTAs fill the SMs,
-         * but never below min_chunk tokens per CTA */
-        splits = cdiv((int64_t)a->n_sm, d->heads_kv);
-        int64_t max_splits = cdiv(d->ctx, im->min_chunk);
-        if (splits > max_splits)
-            splits = max_splits;
+        if (im->max_splits > 0) {
+            /* the library's own rule (attn_impl_t) */
+            splits = d->ctx < im->split_min_ctx ? 1 : d->ctx / im->min_chunk;
+            if (splits > im->max_splits)
+                splits = im->max_splits;
+        } else {
+            /* split the KV sequence so that heads_kv x splits CTAs fill the SMs,
+             * but never below min_chunk tokens per CTA */
+            splits = cdiv((int64_t)a->n_sm, d->heads_kv);
+            int64_t max_splits = cdiv(d->ctx, im->min_chunk);
+            if (splits > max_splits)
+                splits = max_splits;
+        }
         if (splits < 1)
             splits = 1;
     }

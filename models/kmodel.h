@@ -53,6 +53,10 @@ typedef struct {
      * instruction estimate at the SM's issue rate instead) */
     double inst_fixed, inst_per_tile;
     const char *inst_source;
+    /* split rule when no grid is given: 0 = fill the SMs (heads_kv x splits
+     * CTAs, chunks of >= min_chunk); else floor(ctx / min_chunk) splits, at
+     * most max_splits, and none below split_min_ctx tokens */
+    int max_splits, split_min_ctx;
 } attn_impl_t;
 
 /* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it

@@ -169,6 +169,28 @@ static void test_attention_issues_its_measured_instructions_per_tile(int *failur
           got, want);
 }
 
+/* cuDNN's split rule reproduces the grids CUPTI recorded: 8 KV heads x 1, 8,
+ * 16, 32, 32 splits at ctx 512, 1024, 2049, 4096, 131072 (a run without a grid
+ * prices exactly what the recorded grid does). */
+static void test_cudnn_split_rule_reproduces_the_recorded_grids(int *failures)
+{
+    arch_t a = preset_arch("h100");
+    const struct { int64_t ctx; int grid; } pts[] = {
+        {512, 8}, {1024, 64}, {2049, 128}, {4096, 256}, {131072, 256}};
+    for (size_t i = 0; i < sizeof pts / sizeof pts[0]; i++) {
+        kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = pts[i].ctx, .heads_q = 64, .heads_kv = 8,
+                     .head_dim = 64, .kv_dt = DT_BF16, .attn = attn_impl_find("cudnn-sdpa-16x128x64")};
+        kmodel_out_t rule, rec;
+        char err[512];
+        CHECK(kmodel_run(&a, &d, &rule, err, sizeof err) == 0, "%s", err);
+        d.grid_ctas = pts[i].grid;
+        CHECK(kmodel_run(&a, &d, &rec, err, sizeof err) == 0, "%s", err);
+        CHECK(fabs(rule.us - rec.us) < 1e-9 && rule.extra_kernels == rec.extra_kernels,
+              "ctx %lld: rule %.4f us, recorded grid %d %.4f us", (long long)pts[i].ctx, rule.us,
+              pts[i].grid, rec.us);
+    }
+}
+
 int main(void)
 {
     int failures = 0;
@@ -179,6 +201,7 @@ int main(void)
     test_cublas_split_k_adds_one_reduce_kernel(&failures);
     test_attention_splits_follow_the_grid(&failures);
     test_attention_issues_its_measured_instructions_per_tile(&failures);
+    test_cudnn_split_rule_reproduces_the_recorded_grids(&failures);
     printf("kmodel_test: %d failure(s)\n", failures);
     return failures != 0;
 }
