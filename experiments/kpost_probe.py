@@ -30,14 +30,20 @@ step's shapes) is timed (CUPTI, median of 30) in five sequences:
                                       no DRAM stream)
   gmmb_op   [B W X] x 30              B: the step's FC2 grouped GEMM (4 experts of
                                       2880x2880 streamed from DRAM)
+  code_op   [C W X] x 30              C: experiments/kcold.cu's k_codeb<4096> (394 KB
+                                      of straight-line code, no memory traffic) on
+                                      all 132 SMs: every SM's instruction caches
+                                      hold other code (only with KCOLD_SO, below)
 
 fill_op - fill_x2 is what X's parameters and code cost when they come from
 DRAM; fill_x2 - hot is what a stream two kernels back leaves behind. This
 measures, it fits nothing.
 
 usage: python3 experiments/kpost_probe.py > experiments/kpost_probe_h100.txt
+       (code_op: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC
+        -o /tmp/kcold.so experiments/kcold.cu -lcuda; KCOLD_SO=/tmp/kcold.so python3 ...)
 """
-import os, statistics, sys
+import ctypes, os, statistics, sys
 import torch
 import torch.nn.functional as F
 
@@ -138,6 +144,15 @@ SEQS = {
     "gmms_op": lambda op, vs: [gmm_small, lambda: warm(vs), op],
     "gmmb_op": lambda op, vs: [gmm_big, lambda: warm(vs), op],
 }
+if os.environ.get("KCOLD_SO"):
+    klib = ctypes.CDLL(os.environ["KCOLD_SO"])
+    kout = torch.empty(132 * 1024, dtype=torch.float32, device=dev)
+
+    def big_code():
+        rc = klib.kc_code_4096(132, 128, 1, ctypes.c_void_p(kout.data_ptr()),
+                               ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
+        assert rc == 0, rc
+    SEQS["code_op"] = lambda op, vs: [big_code, lambda: warm(vs), op]
 
 for v in scratch.values():
     v.normal_()
