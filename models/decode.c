@@ -18,7 +18,7 @@ static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t 
                        const stack_kernel_t *r, int sliding, variant_t *v, char *err, size_t errlen)
 {
     kdesc_t d;
-    if (stack_kdesc(c->stack, r, m, g, sliding, &d, err, errlen) != 0)
+    if (stack_kdesc(c->stack, r, c->arch, m, g, sliding, &d, err, errlen) != 0)
         return -1;
     kmodel_out_t o;
     char e[640];

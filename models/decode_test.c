@@ -143,7 +143,7 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
         step_geom_t g;
         stack_geom(&s.model, tokens[i], 2048, &g);
         kdesc_t d;
-        CHECK(stack_kdesc(st, qkv, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+        CHECK(stack_kdesc(st, qkv, &s.arch, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
         if (tokens[i] <= 8)
             CHECK(d.kind == KM_GEMM && d.tile_m == 64 && d.tile_n == 8 && d.tile_k == 64 && d.swap_ab &&
                       d.stages == 16 && d.cluster_m == 4 && d.grid_ctas == 80,
@@ -187,6 +187,36 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failu
           s.arch.graph_gap_cold_ns, s.arch.graph_gap_ns);
 }
 
+/* The torch-bf16 launches were recorded on sm_90 (cuBLAS nvjet_sm90 kernels
+ * with clusters): on SM12x, which has no multicast, gbsim picks its own
+ * configuration and the step runs instead of failing tile validation. */
+static void test_recorded_launches_apply_only_on_their_arch(int *failures)
+{
+    const char *arches[2] = {"h100", "gb10"};
+    for (int i = 0; i < 2; i++) {
+        setup_t s;
+        char err[512];
+        if (setup_load(&s, arches[i], "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
+            CHECK(0, "%s", err);
+            return;
+        }
+        const stack_t *st = stack_find("torch-bf16");
+        const stack_kernel_t *qkv = NULL;
+        for (size_t k = 0; k < st->n_kernels; k++)
+            if (!strcmp(st->kernels[k].op, "qkv_proj"))
+                qkv = &st->kernels[k];
+        step_geom_t g;
+        stack_geom(&s.model, 1, 2048, &g);
+        kdesc_t d;
+        CHECK(qkv && stack_kdesc(st, qkv, &s.arch, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+        int recorded = d.kind == KM_GEMM && d.cluster_m == 4;
+        CHECK(recorded == (i == 0), "%s: qkv kind %d cluster %d", arches[i], (int)d.kind, d.cluster_m);
+        decode_result_t r;
+        if (run(arches[i], "gpt-oss-120b", "torch-bf16", 1, 2048, 2, 1, &r, failures) == 0)
+            decode_free(&r);
+    }
+}
+
 int main(void)
 {
     int failures = 0;
@@ -196,6 +226,7 @@ int main(void)
     test_every_layer_kernel_runs_once_per_layer(&failures);
     test_graphs_never_slow_a_step(&failures);
     test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&failures);
+    test_recorded_launches_apply_only_on_their_arch(&failures);
     test_tokens_per_second_grow_with_tokens_per_step(&failures);
     test_limit_counts_active_weights_at_the_stack_format(&failures);
     test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);

@@ -177,14 +177,14 @@ static const stack_t STACKS[] = {
      {128, 128, 128, 0, 0, 0, 0, 0, 0}, 0, 5.0,
      "seed 004 (enforce-eager); host_us_per_kernel: assumption, vLLM module/custom-op Python "
      "time per kernel on top of the arch's measured eager torch-op cost (launch_api_us); "
-     "seed 004 saw CUDA graphs not help, so the host is not the bottleneck", NULL, 0},
+     "seed 004 saw CUDA graphs not help, so the host is not the bottleneck", NULL, 0, 0},
     {"llamacpp",
      "llama.cpp CUDA: q8_0 dense weights (ggml-org GGUF), q8_1 activations, MXFP4 dp4a MMVQ "
      "for experts, no tensor cores at M <= 8, CUDA graphs",
      LLAMACPP, sizeof LLAMACPP / sizeof LLAMACPP[0], DT_Q8_0, DT_Q8_1, DT_MXFP4, DT_Q8_1, 4,
      {0, 0, 0, 0, 0, 0, 0, 0, 0}, 1, 0.0,
      "workload_facts.md 3.1/4.1; 59.02 GiB GGUF implies ~8.5-bit non-expert tensors (q8_0); "
-     "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph", NULL, 0},
+     "host_us_per_kernel 0: ggml builds the graph once and replays it as a CUDA graph", NULL, 0, 0},
     {"torch-bf16",
      "plain PyTorch eager, bf16 weights (experts too), cuBLAS/cuDNN/torch._grouped_mm: the "
      "validation stack of traces/capture/capture_decode_step.py",
@@ -194,7 +194,8 @@ static const stack_t STACKS[] = {
      "kernel's template arguments in traces/hopper/h100_decode_step_trace.csv (decoded by "
      "traces/capture/launch_config.py); host_us_per_kernel 0: the arch's launch_api_us is the "
      "measured eager torch-op cost",
-     TORCH_BF16_LAUNCHES, sizeof TORCH_BF16_LAUNCHES / sizeof TORCH_BF16_LAUNCHES[0]},
+     TORCH_BF16_LAUNCHES, sizeof TORCH_BF16_LAUNCHES / sizeof TORCH_BF16_LAUNCHES[0],
+     90 /* recorded on H100 and H200 (sm_90) */},
 };
 
 const stack_t *stack_find(const char *name)
@@ -338,8 +339,8 @@ static void set_launch(kdesc_t *d, const stack_launch_t *l)
     d->grid_ctas = l->grid;
 }
 
-static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int64_t m,
-                      int64_t n, int64_t k)
+static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int recorded,
+                      int64_t m, int64_t n, int64_t k)
 {
     d->m = m;
     d->n = n;
@@ -352,7 +353,7 @@ static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int
     if (r->model != KM_GEMV)
         return;
     d->gemv = gemv_impl_find(r->impl);
-    for (size_t i = 0; i < s->n_launches; i++) {
+    for (size_t i = 0; recorded && i < s->n_launches; i++) {
         const stack_launch_t *l = &s->launches[i].launch;
         if (strcmp(s->launches[i].op, r->op) != 0 || m > (l->swap_ab ? l->tile_n : l->tile_m))
             continue;
@@ -365,10 +366,11 @@ static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int
         d->kind = KM_GEMM;
 }
 
-int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
-                int sliding, kdesc_t *d, char *err, size_t errlen)
+int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *mo,
+                const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen)
 {
     memset(d, 0, sizeof *d);
+    int recorded = s->launches_cc == 0 || s->launches_cc == a->cc;
     int64_t M = g->tokens, H = (int64_t)mo->hidden, I = (int64_t)mo->expert_inter;
     int64_t hq = (int64_t)mo->n_heads_q, hkv = (int64_t)mo->n_heads_kv, hd = (int64_t)mo->head_dim;
     int64_t q = hq * hd, kv = hkv * hd, rows = g->routed_rows, G = groups_of(g);
@@ -387,23 +389,23 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         set_ew(d, (double)rows * I * (ab + 1.125), rows, 1);
         break;
     case SH_QKV:
-        set_dense(d, s, r, M, q + 2 * kv, H);
+        set_dense(d, s, r, recorded, M, q + 2 * kv, H);
         break;
     case SH_Q:
-        set_dense(d, s, r, M, q, H);
+        set_dense(d, s, r, recorded, M, q, H);
         break;
     case SH_K:
     case SH_V:
-        set_dense(d, s, r, M, kv, H);
+        set_dense(d, s, r, recorded, M, kv, H);
         break;
     case SH_O:
-        set_dense(d, s, r, M, H, q);
+        set_dense(d, s, r, recorded, M, H, q);
         break;
     case SH_ROUTER:
-        set_dense(d, s, r, M, (int64_t)mo->n_experts, H);
+        set_dense(d, s, r, recorded, M, (int64_t)mo->n_experts, H);
         break;
     case SH_LM_HEAD:
-        set_dense(d, s, r, M, (int64_t)mo->vocab, H);
+        set_dense(d, s, r, recorded, M, (int64_t)mo->vocab, H);
         d->out_bytes = 4;
         break;
     case SH_ROPE:
@@ -473,7 +475,8 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *mo, cons
         d->n = n;
         d->k = k;
         d->out_bytes = 2;
-        set_launch(d, &s->fc);
+        if (recorded)
+            set_launch(d, &s->fc);
         break;
     }
     case SH_MOE_ACT:

@@ -67,6 +67,9 @@ typedef struct {
     const char *source;
     const stack_op_launch_t *launches;  /* per op, the tiled kernels the library runs */
     size_t n_launches;
+    double launches_cc;     /* compute capability x10 that fc and launches[] were
+                               recorded on; on another arch gbsim picks its own
+                               configuration (0: valid on any arch) */
 } stack_t;
 
 const stack_t *stack_find(const char *name);
@@ -83,10 +86,10 @@ typedef struct {
 
 void stack_geom(const llm_t *m, int64_t tokens, int64_t ctx, step_geom_t *g);
 
-/* Fill the kernel descriptor of row r for a sliding (sliding=1) or full layer.
- * Returns 0, or -1 with err if the stack cannot run this shape. */
-int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const llm_t *m, const step_geom_t *g,
-                int sliding, kdesc_t *d, char *err, size_t errlen);
+/* Fill the kernel descriptor of row r on arch a for a sliding (sliding=1) or
+ * full layer. Returns 0, or -1 with err if the stack cannot run this shape. */
+int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+                const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
 
 /* Bytes that must move per step at minimum: each weight touched once at this
  * stack's storage format, and the KV cache read once. */
