@@ -14,11 +14,11 @@
 static const cli_opt_t OPTS[] = {
     {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200"},
     {"model", 1, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b"},
-    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, llamacpp"},
+    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, llamacpp, torch-bf16"},
     {"batch", 1, "M, tokens per step, 1..4096 (default 1; >1 = speculative verify or batch)"},
     {"ctx", 1, "KV length before the step, 0..max_positions (default 2048)"},
     {"layers", 1, "simulate only the first L layers (default: the model's)"},
-    {"graphs", 1, "on|off: CUDA graph replay (default: the stack's; vllm-cutlass off, llamacpp on)"},
+    {"graphs", 1, "on|off: CUDA graph replay (default: the stack's; vllm-cutlass and torch-bf16 off, llamacpp on)"},
     {"set", 1, "key=value: override any arch or model parameter (repeatable)"},
     {"format", 1, "table|csv (default table)"},
     {"out", 1, "write the report to FILE instead of stdout"},

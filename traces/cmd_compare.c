@@ -57,7 +57,7 @@ static const cli_opt_t OPTS[] = {
     {"nsys", 1, "FILE.csv: nsys stats cuda_gpu_trace or cuda_gpu_kern_sum output (--format csv)"},
     {"arch", 1, "architecture preset for the simulation (default gb10)"},
     {"model", 1, "model preset for the simulation (default gpt-oss-120b)"},
-    {"stack", 1, "simulate this stack's decode step and compare: vllm-cutlass, llamacpp"},
+    {"stack", 1, "simulate this stack's decode step and compare: vllm-cutlass, llamacpp, torch-bf16"},
     {"steps", 1, "decode steps in the file (default: found from the trace; see --help)"},
     {"set", 1, "key=value: override an arch or model parameter (repeatable)"},
     {"batch", 1, "M, tokens per step of the simulated step (default 1)"},
