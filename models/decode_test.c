@@ -205,10 +205,13 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
         for (size_t k = 0; k < st->n_kernels; k++)
             if (!strcmp(st->kernels[k].op, "qkv_proj"))
                 qkv = &st->kernels[k];
+        CHECK(qkv != NULL, "torch-bf16 has no qkv_proj row");
+        if (qkv == NULL)
+            return;
         step_geom_t g;
         stack_geom(&s.model, 1, 2048, &g);
         kdesc_t d;
-        CHECK(qkv && stack_kdesc(st, qkv, &s.arch, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+        CHECK(stack_kdesc(st, qkv, &s.arch, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
         int recorded = d.kind == KM_GEMM && d.cluster_m == 4;
         CHECK(recorded == (i == 0), "%s: qkv kind %d cluster %d", arches[i], (int)d.kind, d.cluster_m);
         decode_result_t r;

@@ -38,7 +38,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
      "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
-     "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 1024); what the kernel name "
+     "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
      "cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_16x128x64_1x4x1 = 16 "
      "query rows x 128-token KV tile x head dim 64, warps 1x4x1 (128 threads, BlkX 128), an sm80 "
@@ -48,10 +48,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "merged by cudnn::fusion::lean_reduction_kernel (grid 1 x 64 query heads, 256 threads). "
      "Its MMAs are priced at mma_bf16_flop_per_clk_sm, the wgmma peak on Hopper, which an "
      "mma.sync kernel does not reach (optimistic)",
-     602.5, 367.7,
+     604.3, 366.3,
      "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
      "971.4 / 1335.7 / 2069.8 warp instructions per warp at 1 / 2 / 4 full 128-token tiles per CTA "
-     "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320)",
+     "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320); a part-filled tile "
+     "is charged its share",
      /* split rule: the grids CUPTI recorded, 8 KV heads x 1 / 8 / 16 / 32 / 32 splits at
       * ctx 512 / 1024 / 2049 / 4096 / 8192..131072 (traces/hopper/h100_shapes.csv,
       * h100_decode_step_trace.csv, experiments/kattn_ncu_raw_h100.csv) */
@@ -67,6 +68,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      500.0, 443.0,
      "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
+     /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
      32, 1024},
 };
 
@@ -372,13 +374,15 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     double flop = 2.0 * 2.0 * rows * tile_tokens * (double)d->head_dim;
     double softmax_inst = rows * tile_tokens * 8.0 / 32.0;
     /* measured instruction counts: each warp issues its own at the lone-warp
-     * rate; the SM's execution unit serializes co-resident CTAs' steps, so a
-     * step carries its share (ctas_per_sm CTAs issue side by side) */
+     * rate (ksmall_issue_cyc for the CTAs sharing the SM). The set-up part runs
+     * on each CTA's own producer, in parallel; the per-tile part runs on the
+     * SM's execution unit, which serializes co-resident CTAs' steps, so a step
+     * carries its share; a part-filled tile its share of a full one */
     double inst_cyc = 0, pre_cyc = 0;
     if (im->inst_per_tile > 0) {
         double per_sm = fmax(1.0, fmin((double)ctas_per_sm, ceil((double)n_ctas / a->n_sm)));
-        double cpi = ksmall_issue_cyc((int64_t)per_sm, im->threads) / per_sm;
-        inst_cyc = im->inst_per_tile * cpi;
+        double cpi = ksmall_issue_cyc((int64_t)per_sm, im->threads);
+        inst_cyc = im->inst_per_tile * fmin(1.0, tile_tokens / im->kv_tile) * cpi / per_sm;
         pre_cyc = im->inst_fixed * cpi;
     } else {
         inst_cyc = softmax_inst / a->issue_warp_inst_per_clk_sm;

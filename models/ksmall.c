@@ -49,6 +49,7 @@ static const struct {
                 "PyTorch's strided copy of 11520 elements through views of 1..6 dimensions, "
                 "each adding 47 warp instructions (divmod and multiply-add) and no memory step, "
                 "1760..2208 ns: 1.957 ns = 3.87 cycles per instruction (least squares). "
+                "H200 (same SM) gives 3.49 cycles (experiments/kinst_h200.csv), not used. "
                 "assumption: the same cycle counts on the other presets (only measured on sm_90)"};
 
 /* Warp schedulers (SM sub-partitions) per SM: NVIDIA H100 Tensor Core GPU

@@ -41,7 +41,9 @@
  * The step costs (barrier, tree step, shuffle, shared load and atomic, L1 hit)
  * were measured on H100 in SM cycles (experiments/ksmall_ubench.cu ->
  * experiments/ksmall_ubench_h100.txt) and are converted at the arch's
- * sm_clock_mhz. Nothing here is fitted to a kernel duration. */
+ * sm_clock_mhz. The issue cost is the least-squares slope of one launch's
+ * duration over its instruction count (the strided copy's depth series);
+ * nothing is fitted to the durations this model is validated against. */
 #ifndef GBSIM_KSMALL_H
 #define GBSIM_KSMALL_H
 

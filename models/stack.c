@@ -254,7 +254,17 @@ static void set_ew(kdesc_t *d, double bytes, int64_t rows, int hot)
  * weights (FC1 + FC2: 199 MB at top-4) streamed through L2 (50 MB on H100,
  * 60 MB on H200) and come from DRAM, as do the grouped GEMM's group offsets
  * (written once, read once per GEMM). Per shape: */
-static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
+/* K splits of op's recorded launch (TORCH_BF16_LAUNCHES); 4 where none is
+ * recorded (assumption) */
+static int64_t splits_of(const stack_t *s, const char *op)
+{
+    for (size_t i = 0; i < s->n_launches; i++)
+        if (strcmp(s->launches[i].op, op) == 0 && s->launches[i].launch.split_k > 1)
+            return s->launches[i].launch.split_k;
+    return 4;
+}
+
+static int set_small(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
                      int act_bytes, char *err, size_t errlen)
 {
     ksmall_desc_t kd;
@@ -280,7 +290,7 @@ static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const
     case SH_SPLITK_ROUTER:
         sh.rows = M;
         sh.cols = r->shape == SH_SPLITK_O ? H : E;
-        sh.sel = 4;          /* K splits, as the byte count of the generic row assumed */
+        sh.sel = splits_of(s, r->op);   /* K splits of the op's recorded launch */
         sh.side = KS_DRAM;
         break;
     case SH_RESIDUAL:        /* the new branch output in L2, the residual from DRAM */
@@ -513,7 +523,7 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, cons
         break;
     }
     if (r->model == KM_ELEMENTWISE && r->impl != NULL)
-        return set_small(d, r, mo, g, s->act_bytes, err, errlen);
+        return set_small(d, s, r, mo, g, s->act_bytes, err, errlen);
     return 0;
 }
 

@@ -46,7 +46,8 @@ typedef struct {
     shape_t shape;
     km_kind_t model;
     const char *impl;       /* gemv or attention implementation; KM_ELEMENTWISE: a
-                               ksmall family (ksmall.h), else NULL (generic model) */
+                               ksmall "family[:functor]" (ksmall.h), else NULL (generic
+                               model) */
     const char *source;
 } stack_kernel_t;
 
