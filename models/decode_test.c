@@ -119,6 +119,15 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
     CHECK(decode_spec_tokens(0.0, 7) == 1.0, "a=0 g=7: %.3f", decode_spec_tokens(0.0, 7));
 }
 
+/* The row of stack st that runs op (NULL if none). */
+static const stack_kernel_t *row_of(const stack_t *st, const char *op)
+{
+    for (size_t i = 0; i < st->n_kernels; i++)
+        if (!strcmp(st->kernels[i].op, op))
+            return &st->kernels[i];
+    return NULL;
+}
+
 /* A stack's dense GEMV runs the tiled kernel its library launched (the
  * torch-bf16 nvjet configurations from the shape traces) while the tokens fit
  * the tile's token side, and the GEMV implementation after that. */
@@ -131,10 +140,7 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
         return;
     }
     const stack_t *st = stack_find("torch-bf16");
-    const stack_kernel_t *qkv = NULL;
-    for (size_t i = 0; i < st->n_kernels; i++)
-        if (!strcmp(st->kernels[i].op, "qkv_proj"))
-            qkv = &st->kernels[i];
+    const stack_kernel_t *qkv = row_of(st, "qkv_proj");
     CHECK(qkv != NULL, "no qkv_proj row");
     if (qkv == NULL)
         return;
@@ -201,10 +207,7 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
             return;
         }
         const stack_t *st = stack_find("torch-bf16");
-        const stack_kernel_t *qkv = NULL;
-        for (size_t k = 0; k < st->n_kernels; k++)
-            if (!strcmp(st->kernels[k].op, "qkv_proj"))
-                qkv = &st->kernels[k];
+        const stack_kernel_t *qkv = row_of(st, "qkv_proj");
         CHECK(qkv != NULL, "torch-bf16 has no qkv_proj row");
         if (qkv == NULL)
             return;
