@@ -330,6 +330,7 @@ static int counts_bitonic_sort(const arch_t *a, const ksmall_shape_t *s, ksmall_
     for (int size = 2; size < sort_size; size *= 2)
         c->tree += ilog2(size);               /* strides size/2 .. 1 */
     c->tree += ilog2(sort_size);              /* final merge, strides 16 .. 1 */
+    c->smem += 5.0 * c->tree;                 /* bitonicSwap's 6 dependent loads, 1 in the tree step */
     c->bar = 1;                               /* barrier before the store */
     double n = (double)s->rows * (double)s->sel;
     add_bytes(c, s->main, n * (s->in_bytes + 8));
@@ -587,7 +588,13 @@ static const ksmall_family_t FAMILIES[] = {
      PT "SortUtils.cuh bitonicSortKVInPlace: keys and values loaded together (one round trip), "
         "bitonicSort<32>: for size 2..16 log2(size) compare-exchange steps, then log2(32) merge "
         "steps, each a __syncthreads and a shared read/compare/write (15 tree steps), final "
-        "__syncthreads, store"},
+        "__syncthreads, store; bitonicSwap evaluates `(comp(kA, kB) && validA) || !validB` "
+        "(GTOp<T, true>: `(_isnan(a) && !_isnan(b)) || a > b`) with short-circuit branches on "
+        "operands that live in shared memory, then swaps values and valid flags, so each step "
+        "waits on 6 shared loads in turn: kA, kB, validA, validB, the values, the flags (the "
+        "order read in the kernel's SASS, ncu SourceCounters on nvidia-h200, 2026-12-03: "
+        "LDS kA -> FSETP -> BRA -> LDS kB -> ... -> LDS.64 x2 -> STS.64 x2 -> LDS.U8 x2 -> "
+        "STS.U8 x2 -> BAR); the tree step holds one, 5 more per step are smem steps"},
     {"softmax_warp", "softmax_warp_forward", counts_softmax_warp,
      PT "PersistentSoftmax.cuh dispatch_softmax_forward: warp_size = min(next_pow2(dim), 32), "
         "WARP_BATCH = next_pow2 <= 128 ? 2 : 1, 128 threads as (warp_size, 128/warp_size), grid "

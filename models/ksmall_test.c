@@ -165,6 +165,17 @@ static void test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(int
     CHECK(s.ctas == 45 && s.rt_l2 == 2, "fp32 out: grid %lld rt %.0f", (long long)s.ctas, s.rt_l2);
 }
 
+/* bitonicSortKVInPlace's 32-key sort runs 15 compare-exchange steps, and each
+ * step's bitonicSwap waits on 6 shared loads in turn: one inside the tree step,
+ * 5 more as smem steps. */
+static void test_bitonic_swap_waits_on_six_shared_loads_per_step(int *failures)
+{
+    arch_t a = preset_arch("h100");
+    ksmall_shape_t sh = {.rows = 1, .sel = 4, .in_bytes = 2, .out_bytes = 2, .main = KS_L2};
+    ksmall_counts_t c = counts_of(&a, "bitonic_sort", sh, failures);
+    CHECK(c.tree == 15 && c.smem == 75, "tree %.0f smem %.0f", c.tree, c.smem);
+}
+
 /* The launch rules reproduce the grids and blocks CUPTI recorded in
  * traces/hopper/h100_decode_step_trace.csv. */
 static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
@@ -308,7 +319,7 @@ static void test_hot_small_kernels_match_the_probe(int *failures)
         {"lean_reduction", "lean_reduction", {.rows = 64, .cols = 64, .sel = 16, .in_bytes = 4, .out_bytes = 2, .main = L}, {2272, 2144}},
     };
     const char *gpus[2] = {"h100", "h200"};
-    const double mape_max[2] = {0.17, 0.22}, worst_max[2] = {0.50, 0.50};
+    const double mape_max[2] = {0.16, 0.21}, worst_max[2] = {0.50, 0.50};
     for (int gi = 0; gi < 2; gi++) {
     arch_t a = preset_arch(gpus[gi]);
     double sum_ape = 0, worst = 0;
@@ -381,6 +392,7 @@ int main(void)
     test_hot_in_l2_is_never_slower_than_cold(&failures);
     test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(&failures);
     test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(&failures);
+    test_bitonic_swap_waits_on_six_shared_loads_per_step(&failures);
     test_launch_rules_reproduce_the_recorded_grids(&failures);
     test_reduce_inner_splits_across_ctas_and_reduces_twice(&failures);
     test_a_second_wave_repeats_the_path(&failures);

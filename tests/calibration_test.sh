@@ -25,11 +25,11 @@ for spec in h100:9.5 h200:13; do
 done
 
 # H100, 4 gpt-oss-shaped bf16 layers in PyTorch as a CUDA graph
-# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -6.1 %.
+# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -5.8 %.
 step=$("$gbsim" decode --arch h100 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on --set sliding_layer_period=0 | awk '/^step_us:/{print $2}')
 if awk -v s="$step" 'BEGIN { e = (s - 1290.4) / 1290.4; exit !(e > -0.07 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
 else bad h100_torch_graph_step "$step us vs 1290.4 measured, outside -7 %..+10 %"; fi
-# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -8.8 %
+# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -8.4 %
 step=$("$gbsim" decode --arch h200 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on --set sliding_layer_period=0 | awk '/^step_us:/{print $2}')
 if awk -v s="$step" 'BEGIN { e = (s - 1100.7) / 1100.7; exit !(e > -0.10 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
 else bad h200_torch_graph_step "$step us vs 1100.7 measured, outside -10 %..+10 %"; fi
