@@ -8,7 +8,9 @@
 //   k_store<W>   every thread stores W words (the launch shape and the stores
 //                alone);
 //   k_spin       a producer that keeps its SMs busy for `cycles` SM cycles,
-//                then stores (the GEMV before the reduce);
+//                then stores (the GEMV before the reduce); k_spin_early the
+//                same after griddepcontrol.launch_dependents; k_spin_bulk the
+//                same ending in a 4-KB bulk asynchronous store per CTA;
 //   k_wait_store griddepcontrol.wait, then one store per thread (the reduce's
 //                shape: launched with or without the programmatic-serialization
 //                attribute behind k_spin).
@@ -33,6 +35,38 @@ __global__ void k_spin(int *p, long long cycles)
     while (clock64() - t0 < cycles) {
     }
     p[blockIdx.x * blockDim.x + threadIdx.x] = (int)threadIdx.x;
+}
+
+// k_spin that lets its dependents launch at once (griddepcontrol.launch_dependents)
+__global__ void k_spin_early(int *p, long long cycles)
+{
+    asm volatile("griddepcontrol.launch_dependents;");
+    long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+    p[blockIdx.x * blockDim.x + threadIdx.x] = (int)threadIdx.x;
+}
+
+// k_spin whose CTAs end with a bulk asynchronous store of 4 KB from shared
+// memory (cp.async.bulk, waited for as a bulk group): the epilogue of a TMA
+// GEMM such as nvjet, whose partials splitKreduce then reads
+__global__ void k_spin_bulk(int *p, long long cycles)
+{
+    __shared__ __align__(128) int buf[1024];
+    for (int i = threadIdx.x; i < 1024; i += blockDim.x)
+        buf[i] = i;
+    long long t0 = clock64();
+    while (clock64() - t0 < cycles) {
+    }
+    asm volatile("fence.proxy.async.shared::cta;" ::: "memory");
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        unsigned src = (unsigned)__cvta_generic_to_shared(buf);
+        asm volatile("cp.async.bulk.global.shared::cta.bulk_group [%0], [%1], 4096;"
+                     ::"l"(p + 1024 * blockIdx.x), "r"(src) : "memory");
+        asm volatile("cp.async.bulk.commit_group;" ::: "memory");
+        asm volatile("cp.async.bulk.wait_group 0;" ::: "memory");
+    }
 }
 
 __global__ void k_wait_store(int *p)
@@ -70,9 +104,14 @@ int kp_wait_store(int grid, int block, int pdl, void *p, void *stream)
 {
     return launch(k_wait_store, grid, block, pdl, p, stream);
 }
-int kp_spin(int grid, int block, long long cycles, void *p, void *stream)
+int kp_spin(int grid, int block, long long cycles, int early, void *p, void *stream)
 {
-    k_spin<<<grid, block, 0, (cudaStream_t)stream>>>((int *)p, cycles);
+    if (early == 2)
+        k_spin_bulk<<<grid, block, 0, (cudaStream_t)stream>>>((int *)p, cycles);
+    else if (early)
+        k_spin_early<<<grid, block, 0, (cudaStream_t)stream>>>((int *)p, cycles);
+    else
+        k_spin<<<grid, block, 0, (cudaStream_t)stream>>>((int *)p, cycles);
     return (int)cudaGetLastError();
 }
 }

@@ -5,14 +5,17 @@ timed under torch.profiler (CUPTI) as the committed traces were.
 
   shape  k_store<W> (W words per thread) back to back, 30 calls, median CUPTI
          duration, over grids 1..132 and blocks 128..1024
-  pdl    30 x [k_spin (132 x 128, ~5 us), C] with C = k_store or k_wait_store
+  pdl    30 x [k_spin (132 x 128, ~100 us: the host queues C before k_spin
+         ends), C] with C = k_store or k_wait_store
          (griddepcontrol.wait first) of 90 x 512 threads (splitKreduce's
          launch), each launched with and without the programmatic-
-         serialization attribute: median duration of C, median gap from the
+         serialization attribute, behind k_spin (early 0), k_spin_early (1:
+         lets its dependents launch at its start) or k_spin_bulk (2: ends in
+         a bulk asynchronous store): median duration of C, gap from the
          end of k_spin to the start of C, and median end(C) - end(k_spin);
          the same 30 pairs captured in a CUDA graph and replayed (graph rows)
 
-Prints "shape words grid block hot_ns" and "pdl graph consumer attr dur_ns
+Prints "shape words grid block hot_ns" and "pdl graph early consumer attr dur_ns
 gap_ns tail_ns" lines. This measures; it fits nothing.
 
 usage: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
@@ -27,8 +30,8 @@ from cupti_kernels import kernels_of  # noqa: E402
 lib = ctypes.CDLL(sys.argv[1])
 dev = torch.device("cuda")
 out = torch.empty(16 * 132 * 1024, dtype=torch.int32, device=dev)
-spin_out = torch.empty(132 * 128, dtype=torch.int32, device=dev)
-SPIN_CYCLES = 10000
+spin_out = torch.empty(132 * 1024, dtype=torch.int32, device=dev)
+SPIN_CYCLES = 200000
 
 
 def stream():
@@ -47,8 +50,9 @@ def wait_store(grid, block, pdl):
     return lambda: ck(lib.kp_wait_store(grid, block, pdl, ctypes.c_void_p(out.data_ptr()), stream()))
 
 
-def spin():
-    ck(lib.kp_spin(132, 128, ctypes.c_longlong(SPIN_CYCLES), ctypes.c_void_p(spin_out.data_ptr()), stream()))
+def spin(early):
+    ck(lib.kp_spin(132, 128, ctypes.c_longlong(SPIN_CYCLES), early, ctypes.c_void_p(spin_out.data_ptr()),
+                   stream()))
 
 
 def ns(e):
@@ -71,17 +75,18 @@ for words, grid, block in ([(1, g, b) for g in (1, 4, 90, 132) for b in (128, 25
     d = [e["dur"] * 1000.0 for e in kernels_of(body)]
     print("shape %d %d %d %.0f" % (words, grid, block, statistics.median(d)))
 
-print("# pdl graph consumer attr dur_ns gap_ns tail_ns (30 pairs [k_spin 132x128 %d cycles, consumer "
-      "90x512]; medians; gap = start(consumer) - end(k_spin), tail = end(consumer) - end(k_spin))"
-      % SPIN_CYCLES)
+print("# pdl graph early consumer attr dur_ns gap_ns tail_ns (30 pairs [k_spin 132x128 %d cycles, "
+      "consumer 90x512]; early 1: the producer triggers its dependents at its start, 2: it ends in a bulk "
+      "store; medians; gap = "
+      "start(consumer) - end(k_spin), tail = end(consumer) - end(k_spin))" % SPIN_CYCLES)
 for name, mk in (("store", lambda pdl: store(1, 90, 512, pdl)),
                  ("wait_store", lambda pdl: wait_store(90, 512, pdl))):
-    for pdl in (0, 1):
+    for early, pdl in ((0, 0), (0, 1), (1, 1), (2, 0), (2, 1)):
         cons = mk(pdl)
 
         def pairs():
             for _ in range(30):
-                spin()
+                spin(early)
                 cons()
         for _ in range(2):
             pairs()
@@ -101,6 +106,7 @@ for name, mk in (("store", lambda pdl: store(1, 90, 512, pdl)),
                     b_start, b_end = ns(b)
                     rows.append((b_end - b_start, b_start - a_end, b_end - a_end))
             assert len(rows) == 30, "%d pairs found" % len(rows)
-            print("pdl %d %s %d %.0f %.0f %.0f" % (graph, name, pdl, statistics.median(r[0] for r in rows),
-                                                  statistics.median(r[1] for r in rows),
-                                                  statistics.median(r[2] for r in rows)))
+            print("pdl %d %d %s %d %.0f %.0f %.0f" % (graph, early, name, pdl,
+                                                     statistics.median(r[0] for r in rows),
+                                                     statistics.median(r[1] for r in rows),
+                                                     statistics.median(r[2] for r in rows)))
