@@ -13,7 +13,8 @@
 //                same ending in a 4-KB bulk asynchronous store per CTA;
 //   k_wait_store griddepcontrol.wait, then one store per thread (the reduce's
 //                shape: launched with or without the programmatic-serialization
-//                attribute behind k_spin).
+//                attribute behind k_spin); k_wait_copy the same reading what
+//                the producer wrote first.
 //
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
 //          -o kpdl.so experiments/kpdl.cu
@@ -75,6 +76,30 @@ __global__ void k_wait_store(int *p)
     p[blockIdx.x * blockDim.x + threadIdx.x] = (int)threadIdx.x;
 }
 
+// k_wait_store that first reads what the producer wrote (as splitKreduce reads
+// the partials nvjet stored)
+__global__ void k_wait_copy(const int *in, int *p)
+{
+    asm volatile("griddepcontrol.wait;" ::: "memory");
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    p[i] = in[i] + 1;
+}
+
+static int launch_copy(int grid, int block, int pdl, const void *in, void *p, void *stream)
+{
+    cudaLaunchConfig_t cfg = {};
+    cfg.gridDim = dim3(grid);
+    cfg.blockDim = dim3(block);
+    cfg.stream = (cudaStream_t)stream;
+    cudaLaunchAttribute at[1];
+    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    at[0].val.programmaticStreamSerializationAllowed = 1;
+    cfg.attrs = at;
+    cfg.numAttrs = pdl ? 1 : 0;
+    cudaError_t e = cudaLaunchKernelEx(&cfg, k_wait_copy, (const int *)in, (int *)p);
+    return e != cudaSuccess ? (int)e : (int)cudaGetLastError();
+}
+
 static int launch(void (*k)(int *), int grid, int block, int pdl, void *p, void *stream)
 {
     cudaLaunchConfig_t cfg = {};
@@ -99,6 +124,10 @@ int kp_store(int words, int grid, int block, int pdl, void *p, void *stream)
     case 16: return launch(k_store<16>, grid, block, pdl, p, stream);
     default: return -1;
     }
+}
+int kp_wait_copy(int grid, int block, int pdl, const void *in, void *p, void *stream)
+{
+    return launch_copy(grid, block, pdl, in, p, stream);
 }
 int kp_wait_store(int grid, int block, int pdl, void *p, void *stream)
 {

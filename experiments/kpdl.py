@@ -6,10 +6,10 @@ timed under torch.profiler (CUPTI) as the committed traces were.
   shape  k_store<W> (W words per thread) back to back, 30 calls, median CUPTI
          duration, over grids 1..132 and blocks 128..1024
   pdl    30 x [k_spin (132 x 128, ~100 us: the host queues C before k_spin
-         ends), C] with C = k_store or k_wait_store
-         (griddepcontrol.wait first) of 90 x 512 threads (splitKreduce's
-         launch), each launched with and without the programmatic-
-         serialization attribute, behind k_spin (early 0), k_spin_early (1:
+         ends), C] with C = k_store, k_wait_store (griddepcontrol.wait first)
+         or k_wait_copy (then reading what the producer wrote) of 90 x 512
+         threads (splitKreduce's launch), each launched with and without the
+         programmatic-serialization attribute, behind k_spin (early 0), k_spin_early (1:
          lets its dependents launch at its start) or k_spin_bulk (2: ends in
          a bulk asynchronous store): median duration of C, gap from the
          end of k_spin to the start of C, and median end(C) - end(k_spin);
@@ -50,6 +50,11 @@ def wait_store(grid, block, pdl):
     return lambda: ck(lib.kp_wait_store(grid, block, pdl, ctypes.c_void_p(out.data_ptr()), stream()))
 
 
+def wait_copy(grid, block, pdl):
+    return lambda: ck(lib.kp_wait_copy(grid, block, pdl, ctypes.c_void_p(spin_out.data_ptr()),
+                                       ctypes.c_void_p(out.data_ptr()), stream()))
+
+
 def spin(early):
     ck(lib.kp_spin(132, 128, ctypes.c_longlong(SPIN_CYCLES), early, ctypes.c_void_p(spin_out.data_ptr()),
                    stream()))
@@ -80,7 +85,8 @@ print("# pdl graph early consumer attr dur_ns gap_ns tail_ns (30 pairs [k_spin 1
       "store; medians; gap = "
       "start(consumer) - end(k_spin), tail = end(consumer) - end(k_spin))" % SPIN_CYCLES)
 for name, mk in (("store", lambda pdl: store(1, 90, 512, pdl)),
-                 ("wait_store", lambda pdl: wait_store(90, 512, pdl))):
+                 ("wait_store", lambda pdl: wait_store(90, 512, pdl)),
+                 ("wait_copy", lambda pdl: wait_copy(90, 512, pdl))):
     for early, pdl in ((0, 0), (0, 1), (1, 1), (2, 0), (2, 1)):
         cons = mk(pdl)
 
