@@ -193,6 +193,42 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failu
           s.arch.graph_gap_cold_ns, s.arch.graph_gap_ns);
 }
 
+/* A small kernel's code is cold at launch: the other kernels of a layer evict
+ * it from the SM's instruction caches, and from L2 too when the step streams
+ * more than L2 holds; right after a launch of the same kernel it is hot. */
+static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *failures)
+{
+    setup_t s;
+    char err[512];
+    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const stack_t *st = stack_find("torch-bf16");
+    const char *kernels[] = {"reduce_kernel sum", "clamp (gate)", "clamp (up)"};
+    for (int big_l2 = 0; big_l2 < 2; big_l2++) {
+        arch_t a = s.arch;
+        if (big_l2)
+            a.l2_bytes = 1e12;   /* holds the whole step */
+        step_geom_t g;
+        stack_geom(&s.model, 1, 2048, &g);
+        for (int k = 0; k < 3; k++) {
+            const stack_kernel_t *r = NULL;
+            for (size_t i = 0; i < st->n_kernels && r == NULL; i++)
+                if (!strcmp(st->kernels[i].kernel, kernels[k]))
+                    r = &st->kernels[i];
+            CHECK(r != NULL, "no row %s", kernels[k]);
+            if (r == NULL)
+                return;
+            kdesc_t d;
+            CHECK(stack_kdesc(st, r, &a, &s.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+            ks_level_t want = k == 2 ? KS_NONE : big_l2 ? KS_L2 : KS_DRAM;
+            CHECK(d.small.shape.code == want, "l2 %.0f B, %s: code level %d, want %d", a.l2_bytes,
+                  kernels[k], (int)d.small.shape.code, (int)want);
+        }
+    }
+}
+
 /* The torch-bf16 launches were recorded on sm_90 (cuBLAS nvjet_sm90 kernels
  * with clusters): on SM12x, which has no multicast, gbsim picks its own
  * configuration and the step runs instead of failing tile validation. */
@@ -233,6 +269,7 @@ int main(void)
     test_graphs_never_slow_a_step(&failures);
     test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&failures);
     test_recorded_launches_apply_only_on_their_arch(&failures);
+    test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(&failures);
     test_tokens_per_second_grow_with_tokens_per_step(&failures);
     test_limit_counts_active_weights_at_the_stack_format(&failures);
     test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);

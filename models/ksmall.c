@@ -69,40 +69,57 @@ static const struct {
  * other presets). */
 #define KCODE "measured: experiments/kcode_ncu_h100.csv (ncu SourceCounters, H100, the step's shapes): "
 #define KINST "measured: experiments/kinst_h100.csv (ncu inst_executed / warps_launched, H100): "
+/* fetches: the serialized code fetches of a launch whose code is in neither
+ * the SM's instruction caches nor L2 (fetch_source says how it was measured;
+ * 0 and no source: not measured, none charged). */
+#define KPOST "measured: experiments/kpost_probe_h100.txt, gmmb_op - small_op (the kernel after " \
+              "the FC2 grouped GEMM vs after a small copy, operands in L2 in both), over " \
+              "dram_latency_ns 420 (H100): "
 static const struct ksmall_inst {
     const char *family, *functor;
     double fixed, per_trip;
     const char *source;
+    double fetches;
+    const char *fetch_source;
 } INSTS[] = {
     {"rms_norm", "", 117.9, 46.26,
-     KINST "rms_norm_2880 395.5 (6 trips), rms_norm_11520 1182.0 (23 trips)"},
+     KINST "rms_norm_2880 395.5 (6 trips), rms_norm_11520 1182.0 (23 trips)",
+     0.08, KPOST "rms_norm 2880, 3456 - 3424 ns"},
     {"ew_strided", "", 166.7, 0,
      KINST "depth2: copy through a 2-dimensional view, 4 elements per thread (expand and the "
-           "KV write are such copies: 166.7 and 170 in kcode_ncu_h100.csv)"},
-    {"ew_strided", "clamp", 195.0, 0, KCODE "clamp_scalar, 17944 / 92 warps"},
-    {"ew_strided", "mul", 218.6, 0, KCODE "BinaryFunctor mul with a broadcast operand, 20108 / 92"},
+           "KV write are such copies: 166.7 and 170 in kcode_ncu_h100.csv)",
+     0.3, KPOST "the KV-cache copy, 1984 - 1856 ns"},
+    {"ew_strided", "clamp", 195.0, 0, KCODE "clamp_scalar, 17944 / 92 warps",
+     1.22, KPOST "clamp of the FC1 gate half, 2624 - 2112 ns"},
+    {"ew_strided", "mul", 218.6, 0, KCODE "BinaryFunctor mul with a broadcast operand, 20108 / 92", 0, NULL},
     {"ew_vector", "", 107.7, 0,
-     KCODE "CUDAFunctor_add of 2880 elements, 1292 / 12 (two full blocks and a tail block)"},
-    {"ew_vector", "cast", 105.0, 0, KCODE "bfloat16_copy_kernel of 4 elements (tail block), 420 / 4"},
-    {"ew_vector", "mul_scalar", 51.2, 0, KCODE "AUnaryFunctor mul, 2456 / 48"},
-    {"ew_vector", "sigmoid", 192.6, 0, KCODE "sigmoid_kernel_cuda, 9244 / 48"},
-    {"ew_vector", "mul", 67.5, 0, KCODE "BinaryFunctor mul, 3240 / 48"},
-    {"ew_vector", "add_scalar", 52.7, 0, KCODE "CUDAFunctorOnSelf_add, 2528 / 48"},
-    {"ew_unrolled", "", 50.3, 0, KCODE "unrolled direct_copy (bf16 -> fp32 cast), 201 / 4"},
+     KCODE "CUDAFunctor_add of 2880 elements, 1292 / 12 (two full blocks and a tail block)",
+     0.08, KPOST "add of 2880, 1440 - 1408 ns"},
+    {"ew_vector", "cast", 105.0, 0, KCODE "bfloat16_copy_kernel of 4 elements (tail block), 420 / 4", 0, NULL},
+    {"ew_vector", "mul_scalar", 51.2, 0, KCODE "AUnaryFunctor mul, 2456 / 48",
+     0.38, KPOST "1.702 * x, 1312 - 1152 ns"},
+    {"ew_vector", "sigmoid", 192.6, 0, KCODE "sigmoid_kernel_cuda, 9244 / 48",
+     0.3, KPOST "sigmoid, 1696 - 1568 ns"},
+    {"ew_vector", "mul", 67.5, 0, KCODE "BinaryFunctor mul, 3240 / 48", 0, NULL},
+    {"ew_vector", "add_scalar", 52.7, 0, KCODE "CUDAFunctorOnSelf_add, 2528 / 48", 0, NULL},
+    {"ew_unrolled", "", 50.3, 0, KCODE "unrolled direct_copy (bf16 -> fp32 cast), 201 / 4", 0, NULL},
     {"gather_topk", "", 1097.8, 9.92,
      KINST "topk_128 1137.5 (4 warps), topk_512 1256.5 (16 warps): thread 0 of the prefix scan "
-           "walks the warp counts (one column iteration each: slices over 1024 are not measured)"},
-    {"bitonic_sort", "", 691.0, 0, KINST "topk_128 and topk_512, 691 / 1"},
-    {"softmax_warp", "", 80.8, 0, KCODE "softmax_warp_forward over 4, 323 / 4"},
-    {"reduce_outer", "", 256.3, 60.37, KINST "sum0_4 316.7 (1 trip), sum0_16 497.8 (4 trips)"},
+           "walks the warp counts (one column iteration each: slices over 1024 are not measured)", 0, NULL},
+    {"bitonic_sort", "", 691.0, 0, KINST "topk_128 and topk_512, 691 / 1", 0, NULL},
+    {"softmax_warp", "", 80.8, 0, KCODE "softmax_warp_forward over 4, 323 / 4", 0, NULL},
+    {"reduce_outer", "", 256.3, 60.37, KINST "sum0_4 316.7 (1 trip), sum0_16 497.8 (4 trips)",
+     5.94, KPOST "the outer sum of 4 rows, 4480 - 2112 ns alone and 4736 - 2111 ns after "
+                 "the broadcast mul (mean)"},
     {"reduce_inner", "", 435.5, 77.66,
-     KINST "argmax_201088 746.1 (25 CTAs, 4 trips), argmax_50272 2376.9 (1 CTA, 25 trips)"},
-    {"prepare_grouped", "", 170.3, 0, KCODE "prepare_grouped_gemm_data over 128 groups, 681 / 4"},
+     KINST "argmax_201088 746.1 (25 CTAs, 4 trips), argmax_50272 2376.9 (1 CTA, 25 trips)",
+     3.24, KPOST "argmax over 201088, 8352 - 6992 ns"},
+    {"prepare_grouped", "", 170.3, 0, KCODE "prepare_grouped_gemm_data over 128 groups, 681 / 4", 0, NULL},
     {"splitk_reduce", "", 54.4, 0,
-     KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both"},
+     KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both", 0, NULL},
     {"lean_reduction", "", 147.7, 5.21,
      KINST "lean_reduction_kernel behind SDPA at ctx 2048, 231.1 (16 splits); "
-           "experiments/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)"},
+           "experiments/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)", 0, NULL},
 };
 
 static const struct ksmall_inst *inst_row(const char *family, const char *functor)
@@ -673,6 +690,8 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
         return -1;
     }
     c->inst = row->fixed + row->per_trip * c->trips;
+    c->code_level = d->shape.code;
+    c->code_fetches = d->shape.code == KS_NONE ? 0 : row->fetches;
     return 0;
 }
 
@@ -730,9 +749,12 @@ double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
                  c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc +
                  c->inst * issue;
     double path = c->rt_dram * a->dram_latency_ns + c->rt_l2 * a->l2_latency_ns + cyc * ns_per_cyc;
+    /* the first wave fetches the code; later waves find it in the caches */
+    double code = c->code_fetches *
+                  (c->code_level == KS_DRAM ? a->dram_latency_ns : c->code_level == KS_L2 ? a->l2_latency_ns : 0);
     double bytes_ns = c->dram_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e3) +
                       c->l2_bytes / (arch_l2_bw_bytes_per_ps(a) * 1e3);
-    return (double)waves * path + bytes_ns;
+    return (double)waves * path + code + bytes_ns;
 }
 
 int ksmall_run(const arch_t *a, const ksmall_desc_t *d, kresult_t *r, char *err, size_t errlen)

@@ -43,7 +43,15 @@
  * experiments/ksmall_ubench_h100.txt) and are converted at the arch's
  * sm_clock_mhz. The issue cost is the least-squares slope of one launch's
  * duration over its instruction count (the strided copy's depth series);
- * nothing is fitted to the durations this model is validated against. */
+ * nothing is fitted to the durations this model is validated against.
+ *
+ * Code not in the SM's instruction caches is fetched in serialized round
+ * trips at the level it sits in (ksmall_shape_t.code). How many a family
+ * serializes is not derived from its code layout: INSTS[] holds a measured
+ * count per family and functor (experiments/kpost_probe.py: the kernel after
+ * a grouped GEMM that evicted its code from the caches and L2, minus the same
+ * kernel after a small one, in units of the arch's DRAM latency; H100), 0
+ * where nothing was measured. */
 #ifndef GBSIM_KSMALL_H
 #define GBSIM_KSMALL_H
 
@@ -70,6 +78,10 @@ typedef struct {
     ks_level_t main;     /* the streamed operand */
     ks_level_t side;     /* a second operand: weight (gamma), bias, residual,
                             broadcast routing weights, group offsets */
+    ks_level_t code;     /* where the kernel's code is when it launches: KS_NONE in
+                            the SM's instruction caches (back to back), KS_L2 in L2
+                            only, KS_DRAM in neither (a decode step whose weight
+                            stream outgrows L2) */
 } ksmall_shape_t;
 
 /* The critical path of one launch, in counts. All counts >= 0. */
@@ -86,6 +98,8 @@ typedef struct {
     double shfl;         /* warp shuffle steps */
     double smem;         /* dependent shared-memory reads */
     double smem_atomic;  /* dependent shared-memory atomics */
+    double code_fetches; /* serialized code fetches at code_level, once per launch */
+    ks_level_t code_level;
     double dram_bytes;   /* moved through DRAM, whole grid */
     double l2_bytes;     /* moved through L2 only, whole grid */
 } ksmall_counts_t;

@@ -176,6 +176,86 @@ static void test_bitonic_swap_waits_on_six_shared_loads_per_step(int *failures)
     CHECK(c.tree == 15 && c.smem == 75, "tree %.0f smem %.0f", c.tree, c.smem);
 }
 
+/* Code that is not in the SM's instruction caches costs the family's measured
+ * fetches, each a round trip at the level the code sits in, once per launch;
+ * hot code none. */
+static void test_code_fetches_are_round_trips_at_the_code_level(int *failures)
+{
+    arch_t a = preset_arch("h100");
+    ksmall_shape_t sh = {.rows = 2880, .cols = 4, .in_bytes = 2, .out_bytes = 2, .main = KS_L2};
+    ksmall_counts_t hot = counts_of(&a, "reduce_outer", sh, failures);
+    sh.code = KS_L2;
+    ksmall_counts_t l2 = counts_of(&a, "reduce_outer", sh, failures);
+    sh.code = KS_DRAM;
+    ksmall_counts_t dram = counts_of(&a, "reduce_outer", sh, failures);
+    CHECK(hot.code_fetches == 0 && l2.code_fetches == 5.94 && dram.code_fetches == 5.94,
+          "fetches hot %.2f L2 %.2f DRAM %.2f", hot.code_fetches, l2.code_fetches, dram.code_fetches);
+    double t_hot = ksmall_path_ns(&a, &hot);
+    CHECK(fabs(ksmall_path_ns(&a, &l2) - t_hot - 5.94 * a.l2_latency_ns) < 1e-6 &&
+              fabs(ksmall_path_ns(&a, &dram) - t_hot - 5.94 * a.dram_latency_ns) < 1e-6,
+          "cold code: hot %.1f L2 %.1f DRAM %.1f ns", t_hot, ksmall_path_ns(&a, &l2),
+          ksmall_path_ns(&a, &dram));
+    /* once per launch, not per wave: a grid of many waves pays it once */
+    sh.rows = 2880 * 4096;
+    sh.code = KS_NONE;
+    ksmall_counts_t big_hot = counts_of(&a, "reduce_outer", sh, failures);
+    sh.code = KS_DRAM;
+    ksmall_counts_t big = counts_of(&a, "reduce_outer", sh, failures);
+    CHECK(fabs(ksmall_path_ns(&a, &big) - ksmall_path_ns(&a, &big_hot) - 5.94 * a.dram_latency_ns) < 1e-6,
+          "many waves: %.1f vs %.1f ns", ksmall_path_ns(&a, &big), ksmall_path_ns(&a, &big_hot));
+}
+
+/* The fetch counts come from H100's experiments/kpost_probe.py with the code in
+ * DRAM. Two checks nothing was taken from: the same kernels on H200 (code in
+ * DRAM, experiments/kpost_probe_h200.txt, gmmb_op - small_op) and on H100 with
+ * the code in L2 only (code_op - small_op: a 394-KB kernel on every SM evicted
+ * the instruction caches). Summed over the 9 probed launches. */
+static void test_cold_code_matches_the_post_probe_on_h200_and_from_l2(int *failures)
+{
+    struct {
+        const char *spec;
+        double h200_dram_ns, h100_l2_ns;
+    } rows[] = {
+        {"rms_norm", 32, 32}, {"ew_strided:clamp", 480, 288}, {"reduce_outer", 2016, 752},
+        {"reduce_inner", 1264, 592}, {"ew_strided", 128, 192}, {"ew_vector:mul_scalar", 64, 96},
+        {"ew_vector:sigmoid", 129, 65}, {"ew_vector", 47, 32}, {"reduce_outer", 2048, 769},
+    };
+    arch_t h200 = preset_arch("h200"), h100 = preset_arch("h100");
+    double model_dram = 0, meas_dram = 0, model_l2 = 0, meas_l2 = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        ksmall_desc_t d = {0};
+        char err[256];
+        if (ksmall_parse(rows[i].spec, &d, err, sizeof err) != 0) {
+            CHECK(0, "%s", err);
+            return;
+        }
+        d.shape = any_shape();
+        ksmall_counts_t hot, cold;
+        d.shape.code = KS_NONE;
+        if (ksmall_counts(&h200, &d, &hot, err, sizeof err) != 0) {
+            CHECK(0, "%s: %s", rows[i].spec, err);
+            return;
+        }
+        d.shape.code = KS_DRAM;
+        CHECK(ksmall_counts(&h200, &d, &cold, err, sizeof err) == 0, "%s", err);
+        model_dram += ksmall_path_ns(&h200, &cold) - ksmall_path_ns(&h200, &hot);
+        d.shape.code = KS_NONE;
+        CHECK(ksmall_counts(&h100, &d, &hot, err, sizeof err) == 0, "%s", err);
+        d.shape.code = KS_L2;
+        CHECK(ksmall_counts(&h100, &d, &cold, err, sizeof err) == 0, "%s", err);
+        model_l2 += ksmall_path_ns(&h100, &cold) - ksmall_path_ns(&h100, &hot);
+        meas_dram += rows[i].h200_dram_ns;
+        meas_l2 += rows[i].h100_l2_ns;
+    }
+    fprintf(stderr, "cold code: h200 from DRAM model %.0f ns measured %.0f (%+.1f%%); h100 from L2 "
+            "model %.0f measured %.0f (%+.1f%%)\n", model_dram, meas_dram,
+            100 * (model_dram - meas_dram) / meas_dram, model_l2, meas_l2,
+            100 * (model_l2 - meas_l2) / meas_l2);
+    CHECK(fabs(model_dram - meas_dram) < 0.25 * meas_dram, "h200 DRAM %.0f vs %.0f", model_dram,
+          meas_dram);
+    CHECK(fabs(model_l2 - meas_l2) < 0.25 * meas_l2, "h100 L2 %.0f vs %.0f", model_l2, meas_l2);
+}
+
 /* The launch rules reproduce the grids and blocks CUPTI recorded in
  * traces/hopper/h100_decode_step_trace.csv. */
 static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
@@ -393,6 +473,8 @@ int main(void)
     test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(&failures);
     test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(&failures);
     test_bitonic_swap_waits_on_six_shared_loads_per_step(&failures);
+    test_code_fetches_are_round_trips_at_the_code_level(&failures);
+    test_cold_code_matches_the_post_probe_on_h200_and_from_l2(&failures);
     test_launch_rules_reproduce_the_recorded_grids(&failures);
     test_reduce_inner_splits_across_ctas_and_reduces_twice(&failures);
     test_a_second_wave_repeats_the_path(&failures);

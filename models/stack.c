@@ -265,7 +265,7 @@ static int64_t splits_of(const stack_t *s, const char *op)
 }
 
 static int set_small(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
-                     int act_bytes, char *err, size_t errlen)
+                     int act_bytes, ks_level_t code, char *err, size_t errlen)
 {
     ksmall_desc_t kd;
     char kerr[160];
@@ -276,7 +276,7 @@ static int set_small(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, cons
     int64_t M = g->tokens, H = (int64_t)mo->hidden, E = (int64_t)mo->n_experts;
     int64_t K = (int64_t)mo->top_k, routed = g->routed_rows;
     ksmall_shape_t sh = {.in_bytes = act_bytes, .out_bytes = act_bytes, .n_in = 1,
-                         .main = KS_L2, .side = KS_NONE};
+                         .main = KS_L2, .side = KS_NONE, .code = code};
     switch (r->shape) {
     case SH_NORM:            /* x just written by the residual add; gamma from DRAM */
         sh.rows = M;
@@ -522,8 +522,17 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, cons
         set_ew(d, (double)rows * I * ab * 3.0, rows, 1);
         break;
     }
-    if (r->model == KM_ELEMENTWISE && r->impl != NULL)
-        return set_small(d, s, r, mo, g, s->act_bytes, err, errlen);
+    if (r->model == KM_ELEMENTWISE && r->impl != NULL) {
+        /* a small kernel runs once per layer: the kernels between evict its code
+         * from the SM's instruction caches, and from L2 too when the step streams
+         * more than L2 holds; right after a launch of the same kernel its code is
+         * in the caches, as in the back-to-back runs the hot costs were measured
+         * on (experiments/ksmall_probe.py) */
+        ks_level_t code = stack_min_bytes(s, mo, g) > a->l2_bytes ? KS_DRAM : KS_L2;
+        if (r > s->kernels && r[-1].impl != NULL && strcmp(r[-1].impl, r->impl) == 0)
+            code = KS_NONE;
+        return set_small(d, s, r, mo, g, s->act_bytes, code, err, errlen);
+    }
     return 0;
 }
 

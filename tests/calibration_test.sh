@@ -4,8 +4,8 @@
 #  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
 #  - H100 and H200 shape traces (traces/hopper), replayed with their launch
 #    configuration: MAPE within 9.5 % and 13 % (README: 8.2 % and 11.6 %).
-#  - PyTorch bf16 decode step as a CUDA graph: H100 within -7 %..+10 %,
-#    H200 (predicted before it was measured) within -10 %..+10 %; the capture
+#  - PyTorch bf16 decode step as a CUDA graph: H100 within -6 %..+10 %,
+#    H200 (predicted before it was measured) within -9 %..+10 %; the capture
 #    runs every layer over the full context, so the model's sliding window is off.
 #  - vLLM on GB10 (seed 004): predicted tok/s within 20 % of 29.54 (documented +11 %).
 set -u
@@ -25,14 +25,14 @@ for spec in h100:9.5 h200:13; do
 done
 
 # H100, 4 gpt-oss-shaped bf16 layers in PyTorch as a CUDA graph
-# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -5.8 %.
+# (traces/hopper/h100_decode_step.txt: 1290.4 us measured): documented -4.5 %.
 step=$("$gbsim" decode --arch h100 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on --set sliding_layer_period=0 | awk '/^step_us:/{print $2}')
-if awk -v s="$step" 'BEGIN { e = (s - 1290.4) / 1290.4; exit !(e > -0.07 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
-else bad h100_torch_graph_step "$step us vs 1290.4 measured, outside -7 %..+10 %"; fi
-# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -8.4 %
+if awk -v s="$step" 'BEGIN { e = (s - 1290.4) / 1290.4; exit !(e > -0.06 && e < 0.10) }'; then ok "h100_torch_graph_step_$step"
+else bad h100_torch_graph_step "$step us vs 1290.4 measured, outside -6 %..+10 %"; fi
+# the same on H200 (traces/hopper/h200_decode_step.txt: 1100.7 us): documented -7.0 %
 step=$("$gbsim" decode --arch h200 --stack torch-bf16 --layers 4 --ctx 2048 --graphs on --set sliding_layer_period=0 | awk '/^step_us:/{print $2}')
-if awk -v s="$step" 'BEGIN { e = (s - 1100.7) / 1100.7; exit !(e > -0.10 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
-else bad h200_torch_graph_step "$step us vs 1100.7 measured, outside -10 %..+10 %"; fi
+if awk -v s="$step" 'BEGIN { e = (s - 1100.7) / 1100.7; exit !(e > -0.09 && e < 0.10) }'; then ok "h200_torch_graph_step_$step"
+else bad h200_torch_graph_step "$step us vs 1100.7 measured, outside -9 %..+10 %"; fi
 
 tps=$("$gbsim" decode | awk '/^tok_per_s:/{print $2}')
 if awk -v t="$tps" 'BEGIN { exit !(t >= 0.8 * 29.54 && t <= 1.2 * 29.54) }'; then ok "vllm_gb10_tok_per_s_$tps"
