@@ -83,8 +83,8 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     double host_per_kernel = c->arch->launch_api_us + s->host_us_per_kernel;
     /* a graph node's launch state stays in L2 between replays only if the
      * step's weight stream does not evict it */
-    double graph_gap = stack_min_bytes(s, &m, &g) > c->arch->l2_bytes ? c->arch->graph_gap_cold_ns
-                                                                      : c->arch->graph_gap_ns;
+    double graph_gap = stack_streams_past_l2(s, &m, &g, c->arch) ? c->arch->graph_gap_cold_ns
+                                                                 : c->arch->graph_gap_ns;
     double gap = (graphs ? graph_gap : c->arch->launch_gap_ns) * 1e-3;
     /* single stream: kernel i starts at max(end of i-1 + gap, host issue time of i) */
     double host_t = graphs ? c->arch->launch_api_us : 0, gpu_end = 0;

@@ -120,10 +120,11 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
 }
 
 /* The row of stack st that runs op (NULL if none). */
-static const stack_kernel_t *row_of(const stack_t *st, const char *op)
+/* the first row whose op or kernel is name */
+static const stack_kernel_t *row_of(const stack_t *st, const char *name)
 {
     for (size_t i = 0; i < st->n_kernels; i++)
-        if (!strcmp(st->kernels[i].op, op))
+        if (!strcmp(st->kernels[i].op, name) || !strcmp(st->kernels[i].kernel, name))
             return &st->kernels[i];
     return NULL;
 }
@@ -213,10 +214,7 @@ static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *
         step_geom_t g;
         stack_geom(&s.model, 1, 2048, &g);
         for (int k = 0; k < 3; k++) {
-            const stack_kernel_t *r = NULL;
-            for (size_t i = 0; i < st->n_kernels && r == NULL; i++)
-                if (!strcmp(st->kernels[i].kernel, kernels[k]))
-                    r = &st->kernels[i];
+            const stack_kernel_t *r = row_of(st, kernels[k]);
             CHECK(r != NULL, "no row %s", kernels[k]);
             if (r == NULL)
                 return;

@@ -99,7 +99,7 @@ typedef struct {
     double smem;         /* dependent shared-memory reads */
     double smem_atomic;  /* dependent shared-memory atomics */
     double code_fetches; /* serialized code fetches at code_level, once per launch */
-    ks_level_t code_level;
+    ks_level_t code_level; /* KS_NONE, KS_L2 or KS_DRAM (the shape's code) */
     double dram_bytes;   /* moved through DRAM, whole grid */
     double l2_bytes;     /* moved through L2 only, whole grid */
 } ksmall_counts_t;
@@ -144,8 +144,8 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
  * per scheduler than that share its one issue per cycle. */
 double ksmall_issue_cyc(int64_t ctas_per_sm, int threads);
 
-/* Path time in ns on arch a for counts c, without kernel_fixed_ns; the bytes
- * term is included. */
+/* Path time in ns on arch a for counts c, without kernel_fixed_ns: the path
+ * once per wave, the code fetches once per launch, and the bytes term. */
 double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c);
 
 /* Run d on a: r->dur_ps = ksmall_path_ns (the caller adds kernel_fixed_ns),

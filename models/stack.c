@@ -1,8 +1,9 @@
-/* stack.c -- the vllm-cutlass and llamacpp decode stacks. */
+/* stack.c -- the vllm-cutlass, llamacpp and torch-bf16 decode stacks. */
 #include "stack.h"
 
 #include "../sim/table.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -528,7 +529,8 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, cons
          * more than L2 holds; right after a launch of the same kernel its code is
          * in the caches, as in the back-to-back runs the hot costs were measured
          * on (experiments/ksmall_probe.py) */
-        ks_level_t code = stack_min_bytes(s, mo, g) > a->l2_bytes ? KS_DRAM : KS_L2;
+        ks_level_t code = stack_streams_past_l2(s, mo, g, a) ? KS_DRAM : KS_L2;
+        assert(r >= s->kernels && r < s->kernels + s->n_kernels);
         if (r > s->kernels && r[-1].impl != NULL && strcmp(r[-1].impl, r->impl) == 0)
             code = KS_NONE;
         return set_small(d, s, r, mo, g, s->act_bytes, code, err, errlen);
@@ -555,4 +557,9 @@ double stack_min_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
         kv_bytes += len * 2.0 * kv * mo->kv_bits / 8.0;
     }
     return mo->n_layers * per_layer + kv_bytes + mo->vocab * H * dense;
+}
+
+int stack_streams_past_l2(const stack_t *s, const llm_t *mo, const step_geom_t *g, const arch_t *a)
+{
+    return stack_min_bytes(s, mo, g) > a->l2_bytes;
 }

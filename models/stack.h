@@ -87,13 +87,19 @@ typedef struct {
 
 void stack_geom(const llm_t *m, int64_t tokens, int64_t ctx, step_geom_t *g);
 
-/* Fill the kernel descriptor of row r on arch a for a sliding (sliding=1) or
- * full layer. Returns 0, or -1 with err if the stack cannot run this shape. */
+/* Fill the kernel descriptor of row r (an element of s->kernels: the row
+ * before it is the kernel launched before it) on arch a for a sliding
+ * (sliding=1) or full layer. Returns 0, or -1 with err if the stack cannot run
+ * this shape. */
 int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
 
 /* Bytes that must move per step at minimum: each weight touched once at this
  * stack's storage format, and the KV cache read once. */
 double stack_min_bytes(const stack_t *s, const llm_t *m, const step_geom_t *g);
+
+/* Whether a step streams more bytes than a's L2 holds: then nothing of one
+ * step (weights, code, graph node state) is left in L2 for the next. */
+int stack_streams_past_l2(const stack_t *s, const llm_t *m, const step_geom_t *g, const arch_t *a);
 
 #endif
