@@ -85,7 +85,9 @@ __global__ void k_wait_copy(const int *in, int *p)
     p[i] = in[i] + 1;
 }
 
-static int launch_copy(int grid, int block, int pdl, const void *in, void *p, void *stream)
+// launch k on grid x block, with the programmatic-serialization attribute if pdl
+template <typename... P, typename... A>
+static int launch(void (*k)(P...), int grid, int block, int pdl, void *stream, A... args)
 {
     cudaLaunchConfig_t cfg = {};
     cfg.gridDim = dim3(grid);
@@ -96,22 +98,7 @@ static int launch_copy(int grid, int block, int pdl, const void *in, void *p, vo
     at[0].val.programmaticStreamSerializationAllowed = 1;
     cfg.attrs = at;
     cfg.numAttrs = pdl ? 1 : 0;
-    cudaError_t e = cudaLaunchKernelEx(&cfg, k_wait_copy, (const int *)in, (int *)p);
-    return e != cudaSuccess ? (int)e : (int)cudaGetLastError();
-}
-
-static int launch(void (*k)(int *), int grid, int block, int pdl, void *p, void *stream)
-{
-    cudaLaunchConfig_t cfg = {};
-    cfg.gridDim = dim3(grid);
-    cfg.blockDim = dim3(block);
-    cfg.stream = (cudaStream_t)stream;
-    cudaLaunchAttribute at[1];
-    at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-    at[0].val.programmaticStreamSerializationAllowed = 1;
-    cfg.attrs = at;
-    cfg.numAttrs = pdl ? 1 : 0;
-    cudaError_t e = cudaLaunchKernelEx(&cfg, k, (int *)p);
+    cudaError_t e = cudaLaunchKernelEx(&cfg, k, args...);
     return e != cudaSuccess ? (int)e : (int)cudaGetLastError();
 }
 
@@ -119,19 +106,19 @@ extern "C" {
 int kp_store(int words, int grid, int block, int pdl, void *p, void *stream)
 {
     switch (words) {
-    case 1: return launch(k_store<1>, grid, block, pdl, p, stream);
-    case 4: return launch(k_store<4>, grid, block, pdl, p, stream);
-    case 16: return launch(k_store<16>, grid, block, pdl, p, stream);
+    case 1: return launch(k_store<1>, grid, block, pdl, stream, (int *)p);
+    case 4: return launch(k_store<4>, grid, block, pdl, stream, (int *)p);
+    case 16: return launch(k_store<16>, grid, block, pdl, stream, (int *)p);
     default: return -1;
     }
 }
 int kp_wait_copy(int grid, int block, int pdl, const void *in, void *p, void *stream)
 {
-    return launch_copy(grid, block, pdl, in, p, stream);
+    return launch(k_wait_copy, grid, block, pdl, stream, (const int *)in, (int *)p);
 }
 int kp_wait_store(int grid, int block, int pdl, void *p, void *stream)
 {
-    return launch(k_wait_store, grid, block, pdl, p, stream);
+    return launch(k_wait_store, grid, block, pdl, stream, (int *)p);
 }
 int kp_spin(int grid, int block, long long cycles, int early, void *p, void *stream)
 {

@@ -119,8 +119,16 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
     CHECK(decode_spec_tokens(0.0, 7) == 1.0, "a=0 g=7: %.3f", decode_spec_tokens(0.0, 7));
 }
 
-/* The row of stack st that runs op (NULL if none). */
-/* the first row whose op or kernel is name */
+/* H100 with gpt-oss-120b; 0 (a failure recorded) if the presets do not load. */
+static int load_h100(setup_t *s, int *failures)
+{
+    char err[512];
+    int ok = setup_load(s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) == 0;
+    CHECK(ok, "%s", err);
+    return ok;
+}
+
+/* The first row of stack st whose op or kernel is name (NULL if none). */
 static const stack_kernel_t *row_of(const stack_t *st, const char *name)
 {
     for (size_t i = 0; i < st->n_kernels; i++)
@@ -136,10 +144,8 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
 {
     setup_t s;
     char err[512];
-    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
+    if (!load_h100(&s, failures))
         return;
-    }
     const stack_t *st = stack_find("torch-bf16");
     const stack_kernel_t *qkv = row_of(st, "qkv_proj");
     CHECK(qkv != NULL, "no qkv_proj row");
@@ -169,10 +175,8 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failu
 {
     setup_t s;
     char err[512];
-    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
+    if (!load_h100(&s, failures))
         return;
-    }
     for (int big_l2 = 0; big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
         if (big_l2)
@@ -201,10 +205,8 @@ static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *
 {
     setup_t s;
     char err[512];
-    if (setup_load(&s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
-        CHECK(0, "%s", err);
+    if (!load_h100(&s, failures))
         return;
-    }
     const stack_t *st = stack_find("torch-bf16");
     const char *kernels[] = {"reduce_kernel sum", "clamp (gate)", "clamp (up)"};
     for (int big_l2 = 0; big_l2 < 2; big_l2++) {

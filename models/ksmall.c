@@ -690,7 +690,6 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
         return -1;
     }
     c->inst = row->fixed + row->per_trip * c->trips;
-    assert(d->shape.code != KS_L1);   /* code is in the SM's caches, in L2 or in DRAM */
     assert((row->fetches > 0) == (row->fetch_source != NULL));
     c->code_level = d->shape.code;
     c->code_fetches = d->shape.code == KS_NONE ? 0 : row->fetches;
@@ -752,7 +751,7 @@ double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
                  c->inst * issue;
     double path = c->rt_dram * a->dram_latency_ns + c->rt_l2 * a->l2_latency_ns + cyc * ns_per_cyc;
     /* the first wave fetches the code; later waves find it in the caches */
-    assert(c->code_level != KS_L1);
+    assert(c->code_level != KS_L1);   /* code is in the SM's caches, in L2 or in DRAM */
     double code = c->code_fetches * (c->code_level == KS_DRAM ? a->dram_latency_ns : a->l2_latency_ns);
     double bytes_ns = c->dram_bytes / (arch_dram_bw_bytes_per_ps(a) * 1e3) +
                       c->l2_bytes / (arch_l2_bw_bytes_per_ps(a) * 1e3);
