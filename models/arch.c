@@ -1,7 +1,7 @@
 /* arch.c -- the architecture parameter schema. Ranges are sanity bounds that
  * reject typos (a 273 GB/s part entered as 273000) while admitting every GPU
  * gbsim may be asked about. */
-#include "arch.h"
+#include "models/arch.h"
 
 #include <math.h>
 #include <stddef.h>

@@ -7,7 +7,7 @@
 #ifndef GBSIM_ARCH_H
 #define GBSIM_ARCH_H
 
-#include "param.h"
+#include "models/param.h"
 
 typedef struct {
     double cc;                          /* compute capability x10 (121 = SM121) */

@@ -1,5 +1,5 @@
 /* decode.c -- decode-step simulation and per-class aggregation. */
-#include "decode.h"
+#include "models/decode.h"
 
 #include <assert.h>
 #include <math.h>

@@ -6,9 +6,9 @@
 #ifndef GBSIM_DECODE_H
 #define GBSIM_DECODE_H
 
-#include "arch.h"
-#include "llm.h"
-#include "stack.h"
+#include "models/arch.h"
+#include "models/llm.h"
+#include "models/stack.h"
 
 typedef struct {
     const arch_t *arch;

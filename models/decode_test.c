@@ -170,7 +170,7 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
 
 /* A graph whose step streams more weight bytes than L2 holds finds its node
  * state evicted at every replay: the gap between its kernels is the arch's
- * cold graph gap (experiments/kgap_probe.py), the warm one otherwise. */
+ * cold graph gap (microbench/kgap_probe.py), the warm one otherwise. */
 static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failures)
 {
     setup_t s;

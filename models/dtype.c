@@ -1,5 +1,5 @@
 /* dtype.c -- operand type table. One row per type with its source. */
-#include "dtype.h"
+#include "models/dtype.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* gemm.c -- CUTLASS-style tiled GEMM: configuration, rules, execution.
  * File references are to NVIDIA/cutlass include/cutlass/gemm/ unless noted
  * (commit in ../shared/research/sm121_facts.md). */
-#include "gemm.h"
+#include "models/gemm.h"
 
 #include <assert.h>
 #include <math.h>

@@ -31,9 +31,9 @@
 
 #include <stdint.h>
 
-#include "arch.h"
-#include "dtype.h"
-#include "kexec.h"
+#include "models/arch.h"
+#include "models/dtype.h"
+#include "models/kexec.h"
 
 typedef enum { GEMM_COOP, GEMM_PINGPONG } gemm_sched_t;
 

@@ -2,7 +2,7 @@
  *
  * models/data/cutlass_sm120_probe.csv was produced by compiling CUTLASS's own
  * SM120 block-scaled collective builders with nvcc 13.0 for sm_121a
- * (traces/capture/cutlass_probe.cu: it instantiates CollectiveBuilder +
+ * (microbench/cutlass_probe.cu: it instantiates CollectiveBuilder +
  * GemmUniversal per configuration and prints DispatchPolicy::Stages, the
  * SharedStorage sizes, TmaTransactionBytes and MaxThreadsPerBlock; rows that
  * do not compile carry CUTLASS's static_assert text). For every row:

@@ -1,5 +1,5 @@
 /* kexec.c -- CTA-level execution of one kernel on the event engine. */
-#include "kexec.h"
+#include "models/kexec.h"
 
 #include <assert.h>
 #include <math.h>
@@ -9,8 +9,8 @@
 
 #include <gsl/gsl_statistics_double.h>
 
-#include "../sim/bwserv.h"
-#include "../sim/unit.h"
+#include "sim/bwserv.h"
+#include "sim/unit.h"
 
 typedef struct kx kx_t;
 

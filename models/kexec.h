@@ -37,8 +37,8 @@
 #ifndef GBSIM_KEXEC_H
 #define GBSIM_KEXEC_H
 
-#include "../sim/sim.h"
-#include "arch.h"
+#include "sim/sim.h"
+#include "models/arch.h"
 
 typedef struct {
     int n_steps;            /* >= 1 */

@@ -1,8 +1,8 @@
 /* kmodel.c -- kernel models on top of kexec. */
-#include "kmodel.h"
+#include "models/kmodel.h"
 
-#include "gemm.h"
-#include "../sim/table.h"
+#include "models/gemm.h"
+#include "sim/table.h"
 
 #include <assert.h>
 #include <math.h>
@@ -49,13 +49,13 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "Its MMAs are priced at mma_bf16_flop_per_clk_sm, the wgmma peak on Hopper, which an "
      "mma.sync kernel does not reach (optimistic)",
      604.3, 366.3,
-     "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
+     "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "971.4 / 1335.7 / 2069.8 warp instructions per warp at 1 / 2 / 4 full 128-token tiles per CTA "
      "(ctx 2048, 8192, 512), least squares; 1797.7 at 2.5 tiles (ctx 320); a part-filled tile "
      "is charged its share",
      /* split rule: the grids CUPTI recorded, 8 KV heads x 1 / 8 / 16 / 32 / 32 splits at
       * ctx 512 / 1024 / 2049 / 4096 / 8192..131072 (traces/hopper/h100_shapes.csv,
-      * h100_decode_step_trace.csv, experiments/kattn_ncu_raw_h100.csv) */
+      * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv) */
      32, 1024},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
@@ -66,7 +66,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "(grid 1 x 8 KV heads) at ctx 128, so min_chunk >= 128 (128 taken); merge kernel assumed "
      "as the 16x128x64 variant's (never observed split). MMA rate as that row (optimistic)",
      500.0, 443.0,
-     "measured: experiments/kattn_probe.py under ncu (experiments/kattn_ncu_raw_h100.csv, H100): "
+     "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
      32, 1024},

@@ -11,10 +11,10 @@
 
 #include <stdint.h>
 
-#include "arch.h"
-#include "dtype.h"
-#include "kexec.h"
-#include "ksmall.h"
+#include "models/arch.h"
+#include "models/dtype.h"
+#include "models/kexec.h"
+#include "models/ksmall.h"
 
 typedef enum { KM_GEMV, KM_GEMM, KM_GROUPED_GEMM, KM_ATTENTION, KM_ELEMENTWISE } km_kind_t;
 

@@ -139,7 +139,7 @@ static void test_attention_splits_follow_the_grid(int *failures)
  * cost per instruction: on 8 CTAs (one per SM, one warp per scheduler) each
  * further 128-token tile of cuDNN's 16x128x64 kernel costs inst_per_tile x
  * 3.87 cycles more than the same kernel priced by the softmax estimate
- * (experiments/kattn_probe.py, experiments/kinst_probe.py). */
+ * (microbench/kattn_probe.py, microbench/kinst_probe.py). */
 static void test_attention_issues_its_measured_instructions_per_tile(int *failures)
 {
     arch_t a = preset_arch("h100");

@@ -5,9 +5,9 @@
  * rule and the counts were read from (pytorch/pytorch at the 2.11 era; cuBLAS
  * and cuDNN are closed and their rows say "assumption:"). Counts are never
  * adjusted to a measured duration. */
-#include "ksmall.h"
+#include "models/ksmall.h"
 
-#include "../sim/table.h"
+#include "sim/table.h"
 
 #include <assert.h>
 #include <math.h>
@@ -15,7 +15,7 @@
 #include <string.h>
 
 #define PT "pytorch/pytorch aten/src/ATen/native/cuda/"
-#define UBENCH "measured: experiments/ksmall_ubench.cu (experiments/ksmall_ubench_h100.txt, H100, 1980 MHz)"
+#define UBENCH "measured: microbench/ksmall_ubench.cu (microbench/results/ksmall_ubench_h100.txt, H100, 1980 MHz)"
 
 /* ------------------------------------------------------- step costs -- */
 
@@ -45,11 +45,11 @@ static const struct {
     const char *source;
 } STEP_COSTS = {29.4, 28.8, 36.8, 49.4, 3.87,
                 UBENCH ": shfl_step, smem_load, smem_atomic, l1_load; issue_cyc measured: "
-                "experiments/kinst_probe.py -> experiments/kinst_h100.csv (H100, 1980 MHz): "
+                "microbench/kinst_probe.py -> microbench/results/kinst_h100.csv (H100, 1980 MHz): "
                 "PyTorch's strided copy of 11520 elements through views of 1..6 dimensions, "
                 "each adding 47 warp instructions (divmod and multiply-add) and no memory step, "
                 "1760..2208 ns: 1.957 ns = 3.87 cycles per instruction (least squares). "
-                "H200 (same SM) gives 3.49 cycles (experiments/kinst_h200.csv), not used. "
+                "H200 (same SM) gives 3.49 cycles (microbench/results/kinst_h200.csv), not used. "
                 "assumption: the same cycle counts on the other presets (only measured on sm_90)"};
 
 /* Warp schedulers (SM sub-partitions) per SM: NVIDIA H100 Tensor Core GPU
@@ -67,12 +67,12 @@ static const struct {
  * families differ by the functor they run, one row each (functor "" is the
  * family's default). Counts of the code on sm_90 (assumption: the same on
  * other presets). */
-#define KCODE "measured: experiments/kcode_ncu_h100.csv (ncu SourceCounters, H100, the step's shapes): "
-#define KINST "measured: experiments/kinst_h100.csv (ncu inst_executed / warps_launched, H100): "
+#define KCODE "measured: microbench/results/kcode_ncu_h100.csv (ncu SourceCounters, H100, the step's shapes): "
+#define KINST "measured: microbench/results/kinst_h100.csv (ncu inst_executed / warps_launched, H100): "
 /* fetches: the serialized code fetches of a launch whose code is in neither
  * the SM's instruction caches nor L2 (fetch_source says how it was measured;
  * 0 and no source: not measured, none charged). */
-#define KPOST "measured: experiments/kpost_probe_h100.txt, gmmb_op - small_op (the kernel after " \
+#define KPOST "measured: microbench/results/kpost_probe_h100.txt, gmmb_op - small_op (the kernel after " \
               "the FC2 grouped GEMM vs after a small copy, operands in L2 in both), over " \
               "dram_latency_ns 420 (H100): "
 static const struct ksmall_inst {
@@ -119,7 +119,7 @@ static const struct ksmall_inst {
      KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both", 0, NULL},
     {"lean_reduction", "", 147.7, 5.21,
      KINST "lean_reduction_kernel behind SDPA at ctx 2048, 231.1 (16 splits); "
-           "experiments/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)", 0, NULL},
+           "microbench/results/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)", 0, NULL},
 };
 
 static const struct ksmall_inst *inst_row(const char *family, const char *functor)
@@ -714,7 +714,7 @@ int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen)
         return -1;
     }
     if (inst_row(fam, d->functor) == NULL) {
-        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s' (experiments/kcode_ncu_h100.csv "
+        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s' (microbench/results/kcode_ncu_h100.csv "
                  "counts one row per functor)", fam, d->functor ? d->functor : "");
         return -1;
     }

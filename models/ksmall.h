@@ -32,15 +32,15 @@
  * in ksmall.c INSTS[]: a fixed part plus a part per trip of the family's
  * loop). A warp alone on its scheduler issues them at one per `issue` cycles,
  * the measured cost of one more dependent instruction in PyTorch's strided
- * copy (experiments/kinst_probe.py depth series: index arithmetic added with
+ * copy (microbench/kinst_probe.py depth series: index arithmetic added with
  * no memory step); with more warps per scheduler than that, at one per warp
  * per cycle. The instructions of the counted steps (loads, barriers,
  * shuffles) are in inst too: the term is an upper bound on what the steps do
  * not already cover, and it is added, not overlapped.
  *
  * The step costs (barrier, tree step, shuffle, shared load and atomic, L1 hit)
- * were measured on H100 in SM cycles (experiments/ksmall_ubench.cu ->
- * experiments/ksmall_ubench_h100.txt) and are converted at the arch's
+ * were measured on H100 in SM cycles (microbench/ksmall_ubench.cu ->
+ * microbench/results/ksmall_ubench_h100.txt) and are converted at the arch's
  * sm_clock_mhz. The issue cost is the least-squares slope of one launch's
  * duration over its instruction count (the strided copy's depth series);
  * nothing is fitted to the durations this model is validated against.
@@ -48,7 +48,7 @@
  * Code not in the SM's instruction caches is fetched in serialized round
  * trips at the level it sits in (ksmall_shape_t.code). How many a family
  * serializes is not derived from its code layout: INSTS[] holds a measured
- * count per family and functor (experiments/kpost_probe.py: the kernel after
+ * count per family and functor (microbench/kpost_probe.py: the kernel after
  * a grouped GEMM that evicted its code from the caches and L2, minus the same
  * kernel after a small one, in units of the arch's DRAM latency; H100), 0
  * where nothing was measured. */
@@ -58,8 +58,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "arch.h"
-#include "kexec.h"
+#include "models/arch.h"
+#include "models/kexec.h"
 
 /* Where an operand's round trips are served, in order of latency (a later
  * level is never faster). KS_NONE: no such operand. */

@@ -208,9 +208,9 @@ static void test_code_fetches_are_round_trips_at_the_code_level(int *failures)
           "many waves: %.1f vs %.1f ns", ksmall_path_ns(&a, &big), ksmall_path_ns(&a, &big_hot));
 }
 
-/* The fetch counts come from H100's experiments/kpost_probe.py with the code in
+/* The fetch counts come from H100's microbench/kpost_probe.py with the code in
  * DRAM. Two checks nothing was taken from: the same kernels on H200 (code in
- * DRAM, experiments/kpost_probe_h200.txt, gmmb_op - small_op; both presets'
+ * DRAM, microbench/results/kpost_probe_h200.txt, gmmb_op - small_op; both presets'
  * DRAM latency is 420 ns, so this checks that the counts carry over to another
  * device, not the latency scaling) and on H100 with the code in L2 only
  * (code_op - small_op: a 394-KB kernel on every SM evicted the instruction
@@ -310,7 +310,7 @@ static void test_a_second_wave_repeats_the_path(int *failures)
     CHECK(fabs(p2 - 2 * p1) < 1e-6, "one wave %.1f ns, two waves %.1f ns", p1, p2);
 }
 
-/* Analytic check against experiments/ksmall_ubench_h100.txt: a one-CTA kernel
+/* Analytic check against microbench/results/ksmall_ubench_h100.txt: a one-CTA kernel
  * that follows R dependent L2 (R = 32) or DRAM (R = 8) loads repeats in a CUDA
  * graph every 5535 ns / 4002 ns, an empty one every 786 ns (the same run,
  * unprofiled); the model (that empty period + R round trips) lands within

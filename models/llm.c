@@ -1,5 +1,5 @@
 /* llm.c -- the model parameter schema. */
-#include "llm.h"
+#include "models/llm.h"
 
 #include <stddef.h>
 #include <stdio.h>

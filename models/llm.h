@@ -3,7 +3,7 @@
 #ifndef GBSIM_LLM_H
 #define GBSIM_LLM_H
 
-#include "param.h"
+#include "models/param.h"
 
 typedef struct {
     double n_layers;

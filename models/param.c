@@ -5,7 +5,7 @@
  * then each line is parsed on its own with libcsv, so every error names its
  * line. Values go into a temporary array; dst and origins are written only
  * after every row and every required key has been checked. */
-#include "param.h"
+#include "models/param.h"
 
 #include <csv.h>
 #include <ctype.h>

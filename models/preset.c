@@ -1,5 +1,5 @@
 /* preset.c -- lookup in the embedded preset table. */
-#include "preset.h"
+#include "models/preset.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* preset.h -- arch and model data files and gnuplot scripts (kind "plot") embedded in the binary at build time
- * (models/embed.cmake), so gbsim runs from any working directory. */
+ * (models/data/embed.cmake), so gbsim runs from any working directory. */
 #ifndef GBSIM_PRESET_H
 #define GBSIM_PRESET_H
 

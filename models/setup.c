@@ -1,10 +1,10 @@
 /* setup.c -- presets plus overrides. */
-#include "setup.h"
+#include "models/setup.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "preset.h"
+#include "models/preset.h"
 
 static int load_preset(const char *kind, const char *name, const param_schema_t *schema, void *dst,
                        param_origin_t *origins, char *err, size_t errlen)

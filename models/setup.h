@@ -3,8 +3,8 @@
 #ifndef GBSIM_SETUP_H
 #define GBSIM_SETUP_H
 
-#include "arch.h"
-#include "llm.h"
+#include "models/arch.h"
+#include "models/llm.h"
 
 #define SETUP_MAX_SETS 64
 

@@ -1,7 +1,7 @@
 /* stack.c -- the vllm-cutlass, llamacpp and torch-bf16 decode stacks. */
-#include "stack.h"
+#include "models/stack.h"
 
-#include "../sim/table.h"
+#include "sim/table.h"
 
 #include <assert.h>
 #include <math.h>
@@ -528,7 +528,7 @@ int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, cons
          * from the SM's instruction caches, and from L2 too when the step streams
          * more than L2 holds; right after a launch of the same kernel its code is
          * in the caches, as in the back-to-back runs the hot costs were measured
-         * on (experiments/ksmall_probe.py) */
+         * on (microbench/ksmall_probe.py) */
         ks_level_t code = stack_streams_past_l2(s, mo, g, a) ? KS_DRAM : KS_L2;
         assert(r >= s->kernels && r < s->kernels + s->n_kernels);
         if (r > s->kernels && r[-1].impl != NULL && strcmp(r[-1].impl, r->impl) == 0)

@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
-#include "arch.h"
-#include "kmodel.h"
-#include "llm.h"
+#include "models/arch.h"
+#include "models/kmodel.h"
+#include "models/llm.h"
 
 typedef enum { AT_LAYER, AT_STEP } stack_where_t;
 

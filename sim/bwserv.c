@@ -17,7 +17,7 @@
  * the next exact finish time and is rearmed (cancel + schedule) whenever the
  * active set changes. v and t_rel restart at 0 in every busy period, which
  * bounds their rounding error. Internal events use SIM_PRIO_COMPLETE. */
-#include "bwserv.h"
+#include "sim/bwserv.h"
 
 #include <assert.h>
 #include <math.h>

@@ -18,7 +18,7 @@
 #ifndef GBSIM_BWSERV_H
 #define GBSIM_BWSERV_H
 
-#include "sim.h"
+#include "sim/sim.h"
 
 typedef struct bwserv bwserv_t;
 

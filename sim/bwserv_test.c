@@ -1,6 +1,6 @@
 /* bwserv_test.c -- the processor-sharing bandwidth server against hand-derived
  * completion times, a reference fluid model, and conservation of work. */
-#include "bwserv.h"
+#include "sim/bwserv.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * Invariant: for every index i > 0, !evq_before(&ev[i], &ev[(i - 1) / 2]),
  * i.e. each parent orders before (or equal to) its children, so ev[0] is the
  * first event. evq_before is a total order when seqs are unique (evq.h). */
-#include "evq.h"
+#include "sim/evq.h"
 
 #include <stdlib.h>
 

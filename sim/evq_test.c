@@ -1,5 +1,5 @@
 /* evq_test.c -- the event queue pops events in (time, prio, seq) order. */
-#include "evq.h"
+#include "sim/evq.h"
 
 #include <stdio.h>
 #include <stdlib.h>

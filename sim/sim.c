@@ -7,9 +7,9 @@
  * events whose handle is no longer in it. Discarded events do not move the
  * clock. The set is open addressing with linear probing (0 = empty slot),
  * load factor <= 1/2, and backward-shift deletion (no tombstones). */
-#include "sim.h"
+#include "sim/sim.h"
 
-#include "evq.h"
+#include "sim/evq.h"
 
 #include <assert.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 /* sim_test.c -- the engine's ordering, determinism, cancellation and clock. */
-#include "sim.h"
+#include "sim/sim.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* table.c -- lookup by name (contract in table.h). */
-#include "table.h"
+#include "sim/table.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* table_test.c -- lookup by name: the named row, the first of duplicates, and
  * NULL for an unknown or NULL name. */
-#include "table.h"
+#include "sim/table.h"
 
 #include <stdio.h>
 

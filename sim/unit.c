@@ -5,7 +5,7 @@
  * complete in submission order. Done callbacks are scheduled at submit time
  * at their completion time with SIM_PRIO_COMPLETE; same-time completions of
  * one unit therefore run in submission order (insertion sequence). */
-#include "unit.h"
+#include "sim/unit.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -7,7 +7,7 @@
 #ifndef GBSIM_UNIT_H
 #define GBSIM_UNIT_H
 
-#include "sim.h"
+#include "sim/sim.h"
 
 typedef struct unit unit_t;
 

@@ -1,5 +1,5 @@
 /* unit_test.c -- the FIFO execution unit: start = max(now, free_at). */
-#include "unit.h"
+#include "sim/unit.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -14,7 +14,7 @@ fail=0 pass=0
 ok() { echo "ok $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-if out=$(MAX_ERR_PCT=10 bash experiments/llamacpp_gb10.sh "$gbsim"); then ok llamacpp_gb10_within_10pct
+if out=$(MAX_ERR_PCT=10 bash experiments/llamacpp_gb10/run.sh "$gbsim"); then ok llamacpp_gb10_within_10pct
 else bad llamacpp_gb10_within_10pct "$out"; fi
 
 for spec in h100:9.5 h200:13; do

@@ -6,7 +6,7 @@
 # Every check prints "ok NAME" or "FAIL NAME: details"; the last line is
 # "N passed, M failed" and the exit status is 1 if any check failed.
 #
-# The conventions under test (sim/cli.h, sim/main.c):
+# The conventions under test (cli/cli.h, cli/main.c):
 #   - bad input: a message "gbsim: error: ..." on stderr that names the
 #     offending file/line/option and the expected value, exit status 2, nothing
 #     on stdout and NO output file (no partial file, no PATH.tmp.* left over);

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # compare_calibrate_test.sh -- command-line tests of `gbsim compare` and
-# `gbsim calibrate` (traces/cmd_compare.c, traces/cmd_calibrate.c), run by ctest as
+# `gbsim calibrate` (cli/cmd_compare.c, cli/cmd_calibrate.c), run by ctest as
 #     bash tests/compare_calibrate_test.sh PATH/TO/gbsim
 # from the source root. Every check prints "ok NAME" or "FAIL NAME: details";
 # the last line is "N passed, M failed"; the exit status is 1 if any failed.
-# Until sim/main.c dispatches the two commands, the script skips (0 passed).
+# Until cli/main.c dispatches the two commands, the script skips (0 passed).
 set -u
 export LC_ALL=C
 
@@ -18,7 +18,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT" || exit 1
 
 if "$GBSIM" compare --help 2>&1 | grep -q "unknown command"; then
-    echo "skip: this gbsim has no compare command yet (sim/main.c)"
+    echo "skip: this gbsim has no compare command yet (cli/main.c)"
     echo "0 passed, 0 failed"
     exit 0
 fi

@@ -5,10 +5,10 @@
 #
 # Every check prints "ok NAME" or "FAIL NAME: details"; the last line is
 # "N passed, M failed" and the exit status is 1 if any check failed. Until
-# sim/main.c dispatches quant and verify, the script skips ("0 passed, 0
+# cli/main.c dispatches quant and verify, the script skips ("0 passed, 0
 # failed", exit 0) when `gbsim quant --help` answers "unknown command".
 #
-# The conventions under test (sim/cli.h, models/cmd_quant.c, models/cmd_verify.c):
+# The conventions under test (cli/cli.h, cli/cmd_quant.c, cli/cmd_verify.c):
 #   - bad input: "gbsim: error: ..." naming the file/line/option and the
 #     expected value, exit status 2, no OUT file and no OUT.tmp.* left over;
 #   - quant: OUT = IN's columns + code,scale,xq (+global_scale for nvfp4);
@@ -43,7 +43,7 @@ run() {
     RC=$?
 }
 
-# The binary may not dispatch quant yet (sim/main.c is wired by its owner).
+# The binary may not dispatch quant yet (cli/main.c is wired by its owner).
 run "$GBSIM" quant --help
 if [ "$RC" -ne 0 ] && grep -q "unknown command" "$tmp/err"; then
     echo "skip: this gbsim has no 'quant' command yet"

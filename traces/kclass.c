@@ -1,6 +1,6 @@
 /* kclass.c -- kernel-name rules (contract in kclass.h). The table is parsed
  * with libcsv one physical line at a time, so every rule knows its line. */
-#include "kclass.h"
+#include "traces/kclass.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 
 #include <csv.h>
 
-#include "../models/preset.h"
-#include "../models/stack.h"
+#include "models/preset.h"
+#include "models/stack.h"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 {

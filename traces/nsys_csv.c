@@ -7,9 +7,9 @@
  *      every record knows the line it starts on (the approach of trace.c),
  *      stopping at a " ** " report banner;
  *   3. map the header by column name and unit, then convert each row. */
-#include "nsys_csv.h"
+#include "traces/nsys_csv.h"
 
-#include "csvrec.h"
+#include "sim/csvrec.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -124,7 +124,7 @@ static int is_banner(const char *s, size_t n)
     return i + 2 < n && s[i] == '*' && s[i + 1] == '*' && s[i + 2] == ' ';
 }
 
-/* ---- records from libcsv (traces/csvrec.h) -------------------------------- */
+/* ---- records from libcsv (sim/csvrec.h) -------------------------------- */
 
 typedef csvrec_t record_t;
 typedef csvrec_list_t reader_t;

@@ -2,12 +2,12 @@
  * The single mapping from a trace row to kernel models: `gbsim replay` and
  * `gbsim calibrate` both call it, so that calibrate fits exactly what replay
  * reports. */
-#include "replay_row.h"
+#include "traces/replay_row.h"
 
 #include <math.h>
 #include <string.h>
 
-#include "../models/kmodel.h"
+#include "models/kmodel.h"
 
 /* Kernel descriptor for one trace row (isolated launch: nothing in L2). With
  * auto, the launch-configuration columns are left out. */

@@ -17,9 +17,9 @@
 
 #include <stddef.h>
 
-#include "../models/arch.h"
-#include "../models/kmodel.h"
-#include "trace.h"
+#include "models/arch.h"
+#include "models/kmodel.h"
+#include "traces/trace.h"
 
 typedef enum {
     REPLAY_TRACE_CONFIG,      /* honour the row's launch-configuration columns */

@@ -12,11 +12,11 @@
  *      (kind, column) requirement) and then the cross-column table CHECKS.
  * Every error message has the form "PATH:LINE: column 'C': 'V' is not valid;
  * expected E" or, for structural problems, "PATH:LINE: ..." / "PATH: ...". */
-#include "trace.h"
+#include "traces/trace.h"
 
-#include "csvrec.h"
+#include "sim/csvrec.h"
 
-#include "../models/kmodel.h"
+#include "models/kmodel.h"
 
 #include <errno.h>
 #include <math.h>
@@ -457,7 +457,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
-/* ---- pass 1: records from libcsv (traces/csvrec.h) ----------------------- */
+/* ---- pass 1: records from libcsv (sim/csvrec.h) ----------------------- */
 
 typedef csvrec_t record_t;
 typedef csvrec_list_t reader_t;

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../models/dtype.h"
+#include "models/dtype.h"
 
 typedef enum { TK_GEMM, TK_GROUPED_GEMM, TK_ATTENTION, TK_ELEMENTWISE } trace_kind_t;
 

@@ -4,7 +4,7 @@
 usage: python3 traces/capture/mx_reference.py OUTDIR [--standin]
 
 Writes OUTDIR/<fmt>_<rule>.bin for fmt in mxfp4, mxfp8e4m3, mxfp8e5m2, nvfp4
-and rule in ocp, nvidia (8 files), read by models/mxquant_ref_test.c.
+and rule in ocp, nvidia (8 files), read by models/numerics/mxquant_ref_test.c.
 
 Where each part comes from:
   - element rounding/encoding: ml_dtypes' numpy casts float32 -> float4_e2m1fn,
@@ -15,7 +15,7 @@ Where each part comes from:
     ocp rule) and float8_e4m3fn (the NVFP4 UE4M3 scale, RNE); the ceil of the
     nvidia rule is a direct integer transcription of TRT-LLM's float_to_ue8m0.
   - the scale rules (which exponent, which fp32 arithmetic) are a direct numpy
-    transcription of the rules documented in models/mxquant.h; so what this
+    transcription of the rules documented in models/numerics/mxquant.h; so what this
     checks independently is the element/scale rounding and encoding, plus the
     decode tables (every code decoded by ml_dtypes, stored in the header).
   - non-finite blocks follow gbsim's documented policy (NaN scale, element NaN
@@ -63,7 +63,7 @@ NAN_CODE = {"float4_e2m1fn": None, "float8_e4m3fn": 0x7F, "float8_e5m2": 0x7E}
 class MlDtypesCasts:
     """Element and scale casts through ml_dtypes (the independent path). A type
     this ml_dtypes lacks falls back to the stand-in, and the generator name
-    says so (models/mxquant_ref_test.c then refuses the vectors)."""
+    says so (models/numerics/mxquant_ref_test.c then refuses the vectors)."""
 
     def __init__(self):
         import ml_dtypes
@@ -267,7 +267,7 @@ def make_inputs(rng):
     return np.concatenate([x, rng.standard_normal(fill).astype(np.float32)])
 
 
-# ---- scale rules (transcription of models/mxquant.h) ------------------------------
+# ---- scale rules (transcription of models/numerics/mxquant.h) ------------------------------
 
 def float_to_ue8m0(v32):
     """TRT-LLM fp8Quantize.cpp float_to_ue8m0: exact ceil to E8M0 (v >= 0)."""

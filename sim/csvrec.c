@@ -1,0 +1,217 @@
+/* csvrec.c -- line-exact CSV records on top of libcsv. */
+#include "sim/csvrec.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+char *csvrec_strndup(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        if (n)
+            memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+void csvrec_free_strings(char **v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void on_field(void *s, size_t len, void *data)
+{
+    csvrec_list_t *r = data;
+    if (r->oom)
+        return;
+    if (r->ncur == r->capcur) {
+        size_t cap = r->capcur ? 2 * r->capcur : 16;
+        char **p = realloc(r->cur, cap * sizeof *p);
+        if (!p) {
+            r->oom = 1;
+            return;
+        }
+        r->cur = p;
+        r->capcur = cap;
+    }
+    char *f = csvrec_strndup(s ? s : "", s ? len : 0);
+    if (!f) {
+        r->oom = 1;
+        return;
+    }
+    r->cur[r->ncur++] = f;
+}
+
+static void on_row(int c, void *data)
+{
+    (void)c;
+    csvrec_list_t *r = data;
+    int line = r->row_line;
+    r->row_open = 0;
+    if (r->oom)
+        return;
+    if (r->nrecs == r->caprecs) {
+        size_t cap = r->caprecs ? 2 * r->caprecs : 64;
+        csvrec_t *p = realloc(r->recs, cap * sizeof *p);
+        if (!p) {
+            r->oom = 1;
+            return;
+        }
+        r->recs = p;
+        r->caprecs = cap;
+    }
+    r->recs[r->nrecs++] = (csvrec_t){r->cur, r->ncur, line};
+    r->cur = NULL;
+    r->ncur = r->capcur = 0;
+}
+
+void csvrec_free(csvrec_list_t *r)
+{
+    csvrec_free_strings(r->cur, r->ncur);
+    for (size_t i = 0; i < r->nrecs; i++)
+        csvrec_free_strings(r->recs[i].fields, r->recs[i].n);
+    free(r->recs);
+    memset(r, 0, sizeof *r);
+}
+
+/* Whether libcsv would start a record on this chunk: anything other than its
+ * default space (space, tab) and terminator (CR, LF) characters. */
+static int has_content(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 1;
+    return 0;
+}
+
+size_t csvrec_line_len(const char *text, size_t len, size_t pos)
+{
+    size_t end = pos;
+    while (end < len && text[end] != '\n' && text[end] != '\r')
+        end++;
+    if (end < len) {
+        if (text[end] == '\r' && end + 1 < len && text[end + 1] == '\n')
+            end++;
+        end++;
+    }
+    return end - pos;
+}
+
+int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, n = 0;
+    char *b = malloc(cap);
+    while (b) {
+        n += fread(b + n, 1, cap - 1 - n, f);
+        if (n < cap - 1)
+            break;
+        char *nb = realloc(b, cap * 2);
+        if (!nb) {
+            free(b);
+            b = NULL;
+            break;
+        }
+        b = nb;
+        cap *= 2;
+    }
+    int rerr = ferror(f);
+    int saved = errno;
+    fclose(f);
+    if (!b) {
+        fail(err, errlen, "%s: cannot open: out of memory", path);
+        return -1;
+    }
+    if (rerr) {
+        free(b);
+        fail(err, errlen, "%s: cannot open: read error: %s", path, strerror(saved));
+        return -1;
+    }
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return 0;
+}
+
+int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int line,
+                 int (*stop)(const char *s, size_t n), csvrec_list_t *r, char *err,
+                 size_t errlen)
+{
+    struct csv_parser p;
+    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fail(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    /* a UTF-8 byte-order mark is not part of the first column name */
+    if (pos == 0 && len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        pos = 3;
+    int rc = 0;
+    while (pos < len) {
+        size_t n = csvrec_line_len(text, len, pos);
+        const char *chunk = text + pos;
+        if (memchr(chunk, '\0', n)) {
+            fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
+            rc = -1;
+            break;
+        }
+        if (!r->row_open && stop && stop(chunk, n))
+            break;
+        if (!r->row_open && has_content(chunk, n)) {
+            r->row_open = 1;
+            r->row_line = line;
+        }
+        if (csv_parse(&p, chunk, n, on_field, on_row, r) != n) {
+            int e = csv_error(&p);
+            if (e == CSV_EPARSE)
+                fail(err, errlen,
+                     "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
+                     "wholly enclosed in double quotes, with embedded quotes doubled",
+                     path, line, csv_strerror(e));
+            else
+                fail(err, errlen, "%s:%d: cannot parse: %s", path, line, csv_strerror(e));
+            rc = -1;
+            break;
+        }
+        if (r->oom) {
+            fail(err, errlen, "%s:%d: out of memory", path, line);
+            rc = -1;
+            break;
+        }
+        line++;
+        pos += n;
+    }
+    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
+        fail(err, errlen,
+             "%s:%d: malformed CSV quoting: quoted field is never closed (the file may be "
+             "truncated); expected a closing double quote",
+             path, r->row_open ? r->row_line : line);
+        rc = -1;
+    }
+    if (rc == 0 && r->oom) {
+        fail(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    }
+    csv_free(&p);
+    return rc;
+}
