@@ -60,7 +60,7 @@ static const cli_opt_t OPTS[] = {
     {"stack", 1, "simulate this stack's decode step and compare: vllm-cutlass, llamacpp, torch-bf16"},
     {"steps", 1, "decode steps in the file (default: found from the trace; see --help)"},
     {"set", 1, "key=value: override an arch or model parameter (repeatable)"},
-    {"batch", 1, "M, tokens per step of the simulated step (default 1)"},
+    {"batch", 1, "B, sequences decoded per simulated step (default 1)"},
     {"ctx", 1, "KV length of the simulated step (default 2048)"},
     {"graphs", 1, "on|off: CUDA graphs in the simulated step (default: the stack's)"},
     {"out", 1, "write the comparison as CSV to FILE"},
@@ -375,6 +375,7 @@ static void cmp_free(cmp_t *c)
     kclass_free(&c->kc);
     if (c->have_res)
         decode_free(&c->res);
+    setup_free(&c->s);
     free(c->rows.r);
 }
 
@@ -383,7 +384,8 @@ static size_t group_len(const cmp_t *c, int g)
 {
     size_t per_layer = 0, per_step = 0;
     for (size_t i = 0; i < c->st->n_kernels; i++)
-        if (group_of_row(&c->st->kernels[i]) == g) {
+        if (group_of_row(&c->st->kernels[i]) == g &&
+            stack_row_applies(&c->st->kernels[i], &c->s.model)) {
             if (c->st->kernels[i].where == AT_LAYER)
                 per_layer++;
             else
@@ -400,12 +402,14 @@ static size_t group_sequence(const cmp_t *c, int g, const char **seq, size_t max
     for (int l = 0; l < layers; l++)
         for (size_t i = 0; i < c->st->n_kernels; i++) {
             const stack_kernel_t *k = &c->st->kernels[i];
-            if (k->where == AT_LAYER && group_of_row(k) == g && n < max)
+            if (k->where == AT_LAYER && group_of_row(k) == g && stack_row_applies(k, &c->s.model) &&
+                n < max)
                 seq[n++] = k->op;
         }
     for (size_t i = 0; i < c->st->n_kernels; i++) {
         const stack_kernel_t *k = &c->st->kernels[i];
-        if (k->where == AT_STEP && group_of_row(k) == g && n < max)
+        if (k->where == AT_STEP && group_of_row(k) == g && stack_row_applies(k, &c->s.model) &&
+            n < max)
             seq[n++] = k->op;
     }
     return n;
@@ -539,7 +543,8 @@ static int build(cmp_t *c, const opts_t *o, char *err, size_t errlen)
                 for (size_t k = 0; k < c->st->n_kernels; k++) {
                     const stack_kernel_t *sk = &c->st->kernels[k];
                     simop_t *so = simop_find(c->sim, c->nsim, sk->op);
-                    if (group_of_row(sk) != g || !so || so->used)
+                    if (group_of_row(sk) != g || !stack_row_applies(sk, &c->s.model) || !so ||
+                        so->used)
                         continue;
                     so->used = 1;
                     w->simulated = 1;
@@ -683,7 +688,7 @@ static void report(FILE *f, cmp_t *c, const opts_t *o)
             c->t.path, c->t.variant, c->t.n, c->t.n_memops);
     if (c->simulate)
         fprintf(f, " arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s", o->arch,
-                o->model, c->st->name, (long long)c->cfg.tokens, (long long)c->cfg.ctx,
+                o->model, c->st->name, (long long)c->cfg.seqs, (long long)c->cfg.ctx,
                 (int)c->s.model.n_layers, c->res.graphs ? "on" : "off");
     fprintf(f, "\n# steps: %.2f (%s)\n", c->steps, c->steps_how);
     if (c->simulate)
@@ -879,25 +884,19 @@ int cmd_compare_main(int argc, char **argv)
     }
     c->simulate = o.stack != NULL;
     if (c->simulate) {
-        c->st = stack_find(o.stack);
-        if (c->st == NULL) {
-            char names[256];
-            stack_names(names, sizeof names);
-            snprintf(err, sizeof err, "unknown stack '%s'; valid: %s", o.stack, names);
+        if (setup_load_stack(&c->s, o.arch, o.model, o.stack, 0, o.sets, o.nsets, err,
+                             sizeof err) != 0) {
             rc = cli_fail(err);
             goto done;
         }
-        if (setup_load(&c->s, o.arch, o.model, o.sets, o.nsets, err, sizeof err) != 0) {
-            rc = cli_fail(err);
-            goto done;
-        }
+        c->st = c->s.stack;
         if (o.ctx_s && cli_int("--ctx", o.ctx_s, 0, (int64_t)c->s.model.max_positions - o.batch,
                                &o.ctx, err, sizeof err)) {
             rc = cli_fail(err);
             goto done;
         }
         c->cfg = (decode_cfg_t){.arch = &c->s.arch, .model = &c->s.model, .stack = c->st,
-                                .tokens = o.batch, .ctx = o.ctx, .layers = 0, .graphs = o.graphs};
+                                .seqs = o.batch, .q_len = 1, .ctx = o.ctx, .layers = 0, .graphs = o.graphs};
         char e[900];
         if (decode_run(&c->cfg, &c->res, e, sizeof e) != 0) {
             snprintf(err, sizeof err, "arch %s: %s", o.arch, e);

@@ -9,21 +9,30 @@
 #include "cli/cli.h"
 #include "plots/gnuplot.h"
 #include "models/decode.h"
+#include "models/gemm.h"
 #include "models/setup.h"
 
 static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200"},
-    {"model", 1, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b"},
-    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, llamacpp, torch-bf16"},
-    {"batch", 1, "M, tokens per step, 1..4096 (default 1; >1 = speculative verify or batch)"},
-    {"ctx", 1, "KV length before the step, 0..max_positions (default 2048)"},
+    {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200, or FILE.csv"},
+    {"model", 1, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b, llama-3.1-8b, "
+                 "llama-3.3-70b, qwen3-30b-a3b, or FILE.csv"},
+    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, vllm-marlin, llamacpp, "
+                 "torch-bf16, or FILE.csv (models/data/stack/)"},
+    {"batch", 1, "B, independent sequences per step, 1..4096 (default 1), each with its own --ctx KV"},
+    {"spec", 1, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
+                "decoding of K-1 drafted tokens, needs --accept)"},
+    {"ctx", 1, "KV length of each sequence before the step, 0..max_positions-K (default 2048)"},
     {"layers", 1, "simulate only the first L layers (default: the model's)"},
     {"graphs", 1, "on|off: CUDA graph replay (default: the stack's; vllm-cutlass and torch-bf16 off, llamacpp on)"},
-    {"set", 1, "key=value: override any arch or model parameter (repeatable)"},
+    {"set", 1, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) or "
+               "<op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); repeatable"},
+    {"relax", 1, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output says "
+                 "hypothetical: yes)"},
+    {"skew", 1, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)"},
     {"format", 1, "table|csv (default table)"},
     {"out", 1, "write the report to FILE instead of stdout"},
     {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
-    {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the M-1 drafted tokens"},
+    {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 drafted tokens"},
     {"draft-us", 1, "speculative decoding: drafting time per step in us (default 0)"},
     {"help", 0, "this text"},
 };
@@ -39,15 +48,36 @@ static const char MORE[] =
     "  step_us: <us per step>\n  tok_per_s: <tokens per second>\n"
     "  limit_tok_per_s: <bytes that must move per step / peak DRAM bandwidth>\n"
     "CSV header: op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n"
-    "Speculative decoding: --batch M --accept A verifies M-1 drafted tokens per step;\n"
-    "tok/s = (1 - A^M) / (1 - A) / (step + --draft-us) (Leviathan et al. 2023).\n";
+    "Batching: --batch B decodes B independent sequences (attention reads B KV caches;\n"
+    "distinct experts per layer from --skew). Speculative decoding: --spec K --accept A\n"
+    "verifies K-1 drafted tokens per sequence; tok/s = B (1 - A^K) / (1 - A) /\n"
+    "(step + --draft-us) (Leviathan et al. 2023). A configuration a validity rule forbids\n"
+    "is refused unless --relax names the rule; the report then says hypothetical: yes.\n";
+
+/* "hypothetical: yes" and the relaxed rules when a kernel ran a configuration
+ * the hardware or a validity rule does not allow. */
+static void print_hypothetical(FILE *f, const decode_cfg_t *c, const decode_result_t *r,
+                               const char *prefix)
+{
+    if (!r->hypothetical && !c->stack->relax)
+        return;
+    char names[1200] = "none";
+    if (c->stack->relax)
+        gemm_rule_names(c->stack->relax, names, sizeof names);
+    fprintf(f, "%shypothetical: yes\n%srelaxed_rules: %s\n", prefix, prefix, names);
+}
 
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
                         const char *model)
 {
-    fprintf(f, "# gbsim decode: arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s\n",
-            arch, model, c->stack->name, (long long)c->tokens, (long long)c->ctx,
+    fprintf(f, "# gbsim decode: arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s",
+            arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx,
             c->layers > 0 ? c->layers : (int)c->model->n_layers, r->graphs ? "on" : "off");
+    if (c->q_len > 1)
+        fprintf(f, " spec=%lld accept=%.3f", (long long)c->q_len, c->accept);
+    if (c->route_skew > 0)
+        fprintf(f, " skew=%.3f", c->route_skew);
+    fprintf(f, "\n");
     fprintf(f, "%-13s %-48s %10s %10s %10s %7s %s\n", "op", "kernel", "calls/step", "us/call",
             "us/step", "share%", "bound");
     for (size_t i = 0; i < r->n; i++) {
@@ -60,10 +90,12 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
             r->tokens_per_step);
     fprintf(f, "step_us: %.1f\ntok_per_s: %.2f\nlimit_tok_per_s: %.2f\n", r->step_us, r->tok_per_s,
             r->limit_tok_per_s);
+    print_hypothetical(f, c, r, "");
 }
 
-static void print_csv(FILE *f, const decode_result_t *r)
+static void print_csv(FILE *f, const decode_cfg_t *c, const decode_result_t *r)
 {
+    print_hypothetical(f, c, r, "# ");
     fprintf(f, "op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n");
     for (size_t i = 0; i < r->n; i++) {
         const decode_row_t *w = &r->rows[i];
@@ -117,25 +149,26 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
     double floor_us = r->min_bytes / (c->arch->dram_peak_gbps * 1e9) * 1e6;
     snprintf(pre, sizeof pre,
              "ncols=%d\nfloor_us=%.3f\nstep_us=%.3f\n"
-             "plot_title='%s %s %s, M=%lld, ctx=%lld: %.1f tok/s (limit %.1f)'\n",
-             n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->tokens,
+             "plot_title='%s %s %s, batch=%lld, ctx=%lld: %.1f tok/s (limit %.1f)'\n",
+             n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->seqs,
              (long long)c->ctx, r->tok_per_s, r->limit_tok_per_s);
     return gnuplot_render("decode_breakdown", pre, data, path, err, errlen);
 }
 
 int cmd_decode_main(int argc, char **argv)
 {
-    char err[1024];
+    char err[1400];
     cli_arg_t args[128];
     int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
     if (n < 0)
         return cli_fail(err);
     const char *arch = "gb10", *model = "gpt-oss-120b", *stack = "vllm-cutlass";
     const char *format = "table", *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
+    const char *relax_s = NULL;
     int nsets = 0, graphs = -1;
-    int64_t batch = 1, ctx = 2048, layers = 0;
-    double accept = -1, draft_us = 0;
-    const char *batch_s = NULL, *ctx_s = NULL, *layers_s = NULL;
+    int64_t batch = 1, spec = 1, ctx = 2048, layers = 0;
+    double accept = -1, draft_us = 0, skew = 0;
+    const char *batch_s = NULL, *ctx_s = NULL, *layers_s = NULL, *spec_s = NULL;
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
         if (o == NULL) {
@@ -146,6 +179,12 @@ int cmd_decode_main(int argc, char **argv)
             cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
             return 0;
         }
+        /* every option but --set is given at most once */
+        for (int j = 0; j < i; j++)
+            if (strcmp(o, "set") && args[j].opt && !strcmp(args[j].opt, o)) {
+                snprintf(err, sizeof err, "--%s given twice; it takes one value", o);
+                return cli_fail(err);
+            }
         if (!strcmp(o, "arch"))
             arch = v;
         else if (!strcmp(o, "model"))
@@ -154,6 +193,8 @@ int cmd_decode_main(int argc, char **argv)
             stack = v;
         else if (!strcmp(o, "batch"))
             batch_s = v;
+        else if (!strcmp(o, "spec"))
+            spec_s = v;
         else if (!strcmp(o, "ctx"))
             ctx_s = v;
         else if (!strcmp(o, "layers"))
@@ -164,16 +205,17 @@ int cmd_decode_main(int argc, char **argv)
             out = v;
         else if (!strcmp(o, "plot"))
             plot = v;
-        else if (!strcmp(o, "accept") || !strcmp(o, "draft-us")) {
+        else if (!strcmp(o, "relax"))
+            relax_s = v;
+        else if (!strcmp(o, "accept") || !strcmp(o, "draft-us") || !strcmp(o, "skew")) {
             char *end;
             double x = strtod(v, &end);
-            int is_accept = !strcmp(o, "accept");
-            if (end == v || *end || !(x >= 0) || x > (is_accept ? 1 : 1e6)) {
-                snprintf(err, sizeof err, "--%s '%s': expected a number in [0, %s]", o, v,
-                         is_accept ? "1" : "1e6");
+            double hi = !strcmp(o, "accept") ? 1 : !strcmp(o, "skew") ? 4 : 1e6;
+            if (end == v || *end || !(x >= 0) || x > hi) {
+                snprintf(err, sizeof err, "--%s '%s': expected a number in [0, %g]", o, v, hi);
                 return cli_fail(err);
             }
-            *(is_accept ? &accept : &draft_us) = x;
+            *(!strcmp(o, "accept") ? &accept : !strcmp(o, "skew") ? &skew : &draft_us) = x;
         }
         else if (!strcmp(o, "graphs")) {
             if (!strcmp(v, "on"))
@@ -194,40 +236,49 @@ int cmd_decode_main(int argc, char **argv)
         snprintf(err, sizeof err, "--format '%s': expected table or csv", format);
         return cli_fail(err);
     }
-    const stack_t *st = stack_find(stack);
-    if (st == NULL) {
-        char names[256];
-        stack_names(names, sizeof names);
-        snprintf(err, sizeof err, "unknown stack '%s'; valid: %s", stack, names);
-        return cli_fail(err);
-    }
-    setup_t s;
-    if (setup_load(&s, arch, model, sets, nsets, err, sizeof err) != 0)
+    if (out && plot && !strcmp(out, plot))
+        return cli_fail("--out and --plot name the same file; give two paths");
+    unsigned relax = 0;
+    if (relax_s && gemm_rule_mask(relax_s, &relax, err, sizeof err) != 0)
         return cli_fail(err);
     if ((batch_s && cli_int("--batch", batch_s, 1, 4096, &batch, err, sizeof err)) ||
-        (ctx_s && cli_int("--ctx", ctx_s, 0, (int64_t)s.model.max_positions - batch, &ctx, err,
+        (spec_s && cli_int("--spec", spec_s, 1, 64, &spec, err, sizeof err)))
+        return cli_fail(err);
+    if (spec > 1 && accept < 0)
+        return cli_fail("--spec K > 1 verifies K-1 drafted tokens: give their acceptance rate "
+                        "with --accept A (0..1)");
+    if (accept >= 0 && spec == 1)
+        return cli_fail("--accept needs --spec K > 1 (positions verified per sequence)");
+    if (draft_us > 0 && accept < 0)
+        return cli_fail("--draft-us needs --spec and --accept (speculative decoding)");
+    setup_t s;
+    if (setup_load_stack(&s, arch, model, stack, relax, sets, nsets, err, sizeof err) != 0)
+        return cli_fail(err);
+    int rc = 0;
+    if ((ctx_s && cli_int("--ctx", ctx_s, 0, (int64_t)s.model.max_positions - spec, &ctx, err,
                           sizeof err)) ||
         (layers_s && cli_int("--layers", layers_s, 1, (int64_t)s.model.n_layers, &layers, err,
-                             sizeof err)))
+                             sizeof err)) ||
+        (plot && gnuplot_check_path(plot, err, sizeof err) != 0)) {
+        setup_free(&s);
         return cli_fail(err);
-
-    if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
-        return cli_fail(err);
-    if (!ctx_s && ctx + batch > (int64_t)s.model.max_positions) {
-        snprintf(err, sizeof err, "--ctx %lld (default) + --batch %lld exceeds max_positions=%.0f; "
-                 "give a smaller --ctx", (long long)ctx, (long long)batch, s.model.max_positions);
+    }
+    if (!ctx_s && ctx + spec > (int64_t)s.model.max_positions) {
+        snprintf(err, sizeof err, "--ctx %lld (default) + --spec %lld exceeds max_positions=%.0f; "
+                 "give a smaller --ctx", (long long)ctx, (long long)spec, s.model.max_positions);
+        setup_free(&s);
         return cli_fail(err);
     }
 
-    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = st, .tokens = batch,
-                      .ctx = ctx, .layers = (int)layers, .graphs = graphs, .speculative = accept >= 0,
-                      .accept = accept, .draft_us = draft_us};
-    if (draft_us > 0 && accept < 0)
-        return cli_fail("--draft-us needs --accept (speculative decoding)");
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = batch,
+                      .q_len = spec, .ctx = ctx, .layers = (int)layers, .graphs = graphs,
+                      .speculative = accept >= 0, .accept = accept, .draft_us = draft_us,
+                      .route_skew = skew};
     decode_result_t r;
-    char e[900];
+    char e[1200];
     if (decode_run(&c, &r, e, sizeof e) != 0) {
         snprintf(err, sizeof err, "arch %s: %s", arch, e);
+        setup_free(&s);
         return cli_fail(err);
     }
     /* the report goes to memory first: nothing is printed or written unless
@@ -237,14 +288,14 @@ int cmd_decode_main(int argc, char **argv)
     FILE *m = open_memstream(&buf, &len);
     if (m == NULL) {
         decode_free(&r);
+        setup_free(&s);
         return cli_fail("out of memory");
     }
     if (!strcmp(format, "csv"))
-        print_csv(m, &r);
+        print_csv(m, &c, &r);
     else
         print_table(m, &c, &r, arch, model);
     fclose(m);
-    int rc = 0;
     if (plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
         rc = cli_fail(err);
     if (rc == 0 && out) {
@@ -262,5 +313,6 @@ int cmd_decode_main(int argc, char **argv)
         fwrite(buf, 1, len, stdout);
     free(buf);
     decode_free(&r);
+    setup_free(&s);
     return rc;
 }

@@ -14,6 +14,7 @@ static const param_def_t ARCH_DEFS[] = {
     {"n_sm",                       "count",          1,      1024,   PARAM_INT,  F(n_sm), "streaming multiprocessors"},
     {"sm_clock_mhz",               "MHz",            100,    5000,   PARAM_REAL, F(sm_clock_mhz), "SM clock under load"},
     {"dram_peak_gbps",             "GB/s",           1,      100000, PARAM_REAL, F(dram_peak_gbps), "peak DRAM bandwidth"},
+    {"dram_capacity_gb",           "GB",             0.1,    100000, PARAM_REAL, F(dram_capacity_gb), "memory for weights and KV cache"},
     {"dram_achievable_frac",       "ratio",          0.05,   1,      PARAM_REAL, F(dram_achievable_frac), "sustained streaming-read bandwidth / peak"},
     {"dram_latency_ns",            "ns",             10,     10000,  PARAM_REAL, F(dram_latency_ns), "DRAM read latency seen by an SM"},
     {"dram_run_eff_32",            "ratio",          0.05,   1,      PARAM_REAL, F(dram_run_eff_32), "DRAM efficiency with 32-B runs"},

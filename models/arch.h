@@ -14,6 +14,7 @@ typedef struct {
     double n_sm;                        /* streaming multiprocessors */
     double sm_clock_mhz;                /* SM clock under load */
     double dram_peak_gbps;              /* peak DRAM bandwidth, GB/s (1e9 B/s) */
+    double dram_capacity_gb;            /* device memory for weights and KV cache, GB (1e9 B) */
     double dram_achievable_frac;        /* sustained / peak, measured by a streaming read */
     double dram_latency_ns;             /* unloaded DRAM read latency seen by an SM */
     /* DRAM efficiency, relative to a streaming read, when each row-buffer visit

@@ -12,6 +12,7 @@ typedef struct {
     int launches;       /* 1 + extra kernels */
     bound_t bound;
     int ran;
+    int hypothetical;
 } variant_t;
 
 static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t *g,
@@ -30,6 +31,7 @@ static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t 
     v->launches = 1 + o.extra_kernels;
     v->bound = o.bound;
     v->ran = 1;
+    v->hypothetical = o.hypothetical;
     return 0;
 }
 
@@ -57,8 +59,17 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     if (c->layers > 0)
         m.n_layers = c->layers;
     step_geom_t g;
-    stack_geom(&m, c->tokens, c->ctx, &g);
+    stack_geom(&m, c->seqs, c->q_len, c->ctx, c->route_skew, &g);
     int graphs = c->graphs < 0 ? s->graphs_default : c->graphs;
+    double held = stack_weight_bytes(s, &m) + stack_kv_bytes(s, &m, &g);
+    if (held > c->arch->dram_capacity_gb * 1e9) {
+        snprintf(err, errlen, "stack %s does not fit: %.1f GB of weights (%d layers at the stack's "
+                 "formats) + %.1f GB of KV cache > dram_capacity_gb=%.0f; try a smaller format "
+                 "(--set <op>.weights=...), fewer --layers, a shorter --ctx or fewer sequences",
+                 s->name, stack_weight_bytes(s, &m) * 1e-9, (int)m.n_layers,
+                 stack_kv_bytes(s, &m, &g) * 1e-9, c->arch->dram_capacity_gb);
+        return -1;
+    }
 
     /* simulate each row once per layer kind it appears in */
     size_t nk = s->n_kernels;
@@ -66,6 +77,8 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     assert(var != NULL);
     for (size_t i = 0; i < nk; i++) {
         const stack_kernel_t *r = &s->kernels[i];
+        if (!stack_row_runs(s, r, c->arch, &m, &g))
+            continue;
         int per_kind = r->shape == SH_ATTN;
         if (run_variant(c, &m, &g, r, 0, &var[2 * i], err, errlen) != 0 ||
             (per_kind && run_variant(c, &m, &g, r, 1, &var[2 * i + 1], err, errlen) != 0)) {
@@ -96,7 +109,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
         for (int l = 0; l < layers; l++) {
             for (size_t i = 0; i < nk; i++) {
                 const stack_kernel_t *r = &s->kernels[i];
-                if ((pass == 0) != (r->where == AT_LAYER))
+                if ((pass == 0) != (r->where == AT_LAYER) || !stack_row_runs(s, r, c->arch, &m, &g))
                     continue;
                 const variant_t *v = &var[2 * i + (pass == 0 && is_sliding(&m, l))];
                 for (int k = 0; k < v->launches; k++) {
@@ -109,6 +122,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                     first = 0;
                     res->kernels++;
                 }
+                res->hypothetical |= v->hypothetical;
                 decode_row_t *row = row_for(res, r);
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
@@ -144,8 +158,9 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     for (size_t i = 0; i < res->n; i++)
         res->rows[i].share_pct = 100.0 * res->rows[i].us_step / res->step_us;
     double step_s = (res->step_us + (c->speculative ? c->draft_us : 0)) * 1e-6;
-    res->tokens_per_step = c->speculative ? decode_spec_tokens(c->accept, (int)c->tokens - 1)
-                                          : (double)c->tokens;
+    res->tokens_per_step = (double)c->seqs * (c->speculative ? decode_spec_tokens(c->accept,
+                                                                                  (int)c->q_len - 1)
+                                                             : (double)c->q_len);
     res->tok_per_s = res->tokens_per_step / step_s;
     res->min_bytes = stack_min_bytes(s, &m, &g);
     res->limit_tok_per_s = res->tokens_per_step / (res->min_bytes / (c->arch->dram_peak_gbps * 1e9));

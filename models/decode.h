@@ -14,14 +14,17 @@ typedef struct {
     const arch_t *arch;
     const llm_t *model;
     const stack_t *stack;
-    int64_t tokens;     /* M: tokens per step (batch 1 decode = 1) */
-    int64_t ctx;        /* KV length */
+    int64_t seqs;       /* B: independent sequences per step, each with its own KV */
+    int64_t q_len;      /* K: positions verified per sequence (1 = plain decode; K > 1:
+                           the last accepted token plus K-1 drafted ones) */
+    int64_t ctx;        /* KV length of each sequence before the step */
     int layers;         /* 0 = the model's */
     int graphs;         /* -1 = the stack's default, 0 eager, 1 CUDA graphs */
-    int speculative;    /* 0: the M tokens are a batch (all kept); 1: verification of
-                           M-1 drafted tokens with per-token acceptance rate accept */
+    int speculative;    /* 1: each sequence keeps the accepted prefix of its K-1 drafted
+                           tokens (acceptance rate accept) plus one; 0: all kept */
     double accept;      /* speculative: in [0, 1] */
     double draft_us;    /* speculative: drafting time per step, added to the step */
+    double route_skew;  /* Zipf exponent of expert popularity (0 = uniform routing) */
 } decode_cfg_t;
 
 typedef struct {
@@ -38,7 +41,7 @@ typedef struct {
     decode_row_t *rows;
     size_t n;
     double step_us;
-    double tokens_per_step;     /* M, or the expected accepted tokens + 1 (speculative) */
+    double tokens_per_step;     /* B x K, or B x the expected tokens kept (speculative) */
     double tok_per_s;
     double limit_tok_per_s;     /* tokens / (min bytes / peak DRAM bandwidth) */
     double min_bytes;           /* bytes that must move per step */
@@ -46,6 +49,8 @@ typedef struct {
     double gap_us;              /* device idle between kernels */
     int kernels;                /* launches per step */
     int graphs;
+    int hypothetical;           /* a kernel ran a configuration a rule forbids (--relax)
+                                   or a scale vector the hardware lacks */
 } decode_result_t;
 
 int decode_run(const decode_cfg_t *c, decode_result_t *r, char *err, size_t errlen);

@@ -221,6 +221,50 @@ static const rule_t RULES[] = {
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 
+_Static_assert(sizeof RULES / sizeof RULES[0] <= 32, "a relax mask holds every rule");
+
+int gemm_rule_mask(const char *list, unsigned *mask, char *err, size_t errlen)
+{
+    *mask = 0;
+    if (strcmp(list, "all") == 0) {
+        *mask = (unsigned)((1ull << NRULES) - 1);
+        return 0;
+    }
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        size_t i = 0;
+        while (i < NRULES && (strlen(RULES[i].info.name) != n || strncmp(RULES[i].info.name, p, n)))
+            i++;
+        if (i == NRULES) {
+            char names[1200];
+            gemm_rule_names((unsigned)((1ull << NRULES) - 1), names, sizeof names);
+            snprintf(err, errlen, "--relax: unknown rule '%.*s'; expected all or a comma-separated "
+                     "list of %s", (int)n, p, names);
+            return -1;
+        }
+        *mask |= 1u << i;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (*mask == 0) {
+        snprintf(err, errlen, "--relax: expected all or a comma-separated list of rule names");
+        return -1;
+    }
+    return 0;
+}
+
+void gemm_rule_names(unsigned mask, char *buf, size_t buflen)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NRULES && used < buflen; i++)
+        if (mask & (1u << i))
+            used += (size_t)snprintf(buf + used, buflen - used, "%s%s", used ? ", " : "",
+                                     RULES[i].info.name);
+}
+
 int gemm_rule_count(void)
 {
     return (int)NRULES;
@@ -239,6 +283,13 @@ static int apply_rules(const rctx_t *x, int after_smem)
             continue;
         char why[360];
         if (!RULES[i].ok(x, why, sizeof why)) {
+            if (x->o->relax & (1u << i)) {
+                size_t used = strlen(x->c->relaxed);
+                snprintf(x->c->relaxed + used, sizeof x->c->relaxed - used, "%s%s", used ? ", " : "",
+                         RULES[i].info.name);
+                x->c->hypothetical = 1;
+                continue;
+            }
             snprintf(x->c->rule, sizeof x->c->rule, "%s", RULES[i].info.name);
             snprintf(x->c->reason, sizeof x->c->reason, "%s: %s (%s)", RULES[i].info.name, why,
                      RULES[i].info.source);

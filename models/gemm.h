@@ -53,6 +53,9 @@ typedef struct {
     int stages;               /* 0 = as many as fit in shared memory (the builder's
                                  StageCountAutoCarveout); > 0 = the count the kernel was
                                  built with, which must fit (rule stages_fit_in_smem) */
+    unsigned relax;           /* bit i: rule i of the rule table is not enforced; a
+                                 configuration that breaks it is simulated and marked
+                                 hypothetical (gemm_rule_mask) */
     int grid;                 /* 0 = gbsim's launch rule (gemm_run); > 0 = the CTAs the
                                  kernel launched: fewer than the work tiles (x split_k)
                                  makes the CTAs persistent, walking tiles with stride =
@@ -70,7 +73,9 @@ typedef struct {
     int valid;
     char rule[48];            /* the first rule that failed, or "" */
     char reason[400];
-    int hypothetical;         /* an SF vector the hardware does not have */
+    int hypothetical;         /* an SF vector the hardware does not have, or a relaxed
+                                 rule broken */
+    char relaxed[160];        /* the relaxed rules this configuration breaks, ", "-joined */
     const char *mma;          /* instruction */
     int sf_vec;               /* 0 when not block-scaled */
     int tile_m, tile_n, tile_k;
@@ -115,5 +120,11 @@ typedef struct {
 } gemm_rule_info_t;
 int gemm_rule_count(void);
 const gemm_rule_info_t *gemm_rule(int i);
+
+/* Rule names "a,b,..." or "all" into a relax mask. Returns 0, or -1 with err
+ * naming the unknown rule and listing the valid ones. */
+int gemm_rule_mask(const char *list, unsigned *mask, char *err, size_t errlen);
+/* The names of the rules in mask, ", "-joined, into buf. */
+void gemm_rule_names(unsigned mask, char *buf, size_t buflen);
 
 #endif

@@ -37,6 +37,14 @@ static const attn_impl_t ATTN_IMPLS[] = {
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
      "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0},
+    {"triton-attn",           16, 3, 128, 16, 1, 16, NULL,
+     "vllm-project/vllm 7291d1b2 v1/attention/ops/triton_unified_attention.py "
+     "kernel_unified_attention_3d + reduce_segments (vLLM's backend for gpt-oss on SM12x, "
+     "models/data/stack/vllm-marlin.md): TILE_SIZE_DECODE 16 KV tokens, BLOCK_M 16 query rows, "
+     "num_warps 4 (Triton default), num_stages 3 (Triton default: assumption that the tile loop "
+     "is pipelined), NUM_PAR_SOFTMAX_SEGMENTS 16 segments of >= 16 tokens merged by "
+     "reduce_segments. Not expressed: the 2D kernel vLLM runs above 16 sequences, and sliding "
+     "layers launching 16 segments of which 1-2 work", 0, 0, "not measured", 16, 0},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -78,6 +86,11 @@ static const gemm_impl_t GEMM_IMPLS[] = {
     {"cutlass",      0, 0,
      "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
      "fp32 partials and their in-kernel reduction is not modelled. The default"},
+    {"marlin",       0, 0,
+     "vllm-project/vllm 7291d1b2 csrc/moe/marlin_moe_wna16 (models/data/stack/vllm-marlin.md): "
+     "W4A16, FP4 weights dequantized to bf16 in registers before mma.sync m16n8k16; stream-K "
+     "partials reduced in the kernel (no reduce kernel); its set-up kernels "
+     "(moe_align_block_size) are the stack's own rows"},
     {"cublas-nvjet", 1, 0,
      "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
      "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
@@ -110,7 +123,7 @@ const attn_impl_t *attn_impl_at(size_t i)
 /* kmodel_test checks that these lists name every row, in order. */
 const char *attn_impl_names(void)
 {
-    return "flashinfer-fa2, llamacpp-fattn-vec, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64";
+    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64";
 }
 
 const gemm_impl_t *gemm_impl_find(const char *name)
@@ -125,7 +138,7 @@ const gemm_impl_t *gemm_impl_at(size_t i)
 
 const char *gemm_impl_names(void)
 {
-    return "cutlass, cublas-nvjet, torch-grouped-mm";
+    return "cutlass, marlin, cublas-nvjet, torch-grouped-mm";
 }
 
 const char *bound_name(bound_t b)
@@ -245,7 +258,8 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
 {
     *o = (gemm_opts_t){.a_dt = d->a_dt, .b_dt = d->b_dt, .out_bytes = d->out_bytes,
                        .tile_m = tm, .tile_n = tn, .tile_k = tk,
-                       .sched = d->pingpong ? GEMM_PINGPONG : GEMM_COOP, .swap_ab = swap,
+                       .sched = d->pingpong > 0 ? GEMM_PINGPONG : GEMM_COOP, .swap_ab = swap,
+                       .relax = d->relax,
                        .sf_vec = d->sf_vec, .grouped = d->kind == KM_GROUPED_GEMM,
                        .split_k = d->split_k > 1 ? d->split_k : 1, .stages = d->stages,
                        .grid = d->grid_ctas, .cluster_m = d->cluster_m, .cluster_n = d->cluster_n};
@@ -277,7 +291,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
          * and pingpong (e.g. TileM 64 exists only as pingpong) */
         gemm_opts_of(d, d->tile_m, d->tile_n, d->tile_k, d->swap_ab, &go);
         int ok = gemm_run(a, &go, &p, &g, err, errlen) == 0;
-        if (!d->pingpong) {
+        if (d->pingpong == 0) {
             gemm_out_t pp;
             char e[640];
             go.sched = GEMM_PINGPONG;
@@ -315,6 +329,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         g = best;
     }
     o->r = g.r;
+    o->hypothetical = g.cfg.hypothetical;
     o->tile_m = g.cfg.tile_m;
     o->tile_n = g.cfg.tile_n;
     o->tile_k = g.cfg.tile_k;
@@ -405,15 +420,15 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
 {
     const attn_impl_t *im = d->attn;
     assert(im != NULL);
-    int64_t splits;
+    int64_t splits, seqs = d->seqs > 0 ? d->seqs : 1, heads = seqs * d->heads_kv;
     if (d->grid_ctas > 0) {
-        /* the grid the kernel launched: heads_kv x splits CTAs */
-        if (d->grid_ctas % d->heads_kv != 0) {
-            snprintf(err, errlen, "grid of %d CTAs is not a multiple of heads_kv (%lld)",
-                     d->grid_ctas, (long long)d->heads_kv);
+        /* the grid the kernel launched: sequences x heads_kv x splits CTAs */
+        if (d->grid_ctas % heads != 0) {
+            snprintf(err, errlen, "grid of %d CTAs is not a multiple of sequences x heads_kv (%lld)",
+                     d->grid_ctas, (long long)heads);
             return -1;
         }
-        splits = d->grid_ctas / d->heads_kv;
+        splits = d->grid_ctas / heads;
     } else {
         if (im->max_splits > 0) {
             /* the library's own rule (attn_impl_t) */
@@ -421,9 +436,9 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
             if (splits > im->max_splits)
                 splits = im->max_splits;
         } else {
-            /* split the KV sequence so that heads_kv x splits CTAs fill the SMs,
-             * but never below min_chunk tokens per CTA */
-            splits = cdiv((int64_t)a->n_sm, d->heads_kv);
+            /* split the KV sequence so that sequences x heads_kv x splits CTAs
+             * fill the SMs, but never below min_chunk tokens per CTA */
+            splits = cdiv((int64_t)a->n_sm, heads);
             int64_t max_splits = cdiv(d->ctx, im->min_chunk);
             if (splits > max_splits)
                 splits = max_splits;
@@ -436,7 +451,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
      * more than ctx allows): they exit at once and are not simulated */
     splits = cdiv(d->ctx, chunk);
     attn_ctx_t g = {.per_head = (int)splits};
-    g.n_ctas = (int)(d->heads_kv * splits);
+    g.n_ctas = (int)(heads * splits);
     int per_sm = occupancy(a, im->threads, 0);
     g.full = attn_make_item(a, d, chunk, g.n_ctas, per_sm);
     g.last = attn_make_item(a, d, d->ctx - chunk * (splits - 1), g.n_ctas, per_sm);
@@ -448,13 +463,13 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         o->extra_kernels = 1;
         if (im->merge_family) {
             /* partial outputs and statistics were just written: L2 */
-            ksmall_shape_t sh = {.rows = d->heads_q * d->m, .cols = d->head_dim, .sel = splits,
+            ksmall_shape_t sh = {.rows = seqs * d->heads_q * d->m, .cols = d->head_dim, .sel = splits,
                                  .in_bytes = 4, .out_bytes = 2, .main = KS_L2};
             return small_us(a, im->merge_family, sh, &o->extra_us, err, errlen);
         }
         kdesc_t m = {.kind = KM_ELEMENTWISE,
-                     .bytes = (double)(splits + 1) * (double)(d->heads_q * d->m * d->head_dim) * 4.0,
-                     .rows = d->heads_q * d->m, .inst_per_byte = 0.5, .hot_in_l2 = 1};
+                     .bytes = (double)(splits + 1) * (double)(seqs * d->heads_q * d->m * d->head_dim) * 4.0,
+                     .rows = seqs * d->heads_q * d->m, .inst_per_byte = 0.5, .hot_in_l2 = 1};
         kmodel_out_t mo = {0};
         if (kmodel_run(a, &m, &mo, err, errlen) != 0)
             return -1;
@@ -522,7 +537,8 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
         break;
     case KM_ATTENTION:
         rc = run_attention(a, d, o, err, errlen);
-        unique = (double)d->ctx * (double)(d->heads_kv * d->head_dim) * 2.0 * dtype_bytes_per_elem(d->kv_dt);
+        unique = (double)(d->seqs > 0 ? d->seqs : 1) * (double)d->ctx *
+                 (double)(d->heads_kv * d->head_dim) * 2.0 * dtype_bytes_per_elem(d->kv_dt);
         break;
     case KM_ELEMENTWISE:
         rc = d->small.family ? ksmall_run(a, &d->small, &o->r, err, errlen)

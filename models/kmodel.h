@@ -78,7 +78,10 @@ typedef struct {
     dtype_t a_dt, b_dt;
     int out_bytes;            /* bytes per output element */
     int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile (and swap-AB) */
-    int swap_ab, pingpong, split_k, sf_vec;  /* gemm.h options; 0 = default */
+    int swap_ab, split_k, sf_vec;  /* gemm.h options; 0 = default */
+    int pingpong;             /* 1: pingpong only, -1: cooperative only, 0: the faster */
+    unsigned relax;           /* gemm rules not enforced (gemm_rule_mask): a hypothetical
+                                 configuration */
     int stages;               /* GEMM: the kernel's pipeline stages; 0 = as many as fit */
     int cluster_m, cluster_n; /* GEMM: thread-block cluster along tile M x N (TMA
                                  multicast); 0 = 1x1 */
@@ -90,6 +93,8 @@ typedef struct {
     const gemv_impl_t *gemv;  /* KM_GEMV */
     /* attention */
     int64_t ctx, heads_q, heads_kv, head_dim;
+    int64_t seqs;             /* independent sequences, each with its own KV of ctx
+                                 tokens and m query rows (0 = 1) */
     dtype_t kv_dt;
     const attn_impl_t *attn;
     /* elementwise */
@@ -112,6 +117,8 @@ typedef struct {
     int tile_m, tile_n, tile_k, stages;  /* GEMM: the tile used */
     double ideal_us;          /* unique bytes / achievable DRAM bandwidth */
     int extra_kernels;        /* launches added (e.g. attention merge) */
+    int hypothetical;         /* the configuration breaks a relaxed rule or uses a
+                                 scale vector the hardware does not have */
     double extra_us;          /* their time, included in us */
 } kmodel_out_t;
 

@@ -8,26 +8,20 @@
 typedef struct {
     double n_layers;
     double hidden;                 /* residual width */
-    double n_experts;              /* routed experts per layer */
-    double top_k;                  /* experts per token */
-    double expert_inter;           /* expert intermediate size (FC1 emits 2x: gate+up) */
-    double gate_up_interleaved;    /* 1: FC1 rows alternate gate, up */
     double n_heads_q;
     double n_heads_kv;
     double head_dim;
+    double ffn_inter;              /* dense FFN intermediate size (gate, up: ffn_inter
+                                      each; down: ffn_inter -> hidden); a MoE model's
+                                      shared experts together; 0 = none */
+    double n_experts;              /* routed experts per layer; 0 = a dense model */
+    double top_k;                  /* experts per token; 0 = a dense model */
+    double expert_inter;           /* routed expert intermediate size (FC1 emits 2x:
+                                      gate+up); 0 = a dense model */
     double sliding_window;         /* tokens, on sliding layers */
     double sliding_layer_period;   /* layer i slides when i % period == 0; 0 = never */
-    double attn_sinks;             /* 1: one learned sink logit per query head */
     double vocab;
-    double qkv_bias;               /* 1: QKV and O projections have biases */
-    double expert_weight_bits;     /* element bits of expert weights (4 = FP4 E2M1) */
-    double expert_scale_block;     /* elements per scale factor */
-    double expert_scale_bits;      /* bits per scale factor (8 = UE8M0) */
-    double dense_weight_bits;      /* checkpoint bits of non-expert weights (16 = bf16) */
-    double kv_bits;                /* KV cache element bits */
-    double swiglu_alpha;
-    double swiglu_limit;
-    double rms_eps;
+    double tied_embeddings;        /* 1: lm_head is the embedding table (held once) */
     double max_positions;
 } llm_t;
 
@@ -37,8 +31,13 @@ extern const param_schema_t llm_schema;
  * naming the keys (e.g. n_heads_q must be a multiple of n_heads_kv). */
 int llm_validate(const llm_t *m, char *err, size_t errlen);
 
-/* Parameters one token reads in decode at M=1 (active): MoE top-k experts,
- * attention, router and unembedding; embeddings are a gather and excluded. */
+/* Parameters one token reads in decode at M=1 (active): dense FFN, MoE top-k
+ * experts, attention, router and unembedding; embeddings are a gather and
+ * excluded. */
 double llm_active_params(const llm_t *m);
+
+/* Parameters the model holds: every expert, the embedding table, and lm_head
+ * unless tied. */
+double llm_total_params(const llm_t *m);
 
 #endif

@@ -1,60 +1,113 @@
-/* setup.c -- presets plus overrides. */
+/* setup.c -- presets and description files plus overrides. */
 #include "models/setup.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/preset.h"
 
-static int load_preset(const char *kind, const char *name, const param_schema_t *schema, void *dst,
-                       param_origin_t *origins, char *err, size_t errlen)
+static int is_file(const char *name)
 {
+    size_t n = strlen(name);
+    return n >= 4 && strcmp(name + n - 4, ".csv") == 0;
+}
+
+static int load_desc(const char *kind, const char *name, const param_schema_t *schema, void *dst,
+                     param_origin_t *origins, char *err, size_t errlen)
+{
+    if (is_file(name))
+        return param_load_file(schema, dst, origins, name, err, errlen);
     const preset_file_t *p = preset_find(kind, name);
     if (p == NULL) {
         char names[512];
         preset_names(kind, names, sizeof names);
-        snprintf(err, errlen, "unknown %s '%s'; valid: %s", kind, name, names);
+        snprintf(err, errlen, "unknown %s '%s'; valid: %s, or a description file FILE.csv", kind,
+                 name, names);
         return -1;
     }
     return param_load(schema, dst, origins, p->path, p->text, p->len, err, errlen);
 }
 
-int setup_load(setup_t *s, const char *arch_name, const char *model_name,
-               const char *const *sets, int n_sets, char *err, size_t errlen)
+static int load(setup_t *s, const char *arch_name, const char *model_name, const char *stack_name,
+                unsigned relax, const char *const *sets, int n_sets, char *err, size_t errlen)
 {
     memset(s, 0, sizeof *s);
     _Static_assert(sizeof s->arch_origin / sizeof s->arch_origin[0] >= 32, "origin table");
-    if (load_preset("arch", arch_name, &arch_schema, &s->arch, s->arch_origin, err, errlen) != 0)
+    if (load_desc("arch", arch_name, &arch_schema, &s->arch, s->arch_origin, err, errlen) != 0)
         return -1;
     if (model_name != NULL) {
-        if (load_preset("model", model_name, &llm_schema, &s->model, s->model_origin, err, errlen) != 0)
+        if (load_desc("model", model_name, &llm_schema, &s->model, s->model_origin, err, errlen) != 0)
             return -1;
         s->has_model = 1;
     }
+    if (stack_name != NULL) {
+        s->stack = stack_load(stack_name, err, errlen);
+        if (s->stack == NULL)
+            return -1;
+        s->stack->relax = relax;
+    }
     for (int i = 0; i < n_sets; i++) {
+        const char *eq = strchr(sets[i], '=');
+        int keylen = eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]);
+        if (eq == NULL) {
+            snprintf(err, errlen, "--set '%s': expected key=value", sets[i]);
+            goto fail;
+        }
         int rc = param_set(&arch_schema, &s->arch, s->arch_origin, sets[i], err, errlen);
         if (rc < 0)
-            return -1;
+            goto fail;
         if (rc == 0)
             continue;
         if (s->has_model) {
             rc = param_set(&llm_schema, &s->model, s->model_origin, sets[i], err, errlen);
             if (rc < 0)
-                return -1;
+                goto fail;
             if (rc == 0)
                 continue;
         }
-        const char *eq = strchr(sets[i], '=');
-        int keylen = eq ? (int)(eq - sets[i]) : (int)strlen(sets[i]);
-        if (eq == NULL)
-            snprintf(err, errlen, "--set '%s': expected key=value", sets[i]);
+        if (s->stack) {
+            rc = stack_set(s->stack, sets[i], err, errlen);
+            if (rc < 0)
+                goto fail;
+            if (rc == 0)
+                continue;
+        }
+        if (s->stack)
+            snprintf(err, errlen, "--set: unknown key '%.*s'; keys are those of the arch and model "
+                     "description files (models/data/arch/*.csv, models/data/model/*.csv), the "
+                     "stack-wide keys graphs, host_us_per_kernel, act_dtype, kv_dtype, recorded_cc, "
+                     "and <op>.<field> for an op of stack %s (weight and KV formats are per op: "
+                     "<op>.weights=FMT, kv_dtype=FMT)", keylen, sets[i], s->stack->name);
         else
             snprintf(err, errlen, "--set: unknown key '%.*s'; keys are those of the arch%s data "
                      "files (models/data/arch/*.csv%s)", keylen, sets[i],
                      s->has_model ? " and model" : "", s->has_model ? ", models/data/model/*.csv" : "");
-        return -1;
+        goto fail;
     }
     if (s->has_model && llm_validate(&s->model, err, errlen) != 0)
-        return -1;
+        goto fail;
     return 0;
+fail:
+    setup_free(s);
+    return -1;
+}
+
+int setup_load(setup_t *s, const char *arch_name, const char *model_name,
+               const char *const *sets, int n_sets, char *err, size_t errlen)
+{
+    return load(s, arch_name, model_name, NULL, 0, sets, n_sets, err, errlen);
+}
+
+int setup_load_stack(setup_t *s, const char *arch_name, const char *model_name,
+                     const char *stack_name, unsigned relax, const char *const *sets, int n_sets,
+                     char *err, size_t errlen)
+{
+    return load(s, arch_name, model_name, stack_name, relax, sets, n_sets, err, errlen);
+}
+
+void setup_free(setup_t *s)
+{
+    stack_free(s->stack);
+    s->stack = NULL;
 }

@@ -1,10 +1,12 @@
-/* setup.h -- loads the named arch and model presets and applies --set
- * overrides: the one path every command takes from names to descriptions. */
+/* setup.h -- loads the named arch, model and stack (embedded presets, or
+ * description files FILE.csv) and applies --set overrides: the one path every
+ * command takes from names to descriptions. */
 #ifndef GBSIM_SETUP_H
 #define GBSIM_SETUP_H
 
 #include "models/arch.h"
 #include "models/llm.h"
+#include "models/stack.h"
 
 #define SETUP_MAX_SETS 64
 
@@ -14,13 +16,25 @@ typedef struct {
     param_origin_t arch_origin[64];
     param_origin_t model_origin[64];
     int has_model;
+    stack_t *stack;         /* NULL unless a stack was named; setup_free */
 } setup_t;
 
-/* Load arch preset `arch_name` and, if model_name != NULL, model preset
- * `model_name`; then apply each "key=value" of sets to whichever schema has
- * the key (an unknown key is an error listing where to look). Unknown preset
- * names are errors that list the valid names. */
+/* Load arch `arch_name` and, if model_name != NULL, model `model_name` (a
+ * preset name, or a description file when the name ends in .csv); then apply
+ * each "key=value" of sets to whichever schema has the key (an unknown key is
+ * an error listing where to look). Unknown preset names are errors that list
+ * the valid names. Allocates nothing: setup_free is not needed. */
 int setup_load(setup_t *s, const char *arch_name, const char *model_name,
                const char *const *sets, int n_sets, char *err, size_t errlen);
+
+/* setup_load plus the stack `stack_name` (preset or FILE.csv): sets may also
+ * name a stack-wide key ("kv_dtype=fp8e4m3") or an op's field
+ * ("moe_fc1.tile=128x64x128"); relax (gemm_rule_mask) is the stack's relaxed
+ * rules. On success the caller owns s->stack (setup_free). */
+int setup_load_stack(setup_t *s, const char *arch_name, const char *model_name,
+                     const char *stack_name, unsigned relax, const char *const *sets, int n_sets,
+                     char *err, size_t errlen);
+
+void setup_free(setup_t *s);
 
 #endif

@@ -245,8 +245,8 @@ err_has decode-ctx-abc/message --ctx "'abc'" "[0, 131071]"
 bad_input decode-ctx-beyond-max -- "$GBSIM" decode --ctx 131072
 err_has decode-ctx-beyond-max/message --ctx "'131072'" "[0, 131071]"
 # the limit is max_positions - batch
-bad_input decode-ctx-plus-batch-beyond-max -- "$GBSIM" decode --batch 8 --ctx 131065
-err_has decode-ctx-plus-batch-beyond-max/message --ctx "[0, 131064]"
+bad_input decode-ctx-plus-spec-beyond-max -- "$GBSIM" decode --spec 8 --accept 0.5 --ctx 131065
+err_has decode-ctx-plus-spec-beyond-max/message --ctx "[0, 131064]"
 bad_input decode-ctx-negative -- "$GBSIM" decode --ctx -1
 err_has decode-ctx-negative/message --ctx
 
@@ -592,7 +592,7 @@ o2,gemm,1,2880,4096,bf16,bf16,64x8x64,1.5,1,2,96,cublas-nvjet
 bad_trace bad-swap-ab 2 "column 'swap_ab': '2' is not valid; expected 0" "$HC
 o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,2,2,96,cublas-nvjet
 "
-bad_trace bad-impl 2 "column 'impl': 'cublas' is not valid; expected one of cutlass, cublas-nvjet" "$HC
+bad_trace bad-impl 2 "column 'impl': 'cublas' is not valid; expected one of cutlass, marlin, cublas-nvjet" "$HC
 o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,1,2,96,cublas
 "
 bad_trace bad-cluster 2 "column 'cluster': '2x1x1' is not valid; expected MxN of positive integers" "op,kind,m,n,k,a_dtype,b_dtype,tile,cluster

@@ -40,16 +40,8 @@ int kclass_is_class(const char *cls)
     for (size_t i = 0; i < sizeof GENERIC / sizeof GENERIC[0]; i++)
         if (strcmp(cls, GENERIC[i]) == 0)
             return 1;
-    /* every op of every stack */
-    char names[512];
-    stack_names(names, sizeof names);
-    for (char *save = NULL, *s = strtok_r(names, ", ", &save); s; s = strtok_r(NULL, ", ", &save)) {
-        const stack_t *st = stack_find(s);
-        for (size_t k = 0; st && k < st->n_kernels; k++)
-            if (strcmp(st->kernels[k].op, cls) == 0)
-                return 1;
-    }
-    return 0;
+    /* every op a stack may name */
+    return stack_op_known(cls);
 }
 
 /* Glob over the whole name: '*' matches any run. Iterative, with one
