@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# seed004_gb10.sh -- the GB10 calibration comparison of the README: gbsim's
+# seed004_gb10.sh -- the GB10 comparison of docs/validation.md: gbsim's
 # vllm-cutlass decode step next to the nsys kernel table of seed 004
 # (experiments/seed004_gb10/measured.csv). Prints a markdown table.
 # usage: experiments/seed004_gb10/run.sh [path/to/gbsim] [extra gbsim decode options]
