@@ -49,7 +49,7 @@
 
 static const cli_opt_t OPTS[] = {
     {"arch", 1, "architecture preset to start from (default gb10)"},
-    {"trace", 1, "T.csv: decode trace with measured_us (traces/README.md); repeatable"},
+    {"trace", 1, "T.csv: decode trace with measured_us (docs/formats.md); repeatable"},
     {"fit", 1, "comma-separated arch keys to fit (default " DEFAULT_FIT ")"},
     {"holdout-every", 1, "hold out every K-th measured row, K >= 2 (default 3)"},
     {"max-iter", 1, "solver iterations, 1..200 (default 15)"},

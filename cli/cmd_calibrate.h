@@ -1,5 +1,5 @@
 /* cmd_calibrate.h -- `gbsim calibrate`: fit a few named arch parameters to
- * measured decode traces (traces/README.md rows with measured_us) by
+ * measured decode traces (docs/formats.md rows with measured_us) by
  * nonlinear least squares on relative errors, report fit and hold-out
  * errors, and write the fitted values as an arch override file. */
 #ifndef GBSIM_CMD_CALIBRATE_H

@@ -28,7 +28,7 @@ static const char USAGE[] =
     "usage: gbsim replay --arch A TRACE.csv [--out PRED.csv] [--plot F.png] [--set k=v]\n"
     "                    [--auto-config]";
 static const char MORE[] =
-    "Predicts each row of a decode-trace CSV (format: traces/README.md) as an\n"
+    "Predicts each row of a decode-trace CSV (format: docs/formats.md) as an\n"
     "isolated kernel launch with cold caches. A row's launch configuration\n"
     "(tile, stages, swap_ab, cluster, split_k, grid_ctas, impl) is honoured where given;\n"
     "with --auto-config, or where a gemm row has no tile, gbsim picks as a tuned\n"

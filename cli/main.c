@@ -19,7 +19,7 @@ typedef struct {
 
 static const command_t COMMANDS[] = {
     {"decode", cmd_decode_main, "simulate one decode step: per-kernel breakdown, tok/s, DRAM limit"},
-    {"replay", cmd_replay_main, "predict every kernel of a decode-trace CSV (traces/README.md)"},
+    {"replay", cmd_replay_main, "predict every kernel of a decode-trace CSV (docs/formats.md)"},
     {"tile", cmd_tile_main, "one CUTLASS GEMM configuration: validity, stages, smem, TMA bytes, time"},
     {"quant", cmd_quant_main, "quantize a column of values to MXFP4/MXFP8/NVFP4 (codes, scales, values)"},
     {"verify", cmd_verify_main, "numerics of block-scaled GEMM configurations against an fp64 reference"},

@@ -6,7 +6,7 @@ and per-instruction counts with Nsight Compute:
   ncu --profile-from-start off --section SourceCounters --page source \
       --print-source sass --csv python3 microbench/nvjet_sass_probe.py
 
-(what it showed, README: UTMALDG.3D for the weights, UTMALDG.3D.MULTICAST for the
+(what it showed: UTMALDG.3D for the weights, UTMALDG.3D.MULTICAST for the
 tokens, one of each per k-tile; consumers wait with TRYWAIT then NANOSLEEP.SYNCS)"""
 import torch, torch.nn.functional as F
 dev = torch.device("cuda")

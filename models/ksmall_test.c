@@ -355,8 +355,8 @@ static void test_bitonic_sort_refuses_sorts_longer_than_32(int *failures)
  * kernel_fixed_ns + the path with every operand in L2. The per-instruction
  * cost came from a separate launch (the strided copy's depth series on H100),
  * the instruction counts from Nsight's counters, not from these durations;
- * H200 only changes the preset. The bounds are the documented errors (README,
- * small kernels). */
+ * H200 only changes the preset. The bounds are the documented errors
+ * (docs/validation.md, Small kernels). */
 static void test_hot_small_kernels_match_the_probe(int *failures)
 {
     const ks_level_t L = KS_L2;

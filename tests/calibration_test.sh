@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# calibration_test.sh -- the accuracy the README claims, as a test: it fails
+# calibration_test.sh -- the accuracy docs/validation.md reports, as a test: it fails
 # when a model change moves a prediction past the documented error.
 #  - llama.cpp on GB10 (10 llama-bench points): every error within 10 %.
 #  - H100 and H200 shape traces (traces/hopper), replayed with their launch
-#    configuration: MAPE within 9.5 % and 13 % (README: 8.2 % and 11.6 %).
+#    configuration: MAPE within 9.5 % and 13 % (docs/validation.md: 8.2 % and 11.6 %).
 #  - PyTorch bf16 decode step as a CUDA graph: H100 within -6 %..+10 %,
 #    H200 (predicted before it was measured) within -9 %..+10 %; the capture
 #    runs every layer over the full context, so the model's sliding window is off.

@@ -287,7 +287,7 @@ err_has decode-set-spaces/message n_sm
 
 # --set values that are each in range but together describe no possible model
 # or step must be refused like any other bad input (the trace reader refuses
-# heads_q % heads_kv != 0, README "Checks across columns").
+# heads_q % heads_kv != 0, docs/formats.md "Value rules").
 bad_input decode-set-heads-kv-not-divisor -- "$GBSIM" decode --layers 1 --set n_heads_kv=7
 err_has decode-set-heads-kv-not-divisor/message n_heads_kv
 bad_input decode-set-top-k-above-experts -- "$GBSIM" decode --model gpt-oss-20b --layers 1 --set top_k=64
@@ -583,7 +583,7 @@ e,elementwise,elementwise
 bad_trace header-only 1 "no data rows" "$H
 "
 bad_trace empty - empty ""
-# the launch-configuration columns (traces/README.md)
+# the launch-configuration columns (docs/formats.md)
 HC='op,kind,m,n,k,a_dtype,b_dtype,tile,stages,swap_ab,split_k,grid_ctas,impl'
 bad_trace bad-stages 3 "column 'stages': '1.5' is not valid; expected a positive integer" "$HC
 o1,gemm,1,2880,4096,bf16,bf16,64x8x64,16,1,2,96,cublas-nvjet
@@ -633,7 +633,7 @@ bad_input replay-out-keeps-old -- "$GBSIM" replay "$T/m-zero.csv" --out "$W/keep
 if [ "$(cat "$W/keep.csv")" = old ]; then pass replay-out-keeps-old/unchanged; else
     fail replay-out-keeps-old/unchanged "content now: $(snip "$W/keep.csv" 80)"; fi
 
-# the README's own example, traces/testdata/valid.csv, must replay
+# the example of docs/formats.md, traces/testdata/valid.csv, must replay
 VALID=$ROOT/traces/testdata/valid.csv
 check replay-valid 0 -- "$GBSIM" replay "$VALID" --out "$W/valid_pred.csv"
 if tail -n 2 "$CAP/out" | grep -q '^total_predicted_us: [0-9.]*$'; then

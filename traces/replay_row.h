@@ -1,4 +1,4 @@
-/* replay_row.h -- the prediction of one decode-trace row (traces/README.md),
+/* replay_row.h -- the prediction of one decode-trace row (docs/formats.md),
  * shared by `gbsim replay` and `gbsim calibrate`. A row is one isolated kernel
  * launch with cold caches.
  *

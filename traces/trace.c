@@ -1,5 +1,5 @@
 /* trace.c -- read, validate and write the decode-trace CSV format
- * (traces/README.md).
+ * (docs/formats.md).
  *
  * Reading happens in three passes over owned data:
  *   1. the file is read into one buffer and fed to libcsv in chunks that each

@@ -1,4 +1,4 @@
-/* trace.h -- the decode-trace CSV format (documented in traces/README.md).
+/* trace.h -- the decode-trace CSV format (documented in docs/formats.md).
  *
  * A header row, columns in any order, unknown columns kept verbatim. Known
  * columns: op, kind, m, n, k, groups, a_dtype, b_dtype, ctx, heads_q,

@@ -6,7 +6,7 @@
 # usage: experiments/llamacpp_gb10/run.sh [path/to/gbsim]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-gbsim=${1:-$here/../build/gbsim}
+gbsim=${1:-$here/../../build/gbsim}
 max=${MAX_ERR_PCT:-10}
 bad=0
 echo "| model | depth | llama-bench tg32 tok/s | gbsim tok/s | error |"
@@ -17,5 +17,5 @@ while IFS=, read -r model depth meas src; do
   err=$(awk -v p="$pred" -v m="$meas" 'BEGIN { printf "%+.1f", 100 * (p - m) / m }')
   echo "| $model | $depth | $meas | $pred | $err% |"
   if awk -v e="$err" -v x="$max" 'BEGIN { exit !(e > x || e < -x) }'; then bad=1; fi
-done < <(tail -n +2 "$here/llamacpp_gb10.csv")
+done < <(tail -n +2 "$here/measured.csv")
 exit $bad

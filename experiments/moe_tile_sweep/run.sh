@@ -6,7 +6,7 @@
 # usage: experiments/moe_tile_sweep/run.sh [path/to/gbsim] [arch] [extra gbsim tile options]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-gbsim=${1:-$here/../build/gbsim}
+gbsim=${1:-$here/../../build/gbsim}
 arch=${2:-gb10}
 shift 2 2>/dev/null || shift $#
 tiles="128x8x128 128x16x128 128x32x128 128x64x128 128x128x128 128x256x128 256x128x128 128x32x256 128x64x256"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """capture_shapes.py -- measure gpt-oss-120b-shaped decode kernels on an NVIDIA
-GPU with PyTorch and write them as a gbsim decode trace (traces/README.md).
+GPU with PyTorch and write them as a gbsim decode trace (docs/formats.md).
 
 Each op runs `REPS` times on rotating copies of its operands (total >= 4x L2,
 so weights come from DRAM), with random data, after warm-up. Ops: bf16 and fp8

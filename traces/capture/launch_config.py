@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """launch_config.py -- fill a decode trace's launch-configuration columns
-(tile, stages, swap_ab, split_k, grid_ctas, impl; traces/README.md) from the
+(tile, stages, swap_ab, split_k, grid_ctas, impl; docs/formats.md) from the
 kernels that were measured, as recorded in the CUPTI kernel list that
 capture_shapes.py writes beside it.
 
