@@ -7,36 +7,21 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/decode_opts.h"
 #include "plots/gnuplot.h"
 #include "models/decode.h"
 #include "models/gemm.h"
 #include "models/setup.h"
 
-static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200, or FILE.csv"},
-    {"model", 1, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b, llama-3.1-8b, "
-                 "llama-3.3-70b, qwen3-30b-a3b, or FILE.csv"},
-    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, vllm-marlin, llamacpp, "
-                 "torch-bf16, or FILE.csv (models/data/stack/)"},
-    {"batch", 1, "B, independent sequences per step, 1..4096 (default 1), each with its own --ctx KV"},
-    {"spec", 1, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
-                "decoding of K-1 drafted tokens, needs --accept)"},
-    {"ctx", 1, "KV length of each sequence before the step, 0..max_positions-K (default 2048)"},
-    {"layers", 1, "simulate only the first L layers (default: the model's)"},
-    {"graphs", 1, "on|off: CUDA graph replay (default: the stack's; vllm-cutlass and torch-bf16 off, llamacpp on)"},
-    {"set", 1, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) or "
-               "<op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); repeatable"},
-    {"relax", 1, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output says "
-                 "hypothetical: yes)"},
-    {"skew", 1, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)"},
+/* decode_opts_table, then the report's own options */
+static const cli_opt_t OWN[] = {
     {"format", 1, "table|csv (default table)"},
     {"out", 1, "write the report to FILE instead of stdout"},
     {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
-    {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 drafted tokens"},
-    {"draft-us", 1, "speculative decoding: drafting time per step in us (default 0)"},
     {"help", 0, "this text"},
 };
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
+#define NOWN ((int)(sizeof OWN / sizeof OWN[0]))
+#define MAXOPTS 32
 
 static const char USAGE[] = "usage: gbsim decode [options]";
 static const char MORE[] =
@@ -158,17 +143,19 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
 int cmd_decode_main(int argc, char **argv)
 {
     char err[1400];
+    cli_opt_t opts[MAXOPTS];
+    int nopts = 0;
+    for (int i = 0; i < decode_opts_n; i++)
+        opts[nopts++] = decode_opts_table[i];
+    for (int i = 0; i < NOWN; i++)
+        opts[nopts++] = OWN[i];
     cli_arg_t args[128];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
+    int n = cli_scan(argc, argv, opts, nopts, args, 128, err, sizeof err);
     if (n < 0)
         return cli_fail(err);
-    const char *arch = "gb10", *model = "gpt-oss-120b", *stack = "vllm-cutlass";
-    const char *format = "table", *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
-    const char *relax_s = NULL;
-    int nsets = 0, graphs = -1;
-    int64_t batch = 1, spec = 1, ctx = 2048, layers = 0;
-    double accept = -1, draft_us = 0, skew = 0;
-    const char *batch_s = NULL, *ctx_s = NULL, *layers_s = NULL, *spec_s = NULL;
+    decode_opts_t d;
+    decode_opts_init(&d);
+    const char *format = "table", *out = NULL, *plot = NULL;
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
         if (o == NULL) {
@@ -176,7 +163,7 @@ int cmd_decode_main(int argc, char **argv)
             return cli_fail(err);
         }
         if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
+            cli_print_help(stdout, USAGE, opts, nopts, MORE);
             return 0;
         }
         /* every option but --set is given at most once */
@@ -185,52 +172,17 @@ int cmd_decode_main(int argc, char **argv)
                 snprintf(err, sizeof err, "--%s given twice; it takes one value", o);
                 return cli_fail(err);
             }
-        if (!strcmp(o, "arch"))
-            arch = v;
-        else if (!strcmp(o, "model"))
-            model = v;
-        else if (!strcmp(o, "stack"))
-            stack = v;
-        else if (!strcmp(o, "batch"))
-            batch_s = v;
-        else if (!strcmp(o, "spec"))
-            spec_s = v;
-        else if (!strcmp(o, "ctx"))
-            ctx_s = v;
-        else if (!strcmp(o, "layers"))
-            layers_s = v;
-        else if (!strcmp(o, "format"))
+        int rc = decode_opts_set(&d, o, v, err, sizeof err);
+        if (rc < 0)
+            return cli_fail(err);
+        if (rc == 0)
+            continue;
+        if (!strcmp(o, "format"))
             format = v;
         else if (!strcmp(o, "out"))
             out = v;
         else if (!strcmp(o, "plot"))
             plot = v;
-        else if (!strcmp(o, "relax"))
-            relax_s = v;
-        else if (!strcmp(o, "accept") || !strcmp(o, "draft-us") || !strcmp(o, "skew")) {
-            char *end;
-            double x = strtod(v, &end);
-            double hi = !strcmp(o, "accept") ? 1 : !strcmp(o, "skew") ? 4 : 1e6;
-            if (end == v || *end || !(x >= 0) || x > hi) {
-                snprintf(err, sizeof err, "--%s '%s': expected a number in [0, %g]", o, v, hi);
-                return cli_fail(err);
-            }
-            *(!strcmp(o, "accept") ? &accept : !strcmp(o, "skew") ? &skew : &draft_us) = x;
-        }
-        else if (!strcmp(o, "graphs")) {
-            if (!strcmp(v, "on"))
-                graphs = 1;
-            else if (!strcmp(v, "off"))
-                graphs = 0;
-            else {
-                snprintf(err, sizeof err, "--graphs '%s': expected on or off", v);
-                return cli_fail(err);
-            }
-        } else if (!strcmp(o, "set")) {
-            if (nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            sets[nsets++] = v;
-        }
     }
     if (strcmp(format, "table") && strcmp(format, "csv")) {
         snprintf(err, sizeof err, "--format '%s': expected table or csv", format);
@@ -238,49 +190,15 @@ int cmd_decode_main(int argc, char **argv)
     }
     if (out && plot && !strcmp(out, plot))
         return cli_fail("--out and --plot name the same file; give two paths");
-    unsigned relax = 0;
-    if (relax_s && gemm_rule_mask(relax_s, &relax, err, sizeof err) != 0)
+    if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
         return cli_fail(err);
-    if ((batch_s && cli_int("--batch", batch_s, 1, 4096, &batch, err, sizeof err)) ||
-        (spec_s && cli_int("--spec", spec_s, 1, 64, &spec, err, sizeof err)))
-        return cli_fail(err);
-    if (spec > 1 && accept < 0)
-        return cli_fail("--spec K > 1 verifies K-1 drafted tokens: give their acceptance rate "
-                        "with --accept A (0..1)");
-    if (accept >= 0 && spec == 1)
-        return cli_fail("--accept needs --spec K > 1 (positions verified per sequence)");
-    if (draft_us > 0 && accept < 0)
-        return cli_fail("--draft-us needs --spec and --accept (speculative decoding)");
     setup_t s;
-    if (setup_load_stack(&s, arch, model, stack, relax, sets, nsets, err, sizeof err) != 0)
-        return cli_fail(err);
-    int rc = 0;
-    if ((ctx_s && cli_int("--ctx", ctx_s, 0, (int64_t)s.model.max_positions - spec, &ctx, err,
-                          sizeof err)) ||
-        (layers_s && cli_int("--layers", layers_s, 1, (int64_t)s.model.n_layers, &layers, err,
-                             sizeof err)) ||
-        (plot && gnuplot_check_path(plot, err, sizeof err) != 0)) {
-        setup_free(&s);
-        return cli_fail(err);
-    }
-    if (!ctx_s && ctx + spec > (int64_t)s.model.max_positions) {
-        snprintf(err, sizeof err, "--ctx %lld (default) + --spec %lld exceeds max_positions=%.0f; "
-                 "give a smaller --ctx", (long long)ctx, (long long)spec, s.model.max_positions);
-        setup_free(&s);
-        return cli_fail(err);
-    }
-
-    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = batch,
-                      .q_len = spec, .ctx = ctx, .layers = (int)layers, .graphs = graphs,
-                      .speculative = accept >= 0, .accept = accept, .draft_us = draft_us,
-                      .route_skew = skew};
+    decode_cfg_t c;
     decode_result_t r;
-    char e[1200];
-    if (decode_run(&c, &r, e, sizeof e) != 0) {
-        snprintf(err, sizeof err, "arch %s: %s", arch, e);
-        setup_free(&s);
+    if (decode_opts_run(&d, &s, &c, &r, err, sizeof err) != 0)
         return cli_fail(err);
-    }
+    const char *arch = d.arch, *model = d.model;
+    int rc = 0;
     /* the report goes to memory first: nothing is printed or written unless
      * every step (plot included) succeeds */
     char *buf = NULL;
