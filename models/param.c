@@ -1,5 +1,5 @@
-/* param.c -- the parameter table: loads key,value,unit,source CSV files
- * against a schema (param.h).
+/* param.c -- the parameter table: loads key,value,unit,source[,low,high] CSV
+ * files against a schema (param.h).
  *
  * The text is split into lines first (no field in these files spans lines),
  * then each line is parsed on its own with libcsv, so every error names its
@@ -16,9 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { ROW_FIELDS = 4 };
+/* A file has BASE_FIELDS columns, or ROW_FIELDS with the range columns. */
+enum { BASE_FIELDS = 4, ROW_FIELDS = 6 };
 
-static const char *const HEADER[ROW_FIELDS] = {"key", "value", "unit", "source"};
+static const char *const HEADER[ROW_FIELDS] = {"key", "value", "unit", "source", "low", "high"};
 
 /* Fields of one parsed line. Fields past ROW_FIELDS are counted, not kept. */
 typedef struct {
@@ -98,7 +99,7 @@ static int parse_line(const char *line, size_t len, row_t *row, char *why, size_
         return -1;
     }
     if (bad) {
-        snprintf(why, whylen, "malformed CSV (%s); expected 4 comma-separated fields, "
+        snprintf(why, whylen, "malformed CSV (%s); expected comma-separated fields, "
                  "quoted with \" where a field contains a comma",
                  code == CSV_EPARSE ? "misplaced or unterminated quote" : csv_strerror(code));
         return -1;
@@ -138,7 +139,7 @@ static void expected_value(const param_def_t *def, char *buf, size_t buflen)
 /* Converts text to def's value. Returns 0 with *out set, or -1 with a
  * "<what>; expected <what>" description in why. The whole text must be a
  * finite number within [min, max], integral for PARAM_INT. */
-static int parse_value(const param_def_t *def, const char *text, double *out,
+static int parse_value(const param_def_t *def, const char *what, const char *text, double *out,
                        char *why, size_t whylen)
 {
     char exp[160];
@@ -149,31 +150,31 @@ static int parse_value(const param_def_t *def, const char *text, double *out,
     double v = strtod(text, &end);
     int whole = end != NULL && end != text && *end == '\0';
     if (whole && !isfinite(v)) {
-        snprintf(why, whylen, "key '%s': value '%s' is not finite; expected %s",
-                 def->key, text, exp);
+        snprintf(why, whylen, "key '%s': %s '%s' is not finite; expected %s",
+                 def->key, what, text, exp);
         return -1;
     }
     int starts_ok = text[0] != '\0' && text[0] != '+';
     for (const char *c = text; *c && starts_ok; c++)
         starts_ok = isdigit((unsigned char)*c) || *c == '.' || *c == '-' || *c == 'e' || *c == 'E';
     if (!starts_ok || end == NULL || *end != '\0' || end == text) {
-        snprintf(why, whylen, "key '%s': value '%s' is not a number; expected %s",
-                 def->key, text, exp);
+        snprintf(why, whylen, "key '%s': %s '%s' is not a number; expected %s",
+                 def->key, what, text, exp);
         return -1;
     }
     if (!isfinite(v)) {
-        snprintf(why, whylen, "key '%s': value '%s' is not finite; expected %s",
-                 def->key, text, exp);
+        snprintf(why, whylen, "key '%s': %s '%s' is not finite; expected %s",
+                 def->key, what, text, exp);
         return -1;
     }
     if (v < def->min || v > def->max) {
-        snprintf(why, whylen, "key '%s': value '%s' is out of range; expected %s",
-                 def->key, text, exp);
+        snprintf(why, whylen, "key '%s': %s '%s' is out of range; expected %s",
+                 def->key, what, text, exp);
         return -1;
     }
     if (def->type == PARAM_INT && v != floor(v)) {
-        snprintf(why, whylen, "key '%s': value '%s' is not an integer; expected %s",
-                 def->key, text, exp);
+        snprintf(why, whylen, "key '%s': %s '%s' is not an integer; expected %s",
+                 def->key, what, text, exp);
         return -1;
     }
     *out = v;
@@ -201,18 +202,64 @@ double param_get(const param_schema_t *schema, const void *dst, size_t i)
     return v;
 }
 
-static void put(const param_schema_t *schema, void *dst, size_t i, double v)
+void param_put(const param_schema_t *schema, void *dst, size_t i, double v)
 {
     memcpy((char *)dst + schema->defs[i].offset, &v, sizeof v);
 }
 
-/* Checks one data row (4 fields) against the schema and records it in the
- * temporaries. Returns 0, or -1 with "<what>; expected <what>" in why. */
+/* A source that declares an assumption: it starts with "assumption" in any
+ * case. Such a row must carry a range. */
+static int is_assumption(const char *source)
+{
+    static const char word[] = "assumption";
+    for (size_t i = 0; i < sizeof word - 1; i++)
+        if (tolower((unsigned char)source[i]) != word[i])
+            return 0;
+    return 1;
+}
+
+/* Checks the range fields lo and hi (NULL in a 4-column file) of def
+ * against its value v and records them in *o. Returns 0, or -1 with
+ * "<what>; expected <what>" in why. */
+static int take_range(const param_def_t *def, double v, const char *source, const char *lo,
+                      const char *hi, param_origin_t *o, char *why, size_t whylen)
+{
+    int has_lo = lo != NULL && lo[0] != '\0', has_hi = hi != NULL && hi[0] != '\0';
+    if (has_lo != has_hi) {
+        snprintf(why, whylen, "key '%s': %s without %s; expected both low and high, or neither",
+                 def->key, has_lo ? "low" : "high", has_lo ? "high" : "low");
+        return -1;
+    }
+    if (!has_lo) {
+        if (is_assumption(source)) {
+            snprintf(why, whylen, "key '%s': an assumption without a range; expected low,high "
+                     "columns (header key,value,unit,source,low,high) giving the plausible "
+                     "values, and the reason for them in the source", def->key);
+            return -1;
+        }
+        return 0;
+    }
+    if (parse_value(def, "low", lo, &o->low, why, whylen) != 0 ||
+        parse_value(def, "high", hi, &o->high, why, whylen) != 0)
+        return -1;
+    if (!(o->low <= v && v <= o->high)) {
+        snprintf(why, whylen, "key '%s': range [%s, %s] does not hold the value %.15g; expected "
+                 "low <= value <= high", def->key, lo, hi, v);
+        return -1;
+    }
+    o->has_range = 1;
+    return 0;
+}
+
+/* Checks one data row (4 or 6 fields) against the schema and records it in
+ * the temporaries. Returns 0, or -1 with "<what>; expected <what>" in why. */
 static int take_row(const param_schema_t *schema, const row_t *row, int lineno,
                     double *vals, param_origin_t *orig, char *why, size_t whylen)
 {
     const char *key = row->field[0], *value = row->field[1];
     const char *unit = row->field[2], *source = row->field[3];
+    const char *lo = row->nfields == ROW_FIELDS ? row->field[4] : NULL;
+    const char *hi = row->nfields == ROW_FIELDS ? row->field[5] : NULL;
     int i = param_find(schema, key);
     if (i < 0) {
         size_t pos = 0;
@@ -231,7 +278,7 @@ static int take_row(const param_schema_t *schema, const row_t *row, int lineno,
                  key, unit, def->unit);
         return -1;
     }
-    if (parse_value(def, value, &vals[i], why, whylen) != 0)
+    if (parse_value(def, "value", value, &vals[i], why, whylen) != 0)
         return -1;
     size_t slen = strlen(source);
     if (slen == 0) {
@@ -244,19 +291,23 @@ static int take_row(const param_schema_t *schema, const row_t *row, int lineno,
                  key, slen, PARAM_SOURCE_MAX - 1);
         return -1;
     }
+    if (take_range(def, vals[i], source, lo, hi, &orig[i], why, whylen) != 0)
+        return -1;
     memcpy(orig[i].source, source, slen + 1);
     orig[i].line = lineno;
     return 0;
 }
 
-static int header_ok(const row_t *row)
+/* The number of columns row declares as a header (BASE_FIELDS or
+ * ROW_FIELDS), or 0 if it is not a header. */
+static size_t header_fields(const row_t *row)
 {
-    if (row->nfields != ROW_FIELDS)
+    if (row->nfields != BASE_FIELDS && row->nfields != ROW_FIELDS)
         return 0;
-    for (size_t i = 0; i < ROW_FIELDS; i++)
+    for (size_t i = 0; i < row->nfields; i++)
         if (strcmp(row->field[i], HEADER[i]) != 0)
             return 0;
-    return 1;
+    return row->nfields;
 }
 
 /* Walks the lines of text. Returns 0 with every key set in vals/orig, or -1
@@ -265,7 +316,7 @@ static int load_rows(const param_schema_t *schema, const char *fname, const char
                      size_t len, double *vals, param_origin_t *orig, char *err, size_t errlen)
 {
     char why[1536];
-    int have_header = 0;
+    size_t ncols = 0;       /* the header's column count, 0 before it */
     int lineno = 0;
     size_t at = 0;
     while (at < len) {
@@ -289,21 +340,22 @@ static int load_rows(const param_schema_t *schema, const char *fname, const char
             row_free(&row);
             continue;
         }
-        if (!have_header) {
-            if (!header_ok(&row)) {
+        if (ncols == 0) {
+            ncols = header_fields(&row);
+            if (ncols == 0) {
                 size_t pos = 0;
                 size_t kept = row.nfields < ROW_FIELDS ? row.nfields : ROW_FIELDS;
                 append(err, errlen, &pos, "%s:%d: header '", fname, lineno);
                 for (size_t i = 0; i < kept; i++)
                     append(err, errlen, &pos, "%s%s", i ? "," : "", row.field[i]);
-                append(err, errlen, &pos, "%s'; expected exactly 'key,value,unit,source'",
-                       row.nfields > ROW_FIELDS ? ",..." : "");
+                append(err, errlen, &pos, "%s'; expected exactly 'key,value,unit,source' or "
+                       "'key,value,unit,source,low,high'", row.nfields > ROW_FIELDS ? ",..." : "");
                 rc = -1;
             }
-            have_header = 1;
-        } else if (row.nfields != ROW_FIELDS) {
-            snprintf(err, errlen, "%s:%d: %zu field(s); expected 4 (key,value,unit,source)",
-                     fname, lineno, row.nfields);
+        } else if (row.nfields != ncols) {
+            snprintf(err, errlen, "%s:%d: %zu field(s); expected %zu (%s)", fname, lineno,
+                     row.nfields, ncols, ncols == ROW_FIELDS ? "key,value,unit,source,low,high"
+                                                             : "key,value,unit,source");
             rc = -1;
         } else if (take_row(schema, &row, lineno, vals, orig, why, sizeof why) != 0) {
             snprintf(err, errlen, "%s:%d: %s", fname, lineno, why);
@@ -313,8 +365,9 @@ static int load_rows(const param_schema_t *schema, const char *fname, const char
         if (rc != 0)
             return -1;
     }
-    if (!have_header) {
-        snprintf(err, errlen, "%s:%d: no header; expected 'key,value,unit,source'",
+    if (ncols == 0) {
+        snprintf(err, errlen, "%s:%d: no header; expected 'key,value,unit,source' or "
+                 "'key,value,unit,source,low,high'",
                  fname, lineno > 0 ? lineno : 1);
         return -1;
     }
@@ -357,7 +410,7 @@ int param_load(const param_schema_t *schema, void *dst, param_origin_t *origins,
     int rc = load_rows(schema, fname, text, len, vals, orig, err, errlen);
     if (rc == 0) {
         for (size_t i = 0; i < schema->n; i++)
-            put(schema, dst, i, vals[i]);
+            param_put(schema, dst, i, vals[i]);
         if (origins != NULL)
             memcpy(origins, orig, schema->n * sizeof *orig);
     }
@@ -442,14 +495,15 @@ int param_set(const param_schema_t *schema, void *dst, param_origin_t *origins,
         return 1;
     char why[512];
     double v;
-    if (parse_value(&schema->defs[found], value, &v, why, sizeof why) != 0) {
+    if (parse_value(&schema->defs[found], "value", value, &v, why, sizeof why) != 0) {
         snprintf(e, elen, "--set '%s': %s", assignment, why);
         return -1;
     }
-    put(schema, dst, (size_t)found, v);
+    param_put(schema, dst, (size_t)found, v);
     if (origins != NULL) {
         snprintf(origins[found].source, sizeof origins[found].source, "--set");
         origins[found].line = 0;
+        origins[found].has_range = 0;
     }
     return 0;
 }

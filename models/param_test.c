@@ -386,6 +386,97 @@ static int test_load_file_reports_unopenable_path(void)
     return 0;
 }
 
+#define HEADER6 "key,value,unit,source,low,high\n"
+
+static int test_range_columns_load_into_origins(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    CHECK_ERR(load(HEADER6 "bw,273,GB/s,measured: spread,231,290\ncount,48,count,deviceQuery,,\n", &t,
+                   o, err, sizeof err) == 0, err);
+    CHECK(t.bw == 273 && o[0].has_range && o[0].low == 231 && o[0].high == 290);
+    CHECK(t.count == 48 && !o[1].has_range);
+    /* a 4-column file still loads, without ranges */
+    CHECK_ERR(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0, err);
+    CHECK(!o[0].has_range && !o[1].has_range);
+    /* the ends may equal the value */
+    CHECK_ERR(load(HEADER6 "bw,273,GB/s,x,273,273\ncount,48,count,x,48,64\n", &t, o, err,
+                   sizeof err) == 0, err);
+    CHECK(o[0].low == 273 && o[0].high == 273 && o[1].low == 48);
+    return 0;
+}
+
+static int test_bad_ranges_are_rejected_with_file_and_line(void)
+{
+    tiny_t t = {1, 1};
+    char err[512] = "";
+    /* one end only */
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': low without high; expected both low and high, or neither"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': high without low"), err);
+    /* a range that does not hold the value */
+    CHECK(load(HEADER6 "count,48,count,x,,\nbw,273,GB/s,x,280,290\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: key 'bw': range [280, 290] does not hold the value 273; expected "
+                  "low <= value <= high"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,200,250\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "does not hold"), err);
+    /* low above high */
+    CHECK(load(HEADER6 "bw,273,GB/s,x,290,231\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "does not hold"), err);
+    /* ends outside the schema's range, not numbers, not finite, not integers */
+    CHECK(load(HEADER6 "bw,273,GB/s,x,0.5,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': low '0.5' is out of range; expected a finite number in "
+                  "[1, 100000] GB/s"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,1e9\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': high '1e9' is out of range"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,abc,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': low 'abc' is not a number"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,inf\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': high 'inf' is not finite"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,,\n" "count,48,count,x,40.5,64\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: key 'count': low '40.5' is not an integer"), err);
+    /* a 6-column header needs 6 fields on every row */
+    CHECK(load(HEADER6 GOOD_BW "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: 4 field(s); expected 6 (key,value,unit,source,low,high)"), err);
+    CHECK(t.bw == 1 && t.count == 1);
+    return 0;
+}
+
+static int test_assumption_without_range_is_rejected(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    CHECK(load(HEADER6 "bw,273,GB/s,assumption: as H100,,\n" "count,48,count,x,,\n", &t, NULL, err,
+               sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:2: key 'bw': an assumption without a range; expected low,high columns"),
+              err);
+    /* any case, and in a 4-column file too */
+    CHECK(load(HEADER GOOD_BW "count,48,count,Assumption: 48\n", &t, NULL, err, sizeof err) == -1);
+    CHECK_ERR(has(err, "t.csv:3: key 'count': an assumption without a range"), err);
+    /* "assumption" elsewhere in the source is not the declaration */
+    CHECK_ERR(load(HEADER "bw,273,GB/s,datasheet (no assumption)\n" GOOD_COUNT, &t, NULL, err,
+                   sizeof err) == 0, err);
+    CHECK_ERR(load(HEADER6 "bw,273,GB/s,assumption: as H100,200,300\ncount,48,count,x,,\n", &t, o,
+                   err, sizeof err) == 0, err);
+    CHECK(o[0].has_range && o[0].low == 200 && o[0].high == 300);
+    return 0;
+}
+
+static int test_set_drops_the_range(void)
+{
+    tiny_t t;
+    param_origin_t o[2];
+    char err[512] = "";
+    CHECK_ERR(load(HEADER6 "bw,273,GB/s,x,231,290\ncount,48,count,x,40,64\n", &t, o, err,
+                   sizeof err) == 0, err);
+    CHECK(param_set(&TINY, &t, o, "bw=250", err, sizeof err) == 0);
+    CHECK(t.bw == 250 && !o[0].has_range && o[1].has_range);
+    return 0;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
@@ -463,6 +554,22 @@ static int test_real_data_files_load(void)
     /* 6144 cores x 2 FLOP x 2.418 GHz = 29.71 TFLOPS FP32 (HF hardware page). */
     CHECK(fabs(a.n_sm * a.fp32_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 29.71e12 - 1) < 0.01);
 
+    /* the Hopper-measured mechanisms GB10 was not measured for carry a
+     * transferred prior with a range, not 0 */
+    {
+        param_origin_t o[64];
+        char err[2048] = "";
+        CHECK_ERR(param_load_file(&arch_schema, &a, o, "models/data/arch/gb10.csv", err,
+                                  sizeof err) == 0, err);
+        const char *const transferred[] = {"tma_stage_issue_ns", "tma_box_issue_ns", "tma_oob_gbps",
+                                           "sm_load_gbps", "sm_tma_gbps", "dram_latency_ns", "dram_run_eff_32", "dram_run_eff_128"};
+        for (size_t k = 0; k < sizeof transferred / sizeof transferred[0]; k++) {
+            int i = param_find(&arch_schema, transferred[k]);
+            CHECK(i >= 0 && param_get(&arch_schema, &a, (size_t)i) > 0 && o[i].has_range);
+            CHECK(o[i].low < o[i].high);
+        }
+    }
+
     CHECK(load_arch("models/data/arch/rtx5090.csv", &a) == 0);
     CHECK(a.n_sm == 170 && a.mma_mxf4nvf4_flop_per_clk_sm == 4096);
     /* 1676 TFLOPS dense FP4 (RTX Blackwell whitepaper). */
@@ -509,6 +616,10 @@ int main(void)
         test_set_rejects_out_of_range,
         test_set_rejects_malformed_assignment,
         test_load_file_reports_unopenable_path,
+        test_range_columns_load_into_origins,
+        test_bad_ranges_are_rejected_with_file_and_line,
+        test_assumption_without_range_is_rejected,
+        test_set_drops_the_range,
         test_real_data_files_load,
     };
     size_t n = sizeof tests / sizeof tests[0];
