@@ -12,12 +12,15 @@
 #include "models/decode.h"
 #include "models/gemm.h"
 #include "models/setup.h"
+#include "models/uncert.h"
 
 /* decode_opts_table, then the report's own options */
 static const cli_opt_t OWN[] = {
     {"format", 1, "table|csv (default table)"},
     {"out", 1, "write the report to FILE instead of stdout"},
     {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
+    {"samples", 1, "N draws of the ranged arch and model keys for the *_range lines, 0..10000 "
+                   "(default $GBSIM_SAMPLES, else 32; 0: no interval)"},
     {"help", 0, "this text"},
 };
 #define NOWN ((int)(sizeof OWN / sizeof OWN[0]))
@@ -32,6 +35,10 @@ static const char MORE[] =
     "what bounds it (dram | compute | l2 | latency | launch). The last three lines are\n"
     "  step_us: <us per step>\n  tok_per_s: <tokens per second>\n"
     "  limit_tok_per_s: <bytes that must move per step / peak DRAM bandwidth>\n"
+    "Before them, with --samples N > 0: step_us_range: LO HI and tok_per_s_range: LO HI\n"
+    "(5th-95th percentile over N draws of every ranged key, uniform in its low..high,\n"
+    "fixed seed) and most_sensitive: KEY (tok/s at its low..at its high); in CSV as\n"
+    "# lines after the rows. Costs N + 2 x (ranged keys) more steps (docs/model.md).\n"
     "CSV header: op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n"
     "Batching: --batch B decodes B independent sequences (attention reads B KV caches;\n"
     "distinct experts per layer from --skew). Speculative decoding: --spec K --accept A\n"
@@ -52,8 +59,27 @@ static void print_hypothetical(FILE *f, const decode_cfg_t *c, const decode_resu
     fprintf(f, "%shypothetical: yes\n%srelaxed_rules: %s\n", prefix, prefix, names);
 }
 
+/* The interval lines (none without draws): a "# uncertainty" comment, then
+ * the ranges and the most sensitive key, each starting with prefix. */
+static void print_uncert(FILE *f, const uncert_result_t *u, const char *prefix)
+{
+    if (u->samples == 0)
+        return;
+    fprintf(f, "# uncertainty: %d draws of %d ranged keys, uniform in low..high, seed %lu, "
+               "%.0fth-%.0fth percentile\n", u->samples, u->n_swings, UNCERT_SEED,
+            100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q);
+    fprintf(f, "%sstep_us_range: %.1f %.1f\n%stok_per_s_range: %.2f %.2f\n", prefix, u->lo[1],
+            u->hi[1], prefix, u->lo[0], u->hi[0]);
+    const uncert_swing_t *w = u->n_swings > 0 ? &u->swings[0] : NULL;
+    if (w && w->fig_low[0] != w->fig_high[0])
+        fprintf(f, "%smost_sensitive: %s (%.2f..%.2f tok/s at %.6g..%.6g %s)\n", prefix, w->key,
+                w->fig_low[0], w->fig_high[0], w->low, w->high, w->unit);
+    else
+        fprintf(f, "%smost_sensitive: none (no ranged key moves tok/s)\n", prefix);
+}
+
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
-                        const char *model)
+                        const char *model, const uncert_result_t *u)
 {
     fprintf(f, "# gbsim decode: arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s",
             arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx,
@@ -73,12 +99,14 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
     fprintf(f, "# kernels/step=%d kernel_us=%.1f idle_us=%.1f min_bytes_per_step=%.0f "
                "tokens_per_step=%.3f\n", r->kernels, r->kernel_us, r->gap_us, r->min_bytes,
             r->tokens_per_step);
+    print_uncert(f, u, "");
     fprintf(f, "step_us: %.1f\ntok_per_s: %.2f\nlimit_tok_per_s: %.2f\n", r->step_us, r->tok_per_s,
             r->limit_tok_per_s);
     print_hypothetical(f, c, r, "");
 }
 
-static void print_csv(FILE *f, const decode_cfg_t *c, const decode_result_t *r)
+static void print_csv(FILE *f, const decode_cfg_t *c, const decode_result_t *r,
+                      const uncert_result_t *u)
 {
     print_hypothetical(f, c, r, "# ");
     fprintf(f, "op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound\n");
@@ -87,6 +115,23 @@ static void print_csv(FILE *f, const decode_cfg_t *c, const decode_result_t *r)
         fprintf(f, "%s,\"%s\",%d,%.3f,%.3f,%.3f,%s\n", w->op, w->kernel, w->calls, w->us_per_call,
                 w->us_step, w->share_pct, w->bound);
     }
+    print_uncert(f, u, "# ");
+}
+
+/* The figures uncert samples: tok_per_s, step_us of the step c describes, on
+ * the drawn arch and model. */
+static int step_figures(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    decode_cfg_t c = *(const decode_cfg_t *)ctx;
+    c.arch = &s->arch;
+    c.model = &s->model;
+    decode_result_t r;
+    if (decode_run(&c, &r, err, errlen) != 0)
+        return -1;
+    figs[0] = r.tok_per_s;
+    figs[1] = r.step_us;
+    decode_free(&r);
+    return 0;
 }
 
 static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
@@ -156,6 +201,10 @@ int cmd_decode_main(int argc, char **argv)
     decode_opts_t d;
     decode_opts_init(&d);
     const char *format = "table", *out = NULL, *plot = NULL;
+    int64_t samples = UNCERT_SAMPLES_DEFAULT;
+    const char *env = getenv("GBSIM_SAMPLES");
+    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
+        return cli_fail(err);
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
         if (o == NULL) {
@@ -183,6 +232,9 @@ int cmd_decode_main(int argc, char **argv)
             out = v;
         else if (!strcmp(o, "plot"))
             plot = v;
+        else if (!strcmp(o, "samples") &&
+                 cli_int("--samples", v, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
+            return cli_fail(err);
     }
     if (strcmp(format, "table") && strcmp(format, "csv")) {
         snprintf(err, sizeof err, "--format '%s': expected table or csv", format);
@@ -197,6 +249,13 @@ int cmd_decode_main(int argc, char **argv)
     decode_result_t r;
     if (decode_opts_run(&d, &s, &c, &r, err, sizeof err) != 0)
         return cli_fail(err);
+    uncert_result_t u;
+    if (uncert_run(&s, 2, (const double[]){r.tok_per_s, r.step_us}, (int)samples, step_figures,
+                   &c, &u, err, sizeof err) != 0) {
+        decode_free(&r);
+        setup_free(&s);
+        return cli_fail(err);
+    }
     const char *arch = d.arch, *model = d.model;
     int rc = 0;
     /* the report goes to memory first: nothing is printed or written unless
@@ -205,14 +264,15 @@ int cmd_decode_main(int argc, char **argv)
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (m == NULL) {
+        uncert_free(&u);
         decode_free(&r);
         setup_free(&s);
         return cli_fail("out of memory");
     }
     if (!strcmp(format, "csv"))
-        print_csv(m, &c, &r);
+        print_csv(m, &c, &r, &u);
     else
-        print_table(m, &c, &r, arch, model);
+        print_table(m, &c, &r, arch, model, &u);
     fclose(m);
     if (plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
         rc = cli_fail(err);
@@ -230,6 +290,7 @@ int cmd_decode_main(int argc, char **argv)
     } else if (rc == 0)
         fwrite(buf, 1, len, stdout);
     free(buf);
+    uncert_free(&u);
     decode_free(&r);
     setup_free(&s);
     return rc;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "models/setup.h"
+#include "models/uncert.h"
 #include "cli/cli.h"
 #include "plots/gnuplot.h"
 #include "traces/replay_row.h"
@@ -20,6 +21,8 @@ static const cli_opt_t OPTS[] = {
     {"plot", 1, "draw predicted vs measured us per row to FILE.png or FILE.svg"},
     {"auto-config", 0, "ignore the trace's launch configuration (tile, stages, swap_ab, cluster, "
                        "split_k, grid_ctas, impl): gbsim picks"},
+    {"samples", 1, "N draws of the ranged arch keys for total_predicted_us_range, 0..10000 "
+                   "(default $GBSIM_SAMPLES, else 0: no interval)"},
     {"help", 0, "this text"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
@@ -40,7 +43,9 @@ static const char MORE[] =
     "predicted_us, and what bounds the main kernel: dram, compute, l2 or latency), then\n"
     "  total_predicted_us: <sum over rows>\n"
     "  mape_pct: <mean |pred - measured| / measured over rows with measured_us>\n"
-    "(mape_pct is omitted when no row has measured_us).\n"
+    "(mape_pct is omitted when no row has measured_us). With --samples N > 0, before\n"
+    "them: total_predicted_us_range: LO HI (5th-95th percentile over N draws of the\n"
+    "ranged arch keys) and most_sensitive: KEY; each draw replays every row.\n"
     "--plot draws predicted against measured us for every row with measured_us\n"
     "(log-log, one point style per kind, the y = x line and +-10 % lines; the title\n"
     "names the arch, the trace and the MAPE); it needs at least one such row.\n";
@@ -51,7 +56,8 @@ static const char MORE[] =
  * of pred[i] spent in second kernels (split-K reduce, merge, set-up) and what
  * bounds the main kernel. */
 static void report(FILE *f, const trace_t *t, const double *pred, const kmodel_out_t *det,
-                   const char *arch, replay_config_t cfg, const char *path)
+                   const char *arch, replay_config_t cfg, const char *path,
+                   const uncert_result_t *u)
 {
     double total = 0, ape = 0;
     int measured = 0;
@@ -73,9 +79,42 @@ static void report(FILE *f, const trace_t *t, const double *pred, const kmodel_o
         fprintf(f, " %7d %9.3f %s\n", 1 + det[i].extra_kernels, det[i].extra_us,
                 bound_name(det[i].bound));
     }
+    if (u->samples > 0) {
+        const uncert_swing_t *w = u->n_swings > 0 ? &u->swings[0] : NULL;
+        fprintf(f, "# uncertainty: %d draws of %d ranged keys, uniform in low..high, seed %lu, "
+                   "%.0fth-%.0fth percentile\ntotal_predicted_us_range: %.3f %.3f\n", u->samples,
+                u->n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q, u->lo[0], u->hi[0]);
+        if (w && w->fig_low[0] != w->fig_high[0])
+            fprintf(f, "most_sensitive: %s (%.3f..%.3f us at %.6g..%.6g %s)\n", w->key,
+                    w->fig_low[0], w->fig_high[0], w->low, w->high, w->unit);
+        else
+            fprintf(f, "most_sensitive: none (no ranged key moves total_predicted_us)\n");
+    }
     fprintf(f, "total_predicted_us: %.3f\n", total);
     if (measured)
         fprintf(f, "mape_pct: %.2f\n", ape / measured);
+}
+
+/* The rows of a replay, for uncert. */
+typedef struct {
+    const trace_t *t;
+    replay_config_t cfg;
+} replay_run_t;
+
+/* The figure uncert samples: total_predicted_us of every row on the drawn arch. */
+static int replay_figure(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    const replay_run_t *x = ctx;
+    double total = 0;
+    for (size_t i = 0; i < x->t->nrows; i++) {
+        double us;
+        kmodel_out_t det;
+        if (replay_row_predict_as(&s->arch, &x->t->rows[i], x->cfg, &us, &det, err, errlen) != 0)
+            return -1;
+        total += us;
+    }
+    figs[0] = total;
+    return 0;
 }
 
 static double nice_125(double x, int down)
@@ -172,6 +211,10 @@ int cmd_replay_main(int argc, char **argv)
     const char *arch = "gb10", *path = NULL, *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
     int nsets = 0;
     replay_config_t cfg = REPLAY_TRACE_CONFIG;
+    int64_t samples = 0;
+    const char *env = getenv("GBSIM_SAMPLES");
+    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
+        return cli_fail(err);
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
         if (o == NULL) {
@@ -191,7 +234,10 @@ int cmd_replay_main(int argc, char **argv)
             plot = v;
         else if (!strcmp(o, "auto-config"))
             cfg = REPLAY_AUTO_CONFIG;
-        else if (!strcmp(o, "set")) {
+        else if (!strcmp(o, "samples")) {
+            if (cli_int("--samples", v, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
+                return cli_fail(err);
+        } else if (!strcmp(o, "set")) {
             if (nsets == SETUP_MAX_SETS)
                 return cli_fail("too many --set options");
             sets[nsets++] = v;
@@ -233,6 +279,13 @@ int cmd_replay_main(int argc, char **argv)
             rc = cli_fail(err);
         }
     }
+    uncert_result_t u = {0};
+    double total = 0;
+    for (size_t i = 0; i < t.nrows; i++)
+        total += pred[i];
+    if (rc == 0 && uncert_run(&s, 1, &total, (int)samples, replay_figure,
+                              &(replay_run_t){&t, cfg}, &u, err, sizeof err) != 0)
+        rc = cli_fail(err);
     /* the report goes to memory first: nothing is printed or written unless
      * every step (plot and --out included) succeeds */
     char *buf = NULL;
@@ -241,7 +294,7 @@ int cmd_replay_main(int argc, char **argv)
     if (rc == 0 && m == NULL)
         rc = cli_fail("out of memory");
     if (m) {
-        report(m, &t, pred, det, arch, cfg, path);
+        report(m, &t, pred, det, arch, cfg, path, &u);
         fclose(m);
     }
     if (rc == 0 && plot && draw(plot, &t, pred, arch, cfg, path, err, sizeof err) != 0)
@@ -254,6 +307,7 @@ int cmd_replay_main(int argc, char **argv)
     if (rc == 0)
         fwrite(buf, 1, len, stdout);
     free(buf);
+    uncert_free(&u);
     free(pred);
     free(det);
     trace_free(&t);

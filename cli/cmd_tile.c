@@ -11,6 +11,7 @@
 #include "models/gemm.h"
 #include "models/kmodel.h"
 #include "models/setup.h"
+#include "models/uncert.h"
 
 static const cli_opt_t OPTS[] = {
     {"arch", 1, "architecture preset (default gb10)"},
@@ -30,6 +31,8 @@ static const cli_opt_t OPTS[] = {
     {"groups", 1, "non-empty groups (grouped; default 1)"},
     {"out-bytes", 1, "bytes per output element (default 2 = bf16)"},
     {"set", 1, "key=value: override an arch parameter (repeatable)"},
+    {"samples", 1, "N draws of the ranged arch keys for predicted_us_range, 0..10000 "
+                   "(default $GBSIM_SAMPLES, else 32; 0: no interval)"},
     {"help", 0, "this text"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
@@ -46,9 +49,27 @@ static const char MORE[] =
     "With --m --n --k: predicted_us, dram_floor_us (weight bytes / achievable DRAM\n"
     "bandwidth), dram_busy_pct, mma_busy_pct, l2_busy_pct, exposed_fill_us, desc_update_us and\n"
     "epilogue_us (per CTA), tail_idle_pct, tiles, grid, tiles_per_cta, dram_bytes,\n"
-    "l2_bytes, bound.\n"
+    "l2_bytes, bound; with --samples N > 0 (default 32) also predicted_us_range (5th-95th\n"
+    "percentile over N draws of the ranged arch keys) and most_sensitive.\n"
     "An invalid configuration prints valid=no with the CUTLASS rule and exits 0;\n"
     "malformed options exit 2.\n";
+
+/* The problem of a tile run, for uncert. */
+typedef struct {
+    const gemm_opts_t *o;
+    const gemm_problem_t *p;
+} tile_run_t;
+
+/* The figure uncert samples: predicted_us on the drawn arch. */
+static int tile_figure(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    const tile_run_t *t = ctx;
+    gemm_out_t g;
+    if (gemm_run(&s->arch, t->o, t->p, &g, err, errlen) != 0)
+        return -1;
+    figs[0] = (double)g.r.dur_ps * 1e-6 + s->arch.kernel_fixed_ns * 1e-3;
+    return 0;
+}
 
 static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, int want, char *err,
                       size_t errlen)
@@ -85,6 +106,10 @@ int cmd_tile_main(int argc, char **argv)
         return cli_fail(err);
     const char *arch = "gb10", *sets[SETUP_MAX_SETS];
     int nsets = 0, have_m = 0, have_n = 0, have_k = 0;
+    int64_t samples = UNCERT_SAMPLES_DEFAULT;
+    const char *env = getenv("GBSIM_SAMPLES");
+    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
+        return cli_fail(err);
     gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
                      .tile_n = 128, .tile_k = 128, .split_k = 1};
     gemm_problem_t p = {.groups = 1, .a_in_l2 = 1};
@@ -138,6 +163,8 @@ int cmd_tile_main(int argc, char **argv)
                 hi = 64;
             else if (!strcmp(opt, "out-bytes"))
                 hi = 8;
+            else if (!strcmp(opt, "samples"))
+                lo = 0, hi = UNCERT_SAMPLES_MAX;
             char name[32];
             snprintf(name, sizeof name, "--%s", opt);
             if (cli_int(name, v, lo, hi, &x, err, sizeof err) != 0)
@@ -156,6 +183,8 @@ int cmd_tile_main(int argc, char **argv)
                 p.k = x, have_k = 1;
             else if (!strcmp(opt, "groups"))
                 p.groups = x;
+            else if (!strcmp(opt, "samples"))
+                samples = x;
         }
     }
     if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
@@ -174,9 +203,14 @@ int cmd_tile_main(int argc, char **argv)
     gemm_out_t g;
     gemm_cfg_t *c = &g.cfg;
     int ran = 0;
+    uncert_result_t u = {0};
     if (have_m) {
         char e[900];
         ran = gemm_run(&s.arch, &o, &p, &g, e, sizeof e) == 0;
+        double us = ran ? (double)g.r.dur_ps * 1e-6 + s.arch.kernel_fixed_ns * 1e-3 : 0;
+        if (ran && uncert_run(&s, 1, &us, (int)samples, tile_figure, &(tile_run_t){&o, &p}, &u,
+                              err, sizeof err) != 0)
+            return cli_fail(err);
     } else
         gemm_cfg_derive(&s.arch, &o, c);
     printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"
@@ -208,6 +242,18 @@ int cmd_tile_main(int argc, char **argv)
                100 * g.r.tail_idle_frac, (long long)g.tiles, g.grid, g.max_tiles_per_cta,
                g.r.dram_bytes, g.r.l2_bytes,
                bound_name(kresult_bound(&g.r)));
+        if (u.samples > 0) {
+            const uncert_swing_t *w = u.n_swings > 0 ? &u.swings[0] : NULL;
+            printf("uncertainty=%d draws of %d ranged keys, uniform in low..high, seed %lu, "
+                   "%.0fth-%.0fth percentile\npredicted_us_range=%.2f %.2f\n", u.samples,
+                   u.n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q, u.lo[0], u.hi[0]);
+            if (w && w->fig_low[0] != w->fig_high[0])
+                printf("most_sensitive=%s (%.2f..%.2f us at %.6g..%.6g %s)\n", w->key,
+                       w->fig_low[0], w->fig_high[0], w->low, w->high, w->unit);
+            else
+                printf("most_sensitive=none (no ranged key moves predicted_us)\n");
+        }
     }
+    uncert_free(&u);
     return 0;
 }

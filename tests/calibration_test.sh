@@ -9,6 +9,8 @@
 #    runs every layer over the full context, so the model's sliding window is off.
 #  - vLLM on GB10 (seed 004): predicted tok/s within 20 % of 29.54 (documented +11 %).
 set -u
+# headline figures only: no uncertainty draws (tests/uncert_cli_test.sh covers them)
+export GBSIM_SAMPLES=0
 gbsim=$1
 fail=0 pass=0
 ok() { echo "ok $1"; pass=$((pass + 1)); }

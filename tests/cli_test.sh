@@ -18,6 +18,8 @@
 #     needs a row with measured_us.
 set -u
 export LC_ALL=C
+# headline figures only: no uncertainty draws (tests/uncert_cli_test.sh covers them)
+export GBSIM_SAMPLES=0
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
     echo "usage: bash tests/cli_test.sh PATH/TO/gbsim" >&2

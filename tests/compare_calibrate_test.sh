@@ -7,6 +7,8 @@
 # Until cli/main.c dispatches the two commands, the script skips (0 passed).
 set -u
 export LC_ALL=C
+# headline figures only: no uncertainty draws (tests/uncert_cli_test.sh covers them)
+export GBSIM_SAMPLES=0
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then
     echo "usage: bash tests/compare_calibrate_test.sh PATH/TO/gbsim" >&2
