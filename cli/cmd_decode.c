@@ -73,6 +73,9 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
     fprintf(f, "# kernels/step=%d kernel_us=%.1f idle_us=%.1f min_bytes_per_step=%.0f "
                "tokens_per_step=%.3f\n", r->kernels, r->kernel_us, r->gap_us, r->min_bytes,
             r->tokens_per_step);
+    if (c->speculative)
+        fprintf(f, "# draft_us_per_step=%.1f (the drafter's K-1 steps and --draft-us; tok_per_s "
+                   "divides by step_us + draft)\n", c->draft_us);
     fprintf(f, "step_us: %.1f\ntok_per_s: %.2f\nlimit_tok_per_s: %.2f\n", r->step_us, r->tok_per_s,
             r->limit_tok_per_s);
     print_hypothetical(f, c, r, "");
@@ -195,7 +198,8 @@ int cmd_decode_main(int argc, char **argv)
     setup_t s;
     decode_cfg_t c;
     decode_result_t r;
-    if (decode_opts_run(&d, &s, &c, &r, err, sizeof err) != 0)
+    double draft_step_us;
+    if (decode_opts_run(&d, &s, &c, &r, &draft_step_us, err, sizeof err) != 0)
         return cli_fail(err);
     const char *arch = d.arch, *model = d.model;
     int rc = 0;

@@ -17,7 +17,10 @@ const cli_opt_t decode_opts_table[] = {
     {"spec", 1, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
                 "decoding of K-1 drafted tokens, needs --accept)"},
     {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 drafted tokens"},
-    {"draft-us", 1, "speculative decoding: drafting time per step in us (default 0)"},
+    {"draft", 1, "speculative decoding: the drafter, simulated on the same arch and stack: ngram "
+                 "(free), eagle (one target layer + its lm_head), a model preset or FILE.csv"},
+    {"draft-us", 1, "speculative decoding: drafting time per step in us added to the drafter's "
+                    "(default 0)"},
     {"ctx", 1, "KV length of each sequence before the step, 0..max_positions-K (default 2048)"},
     {"layers", 1, "simulate only the first L layers (default: the model's)"},
     {"graphs", 1, "on|off: CUDA graph replay (default: the stack's graphs key)"},
@@ -77,6 +80,8 @@ int decode_opts_set(decode_opts_t *o, const char *name, const char *v, char *err
         return real_in(name, v, 4, &o->skew, err, errlen);
     else if (!strcmp(name, "relax"))
         o->relax = v;
+    else if (!strcmp(name, "draft"))
+        o->draft = v;
     else if (!strcmp(name, "graphs")) {
         if (!strcmp(v, "on"))
             o->graphs = 1;
@@ -97,9 +102,41 @@ int decode_opts_set(decode_opts_t *o, const char *name, const char *v, char *err
     return 0;
 }
 
-int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_result_t *r,
-                    char *err, size_t errlen)
+/* The drafter's single-token step for B sequences at ctx on the target's arch
+ * and stack: 0 and *us, or -1 with err. */
+static int draft_step(const decode_opts_t *o, const setup_t *target, int64_t ctx, double *us,
+                      char *err, size_t errlen)
 {
+    *us = 0;
+    if (!strcmp(o->draft, "ngram"))
+        return 0;   /* a lookup in the prompt on the host */
+    llm_t m = target->model;
+    setup_t d;
+    memset(&d, 0, sizeof d);
+    if (!strcmp(o->draft, "eagle")) {
+        m.n_layers = 1;   /* an EAGLE-style head: one decoder layer and the target's lm_head */
+    } else {
+        if (setup_load(&d, o->arch, o->draft, NULL, 0, err, errlen) != 0)
+            return -1;
+        m = d.model;
+    }
+    decode_cfg_t c = {.arch = &target->arch, .model = &m, .stack = target->stack,
+                      .seqs = o->batch, .q_len = 1, .ctx = ctx, .graphs = o->graphs};
+    decode_result_t r;
+    char e[1200];
+    if (decode_run(&c, &r, e, sizeof e) != 0) {
+        snprintf(err, errlen, "--draft %s: %s", o->draft, e);
+        return -1;
+    }
+    *us = r.step_us;
+    decode_free(&r);
+    return 0;
+}
+
+int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_result_t *r,
+                    double *draft_step_us, char *err, size_t errlen)
+{
+    *draft_step_us = 0;
     if (o->spec > 1 && o->accept < 0) {
         snprintf(err, errlen, "--spec K > 1 verifies K-1 drafted tokens: give their acceptance "
                  "rate with --accept A (0..1)");
@@ -109,8 +146,8 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
         snprintf(err, errlen, "--accept needs --spec K > 1 (positions verified per sequence)");
         return -1;
     }
-    if (o->draft_us > 0 && o->accept < 0) {
-        snprintf(err, errlen, "--draft-us needs --spec and --accept (speculative decoding)");
+    if ((o->draft_us > 0 || o->draft) && o->accept < 0) {
+        snprintf(err, errlen, "--draft and --draft-us need --spec and --accept (speculative decoding)");
         return -1;
     }
     unsigned relax = 0;
@@ -131,10 +168,15 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
         setup_free(s);
         return -1;
     }
+    if (o->draft && draft_step(o, s, ctx, draft_step_us, err, errlen) != 0) {
+        setup_free(s);
+        return -1;
+    }
     *c = (decode_cfg_t){.arch = &s->arch, .model = &s->model, .stack = s->stack, .seqs = o->batch,
                         .q_len = o->spec, .ctx = ctx, .layers = (int)layers, .graphs = o->graphs,
                         .speculative = o->accept >= 0, .accept = o->accept,
-                        .draft_us = o->draft_us, .route_skew = o->skew};
+                        .draft_us = o->draft_us + (double)(o->spec - 1) * *draft_step_us,
+                        .route_skew = o->skew};
     char e[1200];
     if (decode_run(c, r, e, sizeof e) != 0) {
         snprintf(err, errlen, "arch %s: %s", o->arch, e);

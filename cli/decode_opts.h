@@ -18,6 +18,8 @@ typedef struct {
     const char *ctx, *layers;           /* parsed against the model (NULL: 2048, all) */
     int graphs;                         /* -1: the stack's */
     double accept, draft_us, skew;      /* accept < 0: no speculation */
+    const char *draft;                  /* drafter: ngram, eagle, a model preset or FILE.csv
+                                           (NULL: --draft-us alone) */
     const char *relax;                  /* NULL: none */
     const char *sets[SETUP_MAX_SETS];
     int nsets;
@@ -34,10 +36,13 @@ void decode_opts_init(decode_opts_t *o);
  * name is not a decode option (o unchanged); -1 with err for a bad value. */
 int decode_opts_set(decode_opts_t *o, const char *name, const char *val, char *err, size_t errlen);
 
-/* Load the descriptions (setup_free(s) after) and simulate the step. Returns
+/* Load the descriptions (setup_free(s) after) and simulate the step; with a
+ * drafter, its K-1 sequential single-token steps per verification are simulated
+ * on the same arch and stack and added as draft_us (*draft_step_us: one of them,
+ * 0 for ngram). Returns
  * 0 with *c (pointing into s) and *r (decode_free), or -1 with err; nothing is
  * left to free on failure. */
 int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_result_t *r,
-                    char *err, size_t errlen);
+                    double *draft_step_us, char *err, size_t errlen);
 
 #endif
