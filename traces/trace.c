@@ -728,7 +728,8 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        fail(err, errlen, "%s: cannot write: cannot create the temporary file %s: %s", path, tmp,
+             strerror(errno));
         free(tmp);
         return -1;
     }
@@ -740,14 +741,16 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
         ok = 0;
         saved = errno;
     }
-    if (ok && rename(tmp, path) != 0) {
+    if (!ok)
+        fail(err, errlen, "%s: cannot write: writing the temporary file %s failed: %s", path, tmp,
+             strerror(saved));
+    else if (rename(tmp, path) != 0) {
         ok = 0;
-        saved = errno;
+        fail(err, errlen, "%s: cannot write: cannot rename the temporary file %s to it: %s", path,
+             tmp, strerror(errno));
     }
-    if (!ok) {
+    if (!ok)
         remove(tmp);
-        fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
-    }
     free(tmp);
     return ok ? 0 : -1;
 }
