@@ -634,6 +634,24 @@ static vals_t row_vals(const crow_t *w, double steps)
     return v;
 }
 
+/* The "all kernels" row: every measured kernel per step, beside every
+ * simulated kernel of the step. */
+static vals_t all_kernels(const cmp_t *c)
+{
+    vals_t tot = {0};
+    tot.hm = 1;
+    tot.mc = (double)c->nkern / c->steps;
+    tot.mstep = c->total_ns / 1e3 / c->steps;
+    if (c->simulate) {
+        tot.hs = 1;
+        tot.sc = c->res.kernels;
+        tot.sstep = c->res.kernel_us;
+        tot.herr = tot.mstep > 0;
+        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
+    }
+    return tot;
+}
+
 static void print_line(FILE *f, const char *label, const char *ops, const vals_t *v)
 {
     char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
@@ -687,18 +705,7 @@ static void report(FILE *f, cmp_t *c, const opts_t *o)
         mt.errp = mt.herr ? 100 * (mt.sstep - mt.mstep) / mt.mstep : 0;
         print_line(f, "compared", "rows with both sides, summed", &mt);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    tot.hmcall = 0;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     print_line(f, "all kernels", "sum of kernel durations", &tot);
     vals_t span = {0};
     span.hm = c->t.form == NSYS_TIMELINE;
@@ -767,17 +774,7 @@ static void write_csv(FILE *f, const cmp_t *c)
         vals_t v = row_vals(&c->rows.r[i], c->steps);
         csv_line(f, c->rows.r[i].label, c->rows.r[i].sim_ops, &v);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     csv_line(f, "all_kernels", "", &tot);
 }
 
@@ -808,12 +805,8 @@ static int draw(const char *path, const cmp_t *c, const opts_t *o, char *err, si
                  "expected --stack and a trace whose kernels match the stack's ops");
         return -1;
     }
-    /* a single quote in the path would end the gnuplot string early */
     char shown[512];
-    snprintf(shown, sizeof shown, "%s", c->t.path);
-    for (char *q = shown; *q; q++)
-        if (*q == '\'' || *q == '\n')
-            *q = '_';
+    gnuplot_title_text(c->t.path, shown, sizeof shown);
     char pre[1024];
     snprintf(pre, sizeof pre,
              "lo=%.6g\nhi=%.6g\nplot_title='%s: %s %s %s, %.0f steps (%.0f%% of kernel time "

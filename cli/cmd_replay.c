@@ -131,12 +131,8 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
     }
     fclose(m);
     assert(n_all > 0);
-    /* a single quote in the path would end the gnuplot string early */
     char shown[512];
-    snprintf(shown, sizeof shown, "%s", trace_path);
-    for (char *q = shown; *q; q++)
-        if (*q == '\'' || *q == '\n')
-            *q = '_';
+    gnuplot_title_text(trace_path, shown, sizeof shown);
     char pre[sizeof titles + 1024];
     snprintf(pre, sizeof pre,
              "lo=%.6g\nhi=%.6g\nnblocks=%d\narray block_title[%d] = [%s]\n"

@@ -83,19 +83,23 @@ bad_input() {
     fi
 }
 
-# err_has NAME TEXT...: the last command's stderr contains every TEXT.
-err_has() {
-    local name=$1 t missing=""
-    shift
+# has_all NAME FILE WHAT TEXT...: FILE contains every TEXT; WHAT (stdout, stderr) names
+# FILE in the message.
+has_all() {
+    local name=$1 file=$2 what=$3 t missing=""
+    shift 3
     for t in "$@"; do
-        grep -qF -- "$t" "$CAP/err" || missing="$missing '$t'"
+        grep -qF -- "$t" "$file" || missing="$missing '$t'"
     done
     if [ -z "$missing" ]; then
         pass "$name"
     else
-        fail "$name" "stderr lacks$missing: $(snip "$CAP/err")"
+        fail "$name" "$what lacks$missing: $(snip "$file")"
     fi
 }
+
+# err_has NAME TEXT...: the last command's stderr contains every TEXT.
+err_has() { local name=$1; shift; has_all "$name" "$CAP/err" stderr "$@"; }
 
 # err_lacks NAME REGEX: the last command's stderr does not match REGEX.
 err_lacks() {
@@ -107,18 +111,7 @@ err_lacks() {
 }
 
 # out_has NAME TEXT...: the last command's stdout contains every TEXT.
-out_has() {
-    local name=$1 t missing=""
-    shift
-    for t in "$@"; do
-        grep -qF -- "$t" "$CAP/out" || missing="$missing '$t'"
-    done
-    if [ -z "$missing" ]; then
-        pass "$name"
-    else
-        fail "$name" "stdout lacks$missing: $(snip "$CAP/out")"
-    fi
-}
+out_has() { local name=$1; shift; has_all "$name" "$CAP/out" stdout "$@"; }
 
 # absent NAME PATH: no file PATH (nor PATH.tmp.*, PATH.gp.* ...).
 absent() {

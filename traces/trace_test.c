@@ -5,6 +5,7 @@
 #include "traces/trace.h"
 
 #include "models/kmodel.h"
+#include "sim/csvrec.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,29 +37,9 @@ static void put_file(const char *path, const char *text)
 /* Whole file as a malloc'ed string, or NULL. */
 static char *get_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    size_t got;
-    while (b && (got = fread(b + n, 1, cap - 1 - n, f)) > 0) {
-        n += got;
-        if (n == cap - 1) {
-            char *nb = realloc(b, cap * 2);
-            if (!nb) {
-                free(b);
-                b = NULL;
-                break;
-            }
-            b = nb;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (b)
-        b[n] = '\0';
-    return b;
+    char *text, err[512];
+    size_t len;
+    return csvrec_slurp(path, &text, &len, err, sizeof err) == 0 ? text : NULL;
 }
 
 static int exists(const char *path)
