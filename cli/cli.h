@@ -37,8 +37,8 @@
  *     loop, fewer than it names;
  *   - two CLI_OUT options that name the same file (cli_same_file).
  * A target keeps its initial value when its option is not given; an option
- * whose range depends on another one (--ctx on the model) is a CLI_STR,
- * converted after the parse with cli_int. */
+ * whose range depends on another one is a CLI_STR, converted after the parse
+ * (cli_int; --ctx, bounded by the model's max_positions: cli_ctx). */
 #ifndef GBSIM_CLI_H
 #define GBSIM_CLI_H
 
@@ -47,7 +47,8 @@
 
 #define CLI_EXIT_USAGE 2
 
-/* What an option's value is, and the type of its target (`to`). */
+/* What an option's value is, and the type of its target (`to`). A row
+ * written {name, 0, help} or {name, 1, help} is a flag or takes a value. */
 typedef enum {
     CLI_FLAG = 0, /* no value: int, set to 1 */
     CLI_STR = 1,  /* const char *: the value as given */
