@@ -53,25 +53,9 @@
 #include "traces/kclass.h"
 #include "traces/nsys_csv.h"
 
-static const cli_opt_t OPTS[] = {
-    {"nsys", 1, "FILE.csv: nsys stats cuda_gpu_trace or cuda_gpu_kern_sum output (--format csv)"},
-    {"arch", 1, "architecture preset for the simulation (default gb10)"},
-    {"model", 1, "model preset for the simulation (default gpt-oss-120b)"},
-    {"stack", 1, "simulate this stack's decode step and compare: vllm-cutlass, llamacpp, torch-bf16"},
-    {"steps", 1, "decode steps in the file (default: found from the trace; see --help)"},
-    {"set", 1, "key=value: override an arch or model parameter (repeatable)"},
-    {"batch", 1, "B, sequences decoded per simulated step (default 1)"},
-    {"ctx", 1, "KV length of the simulated step (default 2048)"},
-    {"graphs", 1, "on|off: CUDA graphs in the simulated step (default: the stack's)"},
-    {"out", 1, "write the comparison as CSV to FILE"},
-    {"plot", 1, "draw simulated vs measured us/step per class to FILE.png or FILE.svg"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-
 static const char USAGE[] =
     "usage: gbsim compare --nsys FILE.csv [--arch A --model M --stack S] [--steps N]\n"
-    "                     [--set k=v] [--batch M --ctx N --graphs on|off] [--out CSV] [--plot F]";
+    "                     [--set k=v] [--batch B --ctx N --graphs on|off] [--out CSV] [--plot F]";
 static const char MORE[] =
     "Groups the measured kernels per decode step and op class (kernel-name rules:\n"
     "models/data/kclass/kernel_classes.csv) and, with --stack, prints them beside the\n"
@@ -193,10 +177,13 @@ static int cmp_named(const void *a, const void *b)
 }
 
 /* Period of the kernel-name sequence (method in the file comment). Returns
- * the period in kernels and its score, or 0 if none qualifies. */
-static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n, double *score)
+ * the period in kernels and its score, or 0 if none qualifies; *names is the
+ * number of different kernel names (0 when n < 4). */
+static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n, double *score,
+                          size_t *names)
 {
     *score = 0;
+    *names = 0;
     if (n < 4)
         return 0;
     named_t *v = malloc(n * sizeof *v);
@@ -230,6 +217,7 @@ static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n,
         }
         i = j;
     }
+    *names = (size_t)(next + 1);
     /* gaps[c] now holds a(cand[c]) */
     double amax = 0;
     for (size_t c = 0; c < ncand; c++) {
@@ -270,82 +258,56 @@ static int cmp_st(const void *a, const void *b)
 /* ---- the command -------------------------------------------------------------- */
 
 typedef struct {
-    const char *nsys, *arch, *model, *stack, *out, *plot;
-    const char *sets[SETUP_MAX_SETS];
-    int nsets, graphs;
+    const char *nsys, *arch, *model, *stack, *out, *plot, *ctx_s;
+    cli_list_t sets;
+    int graphs;
     int64_t steps, batch, ctx;
-    const char *steps_s, *batch_s, *ctx_s;
 } opts_t;
 
-static int parse_opts(int argc, char **argv, opts_t *o, int *help)
+/* Fills o from the arguments. Returns 0 to go on; otherwise the command
+ * returns *status (0 after --help). */
+static int parse_opts(int argc, char **argv, opts_t *o, int *status)
 {
+    *o = (opts_t){.arch = "gb10", .model = "gpt-oss-120b", .sets = {.max = SETUP_MAX_SETS},
+                  .graphs = -1, .steps = 0, .batch = 1, .ctx = 2048};
+    cli_opt_t opts[] = {
+        {"nsys", CLI_STR, "FILE.csv: nsys stats cuda_gpu_trace or cuda_gpu_kern_sum output "
+                          "(--format csv)", .to = &o->nsys},
+        {"arch", CLI_STR, "architecture preset for the simulation (default gb10)", .to = &o->arch},
+        {"model", CLI_STR, "model preset for the simulation (default gpt-oss-120b)",
+         .to = &o->model},
+        {"stack", CLI_STR, "simulate this stack's decode step and compare: vllm-cutlass, "
+                           "vllm-marlin, llamacpp, torch-bf16, or FILE.csv", .to = &o->stack},
+        {"steps", CLI_INT, "decode steps in the file (default: found from the trace; see --help)",
+         .to = &o->steps, .min = 1, .max = 1e9},
+        {"set", CLI_LIST, "key=value: an arch, model or stack key, or <op>.<field> (repeatable)",
+         .to = &o->sets},
+        {"batch", CLI_INT, "B, sequences decoded per simulated step (default 1)", .to = &o->batch,
+         .min = 1, .max = 4096},
+        {"ctx", CLI_STR, "KV length of the simulated step (default 2048)", .to = &o->ctx_s},
+        {"graphs", CLI_CHOICE, "on|off: CUDA graphs in the simulated step (default: the stack's)",
+         .to = &o->graphs, .choices = "off|on"},
+        {"out", CLI_OUT, "write the comparison as CSV to FILE", .to = &o->out},
+        {"plot", CLI_OUT, "draw simulated vs measured us/step per class to FILE.png or FILE.svg",
+         .to = &o->plot},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "compare", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts)};
+    if (cli_parse(&cmd, argc, argv, status) != 0)
+        return -1;
     char err[1024];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
-    memset(o, 0, sizeof *o);
-    o->arch = "gb10";
-    o->model = "gpt-oss-120b";
-    o->graphs = -1;
-    o->batch = 1;
-    o->ctx = 2048;
-    *help = 0;
-    for (int i = 0; i < n; i++) {
-        const char *k = args[i].opt, *v = args[i].val;
-        if (k == NULL) {
-            snprintf(err, sizeof err, "compare takes no positional argument, got '%s' (use --nsys FILE)", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(k, "help")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(k, "nsys"))
-            o->nsys = v;
-        else if (!strcmp(k, "arch"))
-            o->arch = v;
-        else if (!strcmp(k, "model"))
-            o->model = v;
-        else if (!strcmp(k, "stack"))
-            o->stack = v;
-        else if (!strcmp(k, "steps"))
-            o->steps_s = v;
-        else if (!strcmp(k, "batch"))
-            o->batch_s = v;
-        else if (!strcmp(k, "ctx"))
-            o->ctx_s = v;
-        else if (!strcmp(k, "out"))
-            o->out = v;
-        else if (!strcmp(k, "plot"))
-            o->plot = v;
-        else if (!strcmp(k, "graphs")) {
-            if (!strcmp(v, "on"))
-                o->graphs = 1;
-            else if (!strcmp(v, "off"))
-                o->graphs = 0;
-            else {
-                snprintf(err, sizeof err, "--graphs '%s': expected on or off", v);
-                return cli_fail(err);
-            }
-        } else if (!strcmp(k, "set")) {
-            if (o->nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            o->sets[o->nsets++] = v;
-        }
-    }
+    *status = CLI_EXIT_USAGE;
     if (o->nsys == NULL)
-        return cli_fail("compare needs --nsys FILE.csv (see gbsim compare --help)");
-    if ((o->steps_s && cli_int("--steps", o->steps_s, 1, 1000000000, &o->steps, err, sizeof err)) ||
-        (o->batch_s && cli_int("--batch", o->batch_s, 1, 4096, &o->batch, err, sizeof err)))
-        return cli_fail(err);
+        return cli_error("compare needs --nsys FILE.csv (see gbsim compare --help)");
     if (o->plot && o->stack == NULL)
-        return cli_fail("--plot needs --stack (it draws simulated against measured us/step)");
+        return cli_error("--plot needs --stack (it draws simulated against measured us/step)");
     if (o->plot && gnuplot_check_path(o->plot, err, sizeof err) != 0)
         return cli_fail(err);
     if (o->ctx_s && o->stack == NULL &&
         cli_int("--ctx", o->ctx_s, 0, 1000000000, &o->ctx, err, sizeof err))
         return cli_fail(err);
+    *status = 0;
     return 0;
 }
 
@@ -571,16 +533,24 @@ static int build(cmp_t *c, const opts_t *o, char *err, size_t errlen)
     }
 
     /* steps */
-    if (o->steps_s) {
+    if (o->steps > 0) {
         c->steps = (double)o->steps;
         snprintf(c->steps_how, sizeof c->steps_how, "--steps");
     } else if (c->t.form == NSYS_TIMELINE) {
         double score;
-        size_t p = find_period(c->t.k, order, n, &score);
+        size_t names, p = find_period(c->t.k, order, n, &score, &names);
         if (p == 0 || (double)n / (double)p < 1.0) {
             snprintf(err, errlen, "%s: no repeating kernel sequence found (autocorrelation of the "
                      "kernel names below 0.9 at every candidate period); expected a decode trace "
                      "of several steps, or give --steps N", c->t.path);
+            goto out;
+        }
+        /* every step runs the same sequence, so it holds every name of the trace */
+        if (names > p) {
+            snprintf(err, errlen, "%s: not a trace of decode steps: the kernel names repeat every "
+                     "%zu kernels, yet the trace has %zu different names, more than such a step "
+                     "holds (as in a capture that times one kernel at a time); expected an nsys "
+                     "trace of several decode steps, or give --steps N", c->t.path, p, names);
             goto out;
         }
         c->steps = (double)n / (double)p;
@@ -669,6 +639,24 @@ static vals_t row_vals(const crow_t *w, double steps)
     return v;
 }
 
+/* The "all kernels" row: every measured kernel per step, beside every
+ * simulated kernel of the step. */
+static vals_t all_kernels(const cmp_t *c)
+{
+    vals_t tot = {0};
+    tot.hm = 1;
+    tot.mc = (double)c->nkern / c->steps;
+    tot.mstep = c->total_ns / 1e3 / c->steps;
+    if (c->simulate) {
+        tot.hs = 1;
+        tot.sc = c->res.kernels;
+        tot.sstep = c->res.kernel_us;
+        tot.herr = tot.mstep > 0;
+        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
+    }
+    return tot;
+}
+
 static void print_line(FILE *f, const char *label, const char *ops, const vals_t *v)
 {
     char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
@@ -722,18 +710,7 @@ static void report(FILE *f, cmp_t *c, const opts_t *o)
         mt.errp = mt.herr ? 100 * (mt.sstep - mt.mstep) / mt.mstep : 0;
         print_line(f, "compared", "rows with both sides, summed", &mt);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    tot.hmcall = 0;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     print_line(f, "all kernels", "sum of kernel durations", &tot);
     vals_t span = {0};
     span.hm = c->t.form == NSYS_TIMELINE;
@@ -802,17 +779,7 @@ static void write_csv(FILE *f, const cmp_t *c)
         vals_t v = row_vals(&c->rows.r[i], c->steps);
         csv_line(f, c->rows.r[i].label, c->rows.r[i].sim_ops, &v);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     csv_line(f, "all_kernels", "", &tot);
 }
 
@@ -843,12 +810,8 @@ static int draw(const char *path, const cmp_t *c, const opts_t *o, char *err, si
                  "expected --stack and a trace whose kernels match the stack's ops");
         return -1;
     }
-    /* a single quote in the path would end the gnuplot string early */
     char shown[512];
-    snprintf(shown, sizeof shown, "%s", c->t.path);
-    for (char *q = shown; *q; q++)
-        if (*q == '\'' || *q == '\n')
-            *q = '_';
+    gnuplot_title_text(c->t.path, shown, sizeof shown);
     char pre[1024];
     snprintf(pre, sizeof pre,
              "lo=%.6g\nhi=%.6g\nplot_title='%s: %s %s %s, %.0f steps (%.0f%% of kernel time "
@@ -864,18 +827,13 @@ static int draw(const char *path, const cmp_t *c, const opts_t *o, char *err, si
 int cmd_compare_main(int argc, char **argv)
 {
     opts_t o;
-    int help;
-    int prc = parse_opts(argc, argv, &o, &help);
-    if (prc != 0)
-        return prc;
-    if (help) {
-        cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-        return 0;
-    }
+    int status;
+    if (parse_opts(argc, argv, &o, &status) != 0)
+        return status;
     char err[1400];
     cmp_t *c = calloc(1, sizeof *c);
     if (!c)
-        return cli_fail("out of memory");
+        return cli_error("out of memory");
     int rc = 0;
     if (kclass_load_default(&c->kc, err, sizeof err) != 0 ||
         nsys_csv_read(o.nsys, &c->t, err, sizeof err) != 0) {
@@ -884,23 +842,19 @@ int cmd_compare_main(int argc, char **argv)
     }
     c->simulate = o.stack != NULL;
     if (c->simulate) {
-        if (setup_load_stack(&c->s, o.arch, o.model, o.stack, 0, o.sets, o.nsets, err,
+        if (setup_load_stack(&c->s, o.arch, o.model, o.stack, 0, o.sets.v, o.sets.n, err,
                              sizeof err) != 0) {
             rc = cli_fail(err);
             goto done;
         }
         c->st = c->s.stack;
-        if (o.ctx_s && cli_int("--ctx", o.ctx_s, 0, (int64_t)c->s.model.max_positions - o.batch,
-                               &o.ctx, err, sizeof err)) {
-            rc = cli_fail(err);
+        if ((rc = cli_ctx(o.ctx_s, o.batch, c->s.model.max_positions, &o.ctx)) != 0)
             goto done;
-        }
         c->cfg = (decode_cfg_t){.arch = &c->s.arch, .model = &c->s.model, .stack = c->st,
                                 .seqs = o.batch, .q_len = 1, .ctx = o.ctx, .layers = 0, .graphs = o.graphs};
         char e[900];
         if (decode_run(&c->cfg, &c->res, e, sizeof e) != 0) {
-            snprintf(err, sizeof err, "arch %s: %s", o.arch, e);
-            rc = cli_fail(err);
+            rc = cli_error("arch %s: %s", o.arch, e);
             goto done;
         }
         c->have_res = 1;
@@ -932,7 +886,7 @@ int cmd_compare_main(int argc, char **argv)
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (!m) {
-        rc = cli_fail("out of memory");
+        rc = cli_error("out of memory");
         goto done;
     }
     report(m, c, &o);

@@ -13,16 +13,6 @@
 #include "models/gemm.h"
 #include "models/setup.h"
 
-/* decode_opts_table, then the report's own options */
-static const cli_opt_t OWN[] = {
-    {"format", 1, "table|csv (default table)"},
-    {"out", 1, "write the report to FILE instead of stdout"},
-    {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
-    {"help", 0, "this text"},
-};
-#define NOWN ((int)(sizeof OWN / sizeof OWN[0]))
-#define MAXOPTS 32
-
 static const char USAGE[] = "usage: gbsim decode [options]";
 static const char MORE[] =
     "Simulates one decode step: every kernel the stack launches is run through the\n"
@@ -146,53 +136,23 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
 int cmd_decode_main(int argc, char **argv)
 {
     char err[1400];
-    cli_opt_t opts[MAXOPTS];
-    int nopts = 0;
-    for (int i = 0; i < decode_opts_n; i++)
-        opts[nopts++] = decode_opts_table[i];
-    for (int i = 0; i < NOWN; i++)
-        opts[nopts++] = OWN[i];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, opts, nopts, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
     decode_opts_t d;
     decode_opts_init(&d);
-    const char *format = "table", *out = NULL, *plot = NULL;
-    for (int i = 0; i < n; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            snprintf(err, sizeof err, "decode takes no positional argument, got '%s'", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, opts, nopts, MORE);
-            return 0;
-        }
-        /* every option but --set is given at most once */
-        for (int j = 0; j < i; j++)
-            if (strcmp(o, "set") && args[j].opt && !strcmp(args[j].opt, o)) {
-                snprintf(err, sizeof err, "--%s given twice; it takes one value", o);
-                return cli_fail(err);
-            }
-        int rc = decode_opts_set(&d, o, v, err, sizeof err);
-        if (rc < 0)
-            return cli_fail(err);
-        if (rc == 0)
-            continue;
-        if (!strcmp(o, "format"))
-            format = v;
-        else if (!strcmp(o, "out"))
-            out = v;
-        else if (!strcmp(o, "plot"))
-            plot = v;
-    }
-    if (strcmp(format, "table") && strcmp(format, "csv")) {
-        snprintf(err, sizeof err, "--format '%s': expected table or csv", format);
-        return cli_fail(err);
-    }
-    if (out && plot && !strcmp(out, plot))
-        return cli_fail("--out and --plot name the same file; give two paths");
+    int format = 0;   /* table|csv */
+    const char *out = NULL, *plot = NULL;
+    cli_opt_t opts[DECODE_OPTS_MAX + 4];
+    int nopts = decode_opts_rows(&d, opts, DECODE_OPTS_MAX);
+    opts[nopts++] = (cli_opt_t){"format", CLI_CHOICE, "table|csv (default table)", .to = &format,
+                                .choices = "table|csv"};
+    opts[nopts++] = (cli_opt_t){"out", CLI_OUT, "write the report to FILE instead of stdout",
+                                .to = &out};
+    opts[nopts++] = (cli_opt_t){"plot", CLI_OUT, "draw the breakdown to FILE.png or FILE.svg with "
+                                                 "gnuplot", .to = &plot};
+    opts[nopts++] = (cli_opt_t)CLI_OPT_HELP;
+    cli_cmd_t cmd = {.name = "decode", .usage = USAGE, .more = MORE, .opts = opts, .nopts = nopts};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
     if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
         return cli_fail(err);
     setup_t s;
@@ -213,7 +173,7 @@ int cmd_decode_main(int argc, char **argv)
         setup_free(&s);
         return cli_fail("out of memory");
     }
-    if (!strcmp(format, "csv"))
+    if (format == 1)
         print_csv(m, &c, &r);
     else
         print_table(m, &c, &r, arch, model);

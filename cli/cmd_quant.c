@@ -1,9 +1,8 @@
 /* cmd_quant.c -- `gbsim quant --fmt F --rule R IN.csv OUT.csv`.
  *
- * IN is read whole with libcsv, fed in chunks that end just after a line break
- * so every record knows the physical line it starts on (the scheme of
- * traces/trace.c). OUT is every input column followed by code, scale, xq
- * (and global_scale for nvfp4), written atomically (cli/cli.h cli_out_*). */
+ * IN is read with sim/csvrec.h, so every record knows the physical line it
+ * starts on. OUT is every input column followed by code, scale, xq (and
+ * global_scale for nvfp4), written atomically (cli/cli.h cli_out_*). */
 #include "cli/cmd_quant.h"
 
 #include "sim/csvrec.h"
@@ -16,17 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <csv.h>
-
 #include "cli/cli.h"
 #include "models/numerics/mxquant.h"
-
-static const cli_opt_t OPTS[] = {
-    {"fmt", 1, "mxfp4 | mxfp8e4m3 | mxfp8e5m2 | nvfp4 (required)"},
-    {"rule", 1, "scale rule: ocp | nvidia (default ocp)"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 
 static const char USAGE[] = "usage: gbsim quant --fmt FMT [--rule ocp|nvidia] IN.csv OUT.csv";
 static const char MORE[] =
@@ -48,21 +38,6 @@ static const char MORE[] =
     "and for nvfp4 global_scale (the per-tensor fp32 scale, %.9g; xq =\n"
     "element * scale value / global_scale). OUT is written to OUT.tmp.<pid> and\n"
     "renamed; on bad input nothing is written and the exit status is 2.\n";
-
-typedef csvrec_t rec_t;
-typedef csvrec_list_t rd_t;
-
-/* Reads path into records; returns 0 or -1 with err ("PATH:LINE: ..."). */
-static int read_csv(const char *path, rd_t *r, char *err, size_t errlen)
-{
-    char *text = NULL;
-    size_t len = 0;
-    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
-        return -1;
-    int rc = csvrec_parse(path, text, len, 0, 1, NULL, r, err, errlen);
-    free(text);
-    return rc;
-}
 
 static int parse_x(const char *s, float *out)
 {
@@ -90,69 +65,37 @@ static int parse_x(const char *s, float *out)
     return 0;
 }
 
-/* One CSV field, quoted when it needs to be. */
-static void put_field(FILE *o, const char *s)
-{
-    size_t n = strlen(s);
-    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-                                       s[n - 1] == '\t')))
-        csv_fwrite(o, s, n);
-    else
-        fputs(s, o);
-}
-
 static const char *const ADDED[] = {"code", "scale", "xq", "global_scale"};
 
 int cmd_quant_main(int argc, char **argv)
 {
+    const char *fmt_s = NULL, *rule_s = "ocp";
+    cli_list_t files = {.max = 2};
+    cli_opt_t opts[] = {
+        {"fmt", CLI_STR, "mxfp4 | mxfp8e4m3 | mxfp8e5m2 | nvfp4 (required)", .to = &fmt_s},
+        {"rule", CLI_STR, "scale rule: ocp | nvidia (default ocp)", .to = &rule_s},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "quant", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts), .args = "IN.csv OUT.csv", .pos = &files};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
     char err[1400];
-    cli_arg_t args[16];
-    int na = cli_scan(argc, argv, OPTS, NOPTS, args, 16, err, sizeof err);
-    if (na < 0)
-        return cli_fail(err);
-    const char *fmt_s = NULL, *rule_s = "ocp", *pos[2];
-    int npos = 0;
-    for (int i = 0; i < na; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            if (npos == 2) {
-                snprintf(err, sizeof err, "quant takes two file names (IN.csv OUT.csv); got a "
-                         "third: '%s'", v);
-                return cli_fail(err);
-            }
-            pos[npos++] = v;
-        } else if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        } else if (!strcmp(o, "fmt"))
-            fmt_s = v;
-        else if (!strcmp(o, "rule"))
-            rule_s = v;
-    }
     mxquant_cfg_t cfg = {.block = 0};
-    if (fmt_s == NULL) {
-        snprintf(err, sizeof err, "--fmt is required; expected one of %s", mxquant_fmt_names());
-        return cli_fail(err);
-    }
-    if (mxquant_fmt_parse(fmt_s, &cfg.fmt) != 0) {
-        snprintf(err, sizeof err, "--fmt '%s' is not valid; expected one of %s", fmt_s,
-                 mxquant_fmt_names());
-        return cli_fail(err);
-    }
-    if (mxquant_rule_parse(rule_s, &cfg.rule) != 0) {
-        snprintf(err, sizeof err, "--rule '%s' is not valid; expected one of %s", rule_s,
-                 mxquant_rule_names());
-        return cli_fail(err);
-    }
-    if (npos != 2) {
-        snprintf(err, sizeof err, "quant needs IN.csv and OUT.csv; %s", USAGE);
-        return cli_fail(err);
-    }
-    const char *in = pos[0], *out = pos[1];
+    if (fmt_s == NULL)
+        return cli_error("--fmt is required; expected one of %s", mxquant_fmt_names());
+    if (mxquant_fmt_parse(fmt_s, &cfg.fmt) != 0)
+        return cli_error("--fmt '%s' is not valid; expected one of %s", fmt_s,
+                         mxquant_fmt_names());
+    if (mxquant_rule_parse(rule_s, &cfg.rule) != 0)
+        return cli_error("--rule '%s' is not valid; expected one of %s", rule_s,
+                         mxquant_rule_names());
+    const char *in = files.v[0], *out = files.v[1];
     int nadded = cfg.fmt == MXQ_NVFP4 ? 4 : 3;
 
-    rd_t r = {0};
-    if (read_csv(in, &r, err, sizeof err) != 0) {
+    csvrec_list_t r = {0};
+    if (csvrec_read(in, &r, err, sizeof err) != 0) {
         csvrec_free(&r);
         return cli_fail(err);
     }
@@ -160,29 +103,25 @@ int cmd_quant_main(int argc, char **argv)
     float *x = NULL;
     uint8_t *codes = NULL, *scales = NULL;
     if (r.nrecs == 0) {
-        snprintf(err, sizeof err, "%s:1: the file is empty; expected a header line with a column "
-                 "'x'", in);
-        rc = cli_fail(err);
+        rc = cli_error("%s:1: the file is empty; expected a header line with a column 'x'", in);
         goto done;
     }
-    const rec_t *h = &r.recs[0];
+    const csvrec_t *h = &r.recs[0];
     int xcol = -1;
     for (size_t c = 0; c < h->n; c++) {
         if (!strcmp(h->fields[c], "x") && xcol < 0)
             xcol = (int)c;
         for (int a = 0; a < nadded; a++)
             if (!strcmp(h->fields[c], ADDED[a])) {
-                snprintf(err, sizeof err, "%s:%d: column '%s' already exists; expected an input "
-                         "without the output columns code, scale, xq%s", in, h->line, ADDED[a],
-                         nadded == 4 ? ", global_scale" : "");
-                rc = cli_fail(err);
+                rc = cli_error("%s:%d: column '%s' already exists; expected an input without "
+                               "the output columns code, scale, xq%s", in, h->line, ADDED[a],
+                               nadded == 4 ? ", global_scale" : "");
                 goto done;
             }
     }
     if (xcol < 0) {
-        snprintf(err, sizeof err, "%s:%d: the header has no column 'x'; expected a column named x "
-                 "holding the values to quantize", in, h->line);
-        rc = cli_fail(err);
+        rc = cli_error("%s:%d: the header has no column 'x'; expected a column named x "
+                       "holding the values to quantize", in, h->line);
         goto done;
     }
     size_t n = r.nrecs - 1;
@@ -190,22 +129,20 @@ int cmd_quant_main(int argc, char **argv)
     codes = malloc(n ? n : 1);
     scales = malloc(n ? n : 1);
     if (!x || !codes || !scales) {
-        rc = cli_fail("out of memory");
+        rc = cli_error("out of memory");
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        const rec_t *rw = &r.recs[i + 1];
+        const csvrec_t *rw = &r.recs[i + 1];
         if (rw->n != h->n) {
-            snprintf(err, sizeof err, "%s:%d: %zu fields; expected %zu (as many as the header)",
-                     in, rw->line, rw->n, h->n);
-            rc = cli_fail(err);
+            rc = cli_error("%s:%d: %zu fields; expected %zu (as many as the header)",
+                           in, rw->line, rw->n, h->n);
             goto done;
         }
         if (parse_x(rw->fields[xcol], &x[i]) != 0) {
-            snprintf(err, sizeof err, "%s:%d: column 'x': '%.200s' is not valid; expected a "
-                     "decimal number within the fp32 range (|x| <= 3.40282347e38), nan, inf or "
-                     "-inf", in, rw->line, rw->fields[xcol]);
-            rc = cli_fail(err);
+            rc = cli_error("%s:%d: column 'x': '%.200s' is not valid; expected a decimal "
+                           "number within the fp32 range (|x| <= 3.40282347e38), nan, inf or -inf",
+                           in, rw->line, rw->fields[xcol]);
             goto done;
         }
     }
@@ -219,15 +156,15 @@ int cmd_quant_main(int argc, char **argv)
         goto done;
     }
     for (size_t c = 0; c < h->n; c++) {
-        put_field(o.f, h->fields[c]);
+        csvrec_write_field(o.f, h->fields[c]);
         fputc(',', o.f);
     }
     for (int a = 0; a < nadded; a++)
         fprintf(o.f, "%s%c", ADDED[a], a + 1 < nadded ? ',' : '\n');
     for (size_t i = 0; i < n; i++) {
-        const rec_t *rw = &r.recs[i + 1];
+        const csvrec_t *rw = &r.recs[i + 1];
         for (size_t c = 0; c < rw->n; c++) {
-            put_field(o.f, rw->fields[c]);
+            csvrec_write_field(o.f, rw->fields[c]);
             fputc(',', o.f);
         }
         uint8_t s = scales[i / bs];

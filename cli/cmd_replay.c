@@ -13,17 +13,6 @@
 #include "traces/replay_row.h"
 #include "traces/trace.h"
 
-static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200"},
-    {"set", 1, "key=value: override any arch parameter (repeatable)"},
-    {"out", 1, "write PRED.csv: every input column plus predicted_us"},
-    {"plot", 1, "draw predicted vs measured us per row to FILE.png or FILE.svg"},
-    {"auto-config", 0, "ignore the trace's launch configuration (tile, stages, swap_ab, cluster, "
-                       "split_k, grid_ctas, impl): gbsim picks"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-
 static const char USAGE[] =
     "usage: gbsim replay --arch A TRACE.csv [--out PRED.csv] [--plot F.png] [--set k=v]\n"
     "                    [--auto-config]";
@@ -142,12 +131,8 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
     }
     fclose(m);
     assert(n_all > 0);
-    /* a single quote in the path would end the gnuplot string early */
     char shown[512];
-    snprintf(shown, sizeof shown, "%s", trace_path);
-    for (char *q = shown; *q; q++)
-        if (*q == '\'' || *q == '\n')
-            *q = '_';
+    gnuplot_title_text(trace_path, shown, sizeof shown);
     char pre[sizeof titles + 1024];
     snprintf(pre, sizeof pre,
              "lo=%.6g\nhi=%.6g\nnblocks=%d\narray block_title[%d] = [%s]\n"
@@ -164,43 +149,31 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
 
 int cmd_replay_main(int argc, char **argv)
 {
+    const char *arch = "gb10", *out = NULL, *plot = NULL;
+    int auto_config = 0;
+    cli_list_t sets = {.max = SETUP_MAX_SETS}, traces = {.max = 1};
+    cli_opt_t opts[] = {
+        {"arch", CLI_STR, "architecture preset (default gb10): gb10, rtx5090, h100, h200",
+         .to = &arch},
+        {"set", CLI_LIST, "key=value: override any arch parameter (repeatable)", .to = &sets},
+        {"out", CLI_OUT, "write PRED.csv: every input column plus predicted_us", .to = &out},
+        {"plot", CLI_OUT, "draw predicted vs measured us per row to FILE.png or FILE.svg",
+         .to = &plot},
+        {"auto-config", CLI_FLAG, "ignore the trace's launch configuration (tile, stages, swap_ab, "
+                                  "cluster, split_k, grid_ctas, impl): gbsim picks",
+         .to = &auto_config},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "replay", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &traces};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
+    const char *path = traces.v[0];
+    replay_config_t cfg = auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
     char err[1024];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
-    const char *arch = "gb10", *path = NULL, *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
-    int nsets = 0;
-    replay_config_t cfg = REPLAY_TRACE_CONFIG;
-    for (int i = 0; i < n; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            if (path) {
-                snprintf(err, sizeof err, "replay takes one TRACE.csv, got '%s' and '%s'", path, v);
-                return cli_fail(err);
-            }
-            path = v;
-        } else if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        } else if (!strcmp(o, "arch"))
-            arch = v;
-        else if (!strcmp(o, "out"))
-            out = v;
-        else if (!strcmp(o, "plot"))
-            plot = v;
-        else if (!strcmp(o, "auto-config"))
-            cfg = REPLAY_AUTO_CONFIG;
-        else if (!strcmp(o, "set")) {
-            if (nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            sets[nsets++] = v;
-        }
-    }
-    if (path == NULL)
-        return cli_fail("replay needs a TRACE.csv (see gbsim replay --help)");
     setup_t s;
-    if (setup_load(&s, arch, NULL, sets, nsets, err, sizeof err) != 0)
+    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0)
         return cli_fail(err);
     if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
         return cli_fail(err);
@@ -211,10 +184,9 @@ int cmd_replay_main(int argc, char **argv)
     for (size_t i = 0; i < t.nrows; i++)
         measured += t.rows[i].has_measured;
     if (plot && measured == 0) {
-        snprintf(err, sizeof err, "--plot: %s has no row with measured_us; the plot draws "
-                 "predicted against measured time", path);
         trace_free(&t);
-        return cli_fail(err);
+        return cli_error("--plot: %s has no row with measured_us; the plot draws predicted "
+                         "against measured time", path);
     }
     double *pred = calloc(t.nrows ? t.nrows : 1, sizeof *pred);
     kmodel_out_t *det = calloc(t.nrows ? t.nrows : 1, sizeof *det);
@@ -222,15 +194,14 @@ int cmd_replay_main(int argc, char **argv)
         free(pred);
         free(det);
         trace_free(&t);
-        return cli_fail("out of memory");
+        return cli_error("out of memory");
     }
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         char e[512];
         if (replay_row_predict_as(&s.arch, &t.rows[i], cfg, &pred[i], &det[i], e, sizeof e) != 0) {
-            snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, t.rows[i].line,
-                     t.rows[i].op, arch, e);
-            rc = cli_fail(err);
+            rc = cli_error("%s:%d: op '%s' on arch %s: %s", path, t.rows[i].line,
+                           t.rows[i].op, arch, e);
         }
     }
     /* the report goes to memory first: nothing is printed or written unless
@@ -239,7 +210,7 @@ int cmd_replay_main(int argc, char **argv)
     size_t len = 0;
     FILE *m = rc == 0 ? open_memstream(&buf, &len) : NULL;
     if (rc == 0 && m == NULL)
-        rc = cli_fail("out of memory");
+        rc = cli_error("out of memory");
     if (m) {
         report(m, &t, pred, det, arch, cfg, path);
         fclose(m);

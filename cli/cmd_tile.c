@@ -12,28 +12,6 @@
 #include "models/kmodel.h"
 #include "models/setup.h"
 
-static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset (default gb10)"},
-    {"a", 1, "activation type (default mxfp8): mxfp8, mxfp6, mxfp4, nvfp4, bf16, fp16, fp8e4m3, ..."},
-    {"b", 1, "weight type (default mxfp4)"},
-    {"tile", 1, "MxNxK CTA tile in elements (default 128x128x128)"},
-    {"schedule", 1, "coop|pingpong (default coop)"},
-    {"grouped", 0, "grouped (ptr-array) kernel: persistent, one CTA per SM, per-group tensormaps"},
-    {"swap-ab", 0, "weights become the MMA's A operand, tokens its N (small-M decode)"},
-    {"sf-vec", 1, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)"},
-    {"split-k", 1, "K slices for a dense GEMM (default 1)"},
-    {"stream-k", 0, "stream-K: k-iterations spread evenly over persistent CTAs (dense, coop)"},
-    {"cluster", 1, "MxN cluster (SM12x accepts only 1x1)"},
-    {"m", 1, "token rows (grouped: all routed rows)"},
-    {"n", 1, "output features"},
-    {"k", 1, "reduction depth"},
-    {"groups", 1, "non-empty groups (grouped; default 1)"},
-    {"out-bytes", 1, "bytes per output element (default 2 = bf16)"},
-    {"set", 1, "key=value: override an arch parameter (repeatable)"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-
 static const char USAGE[] =
     "usage: gbsim tile [--arch A] [--a T] [--b T] [--tile MxNxK] [--schedule coop|pingpong]\n"
     "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S] [--stream-k]\n"
@@ -78,97 +56,69 @@ static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, in
 
 int cmd_tile_main(int argc, char **argv)
 {
+    const char *arch = "gb10", *a_s = NULL, *b_s = NULL, *tile_s = NULL, *cluster_s = NULL;
+    int64_t sf_vec = 0, split_k = 1, out_bytes = 2, m = -1, n = -1, k = -1, groups = 1;
+    int sched = 0, grouped = 0, swap_ab = 0, stream_k = 0;
+    cli_list_t sets = {.max = SETUP_MAX_SETS};
+    cli_opt_t opts[] = {
+        {"arch", CLI_STR, "architecture preset (default gb10)", .to = &arch},
+        {"a", CLI_STR, "activation type (default mxfp8): mxfp8, mxfp6, mxfp4, nvfp4, bf16, fp16, "
+                       "fp8e4m3, ...", .to = &a_s},
+        {"b", CLI_STR, "weight type (default mxfp4)", .to = &b_s},
+        {"tile", CLI_STR, "MxNxK CTA tile in elements (default 128x128x128)", .to = &tile_s},
+        {"schedule", CLI_CHOICE, "coop|pingpong (default coop)", .to = &sched,
+         .choices = "coop|cooperative|pingpong"},
+        {"grouped", CLI_FLAG, "grouped (ptr-array) kernel: persistent, one CTA per SM, per-group "
+                              "tensormaps", .to = &grouped},
+        {"swap-ab", CLI_FLAG, "weights become the MMA's A operand, tokens its N (small-M decode)",
+         .to = &swap_ab},
+        {"sf-vec", CLI_INT, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)",
+         .to = &sf_vec, .min = 1, .max = 1024},
+        {"split-k", CLI_INT, "K slices for a dense GEMM (default 1)", .to = &split_k, .min = 1,
+         .max = 64},
+        {"stream-k", CLI_FLAG, "stream-K: k-iterations spread evenly over persistent CTAs (dense, "
+                               "coop)", .to = &stream_k},
+        {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &cluster_s},
+        {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &m, .min = 1, .max = 1e9},
+        {"n", CLI_INT, "output features", .to = &n, .min = 1, .max = 1e9},
+        {"k", CLI_INT, "reduction depth", .to = &k, .min = 1, .max = 1e9},
+        {"groups", CLI_INT, "non-empty groups (grouped; default 1)", .to = &groups, .min = 1,
+         .max = 1e9},
+        {"out-bytes", CLI_INT, "bytes per output element (default 2 = bf16)", .to = &out_bytes,
+         .min = 1, .max = 8},
+        {"set", CLI_LIST, "key=value: override an arch parameter (repeatable)", .to = &sets},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "tile", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts)};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
     char err[1024];
-    cli_arg_t args[64];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 64, err, sizeof err);
-    if (n < 0)
+    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = (int)out_bytes, .tile_m = 128,
+                     .tile_n = 128, .tile_k = 128, .split_k = (int)split_k, .sf_vec = (int)sf_vec,
+                     .sched = sched == 2 ? GEMM_PINGPONG : GEMM_COOP, .grouped = grouped,
+                     .swap_ab = swap_ab, .stream_k = stream_k};
+    if (a_s && dtype_parse(a_s, &o.a_dt) != 0)
+        return cli_error("--a '%s': unknown type; valid: %s", a_s, dtype_names());
+    if (b_s && dtype_parse(b_s, &o.b_dt) != 0)
+        return cli_error("--b '%s': unknown type; valid: %s", b_s, dtype_names());
+    if ((tile_s &&
+         parse_pair("--tile", tile_s, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, sizeof err)) ||
+        (cluster_s &&
+         parse_pair("--cluster", cluster_s, &o.cluster_m, &o.cluster_n, NULL, 2, err, sizeof err)))
         return cli_fail(err);
-    const char *arch = "gb10", *sets[SETUP_MAX_SETS];
-    int nsets = 0, have_m = 0, have_n = 0, have_k = 0;
-    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
-                     .tile_n = 128, .tile_k = 128, .split_k = 1};
-    gemm_problem_t p = {.groups = 1, .a_in_l2 = 1};
-    for (int i = 0; i < n; i++) {
-        const char *opt = args[i].opt, *v = args[i].val;
-        int64_t x;
-        if (opt == NULL) {
-            snprintf(err, sizeof err, "tile takes no positional argument, got '%s'", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(opt, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        } else if (!strcmp(opt, "arch"))
-            arch = v;
-        else if (!strcmp(opt, "a") || !strcmp(opt, "b")) {
-            if (dtype_parse(v, !strcmp(opt, "a") ? &o.a_dt : &o.b_dt) != 0) {
-                snprintf(err, sizeof err, "--%s '%s': unknown type; valid: %s", opt, v, dtype_names());
-                return cli_fail(err);
-            }
-        } else if (!strcmp(opt, "tile")) {
-            if (parse_pair("--tile", v, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, sizeof err))
-                return cli_fail(err);
-        } else if (!strcmp(opt, "cluster")) {
-            if (parse_pair("--cluster", v, &o.cluster_m, &o.cluster_n, NULL, 2, err, sizeof err))
-                return cli_fail(err);
-        } else if (!strcmp(opt, "schedule")) {
-            if (!strcmp(v, "coop") || !strcmp(v, "cooperative"))
-                o.sched = GEMM_COOP;
-            else if (!strcmp(v, "pingpong"))
-                o.sched = GEMM_PINGPONG;
-            else {
-                snprintf(err, sizeof err, "--schedule '%s': expected coop or pingpong", v);
-                return cli_fail(err);
-            }
-        } else if (!strcmp(opt, "grouped"))
-            o.grouped = 1;
-        else if (!strcmp(opt, "swap-ab"))
-            o.swap_ab = 1;
-        else if (!strcmp(opt, "stream-k"))
-            o.stream_k = 1;
-        else if (!strcmp(opt, "set")) {
-            if (nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            sets[nsets++] = v;
-        } else {
-            int64_t lo = 1, hi = 1000000000LL;
-            if (!strcmp(opt, "sf-vec"))
-                hi = 1024;
-            else if (!strcmp(opt, "split-k"))
-                hi = 64;
-            else if (!strcmp(opt, "out-bytes"))
-                hi = 8;
-            char name[32];
-            snprintf(name, sizeof name, "--%s", opt);
-            if (cli_int(name, v, lo, hi, &x, err, sizeof err) != 0)
-                return cli_fail(err);
-            if (!strcmp(opt, "sf-vec"))
-                o.sf_vec = (int)x;
-            else if (!strcmp(opt, "split-k"))
-                o.split_k = (int)x;
-            else if (!strcmp(opt, "out-bytes"))
-                o.out_bytes = (int)x;
-            else if (!strcmp(opt, "m"))
-                p.m = x, have_m = 1;
-            else if (!strcmp(opt, "n"))
-                p.n = x, have_n = 1;
-            else if (!strcmp(opt, "k"))
-                p.k = x, have_k = 1;
-            else if (!strcmp(opt, "groups"))
-                p.groups = x;
-        }
-    }
+    int have_m = m > 0, have_n = n > 0, have_k = k > 0;
+    gemm_problem_t p = {.m = m, .n = n, .k = k, .groups = groups, .a_in_l2 = 1};
     if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
-        return cli_fail("a problem needs all of --m, --n and --k");
-    if (have_m && p.groups > p.m) {
-        snprintf(err, sizeof err, "--groups %lld exceeds --m %lld (groups are non-empty)",
-                 (long long)p.groups, (long long)p.m);
-        return cli_fail(err);
-    }
+        return cli_error("a problem needs all of --m, --n and --k");
+    if (have_m && p.groups > p.m)
+        return cli_error("--groups %lld exceeds --m %lld (groups are non-empty)",
+                         (long long)p.groups, (long long)p.m);
     if (p.groups > 1 && !o.grouped)
-        return cli_fail("--groups > 1 needs --grouped");
+        return cli_error("--groups > 1 needs --grouped");
     setup_t s;
-    if (setup_load(&s, arch, NULL, sets, nsets, err, sizeof err) != 0)
+    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0)
         return cli_fail(err);
 
     gemm_out_t g;

@@ -1,36 +1,12 @@
 /* decode_opts.c -- decode options to a simulated step. */
 #include "cli/decode_opts.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "models/gemm.h"
-
-const cli_opt_t decode_opts_table[] = {
-    {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200, or FILE.csv"},
-    {"model", 1, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b, llama-3.1-8b, "
-                 "llama-3.3-70b, qwen3-30b-a3b, or FILE.csv"},
-    {"stack", 1, "inference stack (default vllm-cutlass): vllm-cutlass, vllm-marlin, llamacpp, "
-                 "torch-bf16, or FILE.csv (models/data/stack/)"},
-    {"batch", 1, "B, independent sequences per step, 1..4096 (default 1), each with its own --ctx KV"},
-    {"spec", 1, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
-                "decoding of K-1 drafted tokens, needs --accept)"},
-    {"accept", 1, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 drafted tokens"},
-    {"draft", 1, "speculative decoding: the drafter, simulated on the same arch and stack: ngram "
-                 "(free), eagle (one target layer + its lm_head), a model preset or FILE.csv"},
-    {"draft-us", 1, "speculative decoding: drafting time per step in us added to the drafter's "
-                    "(default 0)"},
-    {"ctx", 1, "KV length of each sequence before the step, 0..max_positions-K (default 2048)"},
-    {"layers", 1, "simulate only the first L layers (default: the model's)"},
-    {"graphs", 1, "on|off: CUDA graph replay (default: the stack's graphs key)"},
-    {"skew", 1, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)"},
-    {"relax", 1, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output says "
-                 "hypothetical: yes)"},
-    {"set", 1, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) or "
-               "<op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); repeatable"},
-};
-const int decode_opts_n = (int)(sizeof decode_opts_table / sizeof decode_opts_table[0]);
 
 void decode_opts_init(decode_opts_t *o)
 {
@@ -42,64 +18,64 @@ void decode_opts_init(decode_opts_t *o)
     o->spec = 1;
     o->graphs = -1;
     o->accept = -1;
+    o->sets.max = SETUP_MAX_SETS;
 }
 
-static int real_in(const char *name, const char *v, double hi, double *out, char *err, size_t errlen)
+int decode_opts_rows(decode_opts_t *o, cli_opt_t *rows, int max)
 {
-    char *end;
-    double x = strtod(v, &end);
-    if (end == v || *end || !(x >= 0) || x > hi) {
-        snprintf(err, errlen, "--%s '%s': expected a number in [0, %g]", name, v, hi);
-        return -1;
-    }
-    *out = x;
-    return 0;
+    const cli_opt_t r[] = {
+        {"arch", CLI_STR, "architecture preset (default gb10): gb10, rtx5090, h100, h200, or FILE.csv",
+         .to = &o->arch},
+        {"model", CLI_STR, "model preset (default gpt-oss-120b): gpt-oss-120b, gpt-oss-20b, "
+                           "llama-3.1-8b, llama-3.3-70b, qwen3-30b-a3b, or FILE.csv", .to = &o->model},
+        {"stack", CLI_STR, "inference stack (default vllm-cutlass): vllm-cutlass, vllm-marlin, "
+                           "llamacpp, torch-bf16, or FILE.csv (models/data/stack/)", .to = &o->stack},
+        {"batch", CLI_INT, "B, independent sequences per step, 1..4096 (default 1), each with its "
+                           "own --ctx KV", .to = &o->batch, .min = 1, .max = 4096},
+        {"spec", CLI_INT, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
+                          "decoding of K-1 drafted tokens, needs --accept)", .to = &o->spec,
+         .min = 1, .max = 64},
+        {"accept", CLI_NUM, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 "
+                            "drafted tokens", .to = &o->accept, .min = 0, .max = 1},
+        {"draft", CLI_STR, "speculative decoding: the drafter, simulated on the same arch and stack: "
+                           "ngram (free), eagle (one target layer + its lm_head), a model preset or "
+                           "FILE.csv", .to = &o->draft},
+        {"draft-us", CLI_NUM, "speculative decoding: drafting time per step in us added to the "
+                              "drafter's (default 0)", .to = &o->draft_us, .min = 0, .max = 1e6},
+        {"ctx", CLI_STR, "KV length of each sequence before the step, 0..max_positions-K "
+                         "(default 2048)", .to = &o->ctx},
+        {"layers", CLI_STR, "simulate only the first L layers (default: the model's)", .to = &o->layers},
+        {"graphs", CLI_CHOICE, "off|on: CUDA graph replay (default: the stack's graphs key)",
+         .to = &o->graphs, .choices = "off|on"},
+        {"skew", CLI_NUM, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)",
+         .to = &o->skew, .min = 0, .max = 4},
+        {"relax", CLI_STR, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output "
+                           "says hypothetical: yes)", .to = &o->relax},
+        {"set", CLI_LIST, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) "
+                          "or <op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); "
+                          "repeatable", .to = &o->sets},
+    };
+    int n = CLI_NOPTS(r);
+    assert(n <= max && n <= DECODE_OPTS_MAX);
+    for (int i = 0; i < n; i++)
+        rows[i] = r[i];
+    return n;
 }
 
-int decode_opts_set(decode_opts_t *o, const char *name, const char *v, char *err, size_t errlen)
+int decode_opts_set(decode_opts_t *o, const char *name, const char *val)
 {
-    if (!strcmp(name, "arch"))
-        o->arch = v;
-    else if (!strcmp(name, "model"))
-        o->model = v;
-    else if (!strcmp(name, "stack"))
-        o->stack = v;
-    else if (!strcmp(name, "batch"))
-        return cli_int("--batch", v, 1, 4096, &o->batch, err, errlen);
-    else if (!strcmp(name, "spec"))
-        return cli_int("--spec", v, 1, 64, &o->spec, err, errlen);
-    else if (!strcmp(name, "ctx"))
-        o->ctx = v;     /* its bounds come with the model (decode_opts_run) */
-    else if (!strcmp(name, "layers"))
-        o->layers = v;
-    else if (!strcmp(name, "accept"))
-        return real_in(name, v, 1, &o->accept, err, errlen);
-    else if (!strcmp(name, "draft-us"))
-        return real_in(name, v, 1e6, &o->draft_us, err, errlen);
-    else if (!strcmp(name, "skew"))
-        return real_in(name, v, 4, &o->skew, err, errlen);
-    else if (!strcmp(name, "relax"))
-        o->relax = v;
-    else if (!strcmp(name, "draft"))
-        o->draft = v;
-    else if (!strcmp(name, "graphs")) {
-        if (!strcmp(v, "on"))
-            o->graphs = 1;
-        else if (!strcmp(v, "off"))
-            o->graphs = 0;
-        else {
-            snprintf(err, errlen, "--graphs '%s': expected on or off", v);
-            return -1;
-        }
-    } else if (!strcmp(name, "set")) {
-        if (o->nsets == SETUP_MAX_SETS) {
-            snprintf(err, errlen, "too many --set options (at most %d)", SETUP_MAX_SETS);
-            return -1;
-        }
-        o->sets[o->nsets++] = v;
-    } else
+    cli_opt_t rows[DECODE_OPTS_MAX];
+    int n = decode_opts_rows(o, rows, DECODE_OPTS_MAX), i = 0;
+    while (i < n && strcmp(rows[i].name, name))
+        i++;
+    if (i == n)
         return 1;
-    return 0;
+    char flag[64];
+    snprintf(flag, sizeof flag, "--%s", name);
+    char *argv[2] = {flag, (char *)val};
+    cli_cmd_t cmd = {.name = "decode", .usage = "", .opts = &rows[i], .nopts = 1};
+    int status;
+    return cli_parse(&cmd, 2, argv, &status) == 0 ? 0 : CLI_EXIT_USAGE;
 }
 
 /* The drafter's single-token step for B sequences at ctx on the target's arch
@@ -153,7 +129,8 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
     unsigned relax = 0;
     if (o->relax && gemm_rule_mask(o->relax, &relax, err, errlen) != 0)
         return -1;
-    if (setup_load_stack(s, o->arch, o->model, o->stack, relax, o->sets, o->nsets, err, errlen) != 0)
+    if (setup_load_stack(s, o->arch, o->model, o->stack, relax, o->sets.v, o->sets.n, err,
+                         errlen) != 0)
         return -1;
     int64_t ctx = 2048, layers = 0, maxpos = (int64_t)s->model.max_positions;
     if ((o->ctx && cli_int("--ctx", o->ctx, 0, maxpos - o->spec, &ctx, err, errlen) != 0) ||

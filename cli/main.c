@@ -1,4 +1,5 @@
 /* main.c -- gbsim: one binary, subcommands dispatched from a table. */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,7 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
-        return CLI_EXIT_USAGE;
+        return cli_error("no command given; expected one of the commands above");
     }
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         usage(stdout);
@@ -53,7 +54,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name))
             return COMMANDS[i].main(argc - 2, argv + 2);
-    char err[256];
-    snprintf(err, sizeof err, "unknown command '%s'; valid: decode, replay, tile, quant, verify, compare, calibrate, help", argv[1]);
-    return cli_fail(err);
+    char names[256] = "";
+    for (size_t i = 0, at = 0; i < NCOMMANDS; i++)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s, ", COMMANDS[i].name);
+    assert(strlen(names) + 4 < sizeof names);
+    return cli_error("unknown command '%s'; valid: %shelp", argv[1], names);
 }

@@ -6,12 +6,13 @@
 #include "models/decode.h"
 #include "models/stack.h"
 #include "models/setup.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 /* One step of B sequences of one position each; 0, or -1 with a failure
  * recorded. */
 static int run(const char *arch, const char *model, const char *stack, int64_t seqs, int64_t ctx,
-               int layers, int graphs, decode_result_t *r, int *failures)
+               int layers, int graphs, decode_result_t *r, check_t *ck)
 {
     setup_t s;
     char err[1200];
@@ -28,7 +29,7 @@ static int run(const char *arch, const char *model, const char *stack, int64_t s
 }
 
 /* The stack preset `name` (a failure recorded and NULL if it does not load). */
-static stack_t *stack_of(const char *name, int *failures)
+static stack_t *stack_of(const char *name, check_t *ck)
 {
     char err[1200];
     stack_t *st = stack_load(name, err, sizeof err);
@@ -36,10 +37,10 @@ static stack_t *stack_of(const char *name, int *failures)
     return st;
 }
 
-static void test_step_time_is_kernel_time_plus_idle(int *failures)
+static void test_step_time_is_kernel_time_plus_idle(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 0, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 0, -1, &r, ck))
         return;
     CHECK(fabs(r.step_us - (r.kernel_us + r.gap_us)) < 1e-6 * r.step_us + 1e-3,
           "step %.3f kernel %.3f gap %.3f", r.step_us, r.kernel_us, r.gap_us);
@@ -63,7 +64,7 @@ static const char *const MODELS[] = {"gpt-oss-120b", "gpt-oss-20b", "llama-3.1-8
  * every stack x model x batch x speculation that fits the device; what does not
  * fit fails with the capacity message and nothing else. Every model runs on at
  * least one stack on GB10. */
-static void test_no_stack_beats_the_dram_limit(int *failures)
+static void test_no_stack_beats_the_dram_limit(check_t *ck)
 {
     for (size_t m = 0; m < N_MODELS; m++) {
         int ran = 0;
@@ -101,10 +102,10 @@ static void test_no_stack_beats_the_dram_limit(int *failures)
     }
 }
 
-static void test_every_layer_kernel_runs_once_per_layer(int *failures)
+static void test_every_layer_kernel_runs_once_per_layer(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 5, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 5, -1, &r, ck))
         return;
     for (size_t i = 0; i < r.n; i++) {
         if (!strcmp(r.rows[i].op, "moe_fc1") || !strcmp(r.rows[i].op, "attention"))
@@ -115,11 +116,11 @@ static void test_every_layer_kernel_runs_once_per_layer(int *failures)
     decode_free(&r);
 }
 
-static void test_graphs_never_slow_a_step(int *failures)
+static void test_graphs_never_slow_a_step(check_t *ck)
 {
     decode_result_t e, g;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 0, &e, failures) ||
-        run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 1, &g, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 0, &e, ck) ||
+        run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 1, &g, ck))
         return;
     CHECK(g.step_us <= e.step_us, "graphs %.1f > eager %.1f", g.step_us, e.step_us);
     CHECK(fabs(g.kernel_us - e.kernel_us) < 1e-9, "kernel time depends on launch mode");
@@ -128,12 +129,12 @@ static void test_graphs_never_slow_a_step(int *failures)
 }
 
 /* More tokens per step amortize the weight reads: tok/s grows with M. */
-static void test_tokens_per_second_grow_with_tokens_per_step(int *failures)
+static void test_tokens_per_second_grow_with_tokens_per_step(check_t *ck)
 {
     double prev = 0;
     for (int64_t tok = 1; tok <= 16; tok *= 4) {
         decode_result_t r;
-        if (run("gb10", "gpt-oss-120b", "vllm-cutlass", tok, 2048, 0, -1, &r, failures))
+        if (run("gb10", "gpt-oss-120b", "vllm-cutlass", tok, 2048, 0, -1, &r, ck))
             return;
         CHECK(r.tok_per_s > prev, "M=%lld: %.2f tok/s not above %.2f", (long long)tok, r.tok_per_s, prev);
         prev = r.tok_per_s;
@@ -142,10 +143,10 @@ static void test_tokens_per_second_grow_with_tokens_per_step(int *failures)
 }
 
 /* The limit counts each active weight once and the KV cache once. */
-static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
+static void test_limit_counts_active_weights_at_the_stack_format(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 0, 0, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 0, 0, -1, &r, ck))
         return;
     /* workload_facts.md 1.4: ~5.0 GB per token at checkpoint precisions */
     CHECK(r.min_bytes > 4.9e9 && r.min_bytes < 5.2e9, "min bytes %.3g", r.min_bytes);
@@ -153,7 +154,7 @@ static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
 }
 
 /* Leviathan et al. 2023 eq. 1: E = (1 - a^(g+1)) / (1 - a). */
-static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *failures)
+static void test_speculative_tokens_follow_the_expected_acceptance_formula(check_t *ck)
 {
     CHECK(fabs(decode_spec_tokens(0.665, 3) - (1 + 0.665 + 0.665 * 0.665 + pow(0.665, 3))) < 1e-12,
           "a=0.665 g=3: %.6f", decode_spec_tokens(0.665, 3));
@@ -162,7 +163,7 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
 }
 
 /* H100 with gpt-oss-120b; 0 (a failure recorded) if the presets do not load. */
-static int load_h100(setup_t *s, int *failures)
+static int load_h100(setup_t *s, check_t *ck)
 {
     char err[512];
     int ok = setup_load(s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) == 0;
@@ -182,13 +183,13 @@ static const stack_kernel_t *row_of(const stack_t *st, const char *name)
 /* A stack's dense GEMV runs the tiled kernel its library launched (the
  * torch-bf16 nvjet configurations from the shape traces) while the tokens fit
  * the tile's token side, and the GEMV implementation after that. */
-static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failures)
+static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_t *st = stack_of("torch-bf16", ck);
     const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
     CHECK(qkv != NULL, "no qkv_proj row");
     if (qkv == NULL) {
@@ -216,13 +217,13 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
 /* A graph whose step streams more weight bytes than L2 holds finds its node
  * state evicted at every replay: the gap between its kernels is the arch's
  * cold graph gap (microbench/kgap_probe.py), the warm one otherwise. */
-static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failures)
+static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_t *st = stack_of("torch-bf16", ck);
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
         if (big_l2)
@@ -248,13 +249,13 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failu
 /* A small kernel's code is cold at launch: the other kernels of a layer evict
  * it from the SM's instruction caches, and from L2 too when the step streams
  * more than L2 holds; right after a launch of the same kernel it is hot. */
-static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *failures)
+static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_t *st = stack_of("torch-bf16", ck);
     const char *kernels[] = {"reduce_kernel sum", "clamp (gate)", "clamp (up)"};
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
@@ -280,7 +281,7 @@ static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *
 /* The torch-bf16 launches were recorded on sm_90 (cuBLAS nvjet_sm90 kernels
  * with clusters): on SM12x, which has no multicast, gbsim picks its own
  * configuration and the step runs instead of failing tile validation. */
-static void test_recorded_launches_apply_only_on_their_arch(int *failures)
+static void test_recorded_launches_apply_only_on_their_arch(check_t *ck)
 {
     const char *arches[2] = {"h100", "gb10"};
     for (int i = 0; i < 2; i++) {
@@ -290,7 +291,7 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
             CHECK(0, "%s", err);
             return;
         }
-        stack_t *st = stack_of("torch-bf16", failures);
+        stack_t *st = stack_of("torch-bf16", ck);
         const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
         CHECK(qkv != NULL, "torch-bf16 has no qkv_proj row");
         if (qkv == NULL) {
@@ -305,25 +306,24 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
         CHECK(recorded == (i == 0), "%s: qkv kind %d cluster %d", arches[i], (int)d.kind, d.cluster_m);
         stack_free(st);
         decode_result_t r;
-        if (run(arches[i], "gpt-oss-120b", "torch-bf16", 1, 2048, 2, 1, &r, failures) == 0)
+        if (run(arches[i], "gpt-oss-120b", "torch-bf16", 1, 2048, 2, 1, &r, ck) == 0)
             decode_free(&r);
     }
 }
 
 int main(void)
 {
-    int failures = 0;
-    test_speculative_tokens_follow_the_expected_acceptance_formula(&failures);
-    test_step_time_is_kernel_time_plus_idle(&failures);
-    test_no_stack_beats_the_dram_limit(&failures);
-    test_every_layer_kernel_runs_once_per_layer(&failures);
-    test_graphs_never_slow_a_step(&failures);
-    test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&failures);
-    test_recorded_launches_apply_only_on_their_arch(&failures);
-    test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(&failures);
-    test_tokens_per_second_grow_with_tokens_per_step(&failures);
-    test_limit_counts_active_weights_at_the_stack_format(&failures);
-    test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);
-    printf("decode_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("decode_test");
+    test_speculative_tokens_follow_the_expected_acceptance_formula(&ck);
+    test_step_time_is_kernel_time_plus_idle(&ck);
+    test_no_stack_beats_the_dram_limit(&ck);
+    test_every_layer_kernel_runs_once_per_layer(&ck);
+    test_graphs_never_slow_a_step(&ck);
+    test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&ck);
+    test_recorded_launches_apply_only_on_their_arch(&ck);
+    test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(&ck);
+    test_tokens_per_second_grow_with_tokens_per_step(&ck);
+    test_limit_counts_active_weights_at_the_stack_format(&ck);
+    test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&ck);
+    return check_end(&ck);
 }

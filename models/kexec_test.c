@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "models/kexec.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 typedef struct {
@@ -33,7 +34,7 @@ static kresult_t run(const arch_t *a, int ctas, int per_sm, int stages, uni_t *u
 }
 
 /* A pure memory-bound kernel converges to bytes / bandwidth. */
-static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(int *failures)
+static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(check_t *ck)
 {
     arch_t a = testarch();
     double prev_err = 1e9;
@@ -51,7 +52,7 @@ static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(int *fail
 }
 
 /* A pure compute-bound kernel takes waves x steps x cycles. */
-static void test_compute_bound_kernel_is_waves_times_cycles(int *failures)
+static void test_compute_bound_kernel_is_waves_times_cycles(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 10, .compute_cyc = 1000}, .items = 1};
@@ -63,7 +64,7 @@ static void test_compute_bound_kernel_is_waves_times_cycles(int *failures)
 }
 
 /* One CTA with S loads in flight moves at most S x bytes per (latency + transfer): Little's law. */
-static void test_littles_law_limits_one_cta(int *failures)
+static void test_littles_law_limits_one_cta(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_latency_ns = 1000; /* 1e6 ps */
@@ -79,7 +80,7 @@ static void test_littles_law_limits_one_cta(int *failures)
 }
 
 /* With one stage the pipeline is serial: latency + transfer + compute per step. */
-static void test_single_stage_is_serial(int *failures)
+static void test_single_stage_is_serial(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 5, .dram_bytes = 2000, .compute_cyc = 3}, .items = 1};
@@ -89,7 +90,7 @@ static void test_single_stage_is_serial(int *failures)
 }
 
 /* Producer pre-work and epilogues are serialized as documented. */
-static void test_pre_and_epilogue_are_counted(int *failures)
+static void test_pre_and_epilogue_are_counted(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1000, .pre_cyc = 7, .epi_cyc = 11,
@@ -105,7 +106,7 @@ static void test_pre_and_epilogue_are_counted(int *failures)
 
 /* Loads whose row visits move only RUN contiguous bytes occupy the DRAM
  * 1/eff(RUN) longer: a memory-bound kernel converges to bytes / (bw x eff). */
-static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
+static void test_short_runs_cost_dram_time_by_run_efficiency(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_run_eff_32 = 0.5;
@@ -127,7 +128,7 @@ static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
 
 /* One SM's load path caps what its CTAs pull: one CTA streaming far more
  * than its share converges to bytes / sm_load_gbps, not to the DRAM rate. */
-static void test_one_sm_is_capped_by_its_load_path(int *failures)
+static void test_one_sm_is_capped_by_its_load_path(check_t *ck)
 {
     arch_t a = testarch();
     a.sm_load_gbps = 100; /* 0.1 byte/ps, a tenth of the DRAM */
@@ -148,7 +149,7 @@ static void test_one_sm_is_capped_by_its_load_path(int *failures)
 
 /* Multicast: a CTA issues (and DRAM serves) its share, its SM receives the
  * whole tile: the port charges port_bytes. */
-static void test_multicast_port_charges_received_bytes(int *failures)
+static void test_multicast_port_charges_received_bytes(check_t *ck)
 {
     arch_t a = testarch();
     a.sm_load_gbps = 100;
@@ -162,7 +163,7 @@ static void test_multicast_port_charges_received_bytes(int *failures)
 
 /* TMA k-tile loads are charged the arch's TMA efficiency instead of the run
  * curve where it has one, and the run curve where it has none (0). */
-static void test_tma_loads_use_the_tma_efficiency(int *failures)
+static void test_tma_loads_use_the_tma_efficiency(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_run_eff_128 = 0.5;
@@ -181,7 +182,7 @@ static void test_tma_loads_use_the_tma_efficiency(int *failures)
 
 /* A TMA stage lands no sooner than the arch's TMA round trip: one CTA with
  * one stage of a few bytes takes n_steps x tma_latency, not x dram latency. */
-static void test_tma_stage_round_trip(int *failures)
+static void test_tma_stage_round_trip(check_t *ck)
 {
     arch_t a = testarch(); /* DRAM latency 100 ns */
     a.tma_latency_ns = 300;
@@ -198,7 +199,7 @@ static void test_tma_stage_round_trip(int *failures)
     CHECK(z.dur_ps == p.dur_ps, "tma_latency_ns 0: %lld vs %lld", (long long)z.dur_ps, (long long)p.dur_ps);
 }
 
-static void test_rerun_is_identical(int *failures)
+static void test_rerun_is_identical(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 37, .dram_bytes = 777, .l2_bytes = 33, .compute_cyc = 1.5,
@@ -208,7 +209,7 @@ static void test_rerun_is_identical(int *failures)
           "reruns differ: %lld vs %lld", (long long)r1.dur_ps, (long long)r2.dur_ps);
 }
 
-static void test_too_many_ctas_per_sm_is_an_input_error(int *failures)
+static void test_too_many_ctas_per_sm_is_an_input_error(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1}, .items = 1};
@@ -225,7 +226,7 @@ static void test_too_many_ctas_per_sm_is_an_input_error(int *failures)
  * alone streams at tma_oob_gbps; beside DRAM loads the kernel takes
  * (dram + oob x l2_bw / tma_oob_gbps) / l2_bw when that exceeds the DRAM
  * time; an arch without the measurement (0) fills for free. */
-static void test_tma_zero_fill_shares_the_l2_return_path(int *failures)
+static void test_tma_zero_fill_shares_the_l2_return_path(check_t *ck)
 {
     arch_t a = testarch(); /* DRAM 1 B/ps, L2 4 B/ps */
     a.tma_oob_gbps = 1000;
@@ -257,7 +258,7 @@ static void test_tma_zero_fill_shares_the_l2_return_path(int *failures)
  * or loaded whole by every CTA), a 16-KiB A tile of which one token is in the
  * tensor (16256 B zero fill), half (rank 1 all zero fill) or all (L2 hits).
  * Every configuration within 15 % of the measured ns per stage on both GPUs. */
-static void test_grouped_stage_matches_tmabench13(int *failures)
+static void test_grouped_stage_matches_tmabench13(check_t *ck)
 {
     enum { MC = 1, NOMC = 0 };
     static const struct {
@@ -306,7 +307,7 @@ static void test_grouped_stage_matches_tmabench13(int *failures)
  * and boxes-per-step matter where bytes do not. Against test 14 on the h100
  * preset: 4-box stages of 64 rows from DRAM landed 233 ns apart (the preset
  * takes its two values from 1- and 2-box stages). */
-static void test_one_thread_issues_tma_stages_in_turn(int *failures)
+static void test_one_thread_issues_tma_stages_in_turn(check_t *ck)
 {
     arch_t a = testarch();
     a.tma_stage_issue_ns = 60;
@@ -337,7 +338,7 @@ static void test_one_thread_issues_tma_stages_in_turn(int *failures)
 /* The issue time holds the producer back only from a next step: a CTA whose
  * last step is issued finishes when its loads land, and the SM's next CTA
  * starts clean (no second pre-work, no early issue). */
-static void test_issue_time_ends_with_the_last_step(int *failures)
+static void test_issue_time_ends_with_the_last_step(check_t *ck)
 {
     arch_t a = testarch(); /* tma_latency_ns 0: a step lands after the L2 latency */
     a.tma_stage_issue_ns = 1000;
@@ -353,23 +354,22 @@ static void test_issue_time_ends_with_the_last_step(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_memory_bound_kernel_converges_to_bytes_over_bandwidth(&failures);
-    test_compute_bound_kernel_is_waves_times_cycles(&failures);
-    test_littles_law_limits_one_cta(&failures);
-    test_single_stage_is_serial(&failures);
-    test_pre_and_epilogue_are_counted(&failures);
-    test_short_runs_cost_dram_time_by_run_efficiency(&failures);
-    test_one_sm_is_capped_by_its_load_path(&failures);
-    test_multicast_port_charges_received_bytes(&failures);
-    test_tma_loads_use_the_tma_efficiency(&failures);
-    test_tma_stage_round_trip(&failures);
-    test_tma_zero_fill_shares_the_l2_return_path(&failures);
-    test_one_thread_issues_tma_stages_in_turn(&failures);
-    test_issue_time_ends_with_the_last_step(&failures);
-    test_grouped_stage_matches_tmabench13(&failures);
-    test_rerun_is_identical(&failures);
-    test_too_many_ctas_per_sm_is_an_input_error(&failures);
-    printf("kexec_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("kexec_test");
+    test_memory_bound_kernel_converges_to_bytes_over_bandwidth(&ck);
+    test_compute_bound_kernel_is_waves_times_cycles(&ck);
+    test_littles_law_limits_one_cta(&ck);
+    test_single_stage_is_serial(&ck);
+    test_pre_and_epilogue_are_counted(&ck);
+    test_short_runs_cost_dram_time_by_run_efficiency(&ck);
+    test_one_sm_is_capped_by_its_load_path(&ck);
+    test_multicast_port_charges_received_bytes(&ck);
+    test_tma_loads_use_the_tma_efficiency(&ck);
+    test_tma_stage_round_trip(&ck);
+    test_tma_zero_fill_shares_the_l2_return_path(&ck);
+    test_one_thread_issues_tma_stages_in_turn(&ck);
+    test_issue_time_ends_with_the_last_step(&ck);
+    test_grouped_stage_matches_tmabench13(&ck);
+    test_rerun_is_identical(&ck);
+    test_too_many_ctas_per_sm_is_an_input_error(&ck);
+    return check_end(&ck);
 }

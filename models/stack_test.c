@@ -10,6 +10,7 @@
 #include "models/kmodel.h"
 #include "models/setup.h"
 #include "models/stack.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 static const char *const STACKS[] = {"vllm-cutlass", "vllm-marlin", "llamacpp", "torch-bf16"};
@@ -186,7 +187,7 @@ static int probe(const char *arch, const char *stack, const char *op, int64_t se
  * performs alike (e.g. a DRAM-bound kernel); those are counted and printed. An
  * accepted value that does not reach the kernel fails; so does a field the
  * op's rows do not read that is not refused. */
-static void test_every_field_moves_the_op_it_names(int *failures)
+static void test_every_field_moves_the_op_it_names(check_t *ck)
 {
     int moved = 0, refused = 0, same_time = 0;
     for (size_t si = 0; si < N_STACKS; si++) {
@@ -276,7 +277,7 @@ static void test_every_field_moves_the_op_it_names(int *failures)
 }
 
 /* Stack-wide keys move what they name. */
-static void test_stack_keys_move_what_they_name(int *failures)
+static void test_stack_keys_move_what_they_name(check_t *ck)
 {
     char err[1400];
     decode_result_t a, b;
@@ -311,7 +312,7 @@ static void test_stack_keys_move_what_they_name(int *failures)
 }
 
 /* A weight format moves the physical limit as it moves the GEMV. */
-static void test_weight_format_moves_the_limit(int *failures)
+static void test_weight_format_moves_the_limit(check_t *ck)
 {
     char err[1400];
     decode_result_t a, b;
@@ -330,7 +331,7 @@ static void test_weight_format_moves_the_limit(int *failures)
 
 /* Rule: a tile a validity rule forbids is refused with the rule unless that
  * rule is relaxed; relaxed, it runs and the result says hypothetical. */
-static void test_relaxed_rule_runs_and_is_hypothetical(int *failures)
+static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
 {
     const char *sets[] = {"moe_fc1.tile=64x128x128"};
     for (int relaxed = 0; relaxed < 2; relaxed++) {
@@ -369,7 +370,7 @@ static void test_relaxed_rule_runs_and_is_hypothetical(int *failures)
 
 /* Parsing rules: each malformed stack file is refused with file:line and what
  * was expected. */
-static void test_malformed_stack_files_are_refused(int *failures)
+static void test_malformed_stack_files_are_refused(check_t *ck)
 {
     static const char HEAD[] =
         "key,value,unit,source\n"
@@ -418,7 +419,7 @@ static void test_malformed_stack_files_are_refused(int *failures)
 }
 
 /* Unknown ops and fields in --set are errors that say what is valid. */
-static void test_unknown_set_keys_are_refused(int *failures)
+static void test_unknown_set_keys_are_refused(check_t *ck)
 {
     static const struct {
         const char *set, *want;
@@ -445,13 +446,12 @@ static void test_unknown_set_keys_are_refused(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_malformed_stack_files_are_refused(&failures);
-    test_unknown_set_keys_are_refused(&failures);
-    test_relaxed_rule_runs_and_is_hypothetical(&failures);
-    test_weight_format_moves_the_limit(&failures);
-    test_stack_keys_move_what_they_name(&failures);
-    test_every_field_moves_the_op_it_names(&failures);
-    printf("stack_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("stack_test");
+    test_malformed_stack_files_are_refused(&ck);
+    test_unknown_set_keys_are_refused(&ck);
+    test_relaxed_rule_runs_and_is_hypothetical(&ck);
+    test_weight_format_moves_the_limit(&ck);
+    test_stack_keys_move_what_they_name(&ck);
+    test_every_field_moves_the_op_it_names(&ck);
+    return check_end(&ck);
 }

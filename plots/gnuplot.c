@@ -36,6 +36,14 @@ static void put_quoted(FILE *f, const char *s)
     fputc('\'', f);
 }
 
+void gnuplot_title_text(const char *s, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s", s);
+    for (char *q = buf; *q; q++)
+        if (*q == '\'' || *q == '\n')
+            *q = '_';
+}
+
 int gnuplot_check_path(const char *out_path, char *err, size_t errlen)
 {
     if (terminal_for(out_path) == NULL) {

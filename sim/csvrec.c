@@ -154,6 +154,29 @@ int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t er
     return 0;
 }
 
+int csvrec_read(const char *path, csvrec_list_t *out, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
+        return -1;
+    int rc = csvrec_parse(path, text, len, 0, 1, NULL, out, err, errlen);
+    free(text);
+    return rc;
+}
+
+int csvrec_write_field(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return 0;
+    int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
+                s[n - 1] == ' ' || s[n - 1] == '\t';
+    if (quote)
+        return csv_fwrite(f, s, n) == 0 ? 0 : -1;
+    return fwrite(s, 1, n, f) == n ? 0 : -1;
+}
+
 int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int line,
                  int (*stop)(const char *s, size_t n), csvrec_list_t *r, char *err,
                  size_t errlen)

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 
 /* ---- small helpers -------------------------------------------------------- */
 
