@@ -58,7 +58,11 @@ static const char MORE[] =
     "errors before and after, and ends with\n"
     "  fit_mape_pct: <MAPE over the fit rows, fitted>\n"
     "  holdout_mape_pct: <MAPE over the held-out rows, fitted>\n"
-    "--out writes key,value,unit,source rows; each value passes --set key=value.\n"
+    "A key that ends within 0.1 % of a bound of its range, or whose interval covers\n"
+    "half of it, is flagged (note AT_LOWER_BOUND, AT_UPPER_BOUND, UNDETERMINED).\n"
+    "--out writes key,value,unit,source rows; each value passes --set key=value. It\n"
+    "is refused (exit 1, the numbers on stderr, no file) when the fitted values do not\n"
+    "predict the held-out rows better than the preset.\n"
     "Each prediction runs the simulator: a fit costs about (parameters + 2) x iterations\n"
     "replays of the fit rows.\n";
 
@@ -188,7 +192,7 @@ int cmd_calibrate_main(int argc, char **argv)
     int64_t k_hold = 3, max_iter = 15;
     cli_opt_t opts[] = {
         {"arch", CLI_STR, "architecture preset to start from (default gb10)", .to = &arch},
-        {"trace", CLI_LIST, "T.csv: decode trace with measured_us (traces/README.md); repeatable",
+        {"trace", CLI_LIST, "T.csv: decode trace with measured_us (docs/formats.md); repeatable",
          .to = &traces},
         {"fit", CLI_STR, "comma-separated arch keys to fit (default " DEFAULT_FIT ")",
          .to = &fit_s},
@@ -338,6 +342,7 @@ int cmd_calibrate_main(int argc, char **argv)
     }
 
     /* errors after, and the report */
+    int at_bound = 0;
     arch_t fitted;
     size_t len = 0;
     if (rc == 0) {
@@ -361,8 +366,8 @@ int cmd_calibrate_main(int argc, char **argv)
                     f->nrows, nfit, nhold, (long long)k_hold, iters,
                     status == GSL_SUCCESS ? "converged" : status == GSL_EMAXITER
                         ? "stopped at --max-iter" : "no further progress");
-            fprintf(m, "%-28s %12s %12s %27s %21s %s\n", "key", "preset", "fitted",
-                    "+-1 sigma interval", "schema range", "unit");
+            fprintf(m, "%-28s %12s %12s %27s %21s %-8s %s\n", "key", "preset", "fitted",
+                    "+-1 sigma interval", "schema range", "unit", "note");
             double dof = nfit > f->p ? (double)(nfit - f->p) : 1;
             for (size_t j = 0; j < f->p; j++) {
                 const param_def_t *d = &arch_schema.defs[f->idx[j]];
@@ -372,9 +377,22 @@ int cmd_calibrate_main(int argc, char **argv)
                 char iv[64], rg[64];
                 snprintf(iv, sizeof iv, "[%.4g, %.4g]", a, b);
                 snprintf(rg, sizeof rg, "[%g, %g]", d->min, d->max);
-                fprintf(m, "%-28s %12.5g %12.5g %27s %21s %s\n", d->key,
-                        param_get(&arch_schema, &f->base, f->idx[j]), x, iv, rg, d->unit);
+                /* a value the solver pushed to a bound of its range (within
+                 * 0.1 % of the range), or whose +-1 sigma interval covers half
+                 * the range, is not determined by the data */
+                double span = d->max - d->min, tol = 1e-3 * span;
+                const char *note = x <= d->min + tol ? "AT_LOWER_BOUND"
+                                   : x >= d->max - tol ? "AT_UPPER_BOUND"
+                                   : b - a > 0.5 * span ? "UNDETERMINED" : "";
+                if (note[0])
+                    at_bound++;
+                fprintf(m, "%-28s %12.5g %12.5g %27s %21s %-8s %s\n", d->key,
+                        param_get(&arch_schema, &f->base, f->idx[j]), x, iv, rg, d->unit, note);
             }
+            if (at_bound)
+                fprintf(m, "# warning: %d fitted key(s) ended at a bound of their range or are "
+                           "undetermined (note column): the traces do not determine them; do not "
+                           "use those values\n", at_bound);
             fprintf(m, "%-10s %8s %14s %14s\n", "rows", "count", "preset_mape%", "fitted_mape%");
             fprintf(m, "%-10s %8zu %14.2f %14.2f\n", "fit", nfit, fit0, fit1);
             if (nhold)
@@ -386,6 +404,19 @@ int cmd_calibrate_main(int argc, char **argv)
                 fprintf(m, "holdout_mape_pct: nan\n");
             fclose(m);
         }
+    }
+    if (rc == 0 && out && nhold && !(hold1 < hold0)) {
+        /* an override that predicts unseen rows no better than the preset is
+         * worse than none: the report, no file, exit 1 */
+        fwrite(buf, 1, len, stdout);
+        fprintf(stderr, "gbsim: calibrate: the fitted values predict the %zu held-out rows no "
+                        "better than the preset (hold-out MAPE %.2f %% fitted vs %.2f %% preset); "
+                        "%s not written\n", nhold, hold1, hold0, out);
+        rc = 1;
+        out = NULL;
+        free(buf);
+        buf = NULL;
+        len = 0;
     }
     if (rc == 0 && out) {
         /* each value must pass --set exactly as written */
