@@ -30,6 +30,7 @@ Sets (one per kind the README scores):
 
 usage: python3 capture_testset.py OUTDIR [--quick] [--no-steps]
        python3 capture_testset.py --fill CSV TRACE   (re-fill the launch columns)
+       python3 capture_testset.py --split GBSIM ARCH CSV   (rows gbsim rejects to CSV_rejected.csv)
 writes OUTDIR/<gpu>_testset.csv, <gpu>_testset_cuda_gpu_trace.csv,
        <gpu>_testset_batched_attn.csv (+ _cuda_gpu_trace.csv),
        <gpu>_testset_steps.csv, <gpu>_testset_meta.txt, steps/<gpu>_m<M>_ctx<C>/
@@ -337,9 +338,38 @@ def capture_steps(outdir, gpu, quick):
             print(open(txt).read(), flush=True)
 
 
+def split_rejected(gbsim, arch, csv_path):
+    """Move the rows that `gbsim replay` rejects (exit 2, a message naming
+    csv_path:line) from csv_path to <csv>_rejected.csv, with the message in
+    column rejected_by_gbsim; repeat until the rest replays."""
+    cols, rows = read_csv(csv_path)
+    rej_path = csv_path[:-len(".csv")] + "_rejected.csv"
+    rejected = read_csv(rej_path)[1] if os.path.exists(rej_path) else []
+    while True:
+        p = subprocess.run([gbsim, "replay", "--arch", arch, csv_path], capture_output=True, text=True)
+        if p.returncode == 0:
+            break
+        tag = f"{csv_path}:"
+        msg = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
+        at = msg.find(tag)
+        if p.returncode != 2 or at < 0:
+            raise SystemExit(f"gbsim replay failed ({p.returncode}) without naming a row: {msg}")
+        line = int(msg[at + len(tag):].split(":", 1)[0])
+        row = rows.pop(line - 2)
+        row["rejected_by_gbsim"] = msg[at:]
+        rejected.append(row)
+        write_csv(csv_path, cols, rows)
+        print(f"rejected {row['op']}: {msg[at:]}")
+    if rejected:
+        write_csv(rej_path, cols + ["rejected_by_gbsim"], rejected)
+
+
 def main(argv):
     if argv[:1] == ["--fill"] and len(argv) == 3:
         fill_file(argv[1], argv[2])
+        return 0
+    if argv[:1] == ["--split"] and len(argv) == 4:
+        split_rejected(*argv[1:])
         return 0
     args = [a for a in argv if not a.startswith("--")]
     if len(args) != 1 or any(a not in ("--quick", "--no-steps") for a in argv if a.startswith("--")):
