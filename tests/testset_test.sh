@@ -124,7 +124,11 @@ for arch in h100 h200; do
     sum=0 cnt=0 met=1
     while IFS=, read -r layers tokens ctx eager graph _; do
       meas=$graph; [ $g = off ] && meas=$eager
-      pred=$("$gbsim" decode --arch $arch --stack torch-bf16 --layers "$layers" --batch "$tokens" \
+      # M tokens of one sequence, as a speculative verify runs them (step_us does
+      # not depend on the acceptance rate)
+      spec=""; [ "$tokens" -gt 1 ] && spec="--spec $tokens --accept 1"
+      # shellcheck disable=SC2086
+      pred=$("$gbsim" decode --arch $arch --stack torch-bf16 --layers "$layers" $spec \
              --ctx "$ctx" --graphs $g --set sliding_layer_period=0 | awk '/^step_us:/{print $2}')
       err=$(awk -v p="$pred" -v m="$meas" 'BEGIN { printf "%+.1f", 100 * (p - m) / m }')
       echo "# $arch step L=$layers M=$tokens ctx=$ctx graphs=$g: gbsim $pred us, measured $meas us, $err %"
