@@ -199,6 +199,12 @@ static void non_numeric_duration_is_an_error(void)
     bad(D "nonnumeric_duration.csv", "nonnumeric_duration.csv:3:", "'12 us' is not valid");
 }
 
+/* 1e305 s is a finite double but 1e314 ns is not */
+static void time_above_1e18_ns_is_an_error(void)
+{
+    bad(D "time_overflow.csv", "time_overflow.csv:2:", "at most 1e18 ns");
+}
+
 static void empty_trace_is_an_error(void)
 {
     bad(D "empty_trace.csv", "empty_trace.csv:3:", "expected at least one kernel");
@@ -231,6 +237,7 @@ int main(void)
     truncated_file_is_an_error_naming_the_line();
     missing_duration_column_is_an_error();
     non_numeric_duration_is_an_error();
+    time_above_1e18_ns_is_an_error();
     empty_trace_is_an_error();
     file_without_a_header_is_an_error();
     unknown_time_unit_is_an_error();
