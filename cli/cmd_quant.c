@@ -77,12 +77,14 @@ static int parse_x(const char *s, float *out)
     return 0;
 }
 
-/* One CSV field, quoted when it needs to be. */
+/* One CSV field, quoted when the reader would otherwise change it: a
+ * delimiter, quote or line break, leading or trailing space or tab (trimmed),
+ * or a leading UTF-8 byte-order mark (skipped at the start of a file). */
 static void put_field(FILE *o, const char *s)
 {
     size_t n = strlen(s);
     if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-                                       s[n - 1] == '\t')))
+                                       s[n - 1] == '\t')) || !strncmp(s, "\xEF\xBB\xBF", 3))
         csv_fwrite(o, s, n);
     else
         fputs(s, o);
