@@ -67,6 +67,114 @@ static int parse_x(const char *s, float *out)
 
 static const char *const ADDED[] = {"code", "scale", "xq", "global_scale"};
 
+/* Output columns added for fmt: code, scale, xq, and global_scale for nvfp4. */
+static int n_added(mxquant_fmt_t fmt)
+{
+    return fmt == MXQ_NVFP4 ? 4 : 3;
+}
+
+void cmd_quant_input_free(quant_input_t *q)
+{
+    csvrec_free(&q->recs);
+    free(q->x);
+    memset(q, 0, sizeof *q);
+}
+
+int cmd_quant_read(mxquant_fmt_t fmt, const char *in, const char *text, size_t len,
+                   quant_input_t *q, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    int nadded = n_added(fmt);
+    csvrec_list_t *r = &q->recs;
+    if (csvrec_parse(in, text, len, 0, 1, NULL, r, err, errlen) != 0)
+        goto fail;
+    if (r->nrecs == 0) {
+        snprintf(err, errlen, "%s:1: the file is empty; expected a header line with a column "
+                 "'x'", in);
+        goto fail;
+    }
+    const csvrec_t *h = &r->recs[0];
+    int xcol = -1;
+    for (size_t c = 0; c < h->n; c++) {
+        if (!strcmp(h->fields[c], "x") && xcol < 0)
+            xcol = (int)c;
+        for (int a = 0; a < nadded; a++)
+            if (!strcmp(h->fields[c], ADDED[a])) {
+                snprintf(err, errlen, "%s:%d: column '%s' already exists; expected an input "
+                         "without the output columns code, scale, xq%s", in, h->line, ADDED[a],
+                         nadded == 4 ? ", global_scale" : "");
+                goto fail;
+            }
+    }
+    if (xcol < 0) {
+        snprintf(err, errlen, "%s:%d: the header has no column 'x'; expected a column named x "
+                 "holding the values to quantize", in, h->line);
+        goto fail;
+    }
+    q->xcol = (size_t)xcol;
+    q->n = r->nrecs - 1;
+    q->x = malloc((q->n ? q->n : 1) * sizeof *q->x);
+    if (!q->x) {
+        snprintf(err, errlen, "%s: out of memory", in);
+        goto fail;
+    }
+    for (size_t i = 0; i < q->n; i++) {
+        const csvrec_t *rw = &r->recs[i + 1];
+        if (rw->n != h->n) {
+            snprintf(err, errlen, "%s:%d: %zu fields; expected %zu (as many as the header)",
+                     in, rw->line, rw->n, h->n);
+            goto fail;
+        }
+        if (parse_x(rw->fields[xcol], &q->x[i]) != 0) {
+            snprintf(err, errlen, "%s:%d: column 'x': '%.200s' is not valid; expected a "
+                     "decimal number within the fp32 range (|x| <= 3.40282347e38), nan, inf or "
+                     "-inf", in, rw->line, rw->fields[xcol]);
+            goto fail;
+        }
+    }
+    return 0;
+fail:
+    cmd_quant_input_free(q);
+    return -1;
+}
+
+int cmd_quant_write(FILE *f, const mxquant_cfg_t *cfg, const quant_input_t *q)
+{
+    size_t n = q->n;
+    uint8_t *codes = malloc(n ? n : 1), *scales = malloc(n ? n : 1);
+    if (!codes || !scales) {
+        free(codes);
+        free(scales);
+        return -1;
+    }
+    int nadded = n_added(cfg->fmt);
+    float global = mxquant_global_scale(cfg, q->x, n);
+    mxquant_quantize(cfg, q->x, n, global, codes, scales);
+    size_t bs = (size_t)mxquant_block(cfg);
+    const csvrec_t *h = &q->recs.recs[0];
+    for (size_t c = 0; c < h->n; c++) {
+        csvrec_write_field(f, h->fields[c]);
+        fputc(',', f);
+    }
+    for (int a = 0; a < nadded; a++)
+        fprintf(f, "%s%c", ADDED[a], a + 1 < nadded ? ',' : '\n');
+    for (size_t i = 0; i < n; i++) {
+        const csvrec_t *rw = &q->recs.recs[i + 1];
+        for (size_t c = 0; c < rw->n; c++) {
+            csvrec_write_field(f, rw->fields[c]);
+            fputc(',', f);
+        }
+        uint8_t s = scales[i / bs];
+        fprintf(f, "%u,%u,%.9g", codes[i], s, mxquant_dequant(cfg, codes[i], s, global));
+        if (nadded == 4)
+            fprintf(f, ",%.9g", (double)global);
+        fputc('\n', f);
+    }
+    free(codes);
+    free(scales);
+    return 0;
+}
+
 int cmd_quant_main(int argc, char **argv)
 {
     const char *fmt_s = NULL, *rule_s = "ocp";
@@ -92,93 +200,23 @@ int cmd_quant_main(int argc, char **argv)
         return cli_error("--rule '%s' is not valid; expected one of %s", rule_s,
                          mxquant_rule_names());
     const char *in = files.v[0], *out = files.v[1];
-    int nadded = cfg.fmt == MXQ_NVFP4 ? 4 : 3;
-
-    csvrec_list_t r = {0};
-    if (csvrec_read(in, &r, err, sizeof err) != 0) {
-        csvrec_free(&r);
+    char *text = NULL;
+    size_t len = 0;
+    if (csvrec_slurp(in, &text, &len, err, sizeof err) != 0)
         return cli_fail(err);
-    }
-    int rc = 0;
-    float *x = NULL;
-    uint8_t *codes = NULL, *scales = NULL;
-    if (r.nrecs == 0) {
-        rc = cli_error("%s:1: the file is empty; expected a header line with a column 'x'", in);
-        goto done;
-    }
-    const csvrec_t *h = &r.recs[0];
-    int xcol = -1;
-    for (size_t c = 0; c < h->n; c++) {
-        if (!strcmp(h->fields[c], "x") && xcol < 0)
-            xcol = (int)c;
-        for (int a = 0; a < nadded; a++)
-            if (!strcmp(h->fields[c], ADDED[a])) {
-                rc = cli_error("%s:%d: column '%s' already exists; expected an input without "
-                               "the output columns code, scale, xq%s", in, h->line, ADDED[a],
-                               nadded == 4 ? ", global_scale" : "");
-                goto done;
-            }
-    }
-    if (xcol < 0) {
-        rc = cli_error("%s:%d: the header has no column 'x'; expected a column named x "
-                       "holding the values to quantize", in, h->line);
-        goto done;
-    }
-    size_t n = r.nrecs - 1;
-    x = malloc((n ? n : 1) * sizeof *x);
-    codes = malloc(n ? n : 1);
-    scales = malloc(n ? n : 1);
-    if (!x || !codes || !scales) {
-        rc = cli_error("out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++) {
-        const csvrec_t *rw = &r.recs[i + 1];
-        if (rw->n != h->n) {
-            rc = cli_error("%s:%d: %zu fields; expected %zu (as many as the header)",
-                           in, rw->line, rw->n, h->n);
-            goto done;
-        }
-        if (parse_x(rw->fields[xcol], &x[i]) != 0) {
-            rc = cli_error("%s:%d: column 'x': '%.200s' is not valid; expected a decimal "
-                           "number within the fp32 range (|x| <= 3.40282347e38), nan, inf or -inf",
-                           in, rw->line, rw->fields[xcol]);
-            goto done;
-        }
-    }
-    float global = mxquant_global_scale(&cfg, x, n);
-    mxquant_quantize(&cfg, x, n, global, codes, scales);
-    size_t bs = (size_t)mxquant_block(&cfg);
-
+    quant_input_t q;
+    int rc = cmd_quant_read(cfg.fmt, in, text, len, &q, err, sizeof err);
+    free(text);
+    if (rc != 0)
+        return cli_fail(err);
     cli_out_t o;
-    if (cli_out_open(&o, out, err, sizeof err) != 0) {
+    if (cli_out_open(&o, out, err, sizeof err) != 0)
         rc = cli_fail(err);
-        goto done;
-    }
-    for (size_t c = 0; c < h->n; c++) {
-        csvrec_write_field(o.f, h->fields[c]);
-        fputc(',', o.f);
-    }
-    for (int a = 0; a < nadded; a++)
-        fprintf(o.f, "%s%c", ADDED[a], a + 1 < nadded ? ',' : '\n');
-    for (size_t i = 0; i < n; i++) {
-        const csvrec_t *rw = &r.recs[i + 1];
-        for (size_t c = 0; c < rw->n; c++) {
-            csvrec_write_field(o.f, rw->fields[c]);
-            fputc(',', o.f);
-        }
-        uint8_t s = scales[i / bs];
-        fprintf(o.f, "%u,%u,%.9g", codes[i], s, mxquant_dequant(&cfg, codes[i], s, global));
-        if (nadded == 4)
-            fprintf(o.f, ",%.9g", (double)global);
-        fputc('\n', o.f);
-    }
-    if (cli_out_commit(&o, err, sizeof err) != 0)
+    else if (cmd_quant_write(o.f, &cfg, &q) != 0) {
+        cli_out_abort(&o);
+        rc = cli_error("out of memory");
+    } else if (cli_out_commit(&o, err, sizeof err) != 0)
         rc = cli_fail(err);
-done:
-    free(x);
-    free(codes);
-    free(scales);
-    csvrec_free(&r);
+    cmd_quant_input_free(&q);
     return rc;
 }

@@ -170,8 +170,11 @@ int csvrec_write_field(FILE *f, const char *s)
     size_t n = strlen(s);
     if (n == 0)
         return 0;
+    /* quoted when a reader would otherwise change it: a delimiter, quote or line
+     * break, a leading or trailing blank (trimmed), or a leading UTF-8 byte-order
+     * mark (skipped at the start of a file) */
     int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
-                s[n - 1] == ' ' || s[n - 1] == '\t';
+                s[n - 1] == ' ' || s[n - 1] == '\t' || strncmp(s, "\xEF\xBB\xBF", 3) == 0;
     if (quote)
         return csv_fwrite(f, s, n) == 0 ? 0 : -1;
     return fwrite(s, 1, n, f) == n ? 0 : -1;

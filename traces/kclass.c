@@ -1,7 +1,8 @@
-/* kclass.c -- kernel-name rules (contract in kclass.h). The table is read
- * with sim/csvrec.h, so every rule knows its line. */
+/* kclass.c -- kernel-name rules (contract in kclass.h). The table is parsed
+ * by sim/csvrec.h, so every rule knows the line it starts on. */
 #include "traces/kclass.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,15 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+}
+
+static char *dup_s(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d)
+        memcpy(d, s, n + 1);
+    return d;
 }
 
 static const char *const GENERIC[] = {"gemm", "gemv", "mmq", "moe_gemm", "elementwise",
@@ -91,20 +101,19 @@ void kclass_free(kclass_t *t)
     memset(t, 0, sizeof *t);
 }
 
-/* ---- parsing (sim/csvrec.h) ------------------------------------------------ */
+/* ---- parsing --------------------------------------------------------------- */
 
-/* Checks one record; the header when *have_header is 0. A rule takes the
- * record's three strings (their pointers in r become NULL). */
+/* Checks one record; the header when *have_header is 0. Appends rules to t,
+ * taking the record's fields. */
 static int take(kclass_t *t, csvrec_t *r, int *have_header, size_t *cap, const char *fname,
                 char *err, size_t errlen)
 {
-    int line = r->line;
     char **f = r->fields;
     if (!*have_header) {
         if (r->n != 3 || strcmp(f[0], "pattern") || strcmp(f[1], "op_class") ||
             strcmp(f[2], "source")) {
             fail(err, errlen, "%s:%d: header is not valid; expected exactly pattern,op_class,source",
-                 fname, line);
+                 fname, r->line);
             return -1;
         }
         *have_header = 1;
@@ -114,29 +123,29 @@ static int take(kclass_t *t, csvrec_t *r, int *have_header, size_t *cap, const c
         return 0;
     if (r->n != 3) {
         fail(err, errlen, "%s:%d: row has %zu fields; expected 3 (pattern,op_class,source)",
-             fname, line, r->n);
+             fname, r->line, r->n);
         return -1;
     }
     if (f[0][0] == '\0' || strspn(f[0], "*") == strlen(f[0])) {
         fail(err, errlen, "%s:%d: column 'pattern': '%s' is not valid; expected a kernel-name "
-             "substring or a glob with at least one other character than '*'", fname, line, f[0]);
+             "substring or a glob with at least one other character than '*'", fname, r->line, f[0]);
         return -1;
     }
     if (!kclass_is_class(f[1])) {
         fail(err, errlen, "%s:%d: column 'op_class': '%s' is not valid; expected an op of a "
-             "stack (models/stack.c) or one of " KCLASS_GENERIC, fname, line, f[1]);
+             "stack (models/stack.c) or one of " KCLASS_GENERIC, fname, r->line, f[1]);
         return -1;
     }
     if (f[2][0] == '\0') {
         fail(err, errlen, "%s:%d: column 'source': empty; expected where the kernel name comes "
-             "from", fname, line);
+             "from", fname, r->line);
         return -1;
     }
     if (t->n == *cap) {
         size_t nc = *cap ? 2 * *cap : 64;
         kclass_rule_t *p = realloc(t->rules, nc * sizeof *p);
         if (!p) {
-            fail(err, errlen, "%s:%d: out of memory", fname, line);
+            fail(err, errlen, "%s:%d: out of memory", fname, r->line);
             return -1;
         }
         t->rules = p;
@@ -147,8 +156,10 @@ static int take(kclass_t *t, csvrec_t *r, int *have_header, size_t *cap, const c
     ru->op_class = f[1];
     ru->source = f[2];
     ru->glob = strchr(ru->pattern, '*') != NULL;
-    ru->line = line;
-    f[0] = f[1] = f[2] = NULL;
+    ru->line = r->line;
+    free(f);   /* the strings now belong to the rule */
+    r->fields = NULL;
+    r->n = 0;
     return 0;
 }
 
@@ -156,13 +167,13 @@ int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, ch
                 size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    csvrec_list_t l = {0};
+    csvrec_list_t rd = {0};
+    int rc = csvrec_parse(fname, text, len, 0, 1, NULL, &rd, err, errlen);
     int have_header = 0;
-    int rc = csvrec_parse(fname, text, len, 0, 1, NULL, &l, err, errlen);
     size_t cap = 0;
-    for (size_t i = 0; i < l.nrecs && rc == 0; i++)
-        rc = take(t, &l.recs[i], &have_header, &cap, fname, err, errlen);
-    csvrec_free(&l);
+    for (size_t i = 0; rc == 0 && i < rd.nrecs; i++)
+        rc = take(t, &rd.recs[i], &have_header, &cap, fname, err, errlen);
+    csvrec_free(&rd);
     if (rc == 0 && !have_header) {
         fail(err, errlen, "%s: empty file; expected the header pattern,op_class,source", fname);
         rc = -1;
@@ -171,7 +182,7 @@ int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, ch
         fail(err, errlen, "%s: no rules; expected at least one pattern,op_class,source row", fname);
         rc = -1;
     }
-    if (rc == 0 && (t->path = csvrec_strndup(fname, strlen(fname))) == NULL) {
+    if (rc == 0 && (t->path = dup_s(fname)) == NULL) {
         fail(err, errlen, "%s: out of memory", fname);
         rc = -1;
     }
@@ -187,11 +198,33 @@ int kclass_load_default(kclass_t *t, char *err, size_t errlen)
         return kclass_load(t, f->path, f->text, f->len, err, errlen);
     /* a build configured before the table existed has not embedded it */
     const char *path = GBSIM_SOURCE_DIR "/models/data/kclass/kernel_classes.csv";
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        fail(err, errlen, "kernel-class table not embedded and %s: cannot open: %s (re-run cmake)",
+             path, strerror(errno));
+        return -1;
+    }
     char *buf = NULL;
-    size_t n = 0;
-    char e[512];
-    if (csvrec_slurp(path, &buf, &n, e, sizeof e) != 0) {
-        fail(err, errlen, "kernel-class table not embedded and %s (re-run cmake)", e);
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 65536;
+            char *nb = realloc(buf, nc);
+            if (!nb)
+                break;
+            buf = nb;
+            cap = nc;
+        }
+        size_t got = fread(buf + n, 1, cap - n, fp);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(fp) || buf == NULL;
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        fail(err, errlen, "%s: cannot read", path);
         return -1;
     }
     int rc = kclass_load(t, "models/data/kclass/kernel_classes.csv", buf, n, err, errlen);

@@ -95,24 +95,35 @@ static void test_glob_is_anchored_and_substring_is_not(check_t *ck)
 
 static void test_bad_tables_name_file_line_and_expectation(check_t *ck)
 {
-    static const char *const BAD[][2] = {
-        {"pattern,class,source\nx,norm,s\n", "t.csv:1: header is not valid"},
-        {"pattern,op_class,source\nx,nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"},
-        {"pattern,op_class,source\n# c\n**,norm,s\n", "t.csv:3: column 'pattern'"},
-        {"pattern,op_class,source\nx,norm\n", "t.csv:2: row has 2 fields; expected 3"},
-        {"pattern,op_class,source\nx,norm,\n", "t.csv:2: column 'source': empty"},
-        {"pattern,op_class,source\n", "t.csv: no rules"},
-        {"", "t.csv: empty file"},
+#define T(text, want) {text, sizeof text - 1, want}
+    static const struct {
+        const char *text;
+        size_t len;       /* bytes of text, a NUL inside it included */
+        const char *want;
+    } BAD[] = {
+        T("pattern,class,source\nx,norm,s\n", "t.csv:1: header is not valid"),
+        T("pattern,op_class,source\nx,nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"),
+        T("pattern,op_class,source\n# c\n**,norm,s\n", "t.csv:3: column 'pattern'"),
+        T("pattern,op_class,source\nx,norm\n", "t.csv:2: row has 2 fields; expected 3"),
+        T("pattern,op_class,source\nx,norm,\n", "t.csv:2: column 'source': empty"),
+        T("pattern,op_class,source\n", "t.csv: no rules"),
+        T("", "t.csv: empty file"),
+        /* a lone CR ends a line: the row is not joined with the next one */
+        T("pattern,op_class,source\nx,norm\rs\n", "t.csv:2: row has 2 fields; expected 3"),
+        T("pattern,op_class,source\nx,no\0rm,s\n", "t.csv:2: NUL byte"),
+        /* a rule spanning lines is reported on the line it starts on */
+        T("pattern,op_class,source\n\"x\ny\",nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"),
     };
+#undef T
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         kclass_t t;
         char err[512] = "";
-        if (!CHECK(kclass_load(&t, "t.csv", BAD[i][0], strlen(BAD[i][0]), err, sizeof err) != 0,
+        if (!CHECK(kclass_load(&t, "t.csv", BAD[i].text, BAD[i].len, err, sizeof err) != 0,
                    "table %zu: loaded, expected an error", i))
             kclass_free(&t);
         else
-            CHECK(strstr(err, BAD[i][1]) != NULL, "table %zu: error '%s' lacks '%s'", i, err,
-                  BAD[i][1]);
+            CHECK(strstr(err, BAD[i].want) != NULL, "table %zu: error '%s' lacks '%s'", i, err,
+                  BAD[i].want);
     }
 }
 

@@ -179,6 +179,12 @@ static void non_numeric_duration_is_an_error(check_t *ck)
     bad(D "nonnumeric_duration.csv", "nonnumeric_duration.csv:3:", "'12 us' is not valid", ck);
 }
 
+/* 1e305 s is a finite double but 1e314 ns is not */
+static void time_above_1e18_ns_is_an_error(check_t *ck)
+{
+    bad(D "time_overflow.csv", "time_overflow.csv:2:", "at most 1e18 ns", ck);
+}
+
 static void empty_trace_is_an_error(check_t *ck)
 {
     bad(D "empty_trace.csv", "empty_trace.csv:3:", "expected at least one kernel", ck);
@@ -212,6 +218,7 @@ int main(void)
     truncated_file_is_an_error_naming_the_line(&ck);
     missing_duration_column_is_an_error(&ck);
     non_numeric_duration_is_an_error(&ck);
+    time_above_1e18_ns_is_an_error(&ck);
     empty_trace_is_an_error(&ck);
     file_without_a_header_is_an_error(&ck);
     unknown_time_unit_is_an_error(&ck);
