@@ -82,55 +82,36 @@ static void print_csv(FILE *f, const decode_cfg_t *c, const decode_result_t *r)
     }
 }
 
+/* One stacked bar: the step's ops (summed over their kernels) in launch
+ * order, the DRAM floor, tok/s above the bar. */
 static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
                 const char *model, char *err, size_t errlen)
 {
-    /* one segment per op; ops under 1% of the step share one segment */
     const char *ops[64];
-    double us[64], small = 0;
+    double us[64];
     int n = 0;
-    for (size_t i = 0; i < r->n && n < 63; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         int j = 0;
         while (j < n && strcmp(ops[j], r->rows[i].op) != 0)
             j++;
         if (j == n) {
+            if (n == 64)
+                continue;
             ops[n] = r->rows[i].op;
             us[n++] = 0;
         }
         us[j] += r->rows[i].us_step;
     }
-    int kept = 0;
-    for (int j = 0; j < n; j++) {
-        if (us[j] < 0.01 * r->step_us) {
-            small += us[j];
-            continue;
-        }
-        ops[kept] = ops[j];
-        us[kept++] = us[j];
-    }
-    n = kept;
-    if (small > 0) {
-        ops[n] = "other (each < 1%)";
-        us[n++] = small;
-    }
-    char data[4096];
-    size_t w = (size_t)snprintf(data, sizeof data, "bar");
-    for (int j = 0; j < n && w < sizeof data; j++)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\t%s", ops[j]);
-    if (w < sizeof data)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\nsimulated");
-    for (int j = 0; j < n && w < sizeof data; j++)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\t%.3f", us[j]);
-    if (w < sizeof data)
-        snprintf(data + w, sizeof data - w, "\n");
-    char pre[1024];
+    char title[512], text[96];
+    snprintf(title, sizeof title, "Decode step per op: %s, %s, %s, batch=%lld, ctx=%lld",
+             arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx);
+    snprintf(text, sizeof text, "%.0f us, %.1f tok/s (DRAM limit %.1f)", r->step_us,
+             r->tok_per_s, r->limit_tok_per_s);
     double floor_us = r->min_bytes / (c->arch->dram_peak_gbps * 1e9) * 1e6;
-    snprintf(pre, sizeof pre,
-             "ncols=%d\nfloor_us=%.3f\nstep_us=%.3f\n"
-             "plot_title='%s %s %s, batch=%lld, ctx=%lld: %.1f tok/s (limit %.1f)'\n",
-             n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->seqs,
-             (long long)c->ctx, r->tok_per_s, r->limit_tok_per_s);
-    return gnuplot_render("decode_breakdown", pre, data, path, err, errlen);
+    const char *label = c->stack->name, *textp = text;
+    gnuplot_bars_t b = {.title = title, .nbars = 1, .nops = n, .label = &label, .op = ops,
+                        .us = us, .floor_us = &floor_us, .text = &textp};
+    return gnuplot_bars(&b, path, err, errlen);
 }
 
 int cmd_decode_main(int argc, char **argv)
