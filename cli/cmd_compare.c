@@ -50,6 +50,7 @@
 #include "models/setup.h"
 #include "cli/cli.h"
 #include "plots/gnuplot.h"
+#include "plots/palette.h"
 #include "traces/kclass.h"
 #include "traces/nsys_csv.h"
 
@@ -783,44 +784,163 @@ static void write_csv(FILE *f, const cmp_t *c)
     csv_line(f, "all_kernels", "", &tot);
 }
 
+/* One pair of bars of the plot. */
+typedef struct {
+    char label[LABEL_MAX + OPS_MAX + 4];
+    const char *op;             /* colour: palette_op_rgb(op) */
+    double meas, sim;           /* us per step; NaN: that side is absent */
+} bar_pair_t;
+
+#define PLOT_ROWS 40
+
+/* A kernel summary (no call order) whose moe_gemm row holds as many distinct
+ * kernel names as the row has simulated ops (moe_fc1+moe_fc2): one pair per
+ * op, names and ops paired by time rank (the longest kernel with the longest
+ * op). Returns the pairs written to out (0: not split). */
+static int split_moe_gemm(const cmp_t *c, const crow_t *w, bar_pair_t *out, int max)
+{
+    const char *ops[4];
+    double sim[4], meas[4] = {0};
+    const char *names[4];
+    int nops = 0, nnames = 0;
+    if (c->t.form == NSYS_TIMELINE || strcmp(w->label, "moe_gemm") || !w->simulated)
+        return 0;
+    char list[OPS_MAX];
+    snprintf(list, sizeof list, "%s", w->sim_ops);
+    char *save = NULL;
+    for (char *p = strtok_r(list, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+        size_t i = 0;
+        while (i < c->nsim && strcmp(c->sim[i].op, p))
+            i++;
+        if (nops == 4 || i == c->nsim)
+            return 0;
+        ops[nops] = c->sim[i].op;
+        sim[nops++] = c->sim[i].us_step;
+    }
+    for (size_t k = 0; k < c->t.n; k++) {
+        if (group_of_class(kclass_match(&c->kc, c->t.k[k].name)) != G_MOE)
+            continue;
+        int j = 0;
+        while (j < nnames && strcmp(names[j], c->t.k[k].name))
+            j++;
+        if (j == nnames) {
+            if (nnames == 4)
+                return 0;
+            names[nnames++] = c->t.k[k].name;
+        }
+        meas[j] += c->t.k[k].dur_ns / 1e3 / c->steps;
+    }
+    if (nnames != nops || nops < 2 || nops > max)
+        return 0;
+    /* rank both sides, longest first */
+    for (int a = 0; a < nops; a++)
+        for (int b = a + 1; b < nops; b++) {
+            if (sim[b] > sim[a]) {
+                double t = sim[a];
+                const char *o = ops[a];
+                sim[a] = sim[b], ops[a] = ops[b], sim[b] = t, ops[b] = o;
+            }
+            if (meas[b] > meas[a]) {
+                double t = meas[a];
+                meas[a] = meas[b], meas[b] = t;
+            }
+        }
+    for (int a = 0; a < nops; a++) {
+        snprintf(out[a].label, sizeof out[a].label, "%s*", ops[a]);
+        out[a].op = ops[a];
+        out[a].meas = meas[a];
+        out[a].sim = sim[a];
+    }
+    return nops;
+}
+
 static int draw(const char *path, const cmp_t *c, const opts_t *o, char *err, size_t errlen)
 {
-    char *data = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&data, &len);
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
+    bar_pair_t bars[PLOT_ROWS];
+    int n = 0, split = 0, dropped = 0;
+    for (size_t i = 0; i < c->rows.n; i++) {
+        const crow_t *w = &c->rows.r[i];
+        vals_t v = row_vals(w, c->steps);
+        if (!strcmp(w->label, "join_prev") || (!(v.hm && v.mstep > 0) && !(v.hs && v.sstep > 0)))
+            continue;
+        int k = split_moe_gemm(c, w, bars + n, PLOT_ROWS - n);
+        if (k > 0) {
+            n += k;
+            split = 1;
+            continue;
+        }
+        if (n == PLOT_ROWS) {
+            dropped++;
+            continue;
+        }
+        bar_pair_t *b = &bars[n++];
+        if (w->sim_ops[0] && strcmp(w->sim_ops, w->label))
+            snprintf(b->label, sizeof b->label, "%s (%s)", w->label, w->sim_ops);
+        else
+            snprintf(b->label, sizeof b->label, "%s", w->label);
+        b->op = w->label;
+        b->meas = v.hm && v.mstep > 0 ? v.mstep : NAN;
+        b->sim = v.hs && v.sstep > 0 ? v.sstep : NAN;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "--plot: no class has a measured or simulated time; expected a "
+                 "trace whose kernels match the stack's ops");
         return -1;
     }
     double lo = INFINITY, hi = 0;
-    int n = 0;
-    for (size_t i = 0; i < c->rows.n; i++) {
-        vals_t v = row_vals(&c->rows.r[i], c->steps);
-        if (!v.herr || v.sstep <= 0)
-            continue;
-        fprintf(m, "%s\t%.4f\t%.4f\n", c->rows.r[i].label, v.mstep, v.sstep);
-        lo = fmin(lo, fmin(v.mstep, v.sstep));
-        hi = fmax(hi, fmax(v.mstep, v.sstep));
-        n++;
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < 2; s++) {
+            double x = s ? bars[i].sim : bars[i].meas;
+            if (isfinite(x)) {
+                lo = fmin(lo, x);
+                hi = fmax(hi, x);
+            }
+        }
+    lo = pow(10, floor(log10(lo)));
+    hi = pow(10, ceil(log10(hi * 3)));
+    char *data = NULL, *pre = NULL;
+    size_t dlen = 0, plen = 0;
+    FILE *d = open_memstream(&data, &dlen), *p = open_memstream(&pre, &plen);
+    if (d && p) {
+        fprintf(p, "lo = %.6g\nhi = %.6g\nnrows = %d\nset ytics (", lo, hi, n);
+        for (int i = 0; i < n; i++) {
+            const bar_pair_t *b = &bars[i];
+            char label[sizeof b->label], note[64];
+            gnuplot_title_text(b->label, label, sizeof label);
+            fprintf(p, "%s'%s' %d", i ? ", " : "", label, n - 1 - i);
+            if (isfinite(b->meas) && isfinite(b->sim))
+                snprintf(note, sizeof note, "%+.1f %%", 100 * (b->sim - b->meas) / b->meas);
+            else
+                snprintf(note, sizeof note, isfinite(b->sim) ? "not measured" : "not simulated");
+            double right = fmax(isfinite(b->meas) ? b->meas : lo, isfinite(b->sim) ? b->sim : lo);
+            fprintf(d, "%d\t", n - 1 - i);
+            fprintf(d, isfinite(b->meas) ? "%.4f\t" : "NaN\t", b->meas);
+            fprintf(d, isfinite(b->sim) ? "%.4f\t" : "NaN\t", b->sim);
+            fprintf(d, "%ld\t%.4f\t%s\n", strtol(palette_op_rgb(b->op) + 1, NULL, 16), right, note);
+        }
+        char shown[512], name[64];
+        gnuplot_title_text(c->t.path, shown, sizeof shown);
+        gnuplot_title_text(c->st->name, name, sizeof name);
+        fprintf(p, ")\nplot_title = 'Measured vs simulated per op class: %s' . \"\\n\" . "
+                   "'%s %s %s, %.0f steps, %.0f%% of kernel time classified%s'%s\n",
+                shown, o->arch, o->model, name, c->steps,
+                c->total_ns > 0 ? 100 * (1 - c->other_ns / c->total_ns) : 0.0,
+                dropped ? "; the smallest classes not drawn" : "",
+                split ? " . \"\\n\" . '* a kernel summary has no call order: its moe_gemm kernels "
+                        "are paired with ops by time rank'" : "");
     }
-    fclose(m);
-    if (n == 0) {
-        free(data);
-        snprintf(err, errlen, "--plot: no class has both a measured and a simulated time; "
-                 "expected --stack and a trace whose kernels match the stack's ops");
-        return -1;
-    }
-    char shown[512];
-    gnuplot_title_text(c->t.path, shown, sizeof shown);
-    char pre[1024];
-    snprintf(pre, sizeof pre,
-             "lo=%.6g\nhi=%.6g\nplot_title='%s: %s %s %s, %.0f steps (%.0f%% of kernel time "
-             "classified)'\n",
-             pow(10, floor(log10(lo))), pow(10, ceil(log10(hi * 1.5))), shown, o->arch,
-             o->model, c->st->name, c->steps,
-             c->total_ns > 0 ? 100 * (1 - c->other_ns / c->total_ns) : 0.0);
-    int rc = gnuplot_render("compare", pre, data, path, err, errlen);
+    int ok = d && p;
+    if (d)
+        ok &= fclose(d) == 0;
+    if (p)
+        ok &= fclose(p) == 0;
+    int rc = -1;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    else
+        rc = gnuplot_render("compare", pre, data, path, err, errlen);
     free(data);
+    free(pre);
     return rc;
 }
 
