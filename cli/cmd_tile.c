@@ -3,6 +3,8 @@
  * size, its simulated time with a breakdown. Output: key=value lines. */
 #include "cli/cmd_tile.h"
 
+#include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,81 +56,120 @@ static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, in
     return 0;
 }
 
-int cmd_tile_main(int argc, char **argv)
+/* Bad input: the message into err; returns -1. */
+__attribute__((format(printf, 3, 4))) static int bad_input(char *err, size_t errlen,
+                                                           const char *fmt, ...)
 {
-    const char *arch = "gb10", *a_s = NULL, *b_s = NULL, *tile_s = NULL, *cluster_s = NULL;
-    int64_t sf_vec = 0, split_k = 1, out_bytes = 2, m = -1, n = -1, k = -1, groups = 1;
-    int sched = 0, grouped = 0, swap_ab = 0, stream_k = 0;
-    cli_list_t sets = {.max = SETUP_MAX_SETS};
-    cli_opt_t opts[] = {
-        {"arch", CLI_STR, "architecture preset (default gb10)", .to = &arch},
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void cmd_tile_args_init(cmd_tile_args_t *t)
+{
+    *t = (cmd_tile_args_t){.arch = "gb10", .split_k = 1, .out_bytes = 2, .m = -1, .n = -1,
+                           .k = -1, .groups = 1, .sets = {.max = SETUP_MAX_SETS}};
+}
+
+int cmd_tile_rows(cmd_tile_args_t *t, cli_opt_t *rows, int max)
+{
+    const cli_opt_t opts[] = {
+        {"arch", CLI_STR, "architecture preset (default gb10)", .to = &t->arch},
         {"a", CLI_STR, "activation type (default mxfp8): mxfp8, mxfp6, mxfp4, nvfp4, bf16, fp16, "
-                       "fp8e4m3, ...", .to = &a_s},
-        {"b", CLI_STR, "weight type (default mxfp4)", .to = &b_s},
-        {"tile", CLI_STR, "MxNxK CTA tile in elements (default 128x128x128)", .to = &tile_s},
-        {"schedule", CLI_CHOICE, "coop|pingpong (default coop)", .to = &sched,
+                       "fp8e4m3, ...", .to = &t->a},
+        {"b", CLI_STR, "weight type (default mxfp4)", .to = &t->b},
+        {"tile", CLI_STR, "MxNxK CTA tile in elements (default 128x128x128)", .to = &t->tile},
+        {"schedule", CLI_CHOICE, "coop|pingpong (default coop)", .to = &t->sched,
          .choices = "coop|cooperative|pingpong"},
         {"grouped", CLI_FLAG, "grouped (ptr-array) kernel: persistent, one CTA per SM, per-group "
-                              "tensormaps", .to = &grouped},
+                              "tensormaps", .to = &t->grouped},
         {"swap-ab", CLI_FLAG, "weights become the MMA's A operand, tokens its N (small-M decode)",
-         .to = &swap_ab},
+         .to = &t->swap_ab},
         {"sf-vec", CLI_INT, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)",
-         .to = &sf_vec, .min = 1, .max = 1024},
-        {"split-k", CLI_INT, "K slices for a dense GEMM (default 1)", .to = &split_k, .min = 1,
+         .to = &t->sf_vec, .min = 1, .max = 1024},
+        {"split-k", CLI_INT, "K slices for a dense GEMM (default 1)", .to = &t->split_k, .min = 1,
          .max = 64},
         {"stream-k", CLI_FLAG, "stream-K: k-iterations spread evenly over persistent CTAs (dense, "
-                               "coop)", .to = &stream_k},
-        {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &cluster_s},
-        {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &m, .min = 1, .max = 1e9},
-        {"n", CLI_INT, "output features", .to = &n, .min = 1, .max = 1e9},
-        {"k", CLI_INT, "reduction depth", .to = &k, .min = 1, .max = 1e9},
-        {"groups", CLI_INT, "non-empty groups (grouped; default 1)", .to = &groups, .min = 1,
+                               "coop)", .to = &t->stream_k},
+        {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &t->cluster},
+        {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &t->m, .min = 1, .max = 1e9},
+        {"n", CLI_INT, "output features", .to = &t->n, .min = 1, .max = 1e9},
+        {"k", CLI_INT, "reduction depth", .to = &t->k, .min = 1, .max = 1e9},
+        {"groups", CLI_INT, "non-empty groups (grouped; default 1)", .to = &t->groups, .min = 1,
          .max = 1e9},
-        {"out-bytes", CLI_INT, "bytes per output element (default 2 = bf16)", .to = &out_bytes,
+        {"out-bytes", CLI_INT, "bytes per output element (default 2 = bf16)", .to = &t->out_bytes,
          .min = 1, .max = 8},
-        {"set", CLI_LIST, "key=value: override an arch parameter (repeatable)", .to = &sets},
+        {"set", CLI_LIST, "key=value: override an arch parameter (repeatable)", .to = &t->sets},
         CLI_OPT_HELP,
     };
+    int n = CLI_NOPTS(opts);
+    assert(n <= max);
+    for (int i = 0; i < n; i++)
+        rows[i] = opts[i];
+    return n;
+}
+
+int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, size_t errlen)
+{
+    memset(pt, 0, sizeof *pt);
+    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = (int)t->out_bytes,
+                     .tile_m = 128, .tile_n = 128, .tile_k = 128, .split_k = (int)t->split_k,
+                     .sf_vec = (int)t->sf_vec, .sched = t->sched == 2 ? GEMM_PINGPONG : GEMM_COOP,
+                     .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k};
+    if (t->a && dtype_parse(t->a, &o.a_dt) != 0)
+        return bad_input(err, errlen, "--a '%s': unknown type; valid: %s", t->a, dtype_names());
+    if (t->b && dtype_parse(t->b, &o.b_dt) != 0)
+        return bad_input(err, errlen, "--b '%s': unknown type; valid: %s", t->b, dtype_names());
+    if ((t->tile && parse_pair("--tile", t->tile, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, errlen)) ||
+        (t->cluster &&
+         parse_pair("--cluster", t->cluster, &o.cluster_m, &o.cluster_n, NULL, 2, err, errlen)))
+        return -1;
+    int have_m = t->m > 0, have_n = t->n > 0, have_k = t->k > 0;
+    gemm_problem_t p = {.m = t->m, .n = t->n, .k = t->k, .groups = t->groups, .a_in_l2 = 1};
+    if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
+        return bad_input(err, errlen, "a problem needs all of --m, --n and --k");
+    if (have_m && p.groups > p.m)
+        return bad_input(err, errlen, "--groups %lld exceeds --m %lld (groups are non-empty)",
+                        (long long)p.groups, (long long)p.m);
+    if (p.groups > 1 && !o.grouped)
+        return bad_input(err, errlen, "--groups > 1 needs --grouped");
+    setup_t s;
+    if (setup_load(&s, t->arch, NULL, t->sets.v, t->sets.n, err, errlen) != 0)
+        return -1;
+    pt->o = o;
+    pt->p = p;
+    pt->have_problem = have_m;
+    if (have_m) {
+        char e[900];
+        pt->ran = gemm_run(&s.arch, &o, &p, &pt->g, e, sizeof e) == 0;
+        if (pt->ran)
+            pt->predicted_us = (double)pt->g.r.dur_ps * 1e-6 + s.arch.kernel_fixed_ns * 1e-3;
+    } else
+        gemm_cfg_derive(&s.arch, &o, &pt->g.cfg);
+    return 0;
+}
+
+int cmd_tile_main(int argc, char **argv)
+{
+    cmd_tile_args_t t;
+    cmd_tile_args_init(&t);
+    cli_opt_t opts[CMD_TILE_OPTS_MAX];
     cli_cmd_t cmd = {.name = "tile", .usage = USAGE, .more = MORE, .opts = opts,
-                     .nopts = CLI_NOPTS(opts)};
+                     .nopts = cmd_tile_rows(&t, opts, CMD_TILE_OPTS_MAX)};
     int status;
     if (cli_parse(&cmd, argc, argv, &status) != 0)
         return status;
     char err[1024];
-    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = (int)out_bytes, .tile_m = 128,
-                     .tile_n = 128, .tile_k = 128, .split_k = (int)split_k, .sf_vec = (int)sf_vec,
-                     .sched = sched == 2 ? GEMM_PINGPONG : GEMM_COOP, .grouped = grouped,
-                     .swap_ab = swap_ab, .stream_k = stream_k};
-    if (a_s && dtype_parse(a_s, &o.a_dt) != 0)
-        return cli_error("--a '%s': unknown type; valid: %s", a_s, dtype_names());
-    if (b_s && dtype_parse(b_s, &o.b_dt) != 0)
-        return cli_error("--b '%s': unknown type; valid: %s", b_s, dtype_names());
-    if ((tile_s &&
-         parse_pair("--tile", tile_s, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, sizeof err)) ||
-        (cluster_s &&
-         parse_pair("--cluster", cluster_s, &o.cluster_m, &o.cluster_n, NULL, 2, err, sizeof err)))
+    cmd_tile_point_t pt;
+    if (cmd_tile_eval(&t, &pt, err, sizeof err) != 0)
         return cli_fail(err);
-    int have_m = m > 0, have_n = n > 0, have_k = k > 0;
-    gemm_problem_t p = {.m = m, .n = n, .k = k, .groups = groups, .a_in_l2 = 1};
-    if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
-        return cli_error("a problem needs all of --m, --n and --k");
-    if (have_m && p.groups > p.m)
-        return cli_error("--groups %lld exceeds --m %lld (groups are non-empty)",
-                         (long long)p.groups, (long long)p.m);
-    if (p.groups > 1 && !o.grouped)
-        return cli_error("--groups > 1 needs --grouped");
-    setup_t s;
-    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0)
-        return cli_fail(err);
-
-    gemm_out_t g;
-    gemm_cfg_t *c = &g.cfg;
-    int ran = 0;
-    if (have_m) {
-        char e[900];
-        ran = gemm_run(&s.arch, &o, &p, &g, e, sizeof e) == 0;
-    } else
-        gemm_cfg_derive(&s.arch, &o, c);
+    const char *arch = t.arch;
+    const gemm_opts_t o = pt.o;
+    const gemm_problem_t p = pt.p;
+    const gemm_out_t g = pt.g;
+    const gemm_cfg_t *c = &g.cfg;
     printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"
            "stream_k=%s\n", arch,
            dtype_info(o.a_dt)->name, dtype_info(o.b_dt)->name, o.tile_m, o.tile_n, o.tile_k,
@@ -145,8 +186,8 @@ int cmd_tile_main(int argc, char **argv)
            c->stage_sfb_bytes, c->tma_bytes_per_ktile, c->smem_mainloop_bytes,
            c->smem_epilogue_bytes, c->smem_reserved_bytes, c->smem_total_bytes, c->threads,
            c->ctas_per_sm, c->mma_cyc_per_ktile);
-    if (ran) {
-        double dur = (double)g.r.dur_ps, us = dur * 1e-6 + s.arch.kernel_fixed_ns * 1e-3;
+    if (pt.ran) {
+        double dur = (double)g.r.dur_ps, us = pt.predicted_us;
         double dram = (double)g.r.dram_busy_ps / dur, mma = (double)g.r.unit_busy_max_ps / dur;
         printf("m=%lld\nn=%lld\nk=%lld\ngroups=%lld\n", (long long)p.m, (long long)p.n,
                (long long)p.k, (long long)p.groups);
