@@ -10,6 +10,7 @@
 #include "cli/cmd_calibrate.h"
 #include "cli/cmd_compare.h"
 #include "cli/cmd_replay.h"
+#include "cli/cmd_sweep.h"
 #include "cli/cli.h"
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
 
 static const command_t COMMANDS[] = {
     {"decode", cmd_decode_main, "simulate one decode step: per-kernel breakdown, tok/s, DRAM limit"},
+    {"sweep", cmd_sweep_main, "decode steps (or tile configurations) over a grid of options: CSV, plot"},
     {"replay", cmd_replay_main, "predict every kernel of a decode-trace CSV (docs/formats.md)"},
     {"tile", cmd_tile_main, "one CUTLASS GEMM configuration: validity, stages, smem, TMA bytes, time"},
     {"quant", cmd_quant_main, "quantize a column of values to MXFP4/MXFP8/NVFP4 (codes, scales, values)"},
