@@ -24,7 +24,11 @@ const cli_opt_t decode_opts_table[] = {
     {"skew", 1, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)"},
     {"relax", 1, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output says "
                  "hypothetical: yes)"},
-    {"set", 1, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) or "
+    {"tp", 1, "N, GPUs of a tensor-parallel group, 1..1024 (default 1): each runs 1/N of the "
+              "step and the group all-reduces over --link"},
+    {"link", 1, "interconnect of the --tp group: gb10-cx7 (two Sparks over ConnectX-7), "
+                "h100-nvlink, or FILE.csv (models/data/link/)"},
+    {"set", 1, "key=value: an arch, model or link key, a stack-wide key (kv_dtype, graphs, ...) or "
                "<op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); repeatable"},
 };
 const int decode_opts_n = (int)(sizeof decode_opts_table / sizeof decode_opts_table[0]);
@@ -39,6 +43,7 @@ void decode_opts_init(decode_opts_t *o)
     o->spec = 1;
     o->graphs = -1;
     o->accept = -1;
+    o->tp = 1;
 }
 
 static int real_in(const char *name, const char *v, double hi, double *out, char *err, size_t errlen)
@@ -77,6 +82,10 @@ int decode_opts_set(decode_opts_t *o, const char *name, const char *v, char *err
         return real_in(name, v, 4, &o->skew, err, errlen);
     else if (!strcmp(name, "relax"))
         o->relax = v;
+    else if (!strcmp(name, "tp"))
+        return cli_int("--tp", v, 1, 1024, &o->tp, err, errlen);
+    else if (!strcmp(name, "link"))
+        o->link = v;
     else if (!strcmp(name, "graphs")) {
         if (!strcmp(v, "on"))
             o->graphs = 1;
@@ -113,10 +122,21 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
         snprintf(err, errlen, "--draft-us needs --spec and --accept (speculative decoding)");
         return -1;
     }
+    if (o->tp > 1 && o->link == NULL) {
+        snprintf(err, errlen, "--tp %lld splits the step over %lld GPUs: name their interconnect "
+                 "with --link gb10-cx7|h100-nvlink|FILE.csv", (long long)o->tp, (long long)o->tp);
+        return -1;
+    }
+    if (o->link != NULL && o->tp == 1) {
+        snprintf(err, errlen, "--link %s needs --tp N > 1 (GPUs of the tensor-parallel group)",
+                 o->link);
+        return -1;
+    }
     unsigned relax = 0;
     if (o->relax && gemm_rule_mask(o->relax, &relax, err, errlen) != 0)
         return -1;
-    if (setup_load_stack(s, o->arch, o->model, o->stack, relax, o->sets, o->nsets, err, errlen) != 0)
+    if (setup_load_stack_link(s, o->arch, o->model, o->stack, o->link, relax, o->sets, o->nsets,
+                              err, errlen) != 0)
         return -1;
     int64_t ctx = 2048, layers = 0, maxpos = (int64_t)s->model.max_positions;
     if ((o->ctx && cli_int("--ctx", o->ctx, 0, maxpos - o->spec, &ctx, err, errlen) != 0) ||
@@ -124,6 +144,14 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
                               errlen) != 0)) {
         setup_free(s);
         return -1;
+    }
+    if (o->tp > 1) {
+        llm_t part;
+        if (link_check(&s->link, (int)o->tp, err, errlen) != 0 ||
+            decode_tp_shard(&s->model, (int)o->tp, &part, err, errlen) != 0) {
+            setup_free(s);
+            return -1;
+        }
     }
     if (!o->ctx && ctx + o->spec > maxpos) {
         snprintf(err, errlen, "--ctx %lld (default) + --spec %lld exceeds max_positions=%lld; "
@@ -134,7 +162,8 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
     *c = (decode_cfg_t){.arch = &s->arch, .model = &s->model, .stack = s->stack, .seqs = o->batch,
                         .q_len = o->spec, .ctx = ctx, .layers = (int)layers, .graphs = o->graphs,
                         .speculative = o->accept >= 0, .accept = o->accept,
-                        .draft_us = o->draft_us, .route_skew = o->skew};
+                        .draft_us = o->draft_us, .route_skew = o->skew, .tp = (int)o->tp,
+                        .link = o->tp > 1 ? &s->link : NULL};
     char e[1200];
     if (decode_run(c, r, e, sizeof e) != 0) {
         snprintf(err, errlen, "arch %s: %s", o->arch, e);

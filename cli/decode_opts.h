@@ -19,6 +19,8 @@ typedef struct {
     int graphs;                         /* -1: the stack's */
     double accept, draft_us, skew;      /* accept < 0: no speculation */
     const char *relax;                  /* NULL: none */
+    int64_t tp;                         /* GPUs of the tensor-parallel group */
+    const char *link;                   /* their interconnect (NULL: none) */
     const char *sets[SETUP_MAX_SETS];
     int nsets;
 } decode_opts_t;
@@ -27,7 +29,8 @@ typedef struct {
 extern const cli_opt_t decode_opts_table[];
 extern const int decode_opts_n;
 
-/* The defaults: gb10, gpt-oss-120b, vllm-cutlass, one sequence, ctx 2048. */
+/* The defaults: gb10, gpt-oss-120b, vllm-cutlass, one sequence, ctx 2048,
+ * one GPU. */
 void decode_opts_init(decode_opts_t *o);
 
 /* Apply option `name` (without "--") = val; --set appends. Returns 0; 1 if
