@@ -27,7 +27,12 @@ static const char MORE[] =
     "distinct experts per layer from --skew). Speculative decoding: --spec K --accept A\n"
     "verifies K-1 drafted tokens per sequence; tok/s = B (1 - A^K) / (1 - A) /\n"
     "(step + --draft-us) (Leviathan et al. 2023). A configuration a validity rule forbids\n"
-    "is refused unless --relax names the rule; the report then says hypothetical: yes.\n";
+    "is refused unless --relax names the rule; the report then says hypothetical: yes.\n"
+    "Tensor parallel: --tp N --link NAME splits the model over N identical GPUs (heads,\n"
+    "FFN and expert intermediates, vocabulary) and adds the group's collectives as rows\n"
+    "allreduce (M x hidden after each layer's attention and FFN/MoE, and after the\n"
+    "embedding) and allgather (the logits), bound link; the step and the limit are one\n"
+    "GPU's (docs/tp.md).\n";
 
 /* "hypothetical: yes" and the relaxed rules when a kernel ran a configuration
  * the hardware or a validity rule does not allow. */
@@ -43,11 +48,13 @@ static void print_hypothetical(FILE *f, const decode_cfg_t *c, const decode_resu
 }
 
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
-                        const char *model)
+                        const char *model, const char *link)
 {
     fprintf(f, "# gbsim decode: arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s",
             arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx,
             c->layers > 0 ? c->layers : (int)c->model->n_layers, r->graphs ? "on" : "off");
+    if (c->tp > 1)
+        fprintf(f, " tp=%d link=%s", c->tp, link);
     if (c->q_len > 1)
         fprintf(f, " spec=%lld accept=%.3f", (long long)c->q_len, c->accept);
     if (c->route_skew > 0)
@@ -103,8 +110,11 @@ static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *
         us[j] += r->rows[i].us_step;
     }
     char title[512], text[96];
-    snprintf(title, sizeof title, "Decode step per op: %s, %s, %s, batch=%lld, ctx=%lld",
-             arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx);
+    char tp[32] = "";
+    if (c->tp > 1)
+        snprintf(tp, sizeof tp, "%dx ", c->tp);
+    snprintf(title, sizeof title, "Decode step per op: %s%s, %s, %s, batch=%lld, ctx=%lld",
+             tp, arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx);
     snprintf(text, sizeof text, "%.0f us, %.1f tok/s (DRAM limit %.1f)", r->step_us,
              r->tok_per_s, r->limit_tok_per_s);
     double floor_us = r->min_bytes / (c->arch->dram_peak_gbps * 1e9) * 1e6;
@@ -157,7 +167,7 @@ int cmd_decode_main(int argc, char **argv)
     if (format == 1)
         print_csv(m, &c, &r);
     else
-        print_table(m, &c, &r, arch, model);
+        print_table(m, &c, &r, arch, model, d.link);
     fclose(m);
     if (plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
         rc = cli_fail(err);

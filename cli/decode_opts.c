@@ -19,6 +19,7 @@ void decode_opts_init(decode_opts_t *o)
     o->graphs = -1;
     o->accept = -1;
     o->sets.max = SETUP_MAX_SETS;
+    o->tp = 1;
 }
 
 int decode_opts_rows(decode_opts_t *o, cli_opt_t *rows, int max)
@@ -51,9 +52,14 @@ int decode_opts_rows(decode_opts_t *o, cli_opt_t *rows, int max)
          .to = &o->skew, .min = 0, .max = 4},
         {"relax", CLI_STR, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output "
                            "says hypothetical: yes)", .to = &o->relax},
-        {"set", CLI_LIST, "key=value: an arch or model key, a stack-wide key (kv_dtype, graphs, ...) "
-                          "or <op>.<field> (moe_fc1.tile=128x64x128, lm_head.weights=mxfp4); "
-                          "repeatable", .to = &o->sets},
+        {"tp", CLI_INT, "N, GPUs of a tensor-parallel group, 1..1024 (default 1): each runs 1/N "
+                        "of the step and the group all-reduces over --link", .to = &o->tp,
+         .min = 1, .max = 1024},
+        {"link", CLI_STR, "interconnect of the --tp group: gb10-cx7 (two Sparks over ConnectX-7), "
+                          "h100-nvlink, or FILE.csv (models/data/link/)", .to = &o->link},
+        {"set", CLI_LIST, "key=value: an arch, model or link key, a stack-wide key (kv_dtype, "
+                          "graphs, ...) or <op>.<field> (moe_fc1.tile=128x64x128, "
+                          "lm_head.weights=mxfp4); repeatable", .to = &o->sets},
     };
     int n = CLI_NOPTS(r);
     assert(n <= max && n <= DECODE_OPTS_MAX);
@@ -126,11 +132,21 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
         snprintf(err, errlen, "--draft and --draft-us need --spec and --accept (speculative decoding)");
         return -1;
     }
+    if (o->tp > 1 && o->link == NULL) {
+        snprintf(err, errlen, "--tp %lld splits the step over %lld GPUs: name their interconnect "
+                 "with --link gb10-cx7|h100-nvlink|FILE.csv", (long long)o->tp, (long long)o->tp);
+        return -1;
+    }
+    if (o->link != NULL && o->tp == 1) {
+        snprintf(err, errlen, "--link %s needs --tp N > 1 (GPUs of the tensor-parallel group)",
+                 o->link);
+        return -1;
+    }
     unsigned relax = 0;
     if (o->relax && gemm_rule_mask(o->relax, &relax, err, errlen) != 0)
         return -1;
-    if (setup_load_stack(s, o->arch, o->model, o->stack, relax, o->sets.v, o->sets.n, err,
-                         errlen) != 0)
+    if (setup_load_stack_link(s, o->arch, o->model, o->stack, o->link, relax, o->sets.v, o->sets.n,
+                              err, errlen) != 0)
         return -1;
     int64_t ctx = 2048, layers = 0, maxpos = (int64_t)s->model.max_positions;
     if ((o->ctx && cli_int("--ctx", o->ctx, 0, maxpos - o->spec, &ctx, err, errlen) != 0) ||
@@ -138,6 +154,14 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
                               errlen) != 0)) {
         setup_free(s);
         return -1;
+    }
+    if (o->tp > 1) {
+        llm_t part;
+        if (link_check(&s->link, (int)o->tp, err, errlen) != 0 ||
+            decode_tp_shard(&s->model, (int)o->tp, &part, err, errlen) != 0) {
+            setup_free(s);
+            return -1;
+        }
     }
     if (!o->ctx && ctx + o->spec > maxpos) {
         snprintf(err, errlen, "--ctx %lld (default) + --spec %lld exceeds max_positions=%lld; "
@@ -153,7 +177,8 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
                         .q_len = o->spec, .ctx = ctx, .layers = (int)layers, .graphs = o->graphs,
                         .speculative = o->accept >= 0, .accept = o->accept,
                         .draft_us = o->draft_us + (double)(o->spec - 1) * *draft_step_us,
-                        .route_skew = o->skew};
+                        .route_skew = o->skew, .tp = (int)o->tp,
+                        .link = o->tp > 1 ? &s->link : NULL};
     char e[1200];
     if (decode_run(c, r, e, sizeof e) != 0) {
         snprintf(err, errlen, "arch %s: %s", o->arch, e);

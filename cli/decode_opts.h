@@ -21,13 +21,16 @@ typedef struct {
     const char *draft;                  /* drafter: ngram, eagle, a model preset or FILE.csv
                                            (NULL: --draft-us alone) */
     const char *relax;                  /* NULL: none */
+    int64_t tp;                         /* GPUs of the tensor-parallel group */
+    const char *link;                   /* their interconnect (NULL: none) */
     cli_list_t sets;                    /* --set key=value, in order */
 } decode_opts_t;
 
 /* Most rows decode_opts_rows writes. */
-#define DECODE_OPTS_MAX 16
+#define DECODE_OPTS_MAX 18
 
-/* The defaults: gb10, gpt-oss-120b, vllm-cutlass, one sequence, ctx 2048. */
+/* The defaults: gb10, gpt-oss-120b, vllm-cutlass, one sequence, ctx 2048,
+ * one GPU. */
 void decode_opts_init(decode_opts_t *o);
 
 /* Write the decode options' rows, bound to o's fields, into rows[0..max);

@@ -678,6 +678,11 @@ int stack_row_runs(const stack_t *s, const stack_kernel_t *r, const arch_t *a, c
     return 1;
 }
 
+shape_for_t stack_row_for(const stack_kernel_t *r)
+{
+    return shape_info(r->shape)->applies;
+}
+
 int stack_row_applies(const stack_kernel_t *r, const llm_t *m)
 {
     switch (shape_info(r->shape)->applies) {

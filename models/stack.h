@@ -118,6 +118,10 @@ const char *stack_op_names(void);
 /* Whether row r runs for model m (its shape needs experts or a dense FFN). */
 int stack_row_applies(const stack_kernel_t *r, const llm_t *m);
 
+/* The models row r's shape serves: every model, or those with experts or a
+ * dense FFN (the rows of the FFN block). */
+shape_for_t stack_row_for(const stack_kernel_t *r);
+
 /* Decode-step geometry shared by all rows. */
 typedef struct {
     int64_t seqs;            /* B: independent sequences, each with its own KV */
