@@ -53,4 +53,14 @@ sim_ps_t bwserv_busy_ps(const bwserv_t *s);    /* time with >= 1 transfer being 
 uint64_t bwserv_transfers(const bwserv_t *s);  /* transfers completed */
 int bwserv_active(const bwserv_t *s);          /* transfers in latency or service now */
 
+/* Folding (kexec): the server's absolute times move d_ps later, as sim_shift
+ * moves the clock (pending transfers keep their place in the backlog), and k
+ * periods of completed bytes, busy time and transfers are added to its
+ * statistics. k >= 0, the others >= 0. */
+void bwserv_shift(bwserv_t *s, sim_ps_t d_ps, int64_t k, double bytes, double busy_ps,
+                  uint64_t transfers);
+/* FIFO: ps from now until the server has served every transfer issued so far
+ * (0 when idle): the backlog whose steadiness folding checks. PS: 0. */
+double bwserv_backlog_ps(const bwserv_t *s);
+
 #endif

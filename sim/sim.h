@@ -34,8 +34,9 @@ void sim_destroy(sim_t *sim);
 /* Current simulated time in ps. */
 sim_ps_t sim_now(const sim_t *sim);
 
-/* Schedule fn(sim, subject, object) at absolute time at_ps >= sim_now().
- * Returns a handle usable with sim_cancel (never 0). */
+/* Schedule fn(sim, subject, object) at absolute time at_ps >= sim_now(),
+ * prio in [0, 255]. Returns a handle usable with sim_cancel (never 0; an
+ * opaque value, not the insertion order). */
 uint64_t sim_schedule(sim_t *sim, sim_ps_t at_ps, int prio, sim_fn_t fn,
                       void *subject, void *object);
 
@@ -44,6 +45,18 @@ void sim_cancel(sim_t *sim, uint64_t handle);
 
 /* Execute events until the queue is empty. Returns the number executed. */
 uint64_t sim_run(sim_t *sim);
+
+/* Execute the events at times <= until_ps, in order; later ones stay
+ * pending and the clock stays at the last executed event. Returns the
+ * number executed. */
+uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps);
+
+/* Move the clock and every pending event d_ps >= 0 later: the state of
+ * the simulation translated in time (kexec's folding of repeated work).
+ * Resources that keep absolute times shift their own (bwserv_shift,
+ * unit_shift). Called from inside an event, that event goes on at the new
+ * time. */
+void sim_shift(sim_t *sim, sim_ps_t d_ps);
 
 /* Events executed so far. */
 uint64_t sim_events(const sim_t *sim);
