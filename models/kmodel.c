@@ -188,6 +188,16 @@ static int gemv_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     return 1;
 }
 
+/* Units are CTAs (one item each): all but the last CTA carry full rows. */
+static int64_t gemv_run_end(const kspec_t *k, int64_t u)
+{
+    const gemv_ctx_t *g = k->ctx;
+    if (u >= g->n_ctas)
+        return INT64_MAX;   /* no second items */
+    int same = kexec_item_equal(&g->full, &g->last);
+    return u < g->n_ctas - 1 && !same ? g->n_ctas - 1 : g->n_ctas;
+}
+
 static kitem_t gemv_make_item(const arch_t *a, const kdesc_t *d, int64_t rows)
 {
     const gemv_impl_t *im = d->gemv;
@@ -226,7 +236,8 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
     g.full = gemv_make_item(a, d, im->rows_per_cta);
     g.last = gemv_make_item(a, d, last_rows);
     kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = occupancy(a, im->threads, 0),
-                 .stages = im->loads_in_flight, .item = gemv_item, .ctx = &g};
+                 .stages = im->loads_in_flight, .item = gemv_item, .run_end = gemv_run_end,
+                 .ctx = &g};
     return kexec_run(a, &k, &o->r, err, errlen);
 }
 
@@ -281,8 +292,10 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             gemm_out_t pp;
             char e[640];
             go.sched = GEMM_PINGPONG;
+            /* only a faster pingpong matters: stop it at the cooperative's end */
+            go.deadline_ps = ok ? g.r.dur_ps : 0;
             int pp_ok = gemm_run(a, &go, &p, &pp, e, sizeof e) == 0;
-            if (pp_ok && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
+            if (pp_ok && !pp.r.cut && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
                 g = pp;
                 ok = 1;
             } else if (!ok && strcmp(g.cfg.rule, "cooperative_tile_m_at_least_128") == 0) {
@@ -293,20 +306,55 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         if (!ok)
             return -1;
     } else {
-        int found = 0;
-        gemm_out_t best = {0};
+        /* branch and bound: the valid candidates in order of their lower
+         * bound (kexec_bound_ps); each runs only until the best one so far
+         * ends, and none runs whose bound is not below it. Exact: the
+         * result is the first candidate in table order of least duration. */
+        enum { NCAND = sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0] * 4 };
+        struct {
+            int idx;
+            sim_ps_t bound;
+        } cand[NCAND];
+        int nc = 0;
         char e[640];
-        for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++)
-            for (int v = 0; v < 4; v++) {
-                gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
-                              v & 1, &go);
-                go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
-                if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
-                    continue;
-                if (!found || g.r.dur_ps < best.r.dur_ps)
-                    best = g;
-                found = 1;
+        for (int ci = 0; ci < NCAND; ci++) {
+            int i = ci / 4, v = ci % 4;
+            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
+                          v & 1, &go);
+            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+            sim_ps_t lb;
+            if (gemm_bound(a, &go, &p, &lb, e, sizeof e) != 0)
+                continue;
+            /* insertion sort by (bound, table order) */
+            int j = nc++;
+            while (j > 0 && cand[j - 1].bound > lb) {
+                cand[j] = cand[j - 1];
+                j--;
             }
+            cand[j].idx = ci;
+            cand[j].bound = lb;
+        }
+        int found = 0, best_idx = 0;
+        gemm_out_t best = {0};
+        for (int j = 0; j < nc; j++) {
+            int ci = cand[j].idx, i = ci / 4, v = ci % 4;
+            if (found && (cand[j].bound > best.r.dur_ps ||
+                          (cand[j].bound == best.r.dur_ps && ci > best_idx)))
+                continue;
+            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
+                          v & 1, &go);
+            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+            /* still running at the best one's end: slower, stop there */
+            go.deadline_ps = found ? best.r.dur_ps : 0;
+            if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0 || g.r.cut)
+                continue;
+            if (!found || g.r.dur_ps < best.r.dur_ps ||
+                (g.r.dur_ps == best.r.dur_ps && ci < best_idx)) {
+                best = g;
+                best_idx = ci;
+            }
+            found = 1;
+        }
         if (!found) {
             snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
                      dtype_info(d->b_dt)->name);

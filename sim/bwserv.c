@@ -235,7 +235,7 @@ static void on_fifo_wake(sim_t *sim, void *subject, void *object)
 
 /* FIFO: the transfer is served at the full rate after every transfer issued
  * before it, from its join time on. */
-static void fifo_issue(bwserv_t *s, double bytes, sim_fn_t done, void *subject, void *object)
+static sim_ps_t fifo_issue(bwserv_t *s, double bytes, sim_fn_t done, void *subject, void *object)
 {
     if (s->ring_n == s->ring_cap) {
         size_t cap = s->ring_cap ? 2 * s->ring_cap : 16;
@@ -255,6 +255,7 @@ static void fifo_issue(bwserv_t *s, double bytes, sim_fn_t done, void *subject, 
                                          .subject = subject, .object = object};
     s->joins++;
     fifo_arm(s);
+    return (sim_ps_t)ceil(s->fifo_free);
 }
 
 static void join(bwserv_t *s, xfer_t *x)
@@ -311,14 +312,13 @@ void bwserv_destroy(bwserv_t *s)
     free(s);
 }
 
-void bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
-                     void *object)
+sim_ps_t bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
+                         void *object)
 {
     assert(bytes > 0 && isfinite(bytes));
     if (s->fifo) {
         s->active++;
-        fifo_issue(s, bytes, done, subject, object);
-        return;
+        return fifo_issue(s, bytes, done, subject, object);
     }
     xfer_t *x = xrealloc(NULL, sizeof *x);
     *x = (xfer_t){.bytes = bytes, .done = done, .subject = subject,
@@ -326,11 +326,12 @@ void bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
     s->active++;
     if (s->latency_ps == 0) {
         join(s, x);
-        return;
+        return -1;
     }
     link_waiting(s, x);
     x->join_ev = sim_schedule(s->sim, sim_now(s->sim) + s->latency_ps,
                               SIM_PRIO_COMPLETE, on_join, s, x);
+    return -1;
 }
 
 void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode)
@@ -384,4 +385,15 @@ double bwserv_backlog_ps(const bwserv_t *s)
 {
     double ahead = s->fifo_free - (double)sim_now(s->sim);
     return s->fifo && ahead > 0 ? ahead : 0;
+}
+
+void bwserv_moments(const bwserv_t *s, double *n, double *sum, double *sum_sq)
+{
+    double now = (double)sim_now(s->sim);
+    for (size_t i = 0; i < s->ring_n; i++) {
+        double d = ring_at(s, i)->end - now;
+        *n += 1;
+        *sum += d;
+        *sum_sq += d * d;
+    }
 }

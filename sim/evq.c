@@ -211,3 +211,14 @@ void evq_shift(evq_t *q, int64_t d_ps)
     for (size_t i = 0; i < q->n; i++)
         q->heap[i].time_ps += d_ps;
 }
+
+void evq_moments(const evq_t *q, int64_t t0_ps, double *n, double *sum, double *sum_sq)
+{
+    for (size_t i = 0; i < q->n; i++)
+        if (q->slots[q->heap[i].slot].live) {
+            double d = (double)(q->heap[i].time_ps - t0_ps);
+            *n += 1;
+            *sum += d;
+            *sum_sq += d * d;
+        }
+}

@@ -49,6 +49,9 @@ int evq_pop(evq_t *q, evq_event_t *out);
 int evq_peek_time(evq_t *q, int64_t *time_ps);
 /* Pending events (pushed, neither popped nor cancelled). */
 size_t evq_size(const evq_t *q);
+/* Over the pending events: how many, and the sum and the sum of squares of
+ * their times minus t0_ps (kexec folding compares these between periods). */
+void evq_moments(const evq_t *q, int64_t t0_ps, double *n, double *sum, double *sum_sq);
 /* Add d_ps to the time of every pending event (their order is unchanged). */
 void evq_shift(evq_t *q, int64_t d_ps);
 /* 1 if a orders strictly before b. */

@@ -101,6 +101,11 @@ void sim_shift(sim_t *sim, sim_ps_t d_ps)
     evq_shift(sim->q, d_ps);
 }
 
+void sim_pending_moments(const sim_t *sim, double *n, double *sum, double *sum_sq)
+{
+    evq_moments(sim->q, sim->now_ps, n, sum, sum_sq);
+}
+
 uint64_t sim_events(const sim_t *sim)
 {
     return sim->executed;

@@ -64,6 +64,11 @@ uint64_t sim_events(const sim_t *sim);
 /* Events scheduled and neither executed nor cancelled yet. */
 uint64_t sim_pending(const sim_t *sim);
 
+/* Over the pending events: their number, and the sum and sum of squares of
+ * their times minus now, added to *n, *sum, *sum_sq (a state that moved in
+ * time by sim_shift has the same). */
+void sim_pending_moments(const sim_t *sim, double *n, double *sum, double *sum_sq);
+
 /* Convert at the edges: ns/us (double) to ps, rounded to nearest. */
 sim_ps_t sim_ps_from_ns(double ns);
 sim_ps_t sim_ps_from_us(double us);
