@@ -556,7 +556,7 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
  * another group: the tensormap update; a first tile, t < grid, has p < grid
  * too). Runs of equal items can only end at those boundaries, rows of one row
  * class repeat, and groups repeat (they have the same tokens). Split-K and
- * stream-K launches declare nothing (tg_run_end is not set). */
+ * stream-K launches declare nothing (kspec_t.repeat is not set). */
 
 static void tg_item_at(const kspec_t *k, int64_t t, kitem_t *it)
 {
@@ -638,6 +638,34 @@ static int64_t tg_run_end(const kspec_t *k, int64_t u)
     return tg_walk(k, u + 1, g->total, &ref, 1);
 }
 
+/* kspec_t.repeat: the run of equal tiles from u, or the tile pattern's own
+ * period -- rows of a row class repeat (period n_tiles, to the class's last
+ * row), and so do groups (period tiles_per_group, to the end) -- whichever
+ * holds more of what a fold moves at once: a turn of the grid for a run, a
+ * whole number of turns and periods for a pattern. */
+static int64_t tg_repeat(const kspec_t *k, int64_t u, int64_t *period)
+{
+    const tg_t *g = k->ctx;
+    int64_t run = tg_run_end(k, u);
+    *period = 1;
+    if (u >= g->total)
+        return run;
+    int64_t p = g->o->grouped ? g->tiles_per_group : g->n_tiles;
+    int64_t end = g->o->grouped ? g->total : tg_next_row_class(g, u / g->n_tiles) * g->n_tiles;
+    int64_t a = p, b = g->grid;
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    int64_t turns = p / a * g->grid; /* lcm(p, grid) */
+    if ((end - u) / turns > (run - u) / g->grid) {
+        *period = p;
+        return end;
+    }
+    return run;
+}
+
 static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
                     tg_t *g, kspec_t *kp, char *err, size_t errlen);
 
@@ -647,16 +675,27 @@ int64_t gemm_check_runs(const arch_t *a, const gemm_opts_t *o, const gemm_proble
     tg_t g;
     kspec_t k;
     char err[512];
-    if (tg_setup(a, o, p, &out, &g, &k, err, sizeof err) != 0 || k.run_end == NULL)
+    if (tg_setup(a, o, p, &out, &g, &k, err, sizeof err) != 0 || k.repeat == NULL)
         return 0;
     int64_t wrong = 0;
     kitem_t ref, it;
     for (int64_t u = 0; u < g.total; u++) {
+        /* the run of equal tiles: exactly where the items change */
         tg_item_at(&k, u, &ref);
         int64_t v = u + 1;
         while (v < g.total && (tg_item_at(&k, v, &it), kexec_item_equal(&it, &ref)))
             v++;
-        wrong += k.run_end(&k, u) != v;
+        int bad = tg_run_end(&k, u) != v;
+        /* the declared repeat: every tile equals the one a period on */
+        int64_t period, end = k.repeat(&k, u, &period);
+        if (end <= u || period < 1 || end > g.total)
+            bad = 1;
+        for (int64_t w = u; w + period < end && !bad; w++) {
+            tg_item_at(&k, w, &ref);
+            tg_item_at(&k, w + period, &it);
+            bad = !kexec_item_equal(&it, &ref);
+        }
+        wrong += bad;
     }
     return wrong;
 }
@@ -725,7 +764,7 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
                     .stages = c->stages, .item = tg_item, .ctx = g,
                     .epi_overlap = o->sched == GEMM_PINGPONG, .deadline_ps = o->deadline_ps,
                     .no_fold = o->no_fold,
-                    .run_end = o->stream_k || split > 1 ? NULL : tg_run_end};
+                    .repeat = o->stream_k || split > 1 ? NULL : tg_repeat};
     return 0;
 }
 

@@ -116,10 +116,10 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
 int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
                char *err, size_t errlen);
 
-/* For tests of folding: the number of work tiles whose declared run end
- * (kexec.h kspec_t.run_end) differs from a unit-by-unit comparison of the
- * tiles' items; 0 when right (and for launches that declare none or are
- * invalid). O(tiles^2) in the worst case: small problems only. */
+/* For tests of folding: the number of work tiles whose run of equal tiles
+ * or whose declared repeat (kexec.h kspec_t.repeat) disagrees with a tile by
+ * tile comparison of their items; 0 when right (and for launches that
+ * declare none or are invalid). O(tiles^2): small problems only. */
 int64_t gemm_check_runs(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p);
 
 /* The rule table, in evaluation order, for documentation and tests. */

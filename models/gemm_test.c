@@ -492,7 +492,7 @@ static void test_rerun_is_identical(int *failures)
 /* Folding (kexec.h): the run ends a launch declares agree with a tile by
  * tile comparison of its items, over tiles, schedules, swap-AB, clusters,
  * given grids, groups and partial edges; split-K and stream-K declare none. */
-static void test_run_ends_match_the_items(int *failures)
+static void test_runs_and_repeats_match_the_items(int *failures)
 {
     uint64_t rng = 7;
     const char *archs[] = {"h100", "gb10"};
@@ -593,7 +593,7 @@ int main(void)
     test_stream_k_fills_the_machine_when_tiles_are_few(&failures);
     test_stream_k_dense_cooperative(&failures);
     test_rerun_is_identical(&failures);
-    test_run_ends_match_the_items(&failures);
+    test_runs_and_repeats_match_the_items(&failures);
     test_folded_gemm_matches_every_event(&failures);
     printf("gemm_test: %d failure(s)\n", failures);
     return failures != 0;

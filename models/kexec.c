@@ -18,11 +18,14 @@ typedef struct fold fold_t;
 enum { EPI_RING = 8 };
 typedef struct cta cta_t;
 
+/* A load in flight lands at due_ps, in the order of an event at (due_ps,
+ * SIM_PRIO_COMPLETE, land_seq) scheduled at its issue. The consumer looks at
+ * the oldest one only, and when that has not landed yet waits for it with
+ * that very event: same order, one event per wait rather than one per load. */
 typedef struct {
     cta_t *c;
-    int parts;      /* transfers of this slot's load still in flight */
-    int landed;     /* 1 once every part landed, until consumed */
-    sim_ps_t due_ps;  /* when the last part lands (-1: not known at issue) */
+    sim_ps_t due_ps;    /* when it lands: its last part, or its TMA round trip */
+    uint64_t land_seq;  /* its landing's place among same-time events (sim_reserve_seq) */
 } slot_t;
 
 struct cta {
@@ -36,6 +39,8 @@ struct cta {
     double p_eff;            /* load_eff of p_it; 0 = not yet computed */
     /* consumer */
     int c_has, c_item, c_step, c_busy;
+    int land_wait;           /* the consumer waits for its next load (on_landed pending) */
+    sim_ps_t c_compute_ps;   /* c_it's compute per step; -1 = not yet computed */
     sim_ps_t c_due_ps;       /* while c_busy: when the consumer's work ends */
     kitem_t c_it;
     long issued, consumed;   /* steps, over all items */
@@ -128,16 +133,15 @@ static void on_store_done(sim_t *sim, void *subject, void *object)
     cta_maybe_finish(c);
 }
 
-static void on_part_landed(sim_t *sim, void *subject, void *object)
+/* The load the consumer waits for has landed. */
+static void on_landed(sim_t *sim, void *subject, void *object)
 {
     (void)sim;
-    (void)subject;
-    slot_t *s = object;
-    assert(s->parts > 0);
-    if (--s->parts == 0) {
-        s->landed = 1;
-        try_consume(s->c);
-    }
+    (void)object;
+    cta_t *c = subject;
+    assert(c->land_wait);
+    c->land_wait = 0;
+    try_consume(c);
 }
 
 /* The producer finished issuing a step's boxes and may issue the next. */
@@ -161,10 +165,12 @@ static void on_pre_done(sim_t *sim, void *subject, void *object)
     try_produce(c);
 }
 
-/* A part of slot s lands at t (-1: not known): the slot at the latest. */
+/* A part of slot s lands at t (FIFO servers: known at issue): the slot
+ * lands with its last part. */
 static void due_max(slot_t *s, sim_ps_t t)
 {
-    s->due_ps = t < 0 || s->due_ps < 0 ? -1 : t > s->due_ps ? t : s->due_ps;
+    assert(t >= 0 && "kexec's servers are FIFO");
+    s->due_ps = t > s->due_ps ? t : s->due_ps;
 }
 
 static void try_produce(cta_t *c)
@@ -178,10 +184,9 @@ static void try_produce(cta_t *c)
             x->pre_ps_sum += (double)d;
             c->p_due_ps = sim_now(x->sim) + d;
             sim_schedule(x->sim, c->p_due_ps, SIM_PRIO_DEFAULT, on_pre_done, c, NULL);
-            return;
+            break;
         }
         slot_t *s = &c->slots[c->issued % stages];
-        assert(s->parts == 0 && !s->landed);
         /* one thread issues a TMA step's boxes: it is busy for the barrier arm
          * and each box, and the next step waits (the loads start now) */
         double issue_ns = c->p_it.tma && c->p_it.tma_boxes > 0
@@ -200,33 +205,29 @@ static void try_produce(cta_t *c)
         /* the L2 returns every byte it delivers: hits, DRAM fills and TMA
          * zero fill (which occupies it l2_per_oob times as long as a hit) */
         double l2_path = c->p_it.l2_bytes + c->p_it.dram_bytes + c->p_it.oob_bytes * x->l2_per_oob;
-        s->parts = (c->p_it.dram_bytes > 0) + (l2_path > 0) + (port && load_bytes > 0) + tma_floor;
+        /* the parts' landing times are known at issue (FIFO servers): one
+         * event lands the step when the last part and the TMA round trip are
+         * done */
         sim_ps_t now = sim_now(x->sim);
-        s->due_ps = now;
-        if (s->parts == 0)
-            s->landed = 1;
-        if (tma_floor) {
-            sim_ps_t t = now + sim_ps_from_ns(x->a->tma_latency_ns);
-            sim_schedule(x->sim, t, SIM_PRIO_DEFAULT, on_part_landed, c, s);
-            s->due_ps = t > s->due_ps ? t : s->due_ps;
-        }
+        s->due_ps = tma_floor ? now + sim_ps_from_ns(x->a->tma_latency_ns) : now;
         /* the SM's own load path, in parallel with the shared servers: the
          * step lands when the slowest part has delivered it */
         if (port && load_bytes > 0) {
             x->port_bytes += load_bytes;
             /* the port serves at x->port_gbps: a load at cap_gbps occupies it
              * port_gbps / cap_gbps times its bytes */
-            due_max(s, bwserv_transfer(port, load_bytes * x->port_gbps / cap_gbps, on_part_landed, c, s));
+            due_max(s, bwserv_transfer(port, load_bytes * x->port_gbps / cap_gbps, NULL, NULL, NULL));
         }
         if (c->p_it.dram_bytes > 0) {
             if (c->p_eff <= 0)
                 c->p_eff = load_eff(x->a, &c->p_it, stages);
             x->dram_bytes += c->p_it.dram_bytes;
-            due_max(s, bwserv_transfer(x->dram, c->p_it.dram_bytes / c->p_eff, on_part_landed, c, s));
+            due_max(s, bwserv_transfer(x->dram, c->p_it.dram_bytes / c->p_eff, NULL, NULL, NULL));
         }
         x->l2_hit_bytes += c->p_it.l2_bytes;
         if (l2_path > 0)
-            due_max(s, bwserv_transfer(x->l2, l2_path, on_part_landed, c, s));
+            due_max(s, bwserv_transfer(x->l2, l2_path, NULL, NULL, NULL));
+        s->land_seq = s->due_ps > now ? sim_reserve_seq(x->sim) : 0;
         c->issued++;
         if (++c->p_step == c->p_it.n_steps) {
             c->p_item++;
@@ -263,7 +264,12 @@ static void next_item(cta_t *c)
     kx_t *x = c->kx;
     c->c_item++;
     c->c_step = 0;
-    c->c_has = x->k->item(x->k, c->id, c->c_item, &c->c_it);
+    /* the producer usually holds it already (item is pure) */
+    if (c->p_item == c->c_item)
+        c->c_has = c->p_has, c->c_it = c->p_it;
+    else
+        c->c_has = x->k->item(x->k, c->id, c->c_item, &c->c_it);
+    c->c_compute_ps = -1;
 }
 
 static void on_epi_done(sim_t *sim, void *subject, void *object)
@@ -300,9 +306,7 @@ static void on_compute_done(sim_t *sim, void *subject, void *object)
     (void)object;
     cta_t *c = subject;
     kx_t *x = c->kx;
-    slot_t *s = &c->slots[c->consumed % x->k->stages];
-    assert(s->landed);
-    s->landed = 0;
+    assert(c->slots[c->consumed % x->k->stages].due_ps <= sim_now(x->sim));
     c->consumed++;
     c->c_busy = 0;
     if (x->fold && c == x->seats)
@@ -328,16 +332,22 @@ static void on_compute_done(sim_t *sim, void *subject, void *object)
 static void try_consume(cta_t *c)
 {
     kx_t *x = c->kx;
-    if (!c->c_has || c->c_busy || c->consumed == c->issued)
+    if (!c->c_has || c->c_busy || c->consumed == c->issued || c->land_wait)
         return;
-    slot_t *s = &c->slots[c->consumed % x->k->stages];
-    if (!s->landed)
-        return;
-    c->c_busy = 1;
+    const slot_t *s = &c->slots[c->consumed % x->k->stages];
     sim_ps_t now = sim_now(x->sim);
+    if (s->due_ps > now ||
+        (s->due_ps == now && !sim_ran_by_now(x->sim, SIM_PRIO_COMPLETE, s->land_seq))) {
+        c->land_wait = 1;
+        sim_schedule_at_seq(x->sim, s->due_ps, SIM_PRIO_COMPLETE, s->land_seq, on_landed, c, NULL);
+        return;
+    }
+    c->c_busy = 1;
     if (x->first_compute_ps < 0)
         x->first_compute_ps = now;
-    c->c_due_ps = unit_submit(x->sms[c->sm].unit, cyc_ps(x, c->c_it.compute_cyc), on_compute_done, c, NULL);
+    if (c->c_compute_ps < 0)
+        c->c_compute_ps = cyc_ps(x, c->c_it.compute_cyc);
+    c->c_due_ps = unit_submit(x->sms[c->sm].unit, c->c_compute_ps, on_compute_done, c, NULL);
 }
 
 static void cta_start(kx_t *x, cta_t *c, int id)
@@ -356,6 +366,7 @@ static void cta_start(kx_t *x, cta_t *c, int id)
     assert(c->p_has && c->p_it.n_steps >= 1);
     c->c_it = c->p_it;
     c->c_has = 1;
+    c->c_compute_ps = -1;
     try_produce(c);
 }
 
@@ -508,7 +519,7 @@ static void seat_dues(const kx_t *x, const cta_t *c, double *mean, double *rms)
     int stages = x->k->stages;
     for (long i = c->consumed; i < c->issued; i++) {
         const slot_t *s = &c->slots[i % stages];
-        if (s->landed)
+        if (s->due_ps <= now)
             continue;
         if (s->due_ps < 0) {
             *mean = *rms = -1;
@@ -654,11 +665,14 @@ static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const 
                 return 0;   /* a seat that did not move: not a whole period */
             moved = 1;
             /* every unit from the consumer's item at a to the producer's
-             * item K + 1 periods on lies in one run of identical units */
+             * item K + 1 periods on lies in one stretch that repeats with a
+             * period the seat's move spans whole */
             int64_t first = unit_of(x, pa->id, pa->c_item);
             int64_t last = unit_of(x, pc->id, pc->p_item);
-            int64_t end = x->k->run_end(x->k, first);
+            int64_t period, end = x->k->repeat(x->k, first, &period);
             int64_t step = (int64_t)d * x->k->n_ctas;
+            if (step % period != 0)
+                return 0;
             int64_t r = (end - 1 - last) / step - 1;
             room = r < room ? r : room;
         } else {
@@ -669,15 +683,17 @@ static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const 
     }
     if (kind == FOLD_CTAS) {
         /* the CTAs run before (from the lowest seated at a) and to come (up to
-         * the highest seated or started at c, K + 1 periods on) are one run of
-         * identical single-item CTAs */
+         * the highest seated or started at c, K + 1 periods on) are one
+         * stretch of single-item CTAs repeating with a period dn spans */
         if (hi < 0)
             return 0;
         hi = c->next_cta - 1 > hi ? c->next_cta - 1 : hi;
         kitem_t it;
         if (x->k->item(x->k, (int)lo, 1, &it) || x->k->item(x->k, (int)hi, 1, &it))
             return 0;
-        int64_t end = x->k->run_end(x->k, lo);
+        int64_t period, end = x->k->repeat(x->k, lo, &period);
+        if (dn % period != 0)
+            return 0;
         if (end > x->k->n_ctas)
             end = x->k->n_ctas;
         return (end - 1 - hi) / dn - 1;
@@ -780,6 +796,11 @@ static void fold_apply(kx_t *x, fold_kind_t kind, int64_t k, const rec_t *b, con
         if (s->id < 0)
             continue;
         busy_sm[s->sm] = 1;
+        /* the seat's own absolute times move with the clock */
+        for (long j = s->consumed; j < s->issued; j++)
+            s->slots[j % x->k->stages].due_ps += d_ps;
+        s->p_due_ps += d_ps;
+        s->c_due_ps += d_ps;
         const pos_t *pb = &b->pos[i], *pc = &c->pos[i];
         if (kind == FOLD_STEPS) {
             int d = pc->c_step - pb->c_step;
@@ -822,7 +843,7 @@ static int fold_try(kx_t *x, stream_t *st, int items)
             continue;
         fold_kind_t kind = FOLD_STEPS;
         if (items) {
-            if (x->k->run_end == NULL)
+            if (x->k->repeat == NULL)
                 continue;
             kind = c->next_cta != b->next_cta ? FOLD_CTAS : FOLD_ITEMS;
             if (kind == FOLD_ITEMS && (a->h_item != c->h_item || b->h_item != c->h_item))
@@ -853,6 +874,29 @@ static int fold_try(kx_t *x, stream_t *st, int items)
     return 0;
 }
 
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Item records are taken where seat 0 stands at the same phase of its work's
+ * repeat: every period / gcd(period, n_ctas) of its items, so that a lag of
+ * one record spans whole periods. */
+static int at_item_phase(const kx_t *x)
+{
+    const cta_t *c = &x->seats[0];
+    if (x->k->repeat == NULL || c->id < 0 || !c->c_has)
+        return 0;
+    int64_t period;
+    x->k->repeat(x->k, unit_of(x, c->id, c->c_item), &period);
+    return c->c_item % (period / gcd64(period, x->k->n_ctas)) == 0;
+}
+
 static void on_checkpoint(sim_t *sim, void *subject, void *object)
 {
     (void)sim;
@@ -861,20 +905,15 @@ static void on_checkpoint(sim_t *sim, void *subject, void *object)
     fold_t *f = x->fold;
     int item = f->pending_item;
     f->pending = f->pending_item = 0;
-    rec_take(x, stream_push(&f->step));
-    if (item) {
-        rec_t *r = stream_push(&f->item), *s = stream_at(&f->step, f->step.n - 1);
-        double *acc = r->acc;
-        pos_t *pos = r->pos;
-        *r = *s;
-        r->acc = acc;
-        r->pos = pos;
-        memcpy(acc, s->acc, (size_t)f->na * sizeof *acc);
-        memcpy(pos, s->pos, (size_t)n_seats(x) * sizeof *pos);
+    if (item && at_item_phase(x)) {
+        rec_take(x, stream_push(&f->item));
         if (fold_try(x, &f->item, 1))
             return;
     }
-    fold_try(x, &f->step, 0);
+    if (x->seats[0].c_it.n_steps >= FOLD_LONG_ITEM) {
+        rec_take(x, stream_push(&f->step));
+        fold_try(x, &f->step, 0);
+    }
 }
 
 /* Seat 0 finished a step (item_done: its item's last): record the positions
@@ -935,25 +974,29 @@ sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k)
     double dram_ps = 0, l2_ps = 0, unit_ps = 0;
     int64_t n = k->n_ctas;
     kitem_t it;
-    /* units u = cta + idx x n_ctas, in runs of equal items where declared;
-     * n_ctas units in a row without an item: every CTA is done */
+    /* units u = cta + idx x n_ctas, a stretch of repeats at a time where
+     * declared; n_ctas units in a row without an item: every CTA is done */
     for (int64_t u = 0, empty = 0; empty < n;) {
-        int has = k->item(k, (int)(u % n), (int)(u / n), &it);
-        int64_t end = k->run_end ? k->run_end(k, u) : u + 1;
-        assert(end > u);
-        if (!has) {
-            empty += end - u;
-            u = end;
-            continue;
+        int64_t period = 1, end = k->repeat ? k->repeat(k, u, &period) : u + 1;
+        assert(end > u && period >= 1);
+        /* unit v of the first period stands for its repeats in [u, end) */
+        for (int64_t v = u; v < u + period && v < end; v++) {
+            int has = k->item(k, (int)(v % n), (int)(v / n), &it);
+            int64_t count = (end - 1 - v) / period + 1;
+            double m = (double)count;
+            if (!has) {
+                empty += count < n ? count : n;
+                continue;
+            }
+            empty = 0;
+            double steps = it.n_steps;
+            if (it.dram_bytes > 0)
+                dram_ps += m * steps * it.dram_bytes / load_eff(a, &it, k->stages) / dram_bw;
+            dram_ps += m * it.epi_dram_bytes / dram_bw;
+            l2_ps += m * steps * (it.l2_bytes + it.dram_bytes + it.oob_bytes * l2_per_oob) / l2_bw;
+            unit_ps += m * (steps * (double)llround(it.compute_cyc * ps_per_cyc) +
+                            (k->epi_overlap ? 0 : (double)llround(it.epi_cyc * ps_per_cyc)));
         }
-        empty = 0;
-        double m = (double)(end - u), steps = it.n_steps;
-        if (it.dram_bytes > 0)
-            dram_ps += m * steps * it.dram_bytes / load_eff(a, &it, k->stages) / dram_bw;
-        dram_ps += m * it.epi_dram_bytes / dram_bw;
-        l2_ps += m * steps * (it.l2_bytes + it.dram_bytes + it.oob_bytes * l2_per_oob) / l2_bw;
-        unit_ps += m * (steps * (double)llround(it.compute_cyc * ps_per_cyc) +
-                        (k->epi_overlap ? 0 : (double)llround(it.epi_cyc * ps_per_cyc)));
         u = end;
     }
     double lb = fmax(fmax(dram_ps + (double)sim_ps_from_ns(a->dram_latency_ns),

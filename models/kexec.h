@@ -43,7 +43,7 @@
  * flags. When three records a, b, c at equal distances show the same
  * positions up to a repeat -- every seat further along the same items by the
  * same steps in both periods (a step fold), or every seat at the same steps
- * of items that are the same as before (an item fold: spec.run_end says which
+ * of items that are the same as before (an item fold: spec.repeat says which
  * units are the same) -- and both periods took the same time (within
  * KEXEC_FOLD_TOL_PS) and the servers' backlogs, bytes, busy times and
  * transfers agree, the next K periods are taken to repeat as well: the clock,
@@ -96,12 +96,13 @@ struct kspec {
     int epi_overlap;        /* 1: the epilogue runs beside the next item's mainloop
                                (pingpong: the other math warp group keeps the tensor
                                pipe busy); 0: the consumer waits for it */
-    /* Optional, for folding whole items and CTAs: the first unit after u whose
-     * item differs from u's, where unit cta + idx x n_ctas stands for item idx
-     * of CTA cta and units past a CTA's last item have none (a unit without an
-     * item differs from one with). Must be pure. NULL: only the steps within
-     * an item are folded. */
-    int64_t (*run_end)(const kspec_t *k, int64_t u);
+    /* Optional, for folding whole items and CTAs. Unit cta + idx x n_ctas
+     * stands for item idx of CTA cta; units past a CTA's last item have none
+     * (and differ from those with one). Writes *period >= 1 and returns end > u
+     * such that item(v) == item(v + *period) for every v in [u, end - *period)
+     * (a period of 1: [u, end) are equal units). Must be pure. NULL: only the
+     * steps within an item are folded. */
+    int64_t (*repeat)(const kspec_t *k, int64_t u, int64_t *period);
     sim_ps_t deadline_ps;   /* > 0: stop at this time if the kernel has not ended
                                (kresult_t.cut) */
     int no_fold;            /* 1: simulate every event (tests compare with folding) */
@@ -144,7 +145,7 @@ int kexec_item_equal(const kitem_t *a, const kitem_t *b);
 
 /* A lower bound on the duration kexec_run would give k: the larger of the
  * DRAM and the L2 servers' total service (plus their latency) and the SMs'
- * mean execution-unit work. No events; O(runs of equal units) with run_end,
+ * mean execution-unit work. No events; O(stretches x periods) with repeat,
  * else O(items). For pruning a search: a launch whose bound is not below the
  * best found cannot beat it. */
 sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k);

@@ -370,16 +370,18 @@ static int wide_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     return 1;
 }
 
-static int64_t wide_run_end(const kspec_t *k, int64_t u)
+static int64_t wide_repeat(const kspec_t *k, int64_t u, int64_t *period)
 {
     const wide_t *w = k->ctx;
+    *period = 1;
     return u >= w->n_ctas ? INT64_MAX : u < w->n_ctas - 1 ? w->n_ctas - 1 : w->n_ctas;
 }
 
 /* Persistent CTAs with `items` equal items each: one run. */
-static int64_t uni_run_end(const kspec_t *k, int64_t u)
+static int64_t uni_repeat(const kspec_t *k, int64_t u, int64_t *period)
 {
     const uni_t *un = k->ctx;
+    *period = 1;
     return u < (int64_t)k->n_ctas * un->items ? (int64_t)k->n_ctas * un->items : INT64_MAX;
 }
 
@@ -416,12 +418,12 @@ static void test_folding_matches_every_event(int *failures)
         w.last = w.it;
         w.last.n_steps = 3;
         kspec_t wide = {.n_ctas = w.n_ctas, .ctas_per_sm = 4, .stages = 4, .item = wide_item,
-                        .run_end = wide_run_end, .ctx = &w};
+                        .repeat = wide_repeat, .ctx = &w};
         uni_t p = {.it = {.n_steps = 23, .dram_bytes = 16384, .l2_bytes = 16384, .tma = 1,
                           .compute_cyc = 900, .epi_cyc = 1500, .epi_dram_bytes = 32768},
                    .items = 300};
         kspec_t pers = {.n_ctas = (int)a.n_sm, .ctas_per_sm = 1, .stages = 3, .item = uni_item,
-                        .run_end = uni_run_end, .ctx = &p};
+                        .repeat = uni_repeat, .ctx = &p};
         uni_t l = {.it = {.n_steps = 20000, .dram_bytes = 4096, .compute_cyc = 10}, .items = 1};
         kspec_t lng = {.n_ctas = (int)a.n_sm * 2, .ctas_per_sm = 2, .stages = 4, .item = uni_item,
                        .ctx = &l};
@@ -448,14 +450,35 @@ static void test_folding_matches_every_event(int *failures)
     }
 }
 
-/* Without run_end only steps fold: short items run event by event. */
+/* A latency-bound CTA (a few loads in flight, each a DRAM round trip)
+ * repeats exactly every stages steps: a step fold lands every later step at
+ * the same time as running every event (the seats' own times, such as when a
+ * load lands, move with the clock). */
+static void test_step_fold_of_a_latency_bound_cta_is_exact(int *failures)
+{
+    const char *archs[] = {"gb10", "h100"};
+    for (int ai = 0; ai < 2; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        for (int steps = 150; steps <= 260; steps += 37) {
+            uni_t u = {.it = {.n_steps = steps, .dram_bytes = 4096, .compute_cyc = 20, .epi_cyc = 50,
+                              .epi_dram_bytes = 64},
+                       .items = 1};
+            kspec_t k = {.n_ctas = 1, .ctas_per_sm = 1, .stages = 4, .item = uni_item, .ctx = &u};
+            kresult_t f = run_spec(&a, k, 0), e = run_spec(&a, k, 1);
+            CHECK(f.folds > 0 && f.dur_ps == e.dur_ps, "%s %d steps: %d folds, %lld vs %lld ps",
+                  archs[ai], steps, f.folds, (long long)f.dur_ps, (long long)e.dur_ps);
+        }
+    }
+}
+
+/* Without repeat only steps fold: short items run event by event. */
 static void test_undeclared_repeats_do_not_fold_items(int *failures)
 {
     arch_t a = preset_arch("h100");
     uni_t p = {.it = {.n_steps = 23, .dram_bytes = 16384, .compute_cyc = 900}, .items = 300};
     kspec_t k = {.n_ctas = (int)a.n_sm, .ctas_per_sm = 1, .stages = 3, .item = uni_item, .ctx = &p};
     kresult_t r = run_spec(&a, k, 0);
-    CHECK(r.folds == 0, "%d folds without run_end", r.folds);
+    CHECK(r.folds == 0, "%d folds without repeat", r.folds);
 }
 
 /* kexec_bound_ps is a lower bound of the duration (pruning relies on it). */
@@ -517,6 +540,7 @@ int main(void)
     test_rerun_is_identical(&failures);
     test_too_many_ctas_per_sm_is_an_input_error(&failures);
     test_folding_matches_every_event(&failures);
+    test_step_fold_of_a_latency_bound_cta_is_exact(&failures);
     test_undeclared_repeats_do_not_fold_items(&failures);
     test_bound_is_below_the_duration(&failures);
     test_deadline_cuts_only_a_longer_run(&failures);

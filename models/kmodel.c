@@ -189,9 +189,10 @@ static int gemv_item(const kspec_t *k, int cta, int idx, kitem_t *out)
 }
 
 /* Units are CTAs (one item each): all but the last CTA carry full rows. */
-static int64_t gemv_run_end(const kspec_t *k, int64_t u)
+static int64_t gemv_repeat(const kspec_t *k, int64_t u, int64_t *period)
 {
     const gemv_ctx_t *g = k->ctx;
+    *period = 1;
     if (u >= g->n_ctas)
         return INT64_MAX;   /* no second items */
     int same = kexec_item_equal(&g->full, &g->last);
@@ -236,7 +237,7 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
     g.full = gemv_make_item(a, d, im->rows_per_cta);
     g.last = gemv_make_item(a, d, last_rows);
     kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = occupancy(a, im->threads, 0),
-                 .stages = im->loads_in_flight, .item = gemv_item, .run_end = gemv_run_end,
+                 .stages = im->loads_in_flight, .item = gemv_item, .repeat = gemv_repeat,
                  .ctx = &g};
     return kexec_run(a, &k, &o->r, err, errlen);
 }
@@ -265,8 +266,8 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
 /* One launch of the ksmall family named (a library's second kernel: split-K
  * reduce, group set-up, split-KV merge) with shape sh, in us including its own
  * fixed per-kernel cost. */
-static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us, char *err,
-                    size_t errlen)
+static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us,
+                    uint64_t *events, char *err, size_t errlen)
 {
     kdesc_t k = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(family), .shape = sh}};
     assert(k.small.family != NULL);
@@ -274,6 +275,7 @@ static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, doub
     if (kmodel_run(a, &k, &o, err, errlen) != 0)
         return -1;
     *us = o.us;
+    *events += o.events;
     return 0;
 }
 
@@ -288,6 +290,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
          * and pingpong (e.g. TileM 64 exists only as pingpong) */
         gemm_opts_of(d, d->tile_m, d->tile_n, d->tile_k, d->swap_ab, &go);
         int ok = gemm_run(a, &go, &p, &g, err, errlen) == 0;
+        o->events += ok ? g.r.events : 0;
         if (!d->pingpong) {
             gemm_out_t pp;
             char e[640];
@@ -295,6 +298,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             /* only a faster pingpong matters: stop it at the cooperative's end */
             go.deadline_ps = ok ? g.r.dur_ps : 0;
             int pp_ok = gemm_run(a, &go, &p, &pp, e, sizeof e) == 0;
+            o->events += pp_ok ? pp.r.events : 0;
             if (pp_ok && !pp.r.cut && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
                 g = pp;
                 ok = 1;
@@ -346,7 +350,10 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
             /* still running at the best one's end: slower, stop there */
             go.deadline_ps = found ? best.r.dur_ps : 0;
-            if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0 || g.r.cut)
+            if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
+                continue;
+            o->events += g.r.events;
+            if (g.r.cut)
                 continue;
             if (!found || g.r.dur_ps < best.r.dur_ps ||
                 (g.r.dur_ps == best.r.dur_ps && ci < best_idx)) {
@@ -375,7 +382,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         ksmall_shape_t sh = {.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
                              .out_bytes = d->out_bytes, .main = KS_L2};
         double us;
-        if (small_us(a, "splitk_reduce", sh, &us, err, errlen) != 0)
+        if (small_us(a, "splitk_reduce", sh, &us, &o->events, err, errlen) != 0)
             return -1;
         o->extra_kernels += 1;
         o->extra_us += us;
@@ -385,7 +392,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
          * call: DRAM in an isolated launch) and writes pointers and shapes */
         ksmall_shape_t sh = {.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .main = KS_DRAM};
         double us;
-        if (small_us(a, "prepare_grouped", sh, &us, err, errlen) != 0)
+        if (small_us(a, "prepare_grouped", sh, &us, &o->events, err, errlen) != 0)
             return -1;
         o->extra_kernels += 1;
         o->extra_us += us;
@@ -498,7 +505,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
             /* partial outputs and statistics were just written: L2 */
             ksmall_shape_t sh = {.rows = d->heads_q * d->m, .cols = d->head_dim, .sel = splits,
                                  .in_bytes = 4, .out_bytes = 2, .main = KS_L2};
-            return small_us(a, im->merge_family, sh, &o->extra_us, err, errlen);
+            return small_us(a, im->merge_family, sh, &o->extra_us, &o->events, err, errlen);
         }
         kdesc_t m = {.kind = KM_ELEMENTWISE,
                      .bytes = (double)(splits + 1) * (double)(d->heads_q * d->m * d->head_dim) * 4.0,
@@ -507,6 +514,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         if (kmodel_run(a, &m, &mo, err, errlen) != 0)
             return -1;
         o->extra_us = mo.us;
+        o->events += mo.events;
     }
     return 0;
 }
@@ -584,6 +592,8 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
     }
     if (rc != 0)
         return rc;
+    if (d->kind != KM_GEMM && d->kind != KM_GROUPED_GEMM)
+        o->events += o->r.events;  /* the GEMM search counts its own */
     double dur_us = (double)o->r.dur_ps * 1e-6;
     o->us = dur_us + a->kernel_fixed_ns * 1e-3 + o->extra_us;
     o->ideal_us = unique / (arch_dram_bw_bytes_per_ps(a) * 1e6);

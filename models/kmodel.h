@@ -113,6 +113,8 @@ typedef struct {
     double ideal_us;          /* unique bytes / achievable DRAM bandwidth */
     int extra_kernels;        /* launches added (e.g. attention merge) */
     double extra_us;          /* their time, included in us */
+    uint64_t events;          /* events the engine executed for this call: every
+                                 candidate tried and every extra kernel included */
 } kmodel_out_t;
 
 /* Run one kernel. Returns 0, or -1 with err for an impossible configuration. */

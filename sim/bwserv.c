@@ -22,9 +22,13 @@
  * time order, so transfers join in issue order and each one's service
  * interval is known when it is issued: start = max(join, the backlog's exact
  * end), end = start + bytes / bw. In-flight transfers wait in a ring in that
- * order, which is also their completion order, and one wake-up event is kept
- * pending at the ceiling of the first one's end; it completes every transfer
- * due by then, calling their done callbacks directly, in ring order. */
+ * order, which is also their completion order (ring_seq0 numbers the head).
+ * A transfer without a done callback needs no event: it leaves the ring when
+ * a later issue or wake-up finds it due, and the statistics count the due
+ * ones still in the ring. The sequence numbers of those with a callback wait
+ * in cbq, and one wake-up event is kept pending at the first one's ceiling
+ * end; it retires every transfer due by then, in ring order, calling their
+ * callbacks directly. */
 #include "sim/bwserv.h"
 
 #include <assert.h>
@@ -70,6 +74,9 @@ struct bwserv {
     double fifo_free;        /* FIFO: exact time (ps) the server drains its backlog */
     fxfer_t *ring;           /* FIFO: in-flight transfers, ring_n from ring_head */
     size_t ring_head, ring_n, ring_cap;
+    uint64_t ring_seq0;      /* FIFO: sequence number of the ring's head */
+    uint64_t *cbq;           /* FIFO: sequence numbers of the transfers with a callback */
+    size_t cbq_head, cbq_n, cbq_cap;
     uint64_t fifo_wake;      /* FIFO: pending wake-up handle, 0 if none */
     int fifo_waking;         /* FIFO: inside the wake-up (it rearms itself) */
 };
@@ -201,13 +208,42 @@ static fxfer_t *ring_at(const bwserv_t *s, size_t i)
     return &s->ring[(s->ring_head + i) & (s->ring_cap - 1)];
 }
 
+/* Grow a ring of elem-byte entries (n used from head, power-of-two cap). */
+static void *ring_grow(void *ring, size_t *head, size_t n, size_t *cap, size_t elem)
+{
+    size_t c = *cap ? 2 * *cap : 16;
+    char *r = xrealloc(NULL, c * elem);
+    for (size_t i = 0; i < n; i++)
+        memcpy(r + i * elem, (char *)ring + ((*head + i) & (*cap - 1)) * elem, elem);
+    free(ring);
+    *head = 0;
+    *cap = c;
+    return r;
+}
+
 static void on_fifo_wake(sim_t *sim, void *subject, void *object);
 
 static void fifo_arm(bwserv_t *s)
 {
-    if (s->fifo_wake == 0 && !s->fifo_waking && s->ring_n > 0)
-        s->fifo_wake = sim_schedule(s->sim, ring_at(s, 0)->done_ps, SIM_PRIO_COMPLETE,
-                                    on_fifo_wake, s, NULL);
+    if (s->fifo_wake == 0 && !s->fifo_waking && s->cbq_n > 0) {
+        uint64_t seq = s->cbq[s->cbq_head];
+        s->fifo_wake = sim_schedule(s->sim, ring_at(s, (size_t)(seq - s->ring_seq0))->done_ps,
+                                    SIM_PRIO_COMPLETE, on_fifo_wake, s, NULL);
+    }
+}
+
+/* Retire the head: count it as completed. */
+static fxfer_t fifo_pop(bwserv_t *s)
+{
+    fxfer_t x = *ring_at(s, 0);
+    s->ring_head = (s->ring_head + 1) & (s->ring_cap - 1);
+    s->ring_n--;
+    s->ring_seq0++;
+    s->bytes_done += x.bytes;
+    s->busy_done += x.end - x.start;
+    s->completed++;
+    s->active--;
+    return x;
 }
 
 static void on_fifo_wake(sim_t *sim, void *subject, void *object)
@@ -219,15 +255,13 @@ static void on_fifo_wake(sim_t *sim, void *subject, void *object)
     s->fifo_waking = 1;
     /* done callbacks may issue transfers (appended, due later than now) */
     while (s->ring_n > 0 && ring_at(s, 0)->done_ps <= now) {
-        fxfer_t x = *ring_at(s, 0);
-        s->ring_head = (s->ring_head + 1) & (s->ring_cap - 1);
-        s->ring_n--;
-        s->bytes_done += x.bytes;
-        s->busy_done += x.end - x.start;
-        s->completed++;
-        s->active--;
-        if (x.done != NULL)
+        fxfer_t x = fifo_pop(s);
+        if (x.done != NULL) {
+            assert(s->cbq_n > 0 && s->cbq[s->cbq_head] == s->ring_seq0 - 1);
+            s->cbq_head = (s->cbq_head + 1) & (s->cbq_cap - 1);
+            s->cbq_n--;
             x.done(sim, x.subject, x.object);
+        }
     }
     s->fifo_waking = 0;
     fifo_arm(s);
@@ -237,25 +271,39 @@ static void on_fifo_wake(sim_t *sim, void *subject, void *object)
  * before it, from its join time on. */
 static sim_ps_t fifo_issue(bwserv_t *s, double bytes, sim_fn_t done, void *subject, void *object)
 {
-    if (s->ring_n == s->ring_cap) {
-        size_t cap = s->ring_cap ? 2 * s->ring_cap : 16;
-        fxfer_t *r = xrealloc(NULL, cap * sizeof *r);
-        for (size_t i = 0; i < s->ring_n; i++)
-            r[i] = *ring_at(s, i);
-        free(s->ring);
-        s->ring = r;
-        s->ring_cap = cap;
-        s->ring_head = 0;
-    }
-    double join = (double)(sim_now(s->sim) + s->latency_ps);
+    sim_ps_t now = sim_now(s->sim);
+    /* due transfers without a callback leave now; one with a callback waits
+     * for its wake-up, and so do the ones behind it */
+    while (s->ring_n > 0 && ring_at(s, 0)->done_ps <= now && ring_at(s, 0)->done == NULL)
+        fifo_pop(s);
+    if (s->ring_n == s->ring_cap)
+        s->ring = ring_grow(s->ring, &s->ring_head, s->ring_n, &s->ring_cap, sizeof *s->ring);
+    double join = (double)(now + s->latency_ps);
     double start = s->fifo_free > join ? s->fifo_free : join;
     s->fifo_free = start + bytes / s->bw;
+    sim_ps_t done_ps = (sim_ps_t)s->fifo_free; /* ceil, for end >= 0 */
+    done_ps += (double)done_ps < s->fifo_free;
     *ring_at(s, s->ring_n++) = (fxfer_t){.bytes = bytes, .start = start, .end = s->fifo_free,
-                                         .done_ps = (sim_ps_t)ceil(s->fifo_free), .done = done,
+                                         .done_ps = done_ps, .done = done,
                                          .subject = subject, .object = object};
     s->joins++;
-    fifo_arm(s);
-    return (sim_ps_t)ceil(s->fifo_free);
+    if (done != NULL) {
+        if (s->cbq_n == s->cbq_cap)
+            s->cbq = ring_grow(s->cbq, &s->cbq_head, s->cbq_n, &s->cbq_cap, sizeof *s->cbq);
+        s->cbq[(s->cbq_head + s->cbq_n++) & (s->cbq_cap - 1)] = s->ring_seq0 + s->ring_n - 1;
+        fifo_arm(s);
+    }
+    return done_ps;
+}
+
+/* FIFO: transfers due by now still in the ring (they count as completed). */
+static size_t fifo_due(const bwserv_t *s)
+{
+    sim_ps_t now = sim_now(s->sim);
+    size_t i = 0;
+    while (i < s->ring_n && ring_at(s, i)->done_ps <= now)
+        i++;
+    return i;
 }
 
 static void join(bwserv_t *s, xfer_t *x)
@@ -300,6 +348,7 @@ void bwserv_destroy(bwserv_t *s)
     if (s->fifo_wake != 0)
         sim_cancel(s->sim, s->fifo_wake);
     free(s->ring);
+    free(s->cbq);
     for (size_t i = 0; i < s->n; i++)
         free(s->heap[i]);
     for (xfer_t *x = s->waiting, *next; x != NULL; x = next) {
@@ -341,9 +390,24 @@ void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode)
 }
 
 const char *bwserv_name(const bwserv_t *s) { return s->name; }
-double bwserv_bytes(const bwserv_t *s) { return s->bytes_done; }
-uint64_t bwserv_transfers(const bwserv_t *s) { return s->completed; }
-int bwserv_active(const bwserv_t *s) { return s->active; }
+
+double bwserv_bytes(const bwserv_t *s)
+{
+    double bytes = s->bytes_done;
+    for (size_t i = 0, n = s->fifo ? fifo_due(s) : 0; i < n; i++)
+        bytes += ring_at(s, i)->bytes;
+    return bytes;
+}
+
+uint64_t bwserv_transfers(const bwserv_t *s)
+{
+    return s->completed + (s->fifo ? fifo_due(s) : 0);
+}
+
+int bwserv_active(const bwserv_t *s)
+{
+    return s->active - (s->fifo ? (int)fifo_due(s) : 0);
+}
 
 /* Closed busy periods plus the open one up to now, rounded to nearest ps.
  * Between events the open period may include < 1 ps past its exact end. */
@@ -390,7 +454,7 @@ double bwserv_backlog_ps(const bwserv_t *s)
 void bwserv_moments(const bwserv_t *s, double *n, double *sum, double *sum_sq)
 {
     double now = (double)sim_now(s->sim);
-    for (size_t i = 0; i < s->ring_n; i++) {
+    for (size_t i = s->fifo ? fifo_due(s) : 0; i < s->ring_n; i++) {
         double d = ring_at(s, i)->end - now;
         *n += 1;
         *sum += d;

@@ -43,9 +43,9 @@ void bwserv_destroy(bwserv_t *s);
 void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode);
 const char *bwserv_name(const bwserv_t *s);   /* the copy made at create */
 
-/* Start a transfer at sim_now(). bytes > 0. done may be NULL. Returns the
- * time done will run (FIFO: known at issue), or -1 (PS: it depends on later
- * transfers). */
+/* Start a transfer at sim_now(). bytes > 0. done may be NULL (FIFO: then
+ * the transfer costs no event). Returns the time done will run, or would
+ * (FIFO: known at issue), or -1 (PS: it depends on later transfers). */
 sim_ps_t bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
                          void *object);
 

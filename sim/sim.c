@@ -17,6 +17,8 @@ struct sim {
     sim_ps_t now_ps;
     uint64_t next_seq;  /* sequence number of the next scheduled event; starts at 1 */
     uint64_t executed;
+    int cur_prio;       /* the event executing now (sim_ran_by_now) */
+    uint64_t cur_seq;
 };
 
 sim_t *sim_create(void)
@@ -58,6 +60,25 @@ uint64_t sim_schedule(sim_t *sim, sim_ps_t at_ps, int prio, sim_fn_t fn,
     return evq_push(sim->q, &ev);
 }
 
+uint64_t sim_reserve_seq(sim_t *sim)
+{
+    return sim->next_seq++;
+}
+
+uint64_t sim_schedule_at_seq(sim_t *sim, sim_ps_t at_ps, int prio, uint64_t seq, sim_fn_t fn,
+                             void *subject, void *object)
+{
+    assert(at_ps >= sim->now_ps && fn != NULL && seq < sim->next_seq);
+    evq_event_t ev = {.time_ps = at_ps, .prio = prio, .seq = seq, .fn = (evq_fn_t)fn,
+                      .subject = subject, .object = object};
+    return evq_push(sim->q, &ev);
+}
+
+int sim_ran_by_now(const sim_t *sim, int prio, uint64_t seq)
+{
+    return prio != sim->cur_prio ? prio < sim->cur_prio : seq <= sim->cur_seq;
+}
+
 void sim_cancel(sim_t *sim, uint64_t handle)
 {
     int was_pending = evq_cancel(sim->q, handle);
@@ -74,6 +95,8 @@ uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps)
         evq_pop(sim->q, &ev);
         assert(ev.time_ps >= sim->now_ps);
         sim->now_ps = ev.time_ps;
+        sim->cur_prio = ev.prio;
+        sim->cur_seq = ev.seq;
         sim->executed++;
         ((sim_fn_t)ev.fn)(sim, ev.subject, ev.object);
     }
@@ -87,6 +110,8 @@ uint64_t sim_run(sim_t *sim)
     while (evq_pop(sim->q, &ev)) {
         assert(ev.time_ps >= sim->now_ps);
         sim->now_ps = ev.time_ps;
+        sim->cur_prio = ev.prio;
+        sim->cur_seq = ev.seq;
         sim->executed++;
         ((sim_fn_t)ev.fn)(sim, ev.subject, ev.object);
     }

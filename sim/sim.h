@@ -40,6 +40,20 @@ sim_ps_t sim_now(const sim_t *sim);
 uint64_t sim_schedule(sim_t *sim, sim_ps_t at_ps, int prio, sim_fn_t fn,
                       void *subject, void *object);
 
+/* Reserve the insertion sequence number the next sim_schedule would take,
+ * for an event scheduled later with sim_schedule_at_seq: it then orders among
+ * same-time, same-prio events as if it had been scheduled now. */
+uint64_t sim_reserve_seq(sim_t *sim);
+
+/* sim_schedule with a sequence number from sim_reserve_seq (each used once). */
+uint64_t sim_schedule_at_seq(sim_t *sim, sim_ps_t at_ps, int prio, uint64_t seq, sim_fn_t fn,
+                             void *subject, void *object);
+
+/* 1 when an event at (sim_now(), prio, seq) orders at or before the event
+ * executing now: it would have run already (or is this one). Only from
+ * inside an event. */
+int sim_ran_by_now(const sim_t *sim, int prio, uint64_t seq);
+
 /* Cancel a pending event; cancelling an executed or unknown handle is a bug. */
 void sim_cancel(sim_t *sim, uint64_t handle);
 

@@ -35,9 +35,11 @@ for arch in $REPLAY_ARCHS; do
   for config in trace auto; do
     flag=""
     [ "$config" = auto ] && flag=--auto-config
-    if ! "$gbsim" replay --arch "$arch" $flag "$root/traces/hopper/${arch}_shapes.csv" \
-         --out "$tmp/pred.csv" > /dev/null; then
-      echo "FAIL replay $arch $config: exit status $?"; fail=1; continue
+    "$gbsim" replay --arch "$arch" $flag "$root/traces/hopper/${arch}_shapes.csv" \
+      --out "$tmp/pred.csv" > /dev/null
+    rc=$?
+    if [ "$rc" != 0 ]; then
+      echo "FAIL replay $arch $config: exit status $rc"; fail=1; continue
     fi
     awk -F, -v a="$arch" -v c="$config" '!/^#/ && NR > 2 && $1 == a && $2 == c { print $4 "_" $3 "," $5 }' \
       "$dir/replay_ref.csv" > "$tmp/want"
