@@ -3,15 +3,25 @@
 
 #include <assert.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "models/setup.h"
 #include "cli/cli.h"
 #include "plots/gnuplot.h"
 #include "traces/replay_row.h"
 #include "traces/trace.h"
+
+/* A long replay says how far it got on stderr: first after this many
+ * seconds (REPLAY_PROGRESS_QUIET_S when stderr is not a terminal, so that
+ * captured output does not depend on the machine's speed), then every
+ * REPLAY_PROGRESS_S. */
+#define REPLAY_PROGRESS_S 2.0
+#define REPLAY_PROGRESS_QUIET_S 10.0
 
 static const cli_opt_t OPTS[] = {
     {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200"},
@@ -45,37 +55,118 @@ static const char MORE[] =
     "(log-log, one point style per kind, the y = x line and +-10 % lines; the title\n"
     "names the arch, the trace and the MAPE); it needs at least one such row.\n";
 
-/* The report: the header line, one line per row, total_predicted_us and
- * (when a row has measured_us) mape_pct. pred[i] is row i's prediction in us,
- * det[i] the kernel model's output behind it: the row's kernels, the part
- * of pred[i] spent in second kernels (split-K reduce, merge, set-up) and what
- * bounds the main kernel. */
-static void report(FILE *f, const trace_t *t, const double *pred, const kmodel_out_t *det,
-                   const char *arch, replay_config_t cfg, const char *path)
+/* The report, printed as the rows are predicted: the header lines, one line
+ * per row (predicted and measured us, error, the kernels gbsim prices for
+ * the row, the part of the prediction spent in second kernels -- split-K
+ * reduce, merge, set-up -- and what bounds the main kernel), then
+ * total_predicted_us and (when a row has measured_us) mape_pct. */
+static void report_head(FILE *f, const trace_t *t, const char *arch, replay_config_t cfg,
+                        const char *path)
 {
-    double total = 0, ape = 0;
-    int measured = 0;
     fprintf(f, "# gbsim replay: arch=%s config=%s trace=%s rows=%zu\n", arch,
             cfg == REPLAY_AUTO_CONFIG ? "auto" : "trace", path, t->nrows);
     fprintf(f, "%-6s %-28s %-13s %12s %12s %8s %7s %9s %s\n", "line", "op", "kind",
             "predicted_us", "measured_us", "err_pct", "kernels", "extra_us", "bound");
-    for (size_t i = 0; i < t->nrows; i++) {
-        const trace_row_t *r = &t->rows[i];
-        total += pred[i];
-        fprintf(f, "%-6d %-28.28s %-13s %12.3f", r->line, r->op, trace_kind_name(r->kind), pred[i]);
-        if (r->has_measured) {
-            double e = 100.0 * (pred[i] - r->measured_us) / r->measured_us;
-            ape += fabs(e);
-            measured++;
-            fprintf(f, " %12.3f %+8.1f", r->measured_us, e);
-        } else
-            fprintf(f, " %12s %8s", "-", "-");
-        fprintf(f, " %7d %9.3f %s\n", 1 + det[i].extra_kernels, det[i].extra_us,
-                bound_name(det[i].bound));
-    }
-    fprintf(f, "total_predicted_us: %.3f\n", total);
-    if (measured)
-        fprintf(f, "mape_pct: %.2f\n", ape / measured);
+}
+
+typedef struct {
+    double total, ape;   /* sums over the rows so far */
+    int measured;
+} report_sums_t;
+
+static void report_row(FILE *f, const trace_row_t *r, double pred, int kernels, double extra_us,
+                       bound_t bound, report_sums_t *sums)
+{
+    sums->total += pred;
+    fprintf(f, "%-6d %-28.28s %-13s %12.3f", r->line, r->op, trace_kind_name(r->kind), pred);
+    if (r->has_measured) {
+        double e = 100.0 * (pred - r->measured_us) / r->measured_us;
+        sums->ape += fabs(e);
+        sums->measured++;
+        fprintf(f, " %12.3f %+8.1f", r->measured_us, e);
+    } else
+        fprintf(f, " %12s %8s", "-", "-");
+    fprintf(f, " %7d %9.3f %s\n", kernels, extra_us, bound_name(bound));
+}
+
+static void report_tail(FILE *f, const report_sums_t *sums)
+{
+    fprintf(f, "total_predicted_us: %.3f\n", sums->total);
+    if (sums->measured)
+        fprintf(f, "mape_pct: %.2f\n", sums->ape / sums->measured);
+}
+
+/* ---------------------------------------------------------- row memo -- */
+
+/* Rows equal in every field a prediction reads (all of trace_row_t but op,
+ * line and measured_us) have equal predictions: each is predicted once. An
+ * open-addressing table of such keys, at most ROW_MEMO_MAX entries (later
+ * distinct rows are predicted without being kept). */
+enum { ROW_MEMO_MAX = 1 << 16 };
+
+typedef struct {
+    trace_row_t key;     /* padding zero: compared and hashed as bytes */
+    double pred, extra_us;
+    int kernels, used;
+    bound_t bound;
+} memo_entry_t;
+
+typedef struct {
+    memo_entry_t *e;
+    size_t cap, n;
+} row_memo_t;
+
+static void row_key(const trace_row_t *r, trace_row_t *k)
+{
+    memset(k, 0, sizeof *k);
+    k->kind = r->kind;
+    k->m = r->m, k->n = r->n, k->k = r->k, k->groups = r->groups;
+    k->a_dtype = r->a_dtype, k->b_dtype = r->b_dtype;
+    k->ctx = r->ctx, k->heads_q = r->heads_q, k->heads_kv = r->heads_kv, k->head_dim = r->head_dim;
+    k->bytes = r->bytes;
+    k->tile_m = r->tile_m, k->tile_n = r->tile_n, k->tile_k = r->tile_k;
+    k->stages = r->stages, k->swap_ab = r->swap_ab, k->split_k = r->split_k;
+    k->cluster_m = r->cluster_m, k->cluster_n = r->cluster_n, k->grid_ctas = r->grid_ctas;
+    k->impl = r->impl;   /* a static table row: the pointer names it */
+}
+
+static size_t key_hash(const trace_row_t *k)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof *k; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+/* The entry for key k: its own, or the empty slot where it goes. */
+static memo_entry_t *memo_slot(row_memo_t *m, const trace_row_t *k)
+{
+    for (size_t i = key_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+        if (!m->e[i].used || !memcmp(&m->e[i].key, k, sizeof *k))
+            return &m->e[i];
+}
+
+/* Room for one more entry (load <= 1/2); 0 when the table is full or out
+ * of memory (the row is then not kept). */
+static int memo_room(row_memo_t *m)
+{
+    if (2 * (m->n + 1) <= m->cap)
+        return 1;
+    if (m->n >= ROW_MEMO_MAX)
+        return 0;
+    size_t cap = m->cap ? 2 * m->cap : 64;
+    memo_entry_t *old = m->e, *e = calloc(cap, sizeof *e);
+    if (e == NULL)
+        return 0;
+    size_t old_cap = m->cap;
+    m->e = e;
+    m->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].used)
+            *memo_slot(m, &old[i].key) = old[i];
+    free(old);
+    return 1;
 }
 
 static double nice_125(double x, int down)
@@ -216,34 +307,69 @@ int cmd_replay_main(int argc, char **argv)
         trace_free(&t);
         return cli_fail(err);
     }
+    /* rows are predicted in file order. Without --out and --plot each line
+     * is printed as soon as its row is predicted (a row no kernel model can
+     * run stops the replay after the lines before it); with them the report
+     * waits in memory, and nothing is printed or written unless every step
+     * succeeds. The predictions are kept for --out and --plot. */
     double *pred = calloc(t.nrows ? t.nrows : 1, sizeof *pred);
-    kmodel_out_t *det = calloc(t.nrows ? t.nrows : 1, sizeof *det);
-    if (pred == NULL || det == NULL) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *rep = out || plot ? open_memstream(&buf, &len) : stdout;
+    if (pred == NULL || rep == NULL) {
         free(pred);
-        free(det);
         trace_free(&t);
         return cli_fail("out of memory");
     }
+    row_memo_t memo = {0};
+    report_sums_t sums = {0};
+    report_head(rep, &t, arch, cfg, path);
+    struct timespec t0, tn;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double next_note_s = isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : REPLAY_PROGRESS_QUIET_S;
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
-        char e[512];
-        if (replay_row_predict_as(&s.arch, &t.rows[i], cfg, &pred[i], &det[i], e, sizeof e) != 0) {
-            snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, t.rows[i].line,
-                     t.rows[i].op, arch, e);
-            rc = cli_fail(err);
+        const trace_row_t *r = &t.rows[i];
+        trace_row_t key;
+        row_key(r, &key);
+        memo_entry_t *hit = memo.cap ? memo_slot(&memo, &key) : NULL;
+        if (hit == NULL || !hit->used) {
+            kmodel_out_t det;
+            char e[512];
+            if (replay_row_predict_as(&s.arch, r, cfg, &pred[i], &det, e, sizeof e) != 0) {
+                snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line, r->op,
+                         arch, e);
+                rc = cli_fail(err);
+                break;
+            }
+            memo_entry_t fresh = {.key = key, .pred = pred[i], .extra_us = det.extra_us,
+                                  .kernels = 1 + det.extra_kernels, .bound = det.bound, .used = 1};
+            if (memo_room(&memo)) {
+                hit = memo_slot(&memo, &key);
+                *hit = fresh;
+                memo.n++;
+            } else
+                hit = &fresh;
+            report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+        } else {
+            pred[i] = hit->pred;
+            report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+        }
+        /* a long replay says how far it got, on stderr */
+        clock_gettime(CLOCK_MONOTONIC, &tn);
+        double el = (double)(tn.tv_sec - t0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - t0.tv_nsec);
+        if (el >= next_note_s && i + 1 < t.nrows) {
+            fflush(stdout);
+            fprintf(stderr, "gbsim: replay: %zu of %zu rows in %.0f s\n", i + 1, t.nrows, el);
+            next_note_s = el + REPLAY_PROGRESS_S;
         }
     }
-    /* the report goes to memory first: nothing is printed or written unless
-     * every step (plot and --out included) succeeds */
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = rc == 0 ? open_memstream(&buf, &len) : NULL;
-    if (rc == 0 && m == NULL)
-        rc = cli_fail("out of memory");
-    if (m) {
-        report(m, &t, pred, det, arch, cfg, path);
-        fclose(m);
-    }
+    free(memo.e);
+    if (rc == 0)
+        report_tail(rep, &sums);
+    if (rep != stdout)
+        fclose(rep);
+    fflush(stdout);
     if (rc == 0 && plot && draw(plot, &t, pred, arch, cfg, path, err, sizeof err) != 0)
         rc = cli_fail(err);
     if (rc == 0 && out && trace_write(out, &t, pred, err, sizeof err) != 0) {
@@ -251,11 +377,10 @@ int cmd_replay_main(int argc, char **argv)
         if (plot)
             remove(plot);
     }
-    if (rc == 0)
+    if (rc == 0 && buf)
         fwrite(buf, 1, len, stdout);
     free(buf);
     free(pred);
-    free(det);
     trace_free(&t);
     return rc;
 }

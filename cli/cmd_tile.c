@@ -176,7 +176,12 @@ int cmd_tile_main(int argc, char **argv)
     int ran = 0;
     if (have_m) {
         char e[900];
-        ran = gemm_run(&s.arch, &o, &p, &g, e, sizeof e) == 0;
+        int grc = gemm_run(&s.arch, &o, &p, &g, e, sizeof e);
+        /* a launch past the simulated limits is bad input (an invalid
+         * configuration is an answer: valid=no) */
+        if (grc == GEMM_TOO_LARGE)
+            return cli_fail(e);
+        ran = grc == 0;
     } else
         gemm_cfg_derive(&s.arch, &o, c);
     printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"

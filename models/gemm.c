@@ -732,6 +732,17 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
         g->n_tiles = cdiv(g->n_tiles, o->cluster_n) * o->cluster_n;
     g->tiles_per_group = g->m_tiles * g->n_tiles;
     int split = o->split_k > 1 ? o->split_k : 1;
+    /* counts kexec holds in ints (KEXEC_MAX_COUNT): checked in doubles first */
+    double tiles = (double)g->tiles_per_group * (double)groups * split;
+    double k_tiles = ceil((double)p->k / c->tile_k);
+    int lanes = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (tiles / lanes > KEXEC_MAX_COUNT || k_tiles > KEXEC_MAX_COUNT || tiles > 4e18) {
+        snprintf(err, errlen, "tile %dx%dx%d: m=%lld n=%lld k=%lld makes %.3g work tiles (%.3g per "
+                 "CTA) of %.3g k-tiles; gbsim simulates at most %d per CTA and %d k-tiles per "
+                 "tile", o->tile_m, o->tile_n, o->tile_k, (long long)p->m, (long long)p->n,
+                 (long long)p->k, tiles, tiles / lanes, k_tiles, KEXEC_MAX_COUNT, KEXEC_MAX_COUNT);
+        return GEMM_TOO_LARGE;
+    }
     g->total = g->tiles_per_group * groups * split;
     g->k_tiles = (int)cdiv(p->k, c->tile_k);
     g->k_tiles_slice = (int)cdiv(g->k_tiles, split);
@@ -774,8 +785,9 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
     gemm_out_t out;
     tg_t g;
     kspec_t k;
-    if (tg_setup(a, o, p, &out, &g, &k, err, errlen) != 0)
-        return -1;
+    int rc = tg_setup(a, o, p, &out, &g, &k, err, errlen);
+    if (rc != 0)
+        return rc;
     *bound_ps = kexec_bound_ps(a, &k);
     return 0;
 }
@@ -785,8 +797,9 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
 {
     tg_t g;
     kspec_t k;
-    if (tg_setup(a, o, p, out, &g, &k, err, errlen) != 0)
-        return -1;
+    int rc = tg_setup(a, o, p, out, &g, &k, err, errlen);
+    if (rc != 0)
+        return rc;
     int64_t groups = o->grouped ? p->groups : 1;
     if (kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;

@@ -107,12 +107,17 @@ typedef struct {
     double floor_us;          /* unique DRAM bytes / achievable bandwidth */
 } gemm_out_t;
 
-/* Simulate one launch. Returns 0, or -1 with err (invalid configuration). */
+/* gemm_run's and gemm_bound's return for a valid configuration whose launch
+ * is past what gbsim simulates (models/kexec.h KEXEC_MAX_COUNT). */
+#define GEMM_TOO_LARGE (-2)
+
+/* Simulate one launch. Returns 0, or -1 with err (invalid configuration), or
+ * GEMM_TOO_LARGE with err naming the limit. */
 int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
              char *err, size_t errlen);
 
 /* A lower bound on gemm_run's r.dur_ps (kexec_bound_ps), without simulating.
- * Returns 0, or -1 with err (invalid configuration). */
+ * Returns as gemm_run. */
 int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
                char *err, size_t errlen);
 

@@ -1042,8 +1042,10 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     if (!k->no_fold)
         x.fold = fold_create(&x);
     sim_schedule(x.sim, 0, SIM_PRIO_DEFAULT, on_launch, &x, NULL);
-    uint64_t events = k->deadline_ps > 0 ? sim_run_until(x.sim, k->deadline_ps) : sim_run(x.sim);
+    uint64_t events = sim_run_bounded(x.sim, k->deadline_ps > 0 ? k->deadline_ps : INT64_MAX,
+                                      KEXEC_MAX_EVENTS);
     int cut = sim_pending(x.sim) > 0;
+    int too_long = cut && events >= KEXEC_MAX_EVENTS;
     assert(cut || x.done_ctas == k->n_ctas);
 
     sim_ps_t end = sim_now(x.sim);
@@ -1087,5 +1089,13 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     bwserv_destroy(x.l2);
     bwserv_destroy(x.dram);
     sim_destroy(x.sim);
+    if (too_long) {
+        snprintf(err, errlen, "%d CTAs took more than %llu events of simulation (%d of them done, "
+                 "%.3g us simulated) and their work does not repeat in a way gbsim folds; gbsim "
+                 "simulates at most %llu events per launch", k->n_ctas,
+                 (unsigned long long)KEXEC_MAX_EVENTS, x.done_ctas,
+                 (double)out->dur_ps * 1e-6, (unsigned long long)KEXEC_MAX_EVENTS);
+        return -1;
+    }
     return 0;
 }

@@ -140,6 +140,18 @@ typedef struct {
                                    longer; the other fields are partial) */
 } kresult_t;
 
+/* The most CTAs of a launch, items of a CTA or steps of an item that kexec
+ * simulates (int counters). Kernel models refuse larger launches with a
+ * message naming the limit; below it, folding keeps the time a long kernel
+ * takes to simulate from growing with its size. */
+#define KEXEC_MAX_COUNT (1 << 30)
+
+/* The most events kexec executes for one launch (about 10 s on a 2020s core):
+ * a launch whose work does not repeat in a way folding takes, and that needs
+ * more, is refused (kexec_run returns -1 naming the limit) rather than left
+ * to run for hours. */
+#define KEXEC_MAX_EVENTS (UINT64_C(1) << 28)
+
 /* 1 when a and b are the same work item, field by field. */
 int kexec_item_equal(const kitem_t *a, const kitem_t *b);
 

@@ -231,6 +231,15 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
                  im->max_cols, (long long)d->m);
         return -1;
     }
+    double ctas = ceil((double)d->n / im->rows_per_cta);
+    double steps = ceil((double)im->rows_per_cta * (double)d->k * dtype_bytes_per_elem(d->b_dt) /
+                        ((double)im->threads * im->vec_bytes));
+    if (ctas > KEXEC_MAX_COUNT || steps > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "%s: n=%lld k=%lld makes %.3g CTAs of %.3g steps; gbsim simulates at "
+                 "most %d of each", im->name, (long long)d->n, (long long)d->k, ctas, steps,
+                 KEXEC_MAX_COUNT);
+        return -1;
+    }
     gemv_ctx_t g = {.rows = d->n};
     g.n_ctas = (int)cdiv(d->n, im->rows_per_cta);
     int64_t last_rows = d->n - (int64_t)(g.n_ctas - 1) * im->rows_per_cta;
@@ -319,15 +328,18 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             int idx;
             sim_ps_t bound;
         } cand[NCAND];
-        int nc = 0;
-        char e[640];
+        int nc = 0, too_large = 0;
+        char e[640], big[640] = "";
         for (int ci = 0; ci < NCAND; ci++) {
             int i = ci / 4, v = ci % 4;
             gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
                           v & 1, &go);
             go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
             sim_ps_t lb;
-            if (gemm_bound(a, &go, &p, &lb, e, sizeof e) != 0)
+            int brc = gemm_bound(a, &go, &p, &lb, e, sizeof e);
+            if (brc == GEMM_TOO_LARGE && !too_large++)
+                snprintf(big, sizeof big, "%s", e);
+            if (brc != 0)
                 continue;
             /* insertion sort by (bound, table order) */
             int j = nc++;
@@ -363,8 +375,12 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             found = 1;
         }
         if (!found) {
-            snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
-                     dtype_info(d->b_dt)->name);
+            /* every valid candidate past the simulated limits: say so */
+            if (too_large)
+                snprintf(err, errlen, "%s", big);
+            else
+                snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
+                         dtype_info(d->b_dt)->name);
             return -1;
         }
         g = best;
@@ -486,6 +502,14 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         if (splits < 1)
             splits = 1;
     }
+    if ((double)d->heads_kv * (double)splits > KEXEC_MAX_COUNT ||
+        (double)d->ctx / (double)splits / im->kv_tile > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "%s: ctx=%lld over %lld KV heads x %lld splits makes %.3g CTAs of "
+                 "%.3g KV tiles; gbsim simulates at most %d of each", im->name, (long long)d->ctx,
+                 (long long)d->heads_kv, (long long)splits, (double)d->heads_kv * (double)splits,
+                 ceil((double)d->ctx / (double)splits / im->kv_tile), KEXEC_MAX_COUNT);
+        return -1;
+    }
     int64_t chunk = cdiv(d->ctx, splits);
     /* splits past the end of the context get no KV (a given grid may have
      * more than ctx allows): they exit at once and are not simulated */
@@ -545,6 +569,12 @@ static int run_elementwise(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, c
     if (ctas < 1)
         ctas = 1;
     double per_cta = d->bytes / (double)ctas;
+    if (per_cta / step_bytes > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "elementwise: %.6g bytes over %lld CTAs makes %.3g steps per CTA; "
+                 "gbsim simulates at most %d", d->bytes, (long long)ctas, ceil(per_cta / step_bytes),
+                 KEXEC_MAX_COUNT);
+        return -1;
+    }
     int steps = (int)fmax(1, ceil(per_cta / step_bytes));
     ew_ctx_t g = {.it = {
         .n_steps = steps,

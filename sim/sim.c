@@ -86,12 +86,12 @@ void sim_cancel(sim_t *sim, uint64_t handle)
     (void)was_pending;
 }
 
-uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps)
+uint64_t sim_run_bounded(sim_t *sim, sim_ps_t until_ps, uint64_t max_events)
 {
     uint64_t before = sim->executed;
     evq_event_t ev;
     int64_t t;
-    while (evq_peek_time(sim->q, &t) && t <= until_ps) {
+    while (sim->executed - before < max_events && evq_peek_time(sim->q, &t) && t <= until_ps) {
         evq_pop(sim->q, &ev);
         assert(ev.time_ps >= sim->now_ps);
         sim->now_ps = ev.time_ps;
@@ -101,6 +101,11 @@ uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps)
         ((sim_fn_t)ev.fn)(sim, ev.subject, ev.object);
     }
     return sim->executed - before;
+}
+
+uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps)
+{
+    return sim_run_bounded(sim, until_ps, UINT64_MAX);
 }
 
 uint64_t sim_run(sim_t *sim)

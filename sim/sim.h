@@ -65,6 +65,10 @@ uint64_t sim_run(sim_t *sim);
  * number executed. */
 uint64_t sim_run_until(sim_t *sim, sim_ps_t until_ps);
 
+/* sim_run_until that also stops after max_events events (the rest stay
+ * pending). */
+uint64_t sim_run_bounded(sim_t *sim, sim_ps_t until_ps, uint64_t max_events);
+
 /* Move the clock and every pending event d_ps >= 0 later: the state of
  * the simulation translated in time (kexec's folding of repeated work).
  * Resources that keep absolute times shift their own (bwserv_shift,
