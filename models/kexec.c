@@ -619,9 +619,10 @@ static int64_t unit_of(const kx_t *x, int id, int item)
     return (int64_t)id + (int64_t)item * x->k->n_ctas;
 }
 
-/* The most periods every seat can still move along its repeated work,
- * keeping one period in hand, given the per-seat deltas of one period; 0
- * when the three records are not a repeat of kind kind. */
+/* The most periods every seat can still move along its repeated work (its
+ * positions stay in the item, its units in the repeating stretch), given
+ * the per-seat deltas of one period; 0 when the three records are not a
+ * repeat of kind kind. */
 static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const rec_t *b,
                          const rec_t *c)
 {
@@ -652,8 +653,8 @@ static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const 
                 pb->p_step - pa->p_step != d || d <= 0)
                 return 0;   /* a seat that did not move: not a whole period */
             moved = 1;
-            int64_t left_c = (s->c_it.n_steps - 1 - pc->c_step) / d - 1;
-            int64_t left_p = (s->p_it.n_steps - 1 - pc->p_step) / d - 1;
+            int64_t left_c = (s->c_it.n_steps - 1 - pc->c_step) / d;
+            int64_t left_p = (s->p_it.n_steps - 1 - pc->p_step) / d;
             room = left_c < room ? left_c : room;
             room = left_p < room ? left_p : room;
         } else if (kind == FOLD_ITEMS) {
@@ -673,7 +674,7 @@ static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const 
             int64_t step = (int64_t)d * x->k->n_ctas;
             if (step % period != 0)
                 return 0;
-            int64_t r = (end - 1 - last) / step - 1;
+            int64_t r = (end - 1 - last) / step;
             room = r < room ? r : room;
         } else {
             /* the CTAs are relabelled, not moved: their positions may differ */
@@ -696,7 +697,7 @@ static int64_t fold_room(const kx_t *x, fold_kind_t kind, const rec_t *a, const 
             return 0;
         if (end > x->k->n_ctas)
             end = x->k->n_ctas;
-        return (end - 1 - hi) / dn - 1;
+        return (end - 1 - hi) / dn;
     }
     return moved ? room : 0;
 }
@@ -858,8 +859,9 @@ static int fold_try(kx_t *x, stream_t *st, int items)
                               : !timing_alike(a, c, time_tol((double)p2)) ||
                                     !timing_alike(b, c, time_tol((double)p2)))
             continue;
-        /* k periods, one in hand; folded as whole windows a..c */
-        int64_t k = fold_room(x, kind, a, b, c) / 2;
+        /* room for `periods`: folded as whole windows a..c, and an odd one
+         * as the period b..c */
+        int64_t periods = fold_room(x, kind, a, b, c), k = periods / 2;
         /* a fold of fewer than two windows saves less than it checks; a step
          * fold is for long items (short ones fold as whole items) */
         if (k < 2 || !fold_steady(f, kind, a, b, c))
@@ -868,7 +870,11 @@ static int fold_try(kx_t *x, stream_t *st, int items)
                                    2 * k * (c->pos[0].c_step - b->pos[0].c_step) < FOLD_LONG_ITEM / 4))
             continue;
         int64_t most = (INT64_MAX / 4 - c->t) / (c->t - a->t);
-        fold_apply(x, kind, k < most ? k : most, a, c);
+        if (k > most)
+            k = most, periods = 2 * most;
+        fold_apply(x, kind, k, a, c);
+        if (periods % 2)
+            fold_apply(x, kind, 1, b, c);
         return 1;
     }
     return 0;
