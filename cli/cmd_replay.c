@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,9 @@
 #define REPLAY_PROGRESS_S 2.0
 #define REPLAY_PROGRESS_QUIET_S 10.0
 
+/* The most threads --jobs starts. */
+#define REPLAY_MAX_JOBS 256
+
 static const cli_opt_t OPTS[] = {
     {"arch", 1, "architecture preset (default gb10): gb10, rtx5090, h100, h200"},
     {"set", 1, "key=value: override any arch parameter (repeatable)"},
@@ -30,6 +34,7 @@ static const cli_opt_t OPTS[] = {
     {"plot", 1, "draw predicted vs measured us per row to FILE.png or FILE.svg"},
     {"auto-config", 0, "ignore the trace's launch configuration (tile, stages, swap_ab, cluster, "
                        "split_k, grid_ctas, impl): gbsim picks"},
+    {"jobs", 1, "predict rows on N threads (default 1); the output is the same, in file order"},
     {"help", 0, "this text"},
 };
 #define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
@@ -253,6 +258,75 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
     return rc;
 }
 
+/* ---------------------------------------------------- parallel rows -- */
+
+/* --jobs N: worker threads predict the rows that are not copies of an
+ * earlier row (row_memo keys), in file order; the main thread prints row i
+ * once it is predicted, so the output is the single-threaded one. The arch
+ * and the trace are read only; kmodel_run keeps no state between calls. */
+typedef struct {
+    double pred, extra_us;
+    int kernels;
+    bound_t bound;
+    int state;               /* 0 pending, 1 predicted, -1 failed */
+} row_result_t;
+
+typedef struct {
+    const arch_t *arch;
+    const trace_t *t;
+    replay_config_t cfg;
+    const size_t *todo;      /* rows to predict, in file order */
+    size_t ntodo, next;      /* next: the first todo row no worker has taken */
+    row_result_t *res;       /* per row */
+    int stop;                /* a row failed: take no more */
+    size_t failed_row;
+    char err[512];
+    pthread_mutex_t mu;
+    pthread_cond_t done;     /* a row's state changed */
+} row_pool_t;
+
+static void *row_worker(void *arg)
+{
+    row_pool_t *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        if (p->stop || p->next == p->ntodo) {
+            pthread_mutex_unlock(&p->mu);
+            return NULL;
+        }
+        size_t i = p->todo[p->next++];
+        pthread_mutex_unlock(&p->mu);
+        row_result_t r = {0};
+        kmodel_out_t det;
+        char e[512];
+        int rc = replay_row_predict_as(p->arch, &p->t->rows[i], p->cfg, &r.pred, &det, e, sizeof e);
+        r.extra_us = det.extra_us;
+        r.kernels = 1 + det.extra_kernels;
+        r.bound = det.bound;
+        r.state = rc == 0 ? 1 : -1;
+        pthread_mutex_lock(&p->mu);
+        p->res[i] = r;
+        if (rc != 0 && (!p->stop || i < p->failed_row)) {
+            p->stop = 1;
+            p->failed_row = i;
+            snprintf(p->err, sizeof p->err, "%s", e);
+        }
+        pthread_cond_broadcast(&p->done);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+/* Wait until row i is predicted or failed; its result. */
+static row_result_t row_wait(row_pool_t *p, size_t i)
+{
+    pthread_mutex_lock(&p->mu);
+    while (p->res[i].state == 0)
+        pthread_cond_wait(&p->done, &p->mu);
+    row_result_t r = p->res[i];
+    pthread_mutex_unlock(&p->mu);
+    return r;
+}
+
 int cmd_replay_main(int argc, char **argv)
 {
     char err[1024];
@@ -262,6 +336,7 @@ int cmd_replay_main(int argc, char **argv)
         return cli_fail(err);
     const char *arch = "gb10", *path = NULL, *out = NULL, *plot = NULL, *sets[SETUP_MAX_SETS];
     int nsets = 0;
+    int64_t jobs = 1;
     replay_config_t cfg = REPLAY_TRACE_CONFIG;
     for (int i = 0; i < n; i++) {
         const char *o = args[i].opt, *v = args[i].val;
@@ -282,6 +357,10 @@ int cmd_replay_main(int argc, char **argv)
             plot = v;
         else if (!strcmp(o, "auto-config"))
             cfg = REPLAY_AUTO_CONFIG;
+        else if (!strcmp(o, "jobs")) {
+            if (cli_int("--jobs", v, 1, REPLAY_MAX_JOBS, &jobs, err, sizeof err) != 0)
+                return cli_fail(err);
+        }
         else if (!strcmp(o, "set")) {
             if (nsets == SETUP_MAX_SETS)
                 return cli_fail("too many --set options");
@@ -324,36 +403,89 @@ int cmd_replay_main(int argc, char **argv)
     row_memo_t memo = {0};
     report_sums_t sums = {0};
     report_head(rep, &t, arch, cfg, path);
+    /* --jobs: the copies found first (a row's first equal row, or itself),
+     * then the workers start on the rest */
+    size_t *first = NULL, *todo = NULL;
+    row_pool_t pool = {.arch = &s.arch, .t = &t, .cfg = cfg};
+    pthread_t workers[REPLAY_MAX_JOBS];
+    int nworkers = 0;
+    if (jobs > 1 && t.nrows > 0) {
+        first = calloc(t.nrows, sizeof *first);
+        todo = calloc(t.nrows, sizeof *todo);
+        pool.res = calloc(t.nrows, sizeof *pool.res);
+        if (first == NULL || todo == NULL || pool.res == NULL) {
+            free(first), free(todo), free(pool.res), free(pred), free(buf);
+            if (rep != stdout)
+                fclose(rep);
+            trace_free(&t);
+            return cli_fail("out of memory");
+        }
+        for (size_t i = 0; i < t.nrows; i++) {
+            trace_row_t key;
+            row_key(&t.rows[i], &key);
+            memo_entry_t *e = memo.cap ? memo_slot(&memo, &key) : NULL;
+            if (e != NULL && e->used) {
+                first[i] = (size_t)e->pred;   /* the index of the row it copies */
+                continue;
+            }
+            first[i] = i;
+            todo[pool.ntodo++] = i;
+            if (memo_room(&memo)) {
+                e = memo_slot(&memo, &key);
+                *e = (memo_entry_t){.key = key, .pred = (double)i, .used = 1};
+                memo.n++;
+            }
+        }
+        pool.todo = todo;
+        pthread_mutex_init(&pool.mu, NULL);
+        pthread_cond_init(&pool.done, NULL);
+        while (nworkers < jobs && pthread_create(&workers[nworkers], NULL, row_worker, &pool) == 0)
+            nworkers++;
+        assert(nworkers > 0 && "a worker thread starts");
+    }
     struct timespec t0, tn;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double next_note_s = isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : REPLAY_PROGRESS_QUIET_S;
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         const trace_row_t *r = &t.rows[i];
-        trace_row_t key;
-        row_key(r, &key);
-        memo_entry_t *hit = memo.cap ? memo_slot(&memo, &key) : NULL;
-        if (hit == NULL || !hit->used) {
-            kmodel_out_t det;
-            char e[512];
-            if (replay_row_predict_as(&s.arch, r, cfg, &pred[i], &det, e, sizeof e) != 0) {
+        if (nworkers > 0) {
+            row_result_t res = row_wait(&pool, first[i]);
+            if (res.state < 0) {
                 snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line, r->op,
-                         arch, e);
+                         arch, pool.err);
                 rc = cli_fail(err);
                 break;
             }
-            memo_entry_t fresh = {.key = key, .pred = pred[i], .extra_us = det.extra_us,
-                                  .kernels = 1 + det.extra_kernels, .bound = det.bound, .used = 1};
-            if (memo_room(&memo)) {
-                hit = memo_slot(&memo, &key);
-                *hit = fresh;
-                memo.n++;
-            } else
-                hit = &fresh;
-            report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+            pred[i] = res.pred;
+            report_row(rep, r, pred[i], res.kernels, res.extra_us, res.bound, &sums);
         } else {
-            pred[i] = hit->pred;
-            report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+            trace_row_t key;
+            row_key(r, &key);
+            memo_entry_t *hit = memo.cap ? memo_slot(&memo, &key) : NULL;
+            if (hit == NULL || !hit->used) {
+                kmodel_out_t det;
+                char e[512];
+                if (replay_row_predict_as(&s.arch, r, cfg, &pred[i], &det, e, sizeof e) != 0) {
+                    snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line,
+                             r->op, arch, e);
+                    rc = cli_fail(err);
+                    break;
+                }
+                memo_entry_t fresh = {.key = key, .pred = pred[i], .extra_us = det.extra_us,
+                                      .kernels = 1 + det.extra_kernels, .bound = det.bound,
+                                      .used = 1};
+                if (memo_room(&memo)) {
+                    hit = memo_slot(&memo, &key);
+                    *hit = fresh;
+                    memo.n++;
+                } else
+                    hit = &fresh;
+                report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+            } else {
+                pred[i] = hit->pred;
+                report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
+            }
         }
         /* a long replay says how far it got, on stderr */
         clock_gettime(CLOCK_MONOTONIC, &tn);
@@ -364,6 +496,18 @@ int cmd_replay_main(int argc, char **argv)
             next_note_s = el + REPLAY_PROGRESS_S;
         }
     }
+    if (nworkers > 0) {
+        pthread_mutex_lock(&pool.mu);
+        pool.stop = 1;
+        pthread_mutex_unlock(&pool.mu);
+        for (int w = 0; w < nworkers; w++)
+            pthread_join(workers[w], NULL);
+        pthread_cond_destroy(&pool.done);
+        pthread_mutex_destroy(&pool.mu);
+    }
+    free(first);
+    free(todo);
+    free(pool.res);
     free(memo.e);
     if (rc == 0)
         report_tail(rep, &sums);
