@@ -17,12 +17,10 @@
 #include "traces/replay_row.h"
 #include "traces/trace.h"
 
-/* A long replay says how far it got on stderr: first after this many
- * seconds (REPLAY_PROGRESS_QUIET_S when stderr is not a terminal, so that
- * captured output does not depend on the machine's speed), then every
- * REPLAY_PROGRESS_S. */
+/* A long replay says how far it got on stderr, every REPLAY_PROGRESS_S,
+ * when stderr is a terminal (captured output stays independent of the
+ * machine's speed). */
 #define REPLAY_PROGRESS_S 2.0
-#define REPLAY_PROGRESS_QUIET_S 10.0
 
 /* The most threads --jobs starts. */
 #define REPLAY_MAX_JOBS 256
@@ -445,7 +443,7 @@ int cmd_replay_main(int argc, char **argv)
     }
     struct timespec t0, tn;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    double next_note_s = isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : REPLAY_PROGRESS_QUIET_S;
+    double next_note_s = isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : INFINITY;
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         const trace_row_t *r = &t.rows[i];
