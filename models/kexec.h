@@ -37,20 +37,23 @@
  *
  * Folding. A long kernel repeats itself: the steps of an item, the items of
  * a persistent CTA, the CTAs of a wide grid. Each time the reference seat
- * (seat 0) finishes a step, and each time it finishes an item, kexec records
- * every seat's position: its CTA, the units of its producer's and consumer's
- * items, their steps, loads in flight, stores and epilogues in flight, busy
- * flags. When three records a, b, c at equal distances show the same
+ * (seat 0) finishes a step of a long item, and each time it finishes an item
+ * at the same phase of its work's repeat, kexec records every seat's
+ * position: its CTA, its producer's and consumer's items and steps, loads,
+ * stores and epilogues in flight, busy flags, and when its outstanding work
+ * ends. When three records a, b, c at equal distances show the same
  * positions up to a repeat -- every seat further along the same items by the
  * same steps in both periods (a step fold), or every seat at the same steps
  * of items that are the same as before (an item fold: spec.repeat says which
- * units are the same) -- and both periods took the same time (within
- * KEXEC_FOLD_TOL_PS) and the servers' backlogs, bytes, busy times and
- * transfers agree, the next K periods are taken to repeat as well: the clock,
- * every pending event and every absolute time move K x (c - b) later, every
- * seat moves K periods along its work, and every statistic grows by K times a
- * period's. K stops a period short of the end of any repeated stretch (an
- * item's steps, a run of identical units), so every change of work is
+ * units are the same) -- with the work in flight ending alike, and both
+ * periods took the same time and moved the same bytes (within
+ * KEXEC_FOLD_TOL_PS and KEXEC_FOLD_TOL_REL), the next K periods are taken to
+ * repeat as well: the clock, every pending event and every absolute time move
+ * K periods later, every seat moves K periods along its work, and every
+ * statistic grows by K times a period's. A wide grid of equal single-item
+ * CTAs that turns every seat over in a period at a steady rate folds by
+ * relabelling CTAs (a CTA fold). K keeps every position inside its item and
+ * every unit inside its repeating stretch, so every change of work is
  * simulated. A kernel shorter than a few periods of its own repeat folds
  * nothing and is simulated event by event. */
 #ifndef GBSIM_KEXEC_H
