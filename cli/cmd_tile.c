@@ -143,7 +143,14 @@ int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, siz
     pt->have_problem = have_m;
     if (have_m) {
         char e[900];
-        pt->ran = gemm_run(&s.arch, &o, &p, &pt->g, e, sizeof e) == 0;
+        int grc = gemm_run(&s.arch, &o, &p, &pt->g, e, sizeof e);
+        /* a launch past the simulated limits is bad input (an invalid
+         * configuration is an answer: valid=no) */
+        if (grc == GEMM_TOO_LARGE) {
+            snprintf(err, errlen, "%s", e);
+            return -1;
+        }
+        pt->ran = grc == 0;
         if (pt->ran)
             pt->predicted_us = (double)pt->g.r.dur_ps * 1e-6 + s.arch.kernel_fixed_ns * 1e-3;
     } else

@@ -33,9 +33,10 @@ int decode_opts_rows(decode_opts_t *o, cli_opt_t *rows, int max)
                            "llamacpp, torch-bf16, or FILE.csv (models/data/stack/)", .to = &o->stack},
         {"batch", CLI_INT, "B, independent sequences per step, 1..4096 (default 1), each with its "
                            "own --ctx KV", .to = &o->batch, .min = 1, .max = 4096},
-        {"spec", CLI_INT, "K, positions verified per sequence, 1..64 (default 1; K > 1: speculative "
-                          "decoding of K-1 drafted tokens, needs --accept)", .to = &o->spec,
-         .min = 1, .max = 64},
+        {"spec", CLI_INT, "K, positions verified per sequence, 1..4096 (default 1; K > 1: "
+                          "speculative decoding of K-1 drafted tokens, needs --accept; "
+                          "--accept 1 keeps all: a K-token chunk of one sequence)", .to = &o->spec,
+         .min = 1, .max = 4096},
         {"accept", CLI_NUM, "speculative decoding: per-token acceptance rate in [0,1] of the K-1 "
                             "drafted tokens", .to = &o->accept, .min = 0, .max = 1},
         {"draft", CLI_STR, "speculative decoding: the drafter, simulated on the same arch and stack: "

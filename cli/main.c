@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/cmd_bench.h"
 #include "cli/cmd_decode.h"
 #include "cli/cmd_quant.h"
 #include "cli/cmd_tile.h"
@@ -28,6 +29,7 @@ static const command_t COMMANDS[] = {
     {"verify", cmd_verify_main, "numerics of block-scaled GEMM configurations against an fp64 reference"},
     {"compare", cmd_compare_main, "nsys kernel CSV beside a simulated decode step, per op class"},
     {"calibrate", cmd_calibrate_main, "fit named arch parameters to measured traces (GSL least squares)"},
+    {"bench", cmd_bench_main, "simulator speed on reference cases beside the previous release's"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

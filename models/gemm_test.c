@@ -490,6 +490,80 @@ static void test_rerun_is_identical(check_t *ck)
     CHECK(g1.r.dur_ps == g2.r.dur_ps && g1.r.events == g2.r.events, "reruns differ");
 }
 
+/* Folding (kexec.h): the run ends a launch declares agree with a tile by
+ * tile comparison of its items, over tiles, schedules, swap-AB, clusters,
+ * given grids, groups and partial edges; split-K and stream-K declare none. */
+static void test_runs_and_repeats_match_the_items(check_t *ck)
+{
+    uint64_t rng = 7;
+    const char *archs[] = {"h100", "gb10"};
+    int checked = 0;
+    for (int ai = 0; ai < 2; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        for (int i = 0; i < 400; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t r = rng >> 11;
+            static const int tms[] = {64, 128, 256}, tns[] = {8, 16, 32, 64, 128, 256};
+            gemm_opts_t o = {.a_dt = ai ? DT_MXFP8 : DT_BF16, .b_dt = ai ? DT_MXFP4 : DT_BF16,
+                             .out_bytes = 2, .tile_m = tms[r % 3], .tile_n = tns[(r >> 2) % 6],
+                             .tile_k = ai ? 128 : 64, .split_k = 1,
+                             .sched = (r >> 5) & 1 ? GEMM_PINGPONG : GEMM_COOP,
+                             .swap_ab = (int)((r >> 6) & 1), .grouped = (int)((r >> 7) & 1),
+                             .grid = (r >> 8) % 3 == 0 ? (int)(1 + (r >> 10) % 300) : 0};
+            if (!ai) {
+                o.cluster_m = 1 + (int)((r >> 19) & 1);
+                o.cluster_n = 1 + (int)((r >> 20) & 1);
+            }
+            gemm_problem_t p = {.m = 1 + (int64_t)((r >> 21) % 600), .n = 16 * (1 + (int64_t)((r >> 31) % 160)),
+                                .k = 256, .a_in_l2 = (int)((r >> 41) & 1), .groups = 1};
+            if (o.grouped)
+                p.groups = 1 + (int64_t)((r >> 42) % (uint64_t)(p.m < 16 ? p.m : 16));
+            gemm_cfg_t c;
+            gemm_cfg_derive(&a, &o, &c);
+            if (!c.valid)
+                continue;
+            checked++;
+            int64_t wrong = gemm_check_runs(&a, &o, &p);
+            CHECK(wrong == 0, "%s tile %dx%d swap %d grouped %d cluster %dx%d grid %d m %lld n %lld "
+                  "groups %lld: %lld tiles with a wrong run end", archs[ai], o.tile_m, o.tile_n,
+                  o.swap_ab, o.grouped, o.cluster_m, o.cluster_n, o.grid, (long long)p.m,
+                  (long long)p.n, (long long)p.groups, (long long)wrong);
+        }
+    }
+    CHECK(checked > 200, "only %d valid configurations", checked);
+}
+
+/* A long GEMM folds its tiles and keeps its duration (within 0.5 %; these
+ * repeat exactly) and its bytes. */
+static void test_folded_gemm_matches_every_event(check_t *ck)
+{
+    arch_t h100 = preset_arch("h100"), gb10 = preset_arch("gb10");
+    gemm_opts_t oh = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 128, .tile_k = 64, .split_k = 1};
+    gemm_opts_t og = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 128, .tile_k = 128, .split_k = 1};
+    gemm_problem_t ph = {.m = 65536, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 1};
+    gemm_problem_t pg = {.m = 16384, .n = 5760, .k = 2880, .groups = 128, .a_in_l2 = 1};
+    const arch_t *as[] = {&h100, &gb10};
+    gemm_opts_t *os[] = {&oh, &og};
+    gemm_problem_t *ps[] = {&ph, &pg};
+    og.grouped = 1;
+    for (int i = 0; i < 2; i++) {
+        gemm_out_t f, e;
+        char err[512];
+        os[i]->no_fold = 0;
+        CHECK(gemm_run(as[i], os[i], ps[i], &f, err, sizeof err) == 0, "%s", err);
+        os[i]->no_fold = 1;
+        CHECK(gemm_run(as[i], os[i], ps[i], &e, err, sizeof err) == 0, "%s", err);
+        CHECK(f.r.folds > 0 && f.r.events < e.r.events, "case %d: %d folds, %llu of %llu events",
+              i, f.r.folds, (unsigned long long)f.r.events, (unsigned long long)e.r.events);
+        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 0.005 * (double)e.r.dur_ps,
+              "case %d: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
+        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-9 * e.r.dram_bytes, "case %d: bytes %.0f vs %.0f",
+              i, f.r.dram_bytes, e.r.dram_bytes);
+    }
+}
+
 int main(void)
 {
     check_t ck = check_begin("gemm_test");
@@ -520,5 +594,7 @@ int main(void)
     test_stream_k_fills_the_machine_when_tiles_are_few(&ck);
     test_stream_k_dense_cooperative(&ck);
     test_rerun_is_identical(&ck);
+    test_runs_and_repeats_match_the_items(&ck);
+    test_folded_gemm_matches_every_event(&ck);
     return check_end(&ck);
 }

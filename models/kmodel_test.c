@@ -192,6 +192,55 @@ static void test_cudnn_split_rule_reproduces_the_recorded_grids(check_t *ck)
     }
 }
 
+/* kmodel_run_memo answers an equal call from memory (its output, no events)
+ * and runs a call that differs in the descriptor, the arch or a functor's
+ * text (compared as text, not as a pointer). */
+static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
+{
+    arch_t a = preset_arch("gb10"), b = a;
+    b.dram_peak_gbps *= 2;
+    kdesc_t d = {.kind = KM_GEMV, .m = 1, .n = 5120, .k = 2880, .a_dt = DT_BF16, .b_dt = DT_BF16,
+                 .out_bytes = 2, .gemv = gemv_impl_find("cublas-gemv")};
+    kmodel_memo_t *m = kmodel_memo_create(16);
+    kmodel_out_t o1, o2, o3, plain;
+    char err[256];
+    CHECK(kmodel_run(&a, &d, &plain, err, sizeof err) == 0, "%s", err);
+    CHECK(kmodel_run_memo(m, &a, &d, &o1, err, sizeof err) == 0, "%s", err);
+    CHECK(kmodel_run_memo(m, &a, &d, &o2, err, sizeof err) == 0, "%s", err);
+    uint64_t hits, misses;
+    kmodel_memo_counts(m, &hits, &misses);
+    CHECK(hits == 1 && misses == 1, "hits %llu misses %llu", (unsigned long long)hits,
+          (unsigned long long)misses);
+    CHECK(o1.us == plain.us && o2.us == plain.us && o1.events == plain.events && o2.events == 0,
+          "memo %.3f / %.3f us vs %.3f; events %llu, %llu", o1.us, o2.us, plain.us,
+          (unsigned long long)o1.events, (unsigned long long)o2.events);
+    d.n = 2880;
+    CHECK(kmodel_run_memo(m, &a, &d, &o3, err, sizeof err) == 0 && o3.us != plain.us, "n changed: %.3f",
+          o3.us);
+    d.n = 5120;
+    CHECK(kmodel_run_memo(m, &b, &d, &o3, err, sizeof err) == 0 && o3.us != plain.us, "arch changed");
+    kmodel_memo_counts(m, &hits, &misses);
+    CHECK(hits == 1 && misses == 3, "hits %llu misses %llu", (unsigned long long)hits,
+          (unsigned long long)misses);
+    /* a small kernel's functor is compared by its text */
+    char f1[] = "family:add", f2[] = "family:add";
+    kdesc_t s = {.kind = KM_ELEMENTWISE};
+    CHECK(ksmall_parse("ew_vector:mul", &s.small, err, sizeof err) == 0, "%s", err);
+    {
+        snprintf(f1, sizeof f1, "%s", s.small.functor);
+        snprintf(f2, sizeof f2, "%s", s.small.functor);
+        s.small.shape = (ksmall_shape_t){.n = 4096, .in_bytes = 2, .out_bytes = 2, .n_in = 2,
+                                         .main = KS_L2};
+        s.small.functor = f1;
+        kmodel_run_memo(m, &a, &s, &o1, err, sizeof err);
+        s.small.functor = f2;
+        kmodel_run_memo(m, &a, &s, &o2, err, sizeof err);
+        kmodel_memo_counts(m, &hits, &misses);
+        CHECK(hits == 2, "same functor text in another buffer: hits %llu", (unsigned long long)hits);
+    }
+    kmodel_memo_free(m);
+}
+
 int main(void)
 {
     check_t ck = check_begin("kmodel_test");
@@ -203,5 +252,6 @@ int main(void)
     test_attention_splits_follow_the_grid(&ck);
     test_attention_issues_its_measured_instructions_per_tile(&ck);
     test_cudnn_split_rule_reproduces_the_recorded_grids(&ck);
+    test_memo_keeps_outputs_by_their_full_input(&ck);
     return check_end(&ck);
 }

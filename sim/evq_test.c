@@ -1,4 +1,5 @@
-/* evq_test.c -- the event queue pops events in (time, prio, seq) order. */
+/* evq_test.c -- the event queue pops events in (time, prio, seq) order,
+ * skips cancelled ones and refuses stale handles. */
 #include "sim/evq.h"
 
 #include <stdio.h>
@@ -109,6 +110,53 @@ static void test_interleaved_push_pop_always_pops_the_minimum(check_t *ck)
     free(ref);
 }
 
+static void test_cancelled_events_are_skipped_and_stale_handles_refused(check_t *ck)
+{
+    enum { N = 3000 };
+    uint64_t rng = 11;
+    evq_event_t *ref = malloc(N * sizeof *ref);
+    uint64_t *h = malloc(N * sizeof *h);
+    int *dead = calloc(N, sizeof *dead);
+    evq_t *q = evq_create();
+    for (int i = 0; i < N; i++) {
+        ref[i] = ev(lcg(&rng) % 100, (int)(lcg(&rng) % 3) * 40 + 10, (uint64_t)i + 1);
+        h[i] = evq_push(q, &ref[i]);
+        CHECK(h[i] != 0, "");
+    }
+    size_t live = N;
+    for (int i = 0; i < N; i += 3) {
+        CHECK(evq_cancel(q, h[i]) == 1, "");
+        CHECK(evq_cancel(q, h[i]) == 0, ""); /* cancelled already */
+        dead[i] = 1;
+        live--;
+    }
+    CHECK(evq_size(q) == live, "");
+    evq_shift(q, 1000);
+    evq_event_t prev = {0}, out;
+    size_t popped = 0;
+    while (evq_pop(q, &out)) {
+        int i = (int)out.seq - 1;
+        CHECK(!dead[i] && out.time_ps == ref[i].time_ps + 1000, "");
+        CHECK(popped == 0 || evq_before(&prev, &out), "");
+        CHECK(evq_cancel(q, h[i]) == 0, ""); /* popped: stale */
+        prev = out;
+        popped++;
+    }
+    CHECK(popped == live && evq_size(q) == 0, "");
+    /* slots are reused; the old handles stay stale */
+    evq_event_t e = ev(1, 10, 1);
+    uint64_t hn = evq_push(q, &e);
+    for (int i = 0; i < N; i++)
+        CHECK(h[i] != hn && evq_cancel(q, h[i]) == 0, "");
+    int64_t t;
+    CHECK(evq_peek_time(q, &t) == 1 && t == 1, "");
+    CHECK(evq_cancel(q, hn) == 1 && evq_peek_time(q, &t) == 0 && evq_size(q) == 0, "");
+    evq_destroy(q);
+    free(ref);
+    free(h);
+    free(dead);
+}
+
 int main(void)
 {
     check_t ck = check_begin("evq_test");
@@ -116,5 +164,6 @@ int main(void)
     test_random_pushes_pop_in_sorted_order(&ck);
     test_events_at_same_time_pop_in_priority_then_seq_order(&ck);
     test_interleaved_push_pop_always_pops_the_minimum(&ck);
+    test_cancelled_events_are_skipped_and_stale_handles_refused(&ck);
     return check_end(&ck);
 }

@@ -2,9 +2,10 @@
 #include "sim/sim.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "tests/check.h"
+#include <string.h>
+
 
 enum { LOG_MAX = 4096, NIDS = 16 };
 
@@ -72,18 +73,66 @@ static void test_events_run_in_time_then_priority_then_insertion_order(check_t *
     sim_destroy(sim);
 }
 
-static void test_handles_start_at_one_and_are_unique(check_t *ck)
+static void test_handles_are_nonzero_and_unique(check_t *ck)
 {
     log_t log;
     log_init(&log);
     sim_t *sim = sim_create();
-    CHECK(sim_schedule(sim, 5, 0, ev_log, &log, &log.ids[0]) == 1, "");
-    CHECK(sim_schedule(sim, 5, 0, ev_log, &log, &log.ids[0]) == 2, "");
-    CHECK(sim_schedule(sim, 1, 0, ev_log, &log, &log.ids[0]) == 3, "");
+    uint64_t h[6];
+    h[0] = sim_schedule(sim, 5, 0, ev_log, &log, &log.ids[0]);
+    h[1] = sim_schedule(sim, 5, 0, ev_log, &log, &log.ids[0]);
+    h[2] = sim_schedule(sim, 1, 0, ev_log, &log, &log.ids[0]);
     CHECK(sim_run(sim) == 3, "");
-    CHECK(sim_schedule(sim, 9, 0, ev_log, &log, &log.ids[0]) == 4, "");
-    CHECK(sim_run(sim) == 1, "");
-    CHECK(sim_events(sim) == 4, "");
+    /* slots of executed events are reused: their handles are not */
+    h[3] = sim_schedule(sim, 9, 0, ev_log, &log, &log.ids[0]);
+    h[4] = sim_schedule(sim, 9, 0, ev_log, &log, &log.ids[0]);
+    h[5] = sim_schedule(sim, 9, 0, ev_log, &log, &log.ids[0]);
+    for (int i = 0; i < 6; i++) {
+        CHECK(h[i] != 0, "");
+        for (int j = 0; j < i; j++)
+            CHECK(h[i] != h[j], "");
+    }
+    CHECK(sim_run(sim) == 3, "");
+    CHECK(sim_events(sim) == 6, "");
+    sim_destroy(sim);
+}
+
+static void test_run_until_stops_before_later_events(check_t *ck)
+{
+    log_t log;
+    log_init(&log);
+    sim_t *sim = sim_create();
+    sim_schedule(sim, 10, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[1]);
+    sim_schedule(sim, 20, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[2]);
+    sim_schedule(sim, 21, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[3]);
+    CHECK(sim_run_until(sim, 20) == 2, "");
+    CHECK(sim_now(sim) == 20 && sim_pending(sim) == 1, "");
+    CHECK(sim_run(sim) == 1 && sim_now(sim) == 21, "");
+    CHECK(log.n == 3 && log.id[2] == 3, "");
+    sim_destroy(sim);
+}
+
+/* ids[1] at t=10 shifts the simulation by 100 ps: the pending events (t=20,
+ * t=30 cancelled, t=40) run 100 ps later, in their order. */
+static void ev_shift(sim_t *sim, void *subject, void *object)
+{
+    record(sim, subject, *(int *)object);
+    sim_shift(sim, 100);
+}
+
+static void test_shift_moves_the_clock_and_pending_events(check_t *ck)
+{
+    log_t log;
+    log_init(&log);
+    sim_t *sim = sim_create();
+    sim_schedule(sim, 10, SIM_PRIO_DEFAULT, ev_shift, &log, &log.ids[1]);
+    sim_schedule(sim, 40, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[4]);
+    sim_schedule(sim, 20, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[2]);
+    sim_cancel(sim, sim_schedule(sim, 30, SIM_PRIO_DEFAULT, ev_log, &log, &log.ids[3]));
+    CHECK(sim_run(sim) == 3, "");
+    CHECK(log.n == 3 && log.id[1] == 2 && log.id[2] == 4, "");
+    CHECK(log.at[0] == 10 && log.at[1] == 120 && log.at[2] == 140, "");
+    CHECK(sim_now(sim) == 140 && sim_pending(sim) == 0, "");
     sim_destroy(sim);
 }
 
@@ -218,7 +267,9 @@ int main(void)
 {
     check_t ck = check_begin("sim_test");
     test_events_run_in_time_then_priority_then_insertion_order(&ck);
-    test_handles_start_at_one_and_are_unique(&ck);
+    test_handles_are_nonzero_and_unique(&ck);
+    test_run_until_stops_before_later_events(&ck);
+    test_shift_moves_the_clock_and_pending_events(&ck);
     test_same_random_schedule_gives_identical_execution_log(&ck);
     test_clock_never_goes_backwards(&ck);
     test_cancelled_events_do_not_run_or_move_the_clock(&ck);
