@@ -94,6 +94,8 @@ int cmd_tile_rows(cmd_tile_args_t *t, cli_opt_t *rows, int max)
         {"stream-k", CLI_FLAG, "stream-K: k-iterations spread evenly over persistent CTAs (dense, "
                                "coop)", .to = &t->stream_k},
         {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &t->cluster},
+        {"relax", CLI_STR, "RULE[,RULE...]|all: simulate a configuration these rules forbid "
+                           "(hypothetical=yes, relaxed= names them)", .to = &t->relax},
         {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &t->m, .min = 1, .max = 1e9},
         {"n", CLI_INT, "output features", .to = &t->n, .min = 1, .max = 1e9},
         {"k", CLI_INT, "reduction depth", .to = &t->k, .min = 1, .max = 1e9},
@@ -118,6 +120,8 @@ int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, siz
                      .tile_m = 128, .tile_n = 128, .tile_k = 128, .split_k = (int)t->split_k,
                      .sf_vec = (int)t->sf_vec, .sched = t->sched == 2 ? GEMM_PINGPONG : GEMM_COOP,
                      .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k};
+    if (t->relax && gemm_rule_mask(t->relax, &o.relax, err, errlen) != 0)
+        return -1;
     if (t->a && dtype_parse(t->a, &o.a_dt) != 0)
         return bad_input(err, errlen, "--a '%s': unknown type; valid: %s", t->a, dtype_names());
     if (t->b && dtype_parse(t->b, &o.b_dt) != 0)
@@ -184,6 +188,8 @@ int cmd_tile_main(int argc, char **argv)
            o.swap_ab ? "yes" : "no", o.split_k, o.stream_k ? "yes" : "no");
     printf("valid=%s\nrule=%s\nreason=%s\n", c->valid ? "yes" : "no", c->valid ? "-" : c->rule,
            c->reason);
+    if (c->relaxed[0])
+        printf("relaxed=%s\n", c->relaxed);
     printf("mma=%s\nsf_vec=%d\nhypothetical=%s\nstages=%d\nstage_bytes=%.0f\nstage_a_bytes=%.0f\n"
            "stage_b_bytes=%.0f\nstage_sfa_bytes=%.0f\nstage_sfb_bytes=%.0f\ntma_bytes_per_ktile=%.0f\n"
            "smem_mainloop_bytes=%.0f\nsmem_epilogue_bytes=%.0f\nsmem_reserved_bytes=%.0f\n"

@@ -12,6 +12,7 @@
 /* The values of gbsim tile's options as the command line gives them. */
 typedef struct {
     const char *arch, *a, *b, *tile, *cluster;  /* NULL: the default */
+    const char *relax;                          /* gemm rules not enforced (NULL: none) */
     int64_t sf_vec, split_k, out_bytes;
     int64_t m, n, k, groups;                    /* m, n, k: -1 when not given */
     int sched;                                  /* index in coop|cooperative|pingpong */
