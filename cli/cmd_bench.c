@@ -250,7 +250,7 @@ static int decode_events(int argc, char **argv, uint64_t *events, char *err, siz
     setup_t s;
     if (setup_load_stack(&s, arch, model, opt_of(argc, argv, "stack"), 0, NULL, 0, err, errlen) != 0)
         return -1;
-    const stack_t *st = s.stack;
+    const stack_desc_t *st = s.stack;
     int64_t layers = int_opt(argc, argv, "layers", 0);
     if (layers > 0)
         s.model.n_layers = (double)layers;

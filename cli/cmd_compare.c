@@ -318,7 +318,7 @@ typedef struct {
     kclass_t kc;
     int simulate;
     setup_t s;
-    const stack_t *st;
+    const stack_desc_t *st;
     decode_cfg_t cfg;
     decode_result_t res;
     int have_res;

@@ -1012,7 +1012,7 @@ static int decode_keys(sweep_t *sw, const cli_arg_t *args, int nargs)
         char e[1200] = "";
         int known = -1;
         for (int i = 0; i < (gs ? gs->n : 1) && known < 0; i++) {
-            stack_t *st = stack_load(gs ? gs->v[i] : sw->base.stack, e, sizeof e);
+            stack_desc_t *st = stack_load(gs ? gs->v[i] : sw->base.stack, e, sizeof e);
             if (st == NULL)
                 continue;
             char e2[1200];

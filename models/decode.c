@@ -97,7 +97,7 @@ typedef struct {
 static void plan_collectives(const decode_cfg_t *c, const llm_t *m, const step_geom_t *g,
                              int tp, collectives_t *k)
 {
-    const stack_t *s = c->stack;
+    const stack_desc_t *s = c->stack;
     *k = (collectives_t){.attn = -1, .ffn = -1, .embed = -1, .logits = -1};
     if (tp <= 1)
         return;
@@ -176,7 +176,7 @@ static decode_row_t *row_for(decode_result_t *res, const stack_kernel_t *r)
 
 int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t errlen)
 {
-    const stack_t *s = c->stack;
+    const stack_desc_t *s = c->stack;
     int tp = c->tp > 1 ? c->tp : 1;
     llm_t m = *c->model;
     if (c->layers > 0)

@@ -23,7 +23,7 @@
 typedef struct {
     const arch_t *arch;
     const llm_t *model;
-    const stack_t *stack;
+    const stack_desc_t *stack;
     int64_t seqs;       /* B: independent sequences per step, each with its own KV */
     int64_t q_len;      /* K: positions verified per sequence (1 = plain decode; K > 1:
                            the last accepted token plus K-1 drafted ones) */

@@ -29,10 +29,10 @@ static int run(const char *arch, const char *model, const char *stack, int64_t s
 }
 
 /* The stack preset `name` (a failure recorded and NULL if it does not load). */
-static stack_t *stack_of(const char *name, check_t *ck)
+static stack_desc_t *stack_of(const char *name, check_t *ck)
 {
     char err[1200];
-    stack_t *st = stack_load(name, err, sizeof err);
+    stack_desc_t *st = stack_load(name, err, sizeof err);
     CHECK(st != NULL, "%s", err);
     return st;
 }
@@ -172,7 +172,7 @@ static int load_h100(setup_t *s, check_t *ck)
 }
 
 /* The first row of stack st whose op or kernel is name (NULL if none). */
-static const stack_kernel_t *row_of(const stack_t *st, const char *name)
+static const stack_kernel_t *row_of(const stack_desc_t *st, const char *name)
 {
     for (size_t i = 0; i < st->n_kernels; i++)
         if (!strcmp(st->kernels[i].op, name) || !strcmp(st->kernels[i].kernel, name))
@@ -189,7 +189,7 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *c
     char err[512];
     if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", ck);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
     CHECK(qkv != NULL, "no qkv_proj row");
     if (qkv == NULL) {
@@ -223,7 +223,7 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(check_t *c
     char err[512];
     if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", ck);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
         if (big_l2)
@@ -255,7 +255,7 @@ static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(check
     char err[512];
     if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", ck);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     const char *kernels[] = {"reduce_kernel sum", "clamp (gate)", "clamp (up)"};
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
@@ -291,7 +291,7 @@ static void test_recorded_launches_apply_only_on_their_arch(check_t *ck)
             CHECK(0, "%s", err);
             return;
         }
-        stack_t *st = stack_of("torch-bf16", ck);
+        stack_desc_t *st = stack_of("torch-bf16", ck);
         const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
         CHECK(qkv != NULL, "torch-bf16 has no qkv_proj row");
         if (qkv == NULL) {
@@ -378,7 +378,7 @@ static void test_tp1_is_one_gpu(check_t *ck)
 static void test_tp2_splits_each_op_kind(check_t *ck)
 {
     static const char *const models[] = {"gpt-oss-120b", "llama-3.1-8b"};
-    stack_t *st = stack_of("vllm-cutlass", ck);
+    stack_desc_t *st = stack_of("vllm-cutlass", ck);
     if (st == NULL)
         return;
     for (size_t mi = 0; mi < 2; mi++) {

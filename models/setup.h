@@ -17,7 +17,7 @@ typedef struct {
     param_origin_t arch_origin[64];
     param_origin_t model_origin[64];
     int has_model;
-    stack_t *stack;         /* NULL unless a stack was named; setup_free */
+    stack_desc_t *stack;         /* NULL unless a stack was named; setup_free */
     link_t link;            /* the tensor-parallel group's interconnect */
     param_origin_t link_origin[8];
     int has_link;

@@ -192,7 +192,7 @@ static void test_every_field_moves_the_op_it_names(check_t *ck)
     int moved = 0, refused = 0, same_time = 0;
     for (size_t si = 0; si < N_STACKS; si++) {
         char err[1400];
-        stack_t *st = stack_load(STACKS[si], err, sizeof err);
+        stack_desc_t *st = stack_load(STACKS[si], err, sizeof err);
         CHECK(st != NULL, "%s", err);
         if (st == NULL)
             continue;
@@ -407,7 +407,7 @@ static void test_malformed_stack_files_are_refused(check_t *ck)
         else
             snprintf(text, sizeof text, "%s", CASES[i].bad_head);
         char err[1400] = "";
-        stack_t *s = stack_parse("t.csv", text, strlen(text), err, sizeof err);
+        stack_desc_t *s = stack_parse("t.csv", text, strlen(text), err, sizeof err);
         if (CASES[i].want == NULL) {
             CHECK(s != NULL, "case %zu refused: %s", i, err);
         } else {

@@ -29,7 +29,7 @@ static void test_every_stack_op_has_a_colour(check_t *ck)
         if (strcmp(preset_files[i].kind, "stack"))
             continue;
         char err[600];
-        stack_t *st = stack_load(preset_files[i].name, err, sizeof err);
+        stack_desc_t *st = stack_load(preset_files[i].name, err, sizeof err);
         if (!CHECK(st != NULL, "stack %s: %s", preset_files[i].name, err))
             continue;
         for (size_t k = 0; k < st->n_kernels; k++)

@@ -18,7 +18,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char err[2048] = "";
-    stack_t *s = stack_parse(FNAME, (const char *)data, size, err, sizeof err);
+    stack_desc_t *s = stack_parse(FNAME, (const char *)data, size, err, sizeof err);
     if (s == NULL) {
         assert(strncmp(err, FNAME ":", strlen(FNAME ":")) == 0);
         return 0;
