@@ -501,7 +501,7 @@ static int build(cmp_t *c, const opts_t *o, char *err, size_t errlen)
                 w->simulated = 1;
                 w->sim_us_step = s->us_step;
                 w->sim_calls = s->calls;
-                snprintf(w->sim_ops, sizeof w->sim_ops, "%s", s->op);
+                snprintf(w->sim_ops, sizeof w->sim_ops, "%.*s", (int)sizeof w->sim_ops - 1, s->op);
             } else if (g != G_NONE) {
                 for (size_t k = 0; k < c->st->n_kernels; k++) {
                     const stack_kernel_t *sk = &c->st->kernels[k];

@@ -103,8 +103,10 @@ static int draft_step(const decode_opts_t *o, const setup_t *target, int64_t ctx
             return -1;
         m = d.model;
     }
+    /* the drafter runs on the target's GPUs, split as the target is */
     decode_cfg_t c = {.arch = &target->arch, .model = &m, .stack = target->stack,
-                      .seqs = o->batch, .q_len = 1, .ctx = ctx, .graphs = o->graphs};
+                      .seqs = o->batch, .q_len = 1, .ctx = ctx, .graphs = o->graphs,
+                      .tp = (int)o->tp, .link = o->tp > 1 ? &target->link : NULL};
     decode_result_t r;
     char e[1200];
     if (decode_run(&c, &r, e, sizeof e) != 0) {

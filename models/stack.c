@@ -515,7 +515,7 @@ stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *
     s->kv_dtype = DT_BF16;
     int seen[N_STACK_KEYS] = {0};
     size_t i = 0;
-    char e[600];
+    char e[1400];
 #define FAIL(line, ...)                                                                            \
     do {                                                                                           \
         snprintf(e, sizeof e, __VA_ARGS__);                                                        \
@@ -593,7 +593,8 @@ stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *
         if (shape_parse(r->fields[2], &k->shape) != 0) {
             char names[900];
             shape_names(names, sizeof names);
-            FAIL(r->line, "column 'shape': '%s' is unknown; expected one of %s", r->fields[2], names);
+            FAIL(r->line, "column 'shape': '%.200s' is unknown; expected one of %s", r->fields[2],
+                 names);
         }
         if (strlen(r->fields[14]) >= sizeof k->kernel)
             FAIL(r->line, "column 'kernel': longer than %zu characters", sizeof k->kernel - 1);
@@ -637,6 +638,11 @@ stack_desc_t *stack_load(const char *name, char *err, size_t errlen)
 {
     stack_desc_t *s;
     if (ends_with(name, ".csv")) {
+        const char *b = strrchr(name, '/');
+        if (strlen(b ? b + 1 : name) <= 4) {
+            snprintf(err, errlen, "--stack '%s': expected a preset name or a file NAME.csv", name);
+            return NULL;
+        }
         char *buf;
         size_t len;
         if (csvrec_slurp(name, &buf, &len, err, errlen) != 0)

@@ -16,6 +16,14 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *csvrec_errtext(int errnum, char *buf, size_t n)
+{
+    /* the XSI strerror_r (_POSIX_C_SOURCE 200809L) */
+    if (strerror_r(errnum, buf, n) != 0)
+        snprintf(buf, n, "error %d", errnum);
+    return buf;
+}
+
 char *csvrec_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -116,9 +124,10 @@ size_t csvrec_line_len(const char *text, size_t len, size_t pos)
 
 int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        fail(err, errlen, "%s: cannot open: %s", path, csvrec_errtext(errno, ebuf, sizeof ebuf));
         return -1;
     }
     size_t cap = 65536, n = 0;
@@ -145,7 +154,7 @@ int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t er
     }
     if (rerr) {
         free(b);
-        fail(err, errlen, "%s: cannot open: read error: %s", path, strerror(saved));
+        fail(err, errlen, "%s: cannot open: read error: %s", path, csvrec_errtext(saved, ebuf, sizeof ebuf));
         return -1;
     }
     b[n] = '\0';

@@ -64,4 +64,7 @@ void csvrec_free_strings(char **v, size_t n);
 /* Length of the physical line starting at text+pos, its terminator included. */
 size_t csvrec_line_len(const char *text, size_t len, size_t pos);
 
+/* The text of error number errnum (strerror_r: safe on threads), in buf[0..n). */
+const char *csvrec_errtext(int errnum, char *buf, size_t n);
+
 #endif

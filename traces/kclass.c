@@ -193,6 +193,7 @@ int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, ch
 
 int kclass_load_default(kclass_t *t, char *err, size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     const preset_file_t *f = preset_find("kclass", "kernel_classes");
     if (f)
         return kclass_load(t, f->path, f->text, f->len, err, errlen);
@@ -201,7 +202,7 @@ int kclass_load_default(kclass_t *t, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         fail(err, errlen, "kernel-class table not embedded and %s: cannot open: %s (re-run cmake)",
-             path, strerror(errno));
+             path, csvrec_errtext(errno, ebuf, sizeof ebuf));
         return -1;
     }
     char *buf = NULL;

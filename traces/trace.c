@@ -707,6 +707,7 @@ static int write_body(FILE *f, const trace_t *t, const double *pred, int pcol)
 int trace_write(const char *path, const trace_t *t, const double *predicted_us, char *err,
                 size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     if (t->nrows > 0 && predicted_us == NULL) {
         fail(err, errlen, "%s: cannot write: no predicted_us values given", path);
         return -1;
@@ -729,7 +730,7 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         fail(err, errlen, "%s: cannot write: cannot create the temporary file %s: %s", path, tmp,
-             strerror(errno));
+             csvrec_errtext(errno, ebuf, sizeof ebuf));
         free(tmp);
         return -1;
     }
@@ -743,11 +744,11 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
     }
     if (!ok)
         fail(err, errlen, "%s: cannot write: writing the temporary file %s failed: %s", path, tmp,
-             strerror(saved));
+             csvrec_errtext(saved, ebuf, sizeof ebuf));
     else if (rename(tmp, path) != 0) {
         ok = 0;
         fail(err, errlen, "%s: cannot write: cannot rename the temporary file %s to it: %s", path,
-             tmp, strerror(errno));
+             tmp, csvrec_errtext(errno, ebuf, sizeof ebuf));
     }
     if (!ok)
         remove(tmp);
