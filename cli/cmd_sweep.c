@@ -448,6 +448,10 @@ static void context_text(const sweep_t *sw, char *buf, size_t n)
         item(buf, n, "layers=%s", o->layers);
     if (!grid_of(sw, "relax") && o->relax)
         item(buf, n, "relax=%s", o->relax);
+    if (!grid_of(sw, "tp") && o->tp > 1)
+        item(buf, n, "tp=%lld", (long long)o->tp);
+    if (!grid_of(sw, "link") && o->link)
+        item(buf, n, "link=%s", o->link);
     for (int i = 0; i < o->sets.n; i++)
         item(buf, n, "%s", o->sets.v[i]);
 }
