@@ -13,7 +13,7 @@
  * Bad input, found before any point runs (exit 2, no output file): a key that
  * is none of these, a key given twice or also as an option, a grid without
  * values or with an empty or repeated value, a bad value of a decode option,
- * more than MAX_POINTS points.
+ * more than MAX_POINTS points, a --plot-kind the grid cannot give.
  *
  * Failing points. decode: a point that fails (a --set value refused, a tile a
  * rule forbids, a stack that does not fit) is a row whose status column holds
@@ -668,11 +668,7 @@ static size_t others(const sweep_t *sw, int x, size_t *first, size_t max)
 
 static int draw_bars(const sweep_t *sw, const char *path, char *err, size_t errlen)
 {
-    if (sw->tile) {
-        snprintf(err, errlen, "--plot-kind bars: a tile sweep has no ops to stack; expected "
-                 "heatmap or curves");
-        return -1;
-    }
+    assert(!sw->tile);  /* plot_kind refused it */
     int nb = (int)sw->npoints, rc = -1;
     const char *ops[MAX_OPS];
     int nops = op_union(sw, ops, MAX_OPS);
@@ -735,11 +731,7 @@ static void sort_by_value(const grid_t *g, int *order)
 static int draw_curves(const sweep_t *sw, const char *path, char *err, size_t errlen)
 {
     int x = numeric_key(sw);
-    if (x < 0) {
-        snprintf(err, errlen, "--plot-kind curves: no grid key has two or more numeric values "
-                 "for the x axis");
-        return -1;
-    }
+    assert(x >= 0);     /* plot_kind refused a grid without one */
     const grid_t *gx = &sw->g[x];
     size_t first[MAX_POINTS];
     int ns = (int)others(sw, x, first, MAX_POINTS), nx = gx->n, rc = -1;
@@ -904,10 +896,24 @@ out:
     return rc;
 }
 
+/* The kind to draw (auto resolved), or CLI_EXIT_USAGE after reporting a kind
+ * the grid cannot give: checked before the sweep runs. */
+static int plot_kind(const sweep_t *sw, plot_kind_t *kind)
+{
+    if (*kind == PK_AUTO)
+        *kind = sw->tile ? PK_HEATMAP : numeric_key(sw) >= 0 ? PK_CURVES : PK_BARS;
+    if (*kind == PK_BARS && sw->tile)
+        return cli_error("--plot-kind bars: a tile sweep has no ops to stack; expected heatmap "
+                         "or curves");
+    if (*kind == PK_CURVES && numeric_key(sw) < 0)
+        return cli_error("--plot-kind curves: no grid key has two or more numeric values for the "
+                         "x axis");
+    return 0;
+}
+
 static int draw(const sweep_t *sw, plot_kind_t kind, const char *path, char *err, size_t errlen)
 {
-    if (kind == PK_AUTO)
-        kind = sw->tile ? PK_HEATMAP : numeric_key(sw) >= 0 ? PK_CURVES : PK_BARS;
+    assert(kind != PK_AUTO);
     if (kind == PK_BARS)
         return draw_bars(sw, path, err, errlen);
     if (kind == PK_CURVES)
@@ -1233,6 +1239,9 @@ static int sweep_main(int argc, char **argv, int tile)
     }
     if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0)
         goto done;
+    plot_kind_t pk = (plot_kind_t)kind;
+    if (plot && plot_kind(sw, &pk) != 0)
+        goto done;
     if ((sw->pts = calloc(sw->npoints, sizeof *sw->pts)) == NULL) {
         cli_error("out of memory");
         goto done;
@@ -1268,7 +1277,7 @@ static int sweep_main(int argc, char **argv, int tile)
     write_csv(m, sw);
     fclose(m);
     rc = 0;
-    if (plot && draw(sw, (plot_kind_t)kind, plot, err, sizeof err) != 0)
+    if (plot && draw(sw, pk, plot, err, sizeof err) != 0)
         rc = cli_fail(err);
     if (rc == 0 && out) {
         rc = cli_out_write(out, buf, len);
