@@ -103,32 +103,36 @@ static double op_us(const decode_result_t *r, const char *op)
     return us;
 }
 
-/* Decode one layer of B sequences on arch with up to two --set (NULL: none):
- * 0 and *r, or -1 with err. */
-static int step2(const char *arch, const char *stack, int64_t seqs, const char *set1,
-                 const char *set2, decode_result_t *r, char *err, size_t errlen)
+/* gpt-oss-20b with a small lm_head (fast; the fields are the same) on arch
+ * and stack with up to two --set (NULL: none): 0, or -1 with err. */
+static int load_small(setup_t *s, const char *arch, const char *stack, const char *set1,
+                      const char *set2, char *err, size_t errlen)
 {
-    setup_t s;
     const char *sets[2];
     int n = 0;
     if (set1)
         sets[n++] = set1;
     if (set2)
         sets[n++] = set2;
-    if (setup_load_stack(&s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
+    if (setup_load_stack(s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
         return -1;
-    s.model.vocab = 8192;  /* a small lm_head keeps the test fast; the fields are the same */
-    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = seqs,
+    s->model.vocab = 8192;
+    return 0;
+}
+
+/* Decode one layer of two sequences with one --set (NULL: none): 0 and *r, or
+ * -1 with err. */
+static int step(const char *arch, const char *stack, const char *set, decode_result_t *r, char *err,
+                size_t errlen)
+{
+    setup_t s;
+    if (load_small(&s, arch, stack, set, NULL, err, errlen) != 0)
+        return -1;
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = 2,
                       .q_len = 1, .ctx = 512, .layers = 1, .graphs = -1};
     int rc = decode_run(&c, r, err, errlen);
     setup_free(&s);
     return rc;
-}
-
-static int step(const char *arch, const char *stack, const char *set, decode_result_t *r, char *err,
-                size_t errlen)
-{
-    return step2(arch, stack, 2, set, NULL, r, err, errlen);
 }
 
 /* The time of op's kernels in one layer of B sequences (what decode sums for
@@ -164,15 +168,8 @@ static int probe(const char *arch, const char *stack, const char *op, int64_t se
                  const char *set2, double *us, kdesc_t *d, char *err, size_t errlen)
 {
     setup_t s;
-    const char *sets[2];
-    int n = 0;
-    if (set1)
-        sets[n++] = set1;
-    if (set2)
-        sets[n++] = set2;
-    if (setup_load_stack(&s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
+    if (load_small(&s, arch, stack, set1, set2, err, errlen) != 0)
         return -1;
-    s.model.vocab = 8192;  /* a small lm_head keeps the test fast; the fields are the same */
     int rc = op_time(&s, op, seqs, us, d, err, errlen);
     setup_free(&s);
     return rc;
