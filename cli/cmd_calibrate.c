@@ -29,15 +29,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_multifit_nlinear.h>
 #include <gsl/gsl_vector.h>
 
-#include "models/setup.h"
 #include "cli/cli.h"
+#include "models/setup.h"
+#include "sim/csvrec.h"
 #include "traces/replay_row.h"
 #include "traces/trace.h"
 
@@ -46,18 +46,6 @@
 #define MAX_FIT 16
 #define MAX_TRACES 16
 #define DEFAULT_FIT "dram_achievable_frac,dram_latency_ns,kernel_fixed_ns"
-
-static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset to start from (default gb10)"},
-    {"trace", 1, "T.csv: decode trace with measured_us (docs/formats.md); repeatable"},
-    {"fit", 1, "comma-separated arch keys to fit (default " DEFAULT_FIT ")"},
-    {"holdout-every", 1, "hold out every K-th measured row, K >= 2 (default 3)"},
-    {"max-iter", 1, "solver iterations, 1..200 (default 15)"},
-    {"set", 1, "key=value: fixed arch override applied before fitting (repeatable)"},
-    {"out", 1, "write the fitted values as an arch override file (key,value,unit,source)"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 
 static const char USAGE[] =
     "usage: gbsim calibrate --arch A --trace T.csv [--trace T2.csv ...] [--fit k1,k2,...]\n"
@@ -70,7 +58,11 @@ static const char MORE[] =
     "errors before and after, and ends with\n"
     "  fit_mape_pct: <MAPE over the fit rows, fitted>\n"
     "  holdout_mape_pct: <MAPE over the held-out rows, fitted>\n"
-    "--out writes key,value,unit,source rows; each value passes --set key=value.\n"
+    "A key that ends within 0.1 % of a bound of its range, or whose interval covers\n"
+    "half of it, is flagged (note AT_LOWER_BOUND, AT_UPPER_BOUND, UNDETERMINED).\n"
+    "--out writes key,value,unit,source rows; each value passes --set key=value. It\n"
+    "is refused (exit 1, the numbers on stderr, no file) when the fitted values do not\n"
+    "predict the held-out rows better than the preset.\n"
     "Each prediction runs the simulator: a fit costs about (parameters + 2) x iterations\n"
     "replays of the fit rows.\n";
 
@@ -185,68 +177,52 @@ static int f_jac(const gsl_vector *u, void *data, gsl_matrix *J)
     return rc;
 }
 
-/* Writes one CSV field, quoted when needed. */
+/* Writes a comma (unless first) and one field (sim/csvrec.h). */
 static void put(FILE *o, const char *s, int first)
 {
     if (!first)
         fputc(',', o);
-    if (strpbrk(s, ",\"\r\n") || s[0] == ' ' || (s[0] && s[strlen(s) - 1] == ' '))
-        csv_fwrite(o, s, strlen(s));
-    else
-        fputs(s, o);
+    csvrec_write_field(o, s);
 }
 
 int cmd_calibrate_main(int argc, char **argv)
 {
-    char err[1400];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
-    const char *arch = "gb10", *fit_s = DEFAULT_FIT, *out = NULL, *paths[MAX_TRACES];
-    const char *sets[SETUP_MAX_SETS];
-    int npaths = 0, nsets = 0;
+    const char *arch = "gb10", *fit_s = DEFAULT_FIT, *out = NULL;
+    cli_list_t traces = {.max = MAX_TRACES}, sets = {.max = SETUP_MAX_SETS};
     int64_t k_hold = 3, max_iter = 15;
-    for (int i = 0; i < n; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            snprintf(err, sizeof err, "calibrate takes no positional argument, got '%s' (use --trace T.csv)", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        }
-        if (!strcmp(o, "arch"))
-            arch = v;
-        else if (!strcmp(o, "fit"))
-            fit_s = v;
-        else if (!strcmp(o, "out"))
-            out = v;
-        else if (!strcmp(o, "trace")) {
-            if (npaths == MAX_TRACES)
-                return cli_fail("too many --trace options (at most 16)");
-            paths[npaths++] = v;
-        } else if (!strcmp(o, "set")) {
-            if (nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            sets[nsets++] = v;
-        } else if (!strcmp(o, "holdout-every")) {
-            if (cli_int("--holdout-every", v, 2, 1000000, &k_hold, err, sizeof err))
-                return cli_fail(err);
-        } else if (!strcmp(o, "max-iter")) {
-            if (cli_int("--max-iter", v, 1, 200, &max_iter, err, sizeof err))
-                return cli_fail(err);
-        }
-    }
+    cli_opt_t opts[] = {
+        {"arch", CLI_STR, "architecture preset to start from (default gb10)", .to = &arch},
+        {"trace", CLI_LIST, "T.csv: decode trace with measured_us (docs/formats.md); repeatable",
+         .to = &traces},
+        {"fit", CLI_STR, "comma-separated arch keys to fit (default " DEFAULT_FIT ")",
+         .to = &fit_s},
+        {"holdout-every", CLI_INT, "hold out every K-th measured row, K >= 2 (default 3)",
+         .to = &k_hold, .min = 2, .max = 1000000},
+        {"max-iter", CLI_INT, "solver iterations, 1..200 (default 15)", .to = &max_iter, .min = 1,
+         .max = 200},
+        {"set", CLI_LIST, "key=value: fixed arch override applied before fitting (repeatable)",
+         .to = &sets},
+        {"out", CLI_OUT, "write the fitted values as an arch override file (key,value,unit,source)",
+         .to = &out},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "calibrate", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts)};
+    int exit_status;
+    if (cli_parse(&cmd, argc, argv, &exit_status) != 0)
+        return exit_status;
+    const char *const *paths = traces.v;
+    int npaths = traces.n;
+    char err[1400];
     if (npaths == 0)
-        return cli_fail("calibrate needs at least one --trace T.csv with measured_us (see gbsim calibrate --help)");
+        return cli_error("calibrate needs at least one --trace T.csv with measured_us (see gbsim "
+                         "calibrate --help)");
 
     fit_t *f = calloc(1, sizeof *f);
     if (!f)
-        return cli_fail("out of memory");
+        return cli_error("out of memory");
     setup_t s;
-    if (setup_load(&s, arch, NULL, sets, nsets, err, sizeof err) != 0) {
+    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0) {
         free(f);
         return cli_fail(err);
     }
@@ -258,26 +234,24 @@ int cmd_calibrate_main(int argc, char **argv)
     for (char *save = NULL, *k = strtok_r(keys, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
         int i = param_find(&arch_schema, k);
         if (i < 0) {
-            snprintf(err, sizeof err, "--fit: unknown arch key '%s'; expected keys of "
-                     "models/data/arch/*.csv (e.g. " DEFAULT_FIT ")", k);
             free(f);
-            return cli_fail(err);
+            return cli_error("--fit: unknown arch key '%s'; expected keys of "
+                             "models/data/arch/*.csv (e.g. " DEFAULT_FIT ")", k);
         }
         for (size_t j = 0; j < f->p; j++)
             if (f->idx[j] == (size_t)i) {
-                snprintf(err, sizeof err, "--fit: key '%s' given twice; expected each key once", k);
                 free(f);
-                return cli_fail(err);
+                return cli_error("--fit: key '%s' given twice; expected each key once", k);
             }
         if (f->p == MAX_FIT) {
             free(f);
-            return cli_fail("--fit: at most 16 keys");
+            return cli_error("--fit: at most 16 keys");
         }
         f->idx[f->p++] = (size_t)i;
     }
     if (f->p == 0) {
         free(f);
-        return cli_fail("--fit: expected at least one arch key");
+        return cli_error("--fit: expected at least one arch key");
     }
 
     trace_t tr[MAX_TRACES];
@@ -298,7 +272,7 @@ int cmd_calibrate_main(int argc, char **argv)
         res = calloc(total ? total : 1, sizeof *res);
         u = calloc(f->p, sizeof *u);
         if (!f->rows || !res || !u)
-            rc = cli_fail("out of memory");
+            rc = cli_error("out of memory");
     }
     size_t nfit = 0, nhold = 0;
     for (int i = 0; i < nread && rc == 0; i++)
@@ -316,9 +290,8 @@ int cmd_calibrate_main(int argc, char **argv)
             f->nrows++;
         }
     if (rc == 0 && nfit <= f->p) {
-        snprintf(err, sizeof err, "%zu fit rows with measured_us for %zu parameters; expected "
-                 "more rows than parameters (add traces or fit fewer keys)", nfit, f->p);
-        rc = cli_fail(err);
+        rc = cli_error("%zu fit rows with measured_us for %zu parameters; expected "
+                       "more rows than parameters (add traces or fit fewer keys)", nfit, f->p);
     }
 
     /* errors before */
@@ -345,7 +318,7 @@ int cmd_calibrate_main(int argc, char **argv)
         w = gsl_multifit_nlinear_alloc(gsl_multifit_nlinear_trust, &par, nfit, f->p);
         cov = gsl_matrix_alloc(f->p, f->p);
         if (!w || !cov)
-            rc = cli_fail("out of memory");
+            rc = cli_error("out of memory");
         else {
             gsl_error_handler_t *old = gsl_set_error_handler_off();
             gsl_vector_view uv = gsl_vector_view_array(u, f->p);
@@ -357,8 +330,7 @@ int cmd_calibrate_main(int argc, char **argv)
             if (f->fail)
                 rc = cli_fail(f->err);
             else if (status != GSL_SUCCESS && status != GSL_EMAXITER && status != GSL_ENOPROG) {
-                snprintf(err, sizeof err, "the fit failed: %s", gsl_strerror(status));
-                rc = cli_fail(err);
+                rc = cli_error("the fit failed: %s", gsl_strerror(status));
             } else {
                 iters = gsl_multifit_nlinear_niter(w);
                 memcpy(u, gsl_multifit_nlinear_position(w)->data, f->p * sizeof *u);
@@ -370,6 +342,7 @@ int cmd_calibrate_main(int argc, char **argv)
     }
 
     /* errors after, and the report */
+    int at_bound = 0;
     arch_t fitted;
     size_t len = 0;
     if (rc == 0) {
@@ -384,7 +357,7 @@ int cmd_calibrate_main(int argc, char **argv)
     if (rc == 0) {
         FILE *m = open_memstream(&buf, &len);
         if (!m)
-            rc = cli_fail("out of memory");
+            rc = cli_error("out of memory");
         else {
             fprintf(m, "# gbsim calibrate: arch=%s traces=", arch);
             for (int i = 0; i < npaths; i++)
@@ -393,8 +366,8 @@ int cmd_calibrate_main(int argc, char **argv)
                     f->nrows, nfit, nhold, (long long)k_hold, iters,
                     status == GSL_SUCCESS ? "converged" : status == GSL_EMAXITER
                         ? "stopped at --max-iter" : "no further progress");
-            fprintf(m, "%-28s %12s %12s %27s %21s %s\n", "key", "preset", "fitted",
-                    "+-1 sigma interval", "schema range", "unit");
+            fprintf(m, "%-28s %12s %12s %27s %21s %-8s %s\n", "key", "preset", "fitted",
+                    "+-1 sigma interval", "schema range", "unit", "note");
             double dof = nfit > f->p ? (double)(nfit - f->p) : 1;
             for (size_t j = 0; j < f->p; j++) {
                 const param_def_t *d = &arch_schema.defs[f->idx[j]];
@@ -404,9 +377,22 @@ int cmd_calibrate_main(int argc, char **argv)
                 char iv[64], rg[64];
                 snprintf(iv, sizeof iv, "[%.4g, %.4g]", a, b);
                 snprintf(rg, sizeof rg, "[%g, %g]", d->min, d->max);
-                fprintf(m, "%-28s %12.5g %12.5g %27s %21s %s\n", d->key,
-                        param_get(&arch_schema, &f->base, f->idx[j]), x, iv, rg, d->unit);
+                /* a value the solver pushed to a bound of its range (within
+                 * 0.1 % of the range), or whose +-1 sigma interval covers half
+                 * the range, is not determined by the data */
+                double span = d->max - d->min, tol = 1e-3 * span;
+                const char *note = x <= d->min + tol ? "AT_LOWER_BOUND"
+                                   : x >= d->max - tol ? "AT_UPPER_BOUND"
+                                   : b - a > 0.5 * span ? "UNDETERMINED" : "";
+                if (note[0])
+                    at_bound++;
+                fprintf(m, "%-28s %12.5g %12.5g %27s %21s %-8s %s\n", d->key,
+                        param_get(&arch_schema, &f->base, f->idx[j]), x, iv, rg, d->unit, note);
             }
+            if (at_bound)
+                fprintf(m, "# warning: %d fitted key(s) ended at a bound of their range or are "
+                           "undetermined (note column): the traces do not determine them; do not "
+                           "use those values\n", at_bound);
             fprintf(m, "%-10s %8s %14s %14s\n", "rows", "count", "preset_mape%", "fitted_mape%");
             fprintf(m, "%-10s %8zu %14.2f %14.2f\n", "fit", nfit, fit0, fit1);
             if (nhold)
@@ -418,6 +404,19 @@ int cmd_calibrate_main(int argc, char **argv)
                 fprintf(m, "holdout_mape_pct: nan\n");
             fclose(m);
         }
+    }
+    if (rc == 0 && out && nhold && !(hold1 < hold0)) {
+        /* an override that predicts unseen rows no better than the preset is
+         * worse than none: the report, no file, exit 1 */
+        fwrite(buf, 1, len, stdout);
+        fprintf(stderr, "gbsim: calibrate: the fitted values predict the %zu held-out rows no "
+                        "better than the preset (hold-out MAPE %.2f %% fitted vs %.2f %% preset); "
+                        "%s not written\n", nhold, hold1, hold0, out);
+        rc = 1;
+        out = NULL;
+        free(buf);
+        buf = NULL;
+        len = 0;
     }
     if (rc == 0 && out) {
         /* each value must pass --set exactly as written */

@@ -50,28 +50,13 @@
 #include "models/setup.h"
 #include "cli/cli.h"
 #include "plots/gnuplot.h"
+#include "plots/palette.h"
 #include "traces/kclass.h"
 #include "traces/nsys_csv.h"
 
-static const cli_opt_t OPTS[] = {
-    {"nsys", 1, "FILE.csv: nsys stats cuda_gpu_trace or cuda_gpu_kern_sum output (--format csv)"},
-    {"arch", 1, "architecture preset for the simulation (default gb10)"},
-    {"model", 1, "model preset for the simulation (default gpt-oss-120b)"},
-    {"stack", 1, "simulate this stack's decode step and compare: vllm-cutlass, llamacpp, torch-bf16"},
-    {"steps", 1, "decode steps in the file (default: found from the trace; see --help)"},
-    {"set", 1, "key=value: override an arch or model parameter (repeatable)"},
-    {"batch", 1, "B, sequences decoded per simulated step (default 1)"},
-    {"ctx", 1, "KV length of the simulated step (default 2048)"},
-    {"graphs", 1, "on|off: CUDA graphs in the simulated step (default: the stack's)"},
-    {"out", 1, "write the comparison as CSV to FILE"},
-    {"plot", 1, "draw simulated vs measured us/step per class to FILE.png or FILE.svg"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-
 static const char USAGE[] =
     "usage: gbsim compare --nsys FILE.csv [--arch A --model M --stack S] [--steps N]\n"
-    "                     [--set k=v] [--batch M --ctx N --graphs on|off] [--out CSV] [--plot F]";
+    "                     [--set k=v] [--batch B --ctx N --graphs on|off] [--out CSV] [--plot F]";
 static const char MORE[] =
     "Groups the measured kernels per decode step and op class (kernel-name rules:\n"
     "models/data/kclass/kernel_classes.csv) and, with --stack, prints them beside the\n"
@@ -193,10 +178,13 @@ static int cmp_named(const void *a, const void *b)
 }
 
 /* Period of the kernel-name sequence (method in the file comment). Returns
- * the period in kernels and its score, or 0 if none qualifies. */
-static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n, double *score)
+ * the period in kernels and its score, or 0 if none qualifies; *names is the
+ * number of different kernel names (0 when n < 4). */
+static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n, double *score,
+                          size_t *names)
 {
     *score = 0;
+    *names = 0;
     if (n < 4)
         return 0;
     named_t *v = malloc(n * sizeof *v);
@@ -230,6 +218,7 @@ static size_t find_period(const nsys_kernel_t *k, const size_t *order, size_t n,
         }
         i = j;
     }
+    *names = (size_t)(next + 1);
     /* gaps[c] now holds a(cand[c]) */
     double amax = 0;
     for (size_t c = 0; c < ncand; c++) {
@@ -270,82 +259,56 @@ static int cmp_st(const void *a, const void *b)
 /* ---- the command -------------------------------------------------------------- */
 
 typedef struct {
-    const char *nsys, *arch, *model, *stack, *out, *plot;
-    const char *sets[SETUP_MAX_SETS];
-    int nsets, graphs;
+    const char *nsys, *arch, *model, *stack, *out, *plot, *ctx_s;
+    cli_list_t sets;
+    int graphs;
     int64_t steps, batch, ctx;
-    const char *steps_s, *batch_s, *ctx_s;
 } opts_t;
 
-static int parse_opts(int argc, char **argv, opts_t *o, int *help)
+/* Fills o from the arguments. Returns 0 to go on; otherwise the command
+ * returns *status (0 after --help). */
+static int parse_opts(int argc, char **argv, opts_t *o, int *status)
 {
+    *o = (opts_t){.arch = "gb10", .model = "gpt-oss-120b", .sets = {.max = SETUP_MAX_SETS},
+                  .graphs = -1, .steps = 0, .batch = 1, .ctx = 2048};
+    cli_opt_t opts[] = {
+        {"nsys", CLI_STR, "FILE.csv: nsys stats cuda_gpu_trace or cuda_gpu_kern_sum output "
+                          "(--format csv)", .to = &o->nsys},
+        {"arch", CLI_STR, "architecture preset for the simulation (default gb10)", .to = &o->arch},
+        {"model", CLI_STR, "model preset for the simulation (default gpt-oss-120b)",
+         .to = &o->model},
+        {"stack", CLI_STR, "simulate this stack's decode step and compare: vllm-cutlass, "
+                           "vllm-marlin, llamacpp, torch-bf16, or FILE.csv", .to = &o->stack},
+        {"steps", CLI_INT, "decode steps in the file (default: found from the trace; see --help)",
+         .to = &o->steps, .min = 1, .max = 1e9},
+        {"set", CLI_LIST, "key=value: an arch, model or stack key, or <op>.<field> (repeatable)",
+         .to = &o->sets},
+        {"batch", CLI_INT, "B, sequences decoded per simulated step (default 1)", .to = &o->batch,
+         .min = 1, .max = 4096},
+        {"ctx", CLI_STR, "KV length of the simulated step (default 2048)", .to = &o->ctx_s},
+        {"graphs", CLI_CHOICE, "on|off: CUDA graphs in the simulated step (default: the stack's)",
+         .to = &o->graphs, .choices = "off|on"},
+        {"out", CLI_OUT, "write the comparison as CSV to FILE", .to = &o->out},
+        {"plot", CLI_OUT, "draw simulated vs measured us/step per class to FILE.png or FILE.svg",
+         .to = &o->plot},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "compare", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts)};
+    if (cli_parse(&cmd, argc, argv, status) != 0)
+        return -1;
     char err[1024];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
-    memset(o, 0, sizeof *o);
-    o->arch = "gb10";
-    o->model = "gpt-oss-120b";
-    o->graphs = -1;
-    o->batch = 1;
-    o->ctx = 2048;
-    *help = 0;
-    for (int i = 0; i < n; i++) {
-        const char *k = args[i].opt, *v = args[i].val;
-        if (k == NULL) {
-            snprintf(err, sizeof err, "compare takes no positional argument, got '%s' (use --nsys FILE)", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(k, "help")) {
-            *help = 1;
-            return 0;
-        }
-        if (!strcmp(k, "nsys"))
-            o->nsys = v;
-        else if (!strcmp(k, "arch"))
-            o->arch = v;
-        else if (!strcmp(k, "model"))
-            o->model = v;
-        else if (!strcmp(k, "stack"))
-            o->stack = v;
-        else if (!strcmp(k, "steps"))
-            o->steps_s = v;
-        else if (!strcmp(k, "batch"))
-            o->batch_s = v;
-        else if (!strcmp(k, "ctx"))
-            o->ctx_s = v;
-        else if (!strcmp(k, "out"))
-            o->out = v;
-        else if (!strcmp(k, "plot"))
-            o->plot = v;
-        else if (!strcmp(k, "graphs")) {
-            if (!strcmp(v, "on"))
-                o->graphs = 1;
-            else if (!strcmp(v, "off"))
-                o->graphs = 0;
-            else {
-                snprintf(err, sizeof err, "--graphs '%s': expected on or off", v);
-                return cli_fail(err);
-            }
-        } else if (!strcmp(k, "set")) {
-            if (o->nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            o->sets[o->nsets++] = v;
-        }
-    }
+    *status = CLI_EXIT_USAGE;
     if (o->nsys == NULL)
-        return cli_fail("compare needs --nsys FILE.csv (see gbsim compare --help)");
-    if ((o->steps_s && cli_int("--steps", o->steps_s, 1, 1000000000, &o->steps, err, sizeof err)) ||
-        (o->batch_s && cli_int("--batch", o->batch_s, 1, 4096, &o->batch, err, sizeof err)))
-        return cli_fail(err);
+        return cli_error("compare needs --nsys FILE.csv (see gbsim compare --help)");
     if (o->plot && o->stack == NULL)
-        return cli_fail("--plot needs --stack (it draws simulated against measured us/step)");
+        return cli_error("--plot needs --stack (it draws simulated against measured us/step)");
     if (o->plot && gnuplot_check_path(o->plot, err, sizeof err) != 0)
         return cli_fail(err);
     if (o->ctx_s && o->stack == NULL &&
         cli_int("--ctx", o->ctx_s, 0, 1000000000, &o->ctx, err, sizeof err))
         return cli_fail(err);
+    *status = 0;
     return 0;
 }
 
@@ -355,7 +318,7 @@ typedef struct {
     kclass_t kc;
     int simulate;
     setup_t s;
-    const stack_t *st;
+    const stack_desc_t *st;
     decode_cfg_t cfg;
     decode_result_t res;
     int have_res;
@@ -538,7 +501,7 @@ static int build(cmp_t *c, const opts_t *o, char *err, size_t errlen)
                 w->simulated = 1;
                 w->sim_us_step = s->us_step;
                 w->sim_calls = s->calls;
-                snprintf(w->sim_ops, sizeof w->sim_ops, "%s", s->op);
+                snprintf(w->sim_ops, sizeof w->sim_ops, "%.*s", (int)sizeof w->sim_ops - 1, s->op);
             } else if (g != G_NONE) {
                 for (size_t k = 0; k < c->st->n_kernels; k++) {
                     const stack_kernel_t *sk = &c->st->kernels[k];
@@ -571,16 +534,24 @@ static int build(cmp_t *c, const opts_t *o, char *err, size_t errlen)
     }
 
     /* steps */
-    if (o->steps_s) {
+    if (o->steps > 0) {
         c->steps = (double)o->steps;
         snprintf(c->steps_how, sizeof c->steps_how, "--steps");
     } else if (c->t.form == NSYS_TIMELINE) {
         double score;
-        size_t p = find_period(c->t.k, order, n, &score);
+        size_t names, p = find_period(c->t.k, order, n, &score, &names);
         if (p == 0 || (double)n / (double)p < 1.0) {
             snprintf(err, errlen, "%s: no repeating kernel sequence found (autocorrelation of the "
                      "kernel names below 0.9 at every candidate period); expected a decode trace "
                      "of several steps, or give --steps N", c->t.path);
+            goto out;
+        }
+        /* every step runs the same sequence, so it holds every name of the trace */
+        if (names > p) {
+            snprintf(err, errlen, "%s: not a trace of decode steps: the kernel names repeat every "
+                     "%zu kernels, yet the trace has %zu different names, more than such a step "
+                     "holds (as in a capture that times one kernel at a time); expected an nsys "
+                     "trace of several decode steps, or give --steps N", c->t.path, p, names);
             goto out;
         }
         c->steps = (double)n / (double)p;
@@ -669,6 +640,24 @@ static vals_t row_vals(const crow_t *w, double steps)
     return v;
 }
 
+/* The "all kernels" row: every measured kernel per step, beside every
+ * simulated kernel of the step. */
+static vals_t all_kernels(const cmp_t *c)
+{
+    vals_t tot = {0};
+    tot.hm = 1;
+    tot.mc = (double)c->nkern / c->steps;
+    tot.mstep = c->total_ns / 1e3 / c->steps;
+    if (c->simulate) {
+        tot.hs = 1;
+        tot.sc = c->res.kernels;
+        tot.sstep = c->res.kernel_us;
+        tot.herr = tot.mstep > 0;
+        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
+    }
+    return tot;
+}
+
 static void print_line(FILE *f, const char *label, const char *ops, const vals_t *v)
 {
     char a[32], b[32], c[32], d[32], e[32], g[32], h[32];
@@ -722,18 +711,7 @@ static void report(FILE *f, cmp_t *c, const opts_t *o)
         mt.errp = mt.herr ? 100 * (mt.sstep - mt.mstep) / mt.mstep : 0;
         print_line(f, "compared", "rows with both sides, summed", &mt);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    tot.hmcall = 0;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     print_line(f, "all kernels", "sum of kernel durations", &tot);
     vals_t span = {0};
     span.hm = c->t.form == NSYS_TIMELINE;
@@ -802,80 +780,180 @@ static void write_csv(FILE *f, const cmp_t *c)
         vals_t v = row_vals(&c->rows.r[i], c->steps);
         csv_line(f, c->rows.r[i].label, c->rows.r[i].sim_ops, &v);
     }
-    vals_t tot = {0};
-    tot.hm = 1;
-    tot.mc = (double)c->nkern / c->steps;
-    tot.mstep = c->total_ns / 1e3 / c->steps;
-    if (c->simulate) {
-        tot.hs = 1;
-        tot.sc = c->res.kernels;
-        tot.sstep = c->res.kernel_us;
-        tot.herr = tot.mstep > 0;
-        tot.errp = 100 * (tot.sstep - tot.mstep) / tot.mstep;
-    }
+    vals_t tot = all_kernels(c);
     csv_line(f, "all_kernels", "", &tot);
+}
+
+/* One pair of bars of the plot. */
+typedef struct {
+    char label[LABEL_MAX + OPS_MAX + 4];
+    const char *op;             /* colour: palette_op_rgb(op) */
+    double meas, sim;           /* us per step; NaN: that side is absent */
+} bar_pair_t;
+
+#define PLOT_ROWS 40
+
+/* A kernel summary (no call order) whose moe_gemm row holds as many distinct
+ * kernel names as the row has simulated ops (moe_fc1+moe_fc2): one pair per
+ * op, names and ops paired by time rank (the longest kernel with the longest
+ * op). Returns the pairs written to out (0: not split). */
+static int split_moe_gemm(const cmp_t *c, const crow_t *w, bar_pair_t *out, int max)
+{
+    const char *ops[4];
+    double sim[4], meas[4] = {0};
+    const char *names[4];
+    int nops = 0, nnames = 0;
+    if (c->t.form == NSYS_TIMELINE || strcmp(w->label, "moe_gemm") || !w->simulated)
+        return 0;
+    char list[OPS_MAX];
+    snprintf(list, sizeof list, "%s", w->sim_ops);
+    char *save = NULL;
+    for (char *p = strtok_r(list, "+", &save); p; p = strtok_r(NULL, "+", &save)) {
+        size_t i = 0;
+        while (i < c->nsim && strcmp(c->sim[i].op, p))
+            i++;
+        if (nops == 4 || i == c->nsim)
+            return 0;
+        ops[nops] = c->sim[i].op;
+        sim[nops++] = c->sim[i].us_step;
+    }
+    for (size_t k = 0; k < c->t.n; k++) {
+        if (group_of_class(kclass_match(&c->kc, c->t.k[k].name)) != G_MOE)
+            continue;
+        int j = 0;
+        while (j < nnames && strcmp(names[j], c->t.k[k].name))
+            j++;
+        if (j == nnames) {
+            if (nnames == 4)
+                return 0;
+            names[nnames++] = c->t.k[k].name;
+        }
+        meas[j] += c->t.k[k].dur_ns / 1e3 / c->steps;
+    }
+    if (nnames != nops || nops < 2 || nops > max)
+        return 0;
+    /* rank both sides, longest first */
+    for (int a = 0; a < nops; a++)
+        for (int b = a + 1; b < nops; b++) {
+            if (sim[b] > sim[a]) {
+                double t = sim[a];
+                const char *o = ops[a];
+                sim[a] = sim[b], ops[a] = ops[b], sim[b] = t, ops[b] = o;
+            }
+            if (meas[b] > meas[a]) {
+                double t = meas[a];
+                meas[a] = meas[b], meas[b] = t;
+            }
+        }
+    for (int a = 0; a < nops; a++) {
+        snprintf(out[a].label, sizeof out[a].label, "%s*", ops[a]);
+        out[a].op = ops[a];
+        out[a].meas = meas[a];
+        out[a].sim = sim[a];
+    }
+    return nops;
 }
 
 static int draw(const char *path, const cmp_t *c, const opts_t *o, char *err, size_t errlen)
 {
-    char *data = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&data, &len);
-    if (!m) {
-        snprintf(err, errlen, "out of memory");
+    bar_pair_t bars[PLOT_ROWS];
+    int n = 0, split = 0, dropped = 0;
+    for (size_t i = 0; i < c->rows.n; i++) {
+        const crow_t *w = &c->rows.r[i];
+        vals_t v = row_vals(w, c->steps);
+        if (!strcmp(w->label, "join_prev") || (!(v.hm && v.mstep > 0) && !(v.hs && v.sstep > 0)))
+            continue;
+        int k = split_moe_gemm(c, w, bars + n, PLOT_ROWS - n);
+        if (k > 0) {
+            n += k;
+            split = 1;
+            continue;
+        }
+        if (n == PLOT_ROWS) {
+            dropped++;
+            continue;
+        }
+        bar_pair_t *b = &bars[n++];
+        if (w->sim_ops[0] && strcmp(w->sim_ops, w->label))
+            snprintf(b->label, sizeof b->label, "%s (%s)", w->label, w->sim_ops);
+        else
+            snprintf(b->label, sizeof b->label, "%s", w->label);
+        b->op = w->label;
+        b->meas = v.hm && v.mstep > 0 ? v.mstep : NAN;
+        b->sim = v.hs && v.sstep > 0 ? v.sstep : NAN;
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "--plot: no class has a measured or simulated time; expected a "
+                 "trace whose kernels match the stack's ops");
         return -1;
     }
     double lo = INFINITY, hi = 0;
-    int n = 0;
-    for (size_t i = 0; i < c->rows.n; i++) {
-        vals_t v = row_vals(&c->rows.r[i], c->steps);
-        if (!v.herr || v.sstep <= 0)
-            continue;
-        fprintf(m, "%s\t%.4f\t%.4f\n", c->rows.r[i].label, v.mstep, v.sstep);
-        lo = fmin(lo, fmin(v.mstep, v.sstep));
-        hi = fmax(hi, fmax(v.mstep, v.sstep));
-        n++;
+    for (int i = 0; i < n; i++)
+        for (int s = 0; s < 2; s++) {
+            double x = s ? bars[i].sim : bars[i].meas;
+            if (isfinite(x)) {
+                lo = fmin(lo, x);
+                hi = fmax(hi, x);
+            }
+        }
+    lo = pow(10, floor(log10(lo)));
+    hi = pow(10, ceil(log10(hi * 3)));
+    char *data = NULL, *pre = NULL;
+    size_t dlen = 0, plen = 0;
+    FILE *d = open_memstream(&data, &dlen), *p = open_memstream(&pre, &plen);
+    if (d && p) {
+        fprintf(p, "lo = %.6g\nhi = %.6g\nnrows = %d\nset ytics (", lo, hi, n);
+        for (int i = 0; i < n; i++) {
+            const bar_pair_t *b = &bars[i];
+            char label[sizeof b->label], note[64];
+            gnuplot_title_text(b->label, label, sizeof label);
+            fprintf(p, "%s'%s' %d", i ? ", " : "", label, n - 1 - i);
+            if (isfinite(b->meas) && isfinite(b->sim))
+                snprintf(note, sizeof note, "%+.1f %%", 100 * (b->sim - b->meas) / b->meas);
+            else
+                snprintf(note, sizeof note, isfinite(b->sim) ? "not measured" : "not simulated");
+            double right = fmax(isfinite(b->meas) ? b->meas : lo, isfinite(b->sim) ? b->sim : lo);
+            fprintf(d, "%d\t", n - 1 - i);
+            fprintf(d, isfinite(b->meas) ? "%.4f\t" : "NaN\t", b->meas);
+            fprintf(d, isfinite(b->sim) ? "%.4f\t" : "NaN\t", b->sim);
+            fprintf(d, "%ld\t%.4f\t%s\n", strtol(palette_op_rgb(b->op) + 1, NULL, 16), right, note);
+        }
+        char shown[512], name[64];
+        gnuplot_title_text(c->t.path, shown, sizeof shown);
+        gnuplot_title_text(c->st->name, name, sizeof name);
+        fprintf(p, ")\nplot_title = 'Measured vs simulated per op class: %s' . \"\\n\" . "
+                   "'%s %s %s, %.0f steps, %.0f%% of kernel time classified%s'%s\n",
+                shown, o->arch, o->model, name, c->steps,
+                c->total_ns > 0 ? 100 * (1 - c->other_ns / c->total_ns) : 0.0,
+                dropped ? "; the smallest classes not drawn" : "",
+                split ? " . \"\\n\" . '* a kernel summary has no call order: its moe_gemm kernels "
+                        "are paired with ops by time rank'" : "");
     }
-    fclose(m);
-    if (n == 0) {
-        free(data);
-        snprintf(err, errlen, "--plot: no class has both a measured and a simulated time; "
-                 "expected --stack and a trace whose kernels match the stack's ops");
-        return -1;
-    }
-    /* a single quote in the path would end the gnuplot string early */
-    char shown[512];
-    snprintf(shown, sizeof shown, "%s", c->t.path);
-    for (char *q = shown; *q; q++)
-        if (*q == '\'' || *q == '\n')
-            *q = '_';
-    char pre[1024];
-    snprintf(pre, sizeof pre,
-             "lo=%.6g\nhi=%.6g\nplot_title='%s: %s %s %s, %.0f steps (%.0f%% of kernel time "
-             "classified)'\n",
-             pow(10, floor(log10(lo))), pow(10, ceil(log10(hi * 1.5))), shown, o->arch,
-             o->model, c->st->name, c->steps,
-             c->total_ns > 0 ? 100 * (1 - c->other_ns / c->total_ns) : 0.0);
-    int rc = gnuplot_render("compare", pre, data, path, err, errlen);
+    int ok = d && p;
+    if (d)
+        ok &= fclose(d) == 0;
+    if (p)
+        ok &= fclose(p) == 0;
+    int rc = -1;
+    if (!ok)
+        snprintf(err, errlen, "out of memory");
+    else
+        rc = gnuplot_render("compare", pre, data, path, err, errlen);
     free(data);
+    free(pre);
     return rc;
 }
 
 int cmd_compare_main(int argc, char **argv)
 {
     opts_t o;
-    int help;
-    int prc = parse_opts(argc, argv, &o, &help);
-    if (prc != 0)
-        return prc;
-    if (help) {
-        cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-        return 0;
-    }
+    int status;
+    if (parse_opts(argc, argv, &o, &status) != 0)
+        return status;
     char err[1400];
     cmp_t *c = calloc(1, sizeof *c);
     if (!c)
-        return cli_fail("out of memory");
+        return cli_error("out of memory");
     int rc = 0;
     if (kclass_load_default(&c->kc, err, sizeof err) != 0 ||
         nsys_csv_read(o.nsys, &c->t, err, sizeof err) != 0) {
@@ -884,23 +962,19 @@ int cmd_compare_main(int argc, char **argv)
     }
     c->simulate = o.stack != NULL;
     if (c->simulate) {
-        if (setup_load_stack(&c->s, o.arch, o.model, o.stack, 0, o.sets, o.nsets, err,
+        if (setup_load_stack(&c->s, o.arch, o.model, o.stack, 0, o.sets.v, o.sets.n, err,
                              sizeof err) != 0) {
             rc = cli_fail(err);
             goto done;
         }
         c->st = c->s.stack;
-        if (o.ctx_s && cli_int("--ctx", o.ctx_s, 0, (int64_t)c->s.model.max_positions - o.batch,
-                               &o.ctx, err, sizeof err)) {
-            rc = cli_fail(err);
+        if ((rc = cli_ctx(o.ctx_s, o.batch, c->s.model.max_positions, &o.ctx)) != 0)
             goto done;
-        }
         c->cfg = (decode_cfg_t){.arch = &c->s.arch, .model = &c->s.model, .stack = c->st,
                                 .seqs = o.batch, .q_len = 1, .ctx = o.ctx, .layers = 0, .graphs = o.graphs};
         char e[900];
         if (decode_run(&c->cfg, &c->res, e, sizeof e) != 0) {
-            snprintf(err, sizeof err, "arch %s: %s", o.arch, e);
-            rc = cli_fail(err);
+            rc = cli_error("arch %s: %s", o.arch, e);
             goto done;
         }
         c->have_res = 1;
@@ -932,7 +1006,7 @@ int cmd_compare_main(int argc, char **argv)
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
     if (!m) {
-        rc = cli_fail("out of memory");
+        rc = cli_error("out of memory");
         goto done;
     }
     report(m, c, &o);

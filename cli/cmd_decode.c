@@ -14,18 +14,6 @@
 #include "models/setup.h"
 #include "models/uncert.h"
 
-/* decode_opts_table, then the report's own options */
-static const cli_opt_t OWN[] = {
-    {"format", 1, "table|csv (default table)"},
-    {"out", 1, "write the report to FILE instead of stdout"},
-    {"plot", 1, "draw the breakdown to FILE.png or FILE.svg with gnuplot"},
-    {"samples", 1, "N draws of the ranged arch and model keys for the *_range lines, 0..10000 "
-                   "(default $GBSIM_SAMPLES, else 32; 0: no interval)"},
-    {"help", 0, "this text"},
-};
-#define NOWN ((int)(sizeof OWN / sizeof OWN[0]))
-#define MAXOPTS 32
-
 static const char USAGE[] = "usage: gbsim decode [options]";
 static const char MORE[] =
     "Simulates one decode step: every kernel the stack launches is run through the\n"
@@ -44,7 +32,12 @@ static const char MORE[] =
     "distinct experts per layer from --skew). Speculative decoding: --spec K --accept A\n"
     "verifies K-1 drafted tokens per sequence; tok/s = B (1 - A^K) / (1 - A) /\n"
     "(step + --draft-us) (Leviathan et al. 2023). A configuration a validity rule forbids\n"
-    "is refused unless --relax names the rule; the report then says hypothetical: yes.\n";
+    "is refused unless --relax names the rule; the report then says hypothetical: yes.\n"
+    "Tensor parallel: --tp N --link NAME splits the model over N identical GPUs (heads,\n"
+    "FFN and expert intermediates, vocabulary) and adds the group's collectives as rows\n"
+    "allreduce (M x hidden after each layer's attention and FFN/MoE, and after the\n"
+    "embedding) and allgather (the logits), bound link; the step and the limit are one\n"
+    "GPU's (docs/tp.md).\n";
 
 /* "hypothetical: yes" and the relaxed rules when a kernel ran a configuration
  * the hardware or a validity rule does not allow. */
@@ -79,11 +72,13 @@ static void print_uncert(FILE *f, const uncert_result_t *u, const char *prefix)
 }
 
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
-                        const char *model, const uncert_result_t *u)
+                        const char *model, const char *link, const uncert_result_t *u)
 {
     fprintf(f, "# gbsim decode: arch=%s model=%s stack=%s batch=%lld ctx=%lld layers=%d graphs=%s",
             arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx,
             c->layers > 0 ? c->layers : (int)c->model->n_layers, r->graphs ? "on" : "off");
+    if (c->tp > 1)
+        fprintf(f, " tp=%d link=%s", c->tp, link);
     if (c->q_len > 1)
         fprintf(f, " spec=%lld accept=%.3f", (long long)c->q_len, c->accept);
     if (c->route_skew > 0)
@@ -99,6 +94,9 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
     fprintf(f, "# kernels/step=%d kernel_us=%.1f idle_us=%.1f min_bytes_per_step=%.0f "
                "tokens_per_step=%.3f\n", r->kernels, r->kernel_us, r->gap_us, r->min_bytes,
             r->tokens_per_step);
+    if (c->speculative)
+        fprintf(f, "# draft_us_per_step=%.1f (the drafter's K-1 steps and --draft-us; tok_per_s "
+                   "divides by step_us + draft)\n", c->draft_us);
     print_uncert(f, u, "");
     fprintf(f, "step_us: %.1f\ntok_per_s: %.2f\nlimit_tok_per_s: %.2f\n", r->step_us, r->tok_per_s,
             r->limit_tok_per_s);
@@ -125,6 +123,7 @@ static int step_figures(const setup_t *s, void *ctx, double *figs, char *err, si
     decode_cfg_t c = *(const decode_cfg_t *)ctx;
     c.arch = &s->arch;
     c.model = &s->model;
+    c.link = c.tp > 1 ? &s->link : NULL;
     decode_result_t r;
     if (decode_run(&c, &r, err, errlen) != 0)
         return -1;
@@ -134,120 +133,75 @@ static int step_figures(const setup_t *s, void *ctx, double *figs, char *err, si
     return 0;
 }
 
+/* One stacked bar: the step's ops (summed over their kernels) in launch
+ * order, the DRAM floor, tok/s above the bar. */
 static int draw(const char *path, const decode_cfg_t *c, const decode_result_t *r, const char *arch,
                 const char *model, char *err, size_t errlen)
 {
-    /* one segment per op; ops under 1% of the step share one segment */
     const char *ops[64];
-    double us[64], small = 0;
+    double us[64];
     int n = 0;
-    for (size_t i = 0; i < r->n && n < 63; i++) {
+    for (size_t i = 0; i < r->n; i++) {
         int j = 0;
         while (j < n && strcmp(ops[j], r->rows[i].op) != 0)
             j++;
         if (j == n) {
+            if (n == 64)
+                continue;
             ops[n] = r->rows[i].op;
             us[n++] = 0;
         }
         us[j] += r->rows[i].us_step;
     }
-    int kept = 0;
-    for (int j = 0; j < n; j++) {
-        if (us[j] < 0.01 * r->step_us) {
-            small += us[j];
-            continue;
-        }
-        ops[kept] = ops[j];
-        us[kept++] = us[j];
-    }
-    n = kept;
-    if (small > 0) {
-        ops[n] = "other (each < 1%)";
-        us[n++] = small;
-    }
-    char data[4096];
-    size_t w = (size_t)snprintf(data, sizeof data, "bar");
-    for (int j = 0; j < n && w < sizeof data; j++)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\t%s", ops[j]);
-    if (w < sizeof data)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\nsimulated");
-    for (int j = 0; j < n && w < sizeof data; j++)
-        w += (size_t)snprintf(data + w, sizeof data - w, "\t%.3f", us[j]);
-    if (w < sizeof data)
-        snprintf(data + w, sizeof data - w, "\n");
-    char pre[1024];
+    char title[512], text[96];
+    char tp[32] = "";
+    if (c->tp > 1)
+        snprintf(tp, sizeof tp, "%dx ", c->tp);
+    snprintf(title, sizeof title, "Decode step per op: %s%s, %s, %s, batch=%lld, ctx=%lld",
+             tp, arch, model, c->stack->name, (long long)c->seqs, (long long)c->ctx);
+    snprintf(text, sizeof text, "%.0f us, %.1f tok/s (DRAM limit %.1f)", r->step_us,
+             r->tok_per_s, r->limit_tok_per_s);
     double floor_us = r->min_bytes / (c->arch->dram_peak_gbps * 1e9) * 1e6;
-    snprintf(pre, sizeof pre,
-             "ncols=%d\nfloor_us=%.3f\nstep_us=%.3f\n"
-             "plot_title='%s %s %s, batch=%lld, ctx=%lld: %.1f tok/s (limit %.1f)'\n",
-             n + 1, floor_us, r->step_us, arch, model, c->stack->name, (long long)c->seqs,
-             (long long)c->ctx, r->tok_per_s, r->limit_tok_per_s);
-    return gnuplot_render("decode_breakdown", pre, data, path, err, errlen);
+    const char *label = c->stack->name, *textp = text;
+    gnuplot_bars_t b = {.title = title, .nbars = 1, .nops = n, .label = &label, .op = ops,
+                        .us = us, .floor_us = &floor_us, .text = &textp};
+    return gnuplot_bars(&b, path, err, errlen);
 }
 
 int cmd_decode_main(int argc, char **argv)
 {
     char err[1400];
-    cli_opt_t opts[MAXOPTS];
-    int nopts = 0;
-    for (int i = 0; i < decode_opts_n; i++)
-        opts[nopts++] = decode_opts_table[i];
-    for (int i = 0; i < NOWN; i++)
-        opts[nopts++] = OWN[i];
-    cli_arg_t args[128];
-    int n = cli_scan(argc, argv, opts, nopts, args, 128, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
     decode_opts_t d;
     decode_opts_init(&d);
-    const char *format = "table", *out = NULL, *plot = NULL;
+    int format = 0;   /* table|csv */
+    const char *out = NULL, *plot = NULL;
     int64_t samples = UNCERT_SAMPLES_DEFAULT;
     const char *env = getenv("GBSIM_SAMPLES");
     if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
         return cli_fail(err);
-    for (int i = 0; i < n; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            snprintf(err, sizeof err, "decode takes no positional argument, got '%s'", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, opts, nopts, MORE);
-            return 0;
-        }
-        /* every option but --set is given at most once */
-        for (int j = 0; j < i; j++)
-            if (strcmp(o, "set") && args[j].opt && !strcmp(args[j].opt, o)) {
-                snprintf(err, sizeof err, "--%s given twice; it takes one value", o);
-                return cli_fail(err);
-            }
-        int rc = decode_opts_set(&d, o, v, err, sizeof err);
-        if (rc < 0)
-            return cli_fail(err);
-        if (rc == 0)
-            continue;
-        if (!strcmp(o, "format"))
-            format = v;
-        else if (!strcmp(o, "out"))
-            out = v;
-        else if (!strcmp(o, "plot"))
-            plot = v;
-        else if (!strcmp(o, "samples") &&
-                 cli_int("--samples", v, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
-            return cli_fail(err);
-    }
-    if (strcmp(format, "table") && strcmp(format, "csv")) {
-        snprintf(err, sizeof err, "--format '%s': expected table or csv", format);
-        return cli_fail(err);
-    }
-    if (out && plot && !strcmp(out, plot))
-        return cli_fail("--out and --plot name the same file; give two paths");
+    cli_opt_t opts[DECODE_OPTS_MAX + 5];
+    int nopts = decode_opts_rows(&d, opts, DECODE_OPTS_MAX);
+    opts[nopts++] = (cli_opt_t){"format", CLI_CHOICE, "table|csv (default table)", .to = &format,
+                                .choices = "table|csv"};
+    opts[nopts++] = (cli_opt_t){"out", CLI_OUT, "write the report to FILE instead of stdout",
+                                .to = &out};
+    opts[nopts++] = (cli_opt_t){"plot", CLI_OUT, "draw the breakdown to FILE.png or FILE.svg with "
+                                                 "gnuplot", .to = &plot};
+    opts[nopts++] = (cli_opt_t){"samples", CLI_INT, "N draws of the ranged arch and model keys for "
+                                "the *_range lines, 0..10000 (default $GBSIM_SAMPLES, else 32; 0: "
+                                "no interval)", .to = &samples, .min = 0, .max = UNCERT_SAMPLES_MAX};
+    opts[nopts++] = (cli_opt_t)CLI_OPT_HELP;
+    cli_cmd_t cmd = {.name = "decode", .usage = USAGE, .more = MORE, .opts = opts, .nopts = nopts};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
     if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
         return cli_fail(err);
     setup_t s;
     decode_cfg_t c;
     decode_result_t r;
-    if (decode_opts_run(&d, &s, &c, &r, err, sizeof err) != 0)
+    double draft_step_us;
+    if (decode_opts_run(&d, &s, &c, &r, &draft_step_us, err, sizeof err) != 0)
         return cli_fail(err);
     uncert_result_t u;
     if (uncert_run(&s, 2, (const double[]){r.tok_per_s, r.step_us}, (int)samples, step_figures,
@@ -269,10 +223,10 @@ int cmd_decode_main(int argc, char **argv)
         setup_free(&s);
         return cli_fail("out of memory");
     }
-    if (!strcmp(format, "csv"))
+    if (format == 1)
         print_csv(m, &c, &r, &u);
     else
-        print_table(m, &c, &r, arch, model, &u);
+        print_table(m, &c, &r, arch, model, d.link, &u);
     fclose(m);
     if (plot && draw(plot, &c, &r, arch, model, err, sizeof err) != 0)
         rc = cli_fail(err);

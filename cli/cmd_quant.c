@@ -1,9 +1,8 @@
 /* cmd_quant.c -- `gbsim quant --fmt F --rule R IN.csv OUT.csv`.
  *
- * IN is read whole with libcsv, fed in chunks that end just after a line break
- * so every record knows the physical line it starts on (the scheme of
- * traces/trace.c). OUT is every input column followed by code, scale, xq
- * (and global_scale for nvfp4), written atomically (cli/cli.h cli_out_*). */
+ * IN is read with sim/csvrec.h, so every record knows the physical line it
+ * starts on. OUT is every input column followed by code, scale, xq (and
+ * global_scale for nvfp4), written atomically (cli/cli.h cli_out_*). */
 #include "cli/cmd_quant.h"
 
 #include "sim/csvrec.h"
@@ -16,17 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <csv.h>
-
 #include "cli/cli.h"
 #include "models/numerics/mxquant.h"
-
-static const cli_opt_t OPTS[] = {
-    {"fmt", 1, "mxfp4 | mxfp8e4m3 | mxfp8e5m2 | nvfp4 (required)"},
-    {"rule", 1, "scale rule: ocp | nvidia (default ocp)"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 
 static const char USAGE[] = "usage: gbsim quant --fmt FMT [--rule ocp|nvidia] IN.csv OUT.csv";
 static const char MORE[] =
@@ -48,21 +38,6 @@ static const char MORE[] =
     "and for nvfp4 global_scale (the per-tensor fp32 scale, %.9g; xq =\n"
     "element * scale value / global_scale). OUT is written to OUT.tmp.<pid> and\n"
     "renamed; on bad input nothing is written and the exit status is 2.\n";
-
-typedef csvrec_t rec_t;
-typedef csvrec_list_t rd_t;
-
-/* Reads path into records; returns 0 or -1 with err ("PATH:LINE: ..."). */
-static int read_csv(const char *path, rd_t *r, char *err, size_t errlen)
-{
-    char *text = NULL;
-    size_t len = 0;
-    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
-        return -1;
-    int rc = csvrec_parse(path, text, len, 0, 1, NULL, r, err, errlen);
-    free(text);
-    return rc;
-}
 
 static int parse_x(const char *s, float *out)
 {
@@ -90,158 +65,158 @@ static int parse_x(const char *s, float *out)
     return 0;
 }
 
-/* One CSV field, quoted when it needs to be. */
-static void put_field(FILE *o, const char *s)
-{
-    size_t n = strlen(s);
-    if (strpbrk(s, ",\"\r\n") || (n && (s[0] == ' ' || s[0] == '\t' || s[n - 1] == ' ' ||
-                                       s[n - 1] == '\t')))
-        csv_fwrite(o, s, n);
-    else
-        fputs(s, o);
-}
-
 static const char *const ADDED[] = {"code", "scale", "xq", "global_scale"};
 
-int cmd_quant_main(int argc, char **argv)
+/* Output columns added for fmt: code, scale, xq, and global_scale for nvfp4. */
+static int n_added(mxquant_fmt_t fmt)
 {
-    char err[1400];
-    cli_arg_t args[16];
-    int na = cli_scan(argc, argv, OPTS, NOPTS, args, 16, err, sizeof err);
-    if (na < 0)
-        return cli_fail(err);
-    const char *fmt_s = NULL, *rule_s = "ocp", *pos[2];
-    int npos = 0;
-    for (int i = 0; i < na; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            if (npos == 2) {
-                snprintf(err, sizeof err, "quant takes two file names (IN.csv OUT.csv); got a "
-                         "third: '%s'", v);
-                return cli_fail(err);
-            }
-            pos[npos++] = v;
-        } else if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        } else if (!strcmp(o, "fmt"))
-            fmt_s = v;
-        else if (!strcmp(o, "rule"))
-            rule_s = v;
-    }
-    mxquant_cfg_t cfg = {.block = 0};
-    if (fmt_s == NULL) {
-        snprintf(err, sizeof err, "--fmt is required; expected one of %s", mxquant_fmt_names());
-        return cli_fail(err);
-    }
-    if (mxquant_fmt_parse(fmt_s, &cfg.fmt) != 0) {
-        snprintf(err, sizeof err, "--fmt '%s' is not valid; expected one of %s", fmt_s,
-                 mxquant_fmt_names());
-        return cli_fail(err);
-    }
-    if (mxquant_rule_parse(rule_s, &cfg.rule) != 0) {
-        snprintf(err, sizeof err, "--rule '%s' is not valid; expected one of %s", rule_s,
-                 mxquant_rule_names());
-        return cli_fail(err);
-    }
-    if (npos != 2) {
-        snprintf(err, sizeof err, "quant needs IN.csv and OUT.csv; %s", USAGE);
-        return cli_fail(err);
-    }
-    const char *in = pos[0], *out = pos[1];
-    int nadded = cfg.fmt == MXQ_NVFP4 ? 4 : 3;
+    return fmt == MXQ_NVFP4 ? 4 : 3;
+}
 
-    rd_t r = {0};
-    if (read_csv(in, &r, err, sizeof err) != 0) {
-        csvrec_free(&r);
-        return cli_fail(err);
-    }
-    int rc = 0;
-    float *x = NULL;
-    uint8_t *codes = NULL, *scales = NULL;
-    if (r.nrecs == 0) {
-        snprintf(err, sizeof err, "%s:1: the file is empty; expected a header line with a column "
+void cmd_quant_input_free(quant_input_t *q)
+{
+    csvrec_free(&q->recs);
+    free(q->x);
+    memset(q, 0, sizeof *q);
+}
+
+int cmd_quant_read(mxquant_fmt_t fmt, const char *in, const char *text, size_t len,
+                   quant_input_t *q, char *err, size_t errlen)
+{
+    memset(q, 0, sizeof *q);
+    int nadded = n_added(fmt);
+    csvrec_list_t *r = &q->recs;
+    if (csvrec_parse(in, text, len, 0, 1, NULL, r, err, errlen) != 0)
+        goto fail;
+    if (r->nrecs == 0) {
+        snprintf(err, errlen, "%s:1: the file is empty; expected a header line with a column "
                  "'x'", in);
-        rc = cli_fail(err);
-        goto done;
+        goto fail;
     }
-    const rec_t *h = &r.recs[0];
+    const csvrec_t *h = &r->recs[0];
     int xcol = -1;
     for (size_t c = 0; c < h->n; c++) {
         if (!strcmp(h->fields[c], "x") && xcol < 0)
             xcol = (int)c;
         for (int a = 0; a < nadded; a++)
             if (!strcmp(h->fields[c], ADDED[a])) {
-                snprintf(err, sizeof err, "%s:%d: column '%s' already exists; expected an input "
+                snprintf(err, errlen, "%s:%d: column '%s' already exists; expected an input "
                          "without the output columns code, scale, xq%s", in, h->line, ADDED[a],
                          nadded == 4 ? ", global_scale" : "");
-                rc = cli_fail(err);
-                goto done;
+                goto fail;
             }
     }
     if (xcol < 0) {
-        snprintf(err, sizeof err, "%s:%d: the header has no column 'x'; expected a column named x "
+        snprintf(err, errlen, "%s:%d: the header has no column 'x'; expected a column named x "
                  "holding the values to quantize", in, h->line);
-        rc = cli_fail(err);
-        goto done;
+        goto fail;
     }
-    size_t n = r.nrecs - 1;
-    x = malloc((n ? n : 1) * sizeof *x);
-    codes = malloc(n ? n : 1);
-    scales = malloc(n ? n : 1);
-    if (!x || !codes || !scales) {
-        rc = cli_fail("out of memory");
-        goto done;
+    q->xcol = (size_t)xcol;
+    q->n = r->nrecs - 1;
+    q->x = malloc((q->n ? q->n : 1) * sizeof *q->x);
+    if (!q->x) {
+        snprintf(err, errlen, "%s: out of memory", in);
+        goto fail;
     }
-    for (size_t i = 0; i < n; i++) {
-        const rec_t *rw = &r.recs[i + 1];
+    for (size_t i = 0; i < q->n; i++) {
+        const csvrec_t *rw = &r->recs[i + 1];
         if (rw->n != h->n) {
-            snprintf(err, sizeof err, "%s:%d: %zu fields; expected %zu (as many as the header)",
+            snprintf(err, errlen, "%s:%d: %zu fields; expected %zu (as many as the header)",
                      in, rw->line, rw->n, h->n);
-            rc = cli_fail(err);
-            goto done;
+            goto fail;
         }
-        if (parse_x(rw->fields[xcol], &x[i]) != 0) {
-            snprintf(err, sizeof err, "%s:%d: column 'x': '%.200s' is not valid; expected a "
+        if (parse_x(rw->fields[xcol], &q->x[i]) != 0) {
+            snprintf(err, errlen, "%s:%d: column 'x': '%.200s' is not valid; expected a "
                      "decimal number within the fp32 range (|x| <= 3.40282347e38), nan, inf or "
                      "-inf", in, rw->line, rw->fields[xcol]);
-            rc = cli_fail(err);
-            goto done;
+            goto fail;
         }
     }
-    float global = mxquant_global_scale(&cfg, x, n);
-    mxquant_quantize(&cfg, x, n, global, codes, scales);
-    size_t bs = (size_t)mxquant_block(&cfg);
+    return 0;
+fail:
+    cmd_quant_input_free(q);
+    return -1;
+}
 
-    cli_out_t o;
-    if (cli_out_open(&o, out, err, sizeof err) != 0) {
-        rc = cli_fail(err);
-        goto done;
+int cmd_quant_write(FILE *f, const mxquant_cfg_t *cfg, const quant_input_t *q)
+{
+    size_t n = q->n;
+    uint8_t *codes = malloc(n ? n : 1), *scales = malloc(n ? n : 1);
+    if (!codes || !scales) {
+        free(codes);
+        free(scales);
+        return -1;
     }
+    int nadded = n_added(cfg->fmt);
+    float global = mxquant_global_scale(cfg, q->x, n);
+    mxquant_quantize(cfg, q->x, n, global, codes, scales);
+    size_t bs = (size_t)mxquant_block(cfg);
+    const csvrec_t *h = &q->recs.recs[0];
     for (size_t c = 0; c < h->n; c++) {
-        put_field(o.f, h->fields[c]);
-        fputc(',', o.f);
+        csvrec_write_field(f, h->fields[c]);
+        fputc(',', f);
     }
     for (int a = 0; a < nadded; a++)
-        fprintf(o.f, "%s%c", ADDED[a], a + 1 < nadded ? ',' : '\n');
+        fprintf(f, "%s%c", ADDED[a], a + 1 < nadded ? ',' : '\n');
     for (size_t i = 0; i < n; i++) {
-        const rec_t *rw = &r.recs[i + 1];
+        const csvrec_t *rw = &q->recs.recs[i + 1];
         for (size_t c = 0; c < rw->n; c++) {
-            put_field(o.f, rw->fields[c]);
-            fputc(',', o.f);
+            csvrec_write_field(f, rw->fields[c]);
+            fputc(',', f);
         }
         uint8_t s = scales[i / bs];
-        fprintf(o.f, "%u,%u,%.9g", codes[i], s, mxquant_dequant(&cfg, codes[i], s, global));
+        fprintf(f, "%u,%u,%.9g", codes[i], s, mxquant_dequant(cfg, codes[i], s, global));
         if (nadded == 4)
-            fprintf(o.f, ",%.9g", (double)global);
-        fputc('\n', o.f);
+            fprintf(f, ",%.9g", (double)global);
+        fputc('\n', f);
     }
-    if (cli_out_commit(&o, err, sizeof err) != 0)
-        rc = cli_fail(err);
-done:
-    free(x);
     free(codes);
     free(scales);
-    csvrec_free(&r);
+    return 0;
+}
+
+int cmd_quant_main(int argc, char **argv)
+{
+    const char *fmt_s = NULL, *rule_s = "ocp";
+    cli_list_t files = {.max = 2};
+    cli_opt_t opts[] = {
+        {"fmt", CLI_STR, "mxfp4 | mxfp8e4m3 | mxfp8e5m2 | nvfp4 (required)", .to = &fmt_s},
+        {"rule", CLI_STR, "scale rule: ocp | nvidia (default ocp)", .to = &rule_s},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "quant", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts), .args = "IN.csv OUT.csv", .pos = &files};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
+    char err[1400];
+    mxquant_cfg_t cfg = {.block = 0};
+    if (fmt_s == NULL)
+        return cli_error("--fmt is required; expected one of %s", mxquant_fmt_names());
+    if (mxquant_fmt_parse(fmt_s, &cfg.fmt) != 0)
+        return cli_error("--fmt '%s' is not valid; expected one of %s", fmt_s,
+                         mxquant_fmt_names());
+    if (mxquant_rule_parse(rule_s, &cfg.rule) != 0)
+        return cli_error("--rule '%s' is not valid; expected one of %s", rule_s,
+                         mxquant_rule_names());
+    const char *in = files.v[0], *out = files.v[1];
+    char *text = NULL;
+    size_t len = 0;
+    if (csvrec_slurp(in, &text, &len, err, sizeof err) != 0)
+        return cli_fail(err);
+    quant_input_t q;
+    int rc = cmd_quant_read(cfg.fmt, in, text, len, &q, err, sizeof err);
+    free(text);
+    if (rc != 0)
+        return cli_fail(err);
+    cli_out_t o;
+    if (cli_out_open(&o, out, err, sizeof err) != 0)
+        rc = cli_fail(err);
+    else if (cmd_quant_write(o.f, &cfg, &q) != 0) {
+        cli_out_abort(&o);
+        rc = cli_error("out of memory");
+    } else if (cli_out_commit(&o, err, sizeof err) != 0)
+        rc = cli_fail(err);
+    cmd_quant_input_free(&q);
     return rc;
 }

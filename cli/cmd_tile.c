@@ -3,6 +3,8 @@
  * size, its simulated time with a breakdown. Output: key=value lines. */
 #include "cli/cmd_tile.h"
 
+#include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,30 +14,6 @@
 #include "models/kmodel.h"
 #include "models/setup.h"
 #include "models/uncert.h"
-
-static const cli_opt_t OPTS[] = {
-    {"arch", 1, "architecture preset (default gb10)"},
-    {"a", 1, "activation type (default mxfp8): mxfp8, mxfp6, mxfp4, nvfp4, bf16, fp16, fp8e4m3, ..."},
-    {"b", 1, "weight type (default mxfp4)"},
-    {"tile", 1, "MxNxK CTA tile in elements (default 128x128x128)"},
-    {"schedule", 1, "coop|pingpong (default coop)"},
-    {"grouped", 0, "grouped (ptr-array) kernel: persistent, one CTA per SM, per-group tensormaps"},
-    {"swap-ab", 0, "weights become the MMA's A operand, tokens its N (small-M decode)"},
-    {"sf-vec", 1, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)"},
-    {"split-k", 1, "K slices for a dense GEMM (default 1)"},
-    {"stream-k", 0, "stream-K: k-iterations spread evenly over persistent CTAs (dense, coop)"},
-    {"cluster", 1, "MxN cluster (SM12x accepts only 1x1)"},
-    {"m", 1, "token rows (grouped: all routed rows)"},
-    {"n", 1, "output features"},
-    {"k", 1, "reduction depth"},
-    {"groups", 1, "non-empty groups (grouped; default 1)"},
-    {"out-bytes", 1, "bytes per output element (default 2 = bf16)"},
-    {"set", 1, "key=value: override an arch parameter (repeatable)"},
-    {"samples", 1, "N draws of the ranged arch keys for predicted_us_range, 0..10000 "
-                   "(default $GBSIM_SAMPLES, else 32; 0: no interval)"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
 
 static const char USAGE[] =
     "usage: gbsim tile [--arch A] [--a T] [--b T] [--tile MxNxK] [--schedule coop|pingpong]\n"
@@ -53,23 +31,6 @@ static const char MORE[] =
     "percentile over N draws of the ranged arch keys) and most_sensitive.\n"
     "An invalid configuration prints valid=no with the CUTLASS rule and exits 0;\n"
     "malformed options exit 2.\n";
-
-/* The problem of a tile run, for uncert. */
-typedef struct {
-    const gemm_opts_t *o;
-    const gemm_problem_t *p;
-} tile_run_t;
-
-/* The figure uncert samples: predicted_us on the drawn arch. */
-static int tile_figure(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
-{
-    const tile_run_t *t = ctx;
-    gemm_out_t g;
-    if (gemm_run(&s->arch, t->o, t->p, &g, err, errlen) != 0)
-        return -1;
-    figs[0] = (double)g.r.dur_ps * 1e-6 + s->arch.kernel_fixed_ns * 1e-3;
-    return 0;
-}
 
 static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, int want, char *err,
                       size_t errlen)
@@ -97,122 +58,169 @@ static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, in
     return 0;
 }
 
+/* The problem of a tile run, for uncert. */
+typedef struct {
+    const gemm_opts_t *o;
+    const gemm_problem_t *p;
+} tile_run_t;
+
+/* The figure uncert samples: predicted_us on the drawn arch. */
+static int tile_figure(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    const tile_run_t *t = ctx;
+    gemm_out_t g;
+    if (gemm_run(&s->arch, t->o, t->p, &g, err, errlen) != 0)
+        return -1;
+    figs[0] = (double)g.r.dur_ps * 1e-6 + s->arch.kernel_fixed_ns * 1e-3;
+    return 0;
+}
+
+/* Bad input: the message into err; returns -1. */
+__attribute__((format(printf, 3, 4))) static int bad_input(char *err, size_t errlen,
+                                                           const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void cmd_tile_args_init(cmd_tile_args_t *t)
+{
+    *t = (cmd_tile_args_t){.arch = "gb10", .split_k = 1, .out_bytes = 2, .m = -1, .n = -1,
+                           .k = -1, .groups = 1, .sets = {.max = SETUP_MAX_SETS}};
+}
+
+int cmd_tile_rows(cmd_tile_args_t *t, cli_opt_t *rows, int max)
+{
+    const cli_opt_t opts[] = {
+        {"arch", CLI_STR, "architecture preset (default gb10)", .to = &t->arch},
+        {"a", CLI_STR, "activation type (default mxfp8): mxfp8, mxfp6, mxfp4, nvfp4, bf16, fp16, "
+                       "fp8e4m3, ...", .to = &t->a},
+        {"b", CLI_STR, "weight type (default mxfp4)", .to = &t->b},
+        {"tile", CLI_STR, "MxNxK CTA tile in elements (default 128x128x128)", .to = &t->tile},
+        {"schedule", CLI_CHOICE, "coop|pingpong (default coop)", .to = &t->sched,
+         .choices = "coop|cooperative|pingpong"},
+        {"grouped", CLI_FLAG, "grouped (ptr-array) kernel: persistent, one CTA per SM, per-group "
+                              "tensormaps", .to = &t->grouped},
+        {"swap-ab", CLI_FLAG, "weights become the MMA's A operand, tokens its N (small-M decode)",
+         .to = &t->swap_ab},
+        {"sf-vec", CLI_INT, "elements per scale factor: 16, 32 (hardware), 64, 128 (hypothetical)",
+         .to = &t->sf_vec, .min = 1, .max = 1024},
+        {"split-k", CLI_INT, "K slices for a dense GEMM (default 1)", .to = &t->split_k, .min = 1,
+         .max = 64},
+        {"stream-k", CLI_FLAG, "stream-K: k-iterations spread evenly over persistent CTAs (dense, "
+                               "coop)", .to = &t->stream_k},
+        {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &t->cluster},
+        {"relax", CLI_STR, "RULE[,RULE...]|all: simulate a configuration these rules forbid "
+                           "(hypothetical=yes, relaxed= names them)", .to = &t->relax},
+        {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &t->m, .min = 1, .max = 1e9},
+        {"n", CLI_INT, "output features", .to = &t->n, .min = 1, .max = 1e9},
+        {"k", CLI_INT, "reduction depth", .to = &t->k, .min = 1, .max = 1e9},
+        {"groups", CLI_INT, "non-empty groups (grouped; default 1)", .to = &t->groups, .min = 1,
+         .max = 1e9},
+        {"out-bytes", CLI_INT, "bytes per output element (default 2 = bf16)", .to = &t->out_bytes,
+         .min = 1, .max = 8},
+        {"set", CLI_LIST, "key=value: override an arch parameter (repeatable)", .to = &t->sets},
+        CLI_OPT_HELP,
+    };
+    int n = CLI_NOPTS(opts);
+    assert(n <= max);
+    for (int i = 0; i < n; i++)
+        rows[i] = opts[i];
+    return n;
+}
+
+int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, size_t errlen)
+{
+    memset(pt, 0, sizeof *pt);
+    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = (int)t->out_bytes,
+                     .tile_m = 128, .tile_n = 128, .tile_k = 128, .split_k = (int)t->split_k,
+                     .sf_vec = (int)t->sf_vec, .sched = t->sched == 2 ? GEMM_PINGPONG : GEMM_COOP,
+                     .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k};
+    if (t->relax && gemm_rule_mask(t->relax, &o.relax, err, errlen) != 0)
+        return -1;
+    if (t->a && dtype_parse(t->a, &o.a_dt) != 0)
+        return bad_input(err, errlen, "--a '%s': unknown type; valid: %s", t->a, dtype_names());
+    if (t->b && dtype_parse(t->b, &o.b_dt) != 0)
+        return bad_input(err, errlen, "--b '%s': unknown type; valid: %s", t->b, dtype_names());
+    if ((t->tile && parse_pair("--tile", t->tile, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, errlen)) ||
+        (t->cluster &&
+         parse_pair("--cluster", t->cluster, &o.cluster_m, &o.cluster_n, NULL, 2, err, errlen)))
+        return -1;
+    int have_m = t->m > 0, have_n = t->n > 0, have_k = t->k > 0;
+    gemm_problem_t p = {.m = t->m, .n = t->n, .k = t->k, .groups = t->groups, .a_in_l2 = 1};
+    if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
+        return bad_input(err, errlen, "a problem needs all of --m, --n and --k");
+    if (have_m && p.groups > p.m)
+        return bad_input(err, errlen, "--groups %lld exceeds --m %lld (groups are non-empty)",
+                        (long long)p.groups, (long long)p.m);
+    if (p.groups > 1 && !o.grouped)
+        return bad_input(err, errlen, "--groups > 1 needs --grouped");
+    setup_t s;
+    if (setup_load(&s, t->arch, NULL, t->sets.v, t->sets.n, err, errlen) != 0)
+        return -1;
+    pt->o = o;
+    pt->p = p;
+    pt->have_problem = have_m;
+    if (have_m) {
+        char e[900];
+        int grc = gemm_run(&s.arch, &o, &p, &pt->g, e, sizeof e);
+        /* a launch past the simulated limits is bad input (an invalid
+         * configuration is an answer: valid=no) */
+        if (grc == GEMM_TOO_LARGE) {
+            snprintf(err, errlen, "%s", e);
+            return -1;
+        }
+        pt->ran = grc == 0;
+        if (pt->ran)
+            pt->predicted_us = (double)pt->g.r.dur_ps * 1e-6 + s.arch.kernel_fixed_ns * 1e-3;
+    } else
+        gemm_cfg_derive(&s.arch, &o, &pt->g.cfg);
+    return 0;
+}
+
 int cmd_tile_main(int argc, char **argv)
 {
+    cmd_tile_args_t t;
+    cmd_tile_args_init(&t);
     char err[1024];
-    cli_arg_t args[64];
-    int n = cli_scan(argc, argv, OPTS, NOPTS, args, 64, err, sizeof err);
-    if (n < 0)
-        return cli_fail(err);
-    const char *arch = "gb10", *sets[SETUP_MAX_SETS];
-    int nsets = 0, have_m = 0, have_n = 0, have_k = 0;
     int64_t samples = UNCERT_SAMPLES_DEFAULT;
     const char *env = getenv("GBSIM_SAMPLES");
     if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
         return cli_fail(err);
-    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
-                     .tile_n = 128, .tile_k = 128, .split_k = 1};
-    gemm_problem_t p = {.groups = 1, .a_in_l2 = 1};
-    for (int i = 0; i < n; i++) {
-        const char *opt = args[i].opt, *v = args[i].val;
-        int64_t x;
-        if (opt == NULL) {
-            snprintf(err, sizeof err, "tile takes no positional argument, got '%s'", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(opt, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        } else if (!strcmp(opt, "arch"))
-            arch = v;
-        else if (!strcmp(opt, "a") || !strcmp(opt, "b")) {
-            if (dtype_parse(v, !strcmp(opt, "a") ? &o.a_dt : &o.b_dt) != 0) {
-                snprintf(err, sizeof err, "--%s '%s': unknown type; valid: %s", opt, v, dtype_names());
-                return cli_fail(err);
-            }
-        } else if (!strcmp(opt, "tile")) {
-            if (parse_pair("--tile", v, &o.tile_m, &o.tile_n, &o.tile_k, 3, err, sizeof err))
-                return cli_fail(err);
-        } else if (!strcmp(opt, "cluster")) {
-            if (parse_pair("--cluster", v, &o.cluster_m, &o.cluster_n, NULL, 2, err, sizeof err))
-                return cli_fail(err);
-        } else if (!strcmp(opt, "schedule")) {
-            if (!strcmp(v, "coop") || !strcmp(v, "cooperative"))
-                o.sched = GEMM_COOP;
-            else if (!strcmp(v, "pingpong"))
-                o.sched = GEMM_PINGPONG;
-            else {
-                snprintf(err, sizeof err, "--schedule '%s': expected coop or pingpong", v);
-                return cli_fail(err);
-            }
-        } else if (!strcmp(opt, "grouped"))
-            o.grouped = 1;
-        else if (!strcmp(opt, "swap-ab"))
-            o.swap_ab = 1;
-        else if (!strcmp(opt, "stream-k"))
-            o.stream_k = 1;
-        else if (!strcmp(opt, "set")) {
-            if (nsets == SETUP_MAX_SETS)
-                return cli_fail("too many --set options");
-            sets[nsets++] = v;
-        } else {
-            int64_t lo = 1, hi = 1000000000LL;
-            if (!strcmp(opt, "sf-vec"))
-                hi = 1024;
-            else if (!strcmp(opt, "split-k"))
-                hi = 64;
-            else if (!strcmp(opt, "out-bytes"))
-                hi = 8;
-            else if (!strcmp(opt, "samples"))
-                lo = 0, hi = UNCERT_SAMPLES_MAX;
-            char name[32];
-            snprintf(name, sizeof name, "--%s", opt);
-            if (cli_int(name, v, lo, hi, &x, err, sizeof err) != 0)
-                return cli_fail(err);
-            if (!strcmp(opt, "sf-vec"))
-                o.sf_vec = (int)x;
-            else if (!strcmp(opt, "split-k"))
-                o.split_k = (int)x;
-            else if (!strcmp(opt, "out-bytes"))
-                o.out_bytes = (int)x;
-            else if (!strcmp(opt, "m"))
-                p.m = x, have_m = 1;
-            else if (!strcmp(opt, "n"))
-                p.n = x, have_n = 1;
-            else if (!strcmp(opt, "k"))
-                p.k = x, have_k = 1;
-            else if (!strcmp(opt, "groups"))
-                p.groups = x;
-            else if (!strcmp(opt, "samples"))
-                samples = x;
-        }
-    }
-    if ((have_m || have_n || have_k) && !(have_m && have_n && have_k))
-        return cli_fail("a problem needs all of --m, --n and --k");
-    if (have_m && p.groups > p.m) {
-        snprintf(err, sizeof err, "--groups %lld exceeds --m %lld (groups are non-empty)",
-                 (long long)p.groups, (long long)p.m);
+    cli_opt_t opts[CMD_TILE_OPTS_MAX + 1];
+    int nopts = cmd_tile_rows(&t, opts, CMD_TILE_OPTS_MAX);
+    opts[nopts] = opts[nopts - 1];   /* --help stays last */
+    opts[nopts - 1] = (cli_opt_t){"samples", CLI_INT, "N draws of the ranged arch keys for "
+                                  "predicted_us_range, 0..10000 (default $GBSIM_SAMPLES, else 32; "
+                                  "0: no interval)", .to = &samples, .min = 0,
+                                  .max = UNCERT_SAMPLES_MAX};
+    cli_cmd_t cmd = {.name = "tile", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = nopts + 1};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
+    cmd_tile_point_t pt;
+    if (cmd_tile_eval(&t, &pt, err, sizeof err) != 0)
         return cli_fail(err);
-    }
-    if (p.groups > 1 && !o.grouped)
-        return cli_fail("--groups > 1 needs --grouped");
-    setup_t s;
-    if (setup_load(&s, arch, NULL, sets, nsets, err, sizeof err) != 0)
-        return cli_fail(err);
-
-    gemm_out_t g;
-    gemm_cfg_t *c = &g.cfg;
-    int ran = 0;
+    const char *arch = t.arch;
+    const gemm_opts_t o = pt.o;
+    const gemm_problem_t p = pt.p;
+    const gemm_out_t g = pt.g;
+    const gemm_cfg_t *c = &g.cfg;
     uncert_result_t u = {0};
-    if (have_m) {
-        char e[900];
-        ran = gemm_run(&s.arch, &o, &p, &g, e, sizeof e) == 0;
-        double us = ran ? (double)g.r.dur_ps * 1e-6 + s.arch.kernel_fixed_ns * 1e-3 : 0;
-        if (ran && uncert_run(&s, 1, &us, (int)samples, tile_figure, &(tile_run_t){&o, &p}, &u,
-                              err, sizeof err) != 0)
+    if (pt.ran && samples > 0) {
+        setup_t s;
+        if (setup_load(&s, t.arch, NULL, t.sets.v, t.sets.n, err, sizeof err) != 0)
             return cli_fail(err);
-    } else
-        gemm_cfg_derive(&s.arch, &o, c);
+        int urc = uncert_run(&s, 1, &pt.predicted_us, (int)samples, tile_figure,
+                             &(tile_run_t){&o, &p}, &u, err, sizeof err);
+        setup_free(&s);
+        if (urc != 0)
+            return cli_fail(err);
+    }
     printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"
            "stream_k=%s\n", arch,
            dtype_info(o.a_dt)->name, dtype_info(o.b_dt)->name, o.tile_m, o.tile_n, o.tile_k,
@@ -220,6 +228,8 @@ int cmd_tile_main(int argc, char **argv)
            o.swap_ab ? "yes" : "no", o.split_k, o.stream_k ? "yes" : "no");
     printf("valid=%s\nrule=%s\nreason=%s\n", c->valid ? "yes" : "no", c->valid ? "-" : c->rule,
            c->reason);
+    if (c->relaxed[0])
+        printf("relaxed=%s\n", c->relaxed);
     printf("mma=%s\nsf_vec=%d\nhypothetical=%s\nstages=%d\nstage_bytes=%.0f\nstage_a_bytes=%.0f\n"
            "stage_b_bytes=%.0f\nstage_sfa_bytes=%.0f\nstage_sfb_bytes=%.0f\ntma_bytes_per_ktile=%.0f\n"
            "smem_mainloop_bytes=%.0f\nsmem_epilogue_bytes=%.0f\nsmem_reserved_bytes=%.0f\n"
@@ -229,8 +239,8 @@ int cmd_tile_main(int argc, char **argv)
            c->stage_sfb_bytes, c->tma_bytes_per_ktile, c->smem_mainloop_bytes,
            c->smem_epilogue_bytes, c->smem_reserved_bytes, c->smem_total_bytes, c->threads,
            c->ctas_per_sm, c->mma_cyc_per_ktile);
-    if (ran) {
-        double dur = (double)g.r.dur_ps, us = dur * 1e-6 + s.arch.kernel_fixed_ns * 1e-3;
+    if (pt.ran) {
+        double dur = (double)g.r.dur_ps, us = pt.predicted_us;
         double dram = (double)g.r.dram_busy_ps / dur, mma = (double)g.r.unit_busy_max_ps / dur;
         printf("m=%lld\nn=%lld\nk=%lld\ngroups=%lld\n", (long long)p.m, (long long)p.n,
                (long long)p.k, (long long)p.groups);

@@ -14,20 +14,6 @@
 #include "models/numerics/bsgemm.h"
 #include "models/numerics/mxquant.h"
 
-static const cli_opt_t OPTS[] = {
-    {"m", 1, "rows of A = tokens, 1..4096 (default 4)"},
-    {"n", 1, "rows of B = output features, 1..65536 (default 256)"},
-    {"k", 1, "reduction depth, 1..65536 (default 2880, gpt-oss hidden size)"},
-    {"seed", 1, "GSL mt19937 seed, 0..4294967295 (default 1)"},
-    {"data", 1, "gaussian | outliers (default gaussian)"},
-    {"fault", 1, "none | padded-sf: run every configuration with the seed-002 SF layout fault "
-                 "(default none)"},
-    {"format", 1, "table | csv (default table)"},
-    {"out", 1, "write the report to FILE instead of stdout"},
-    {"help", 0, "this text"},
-};
-#define NOPTS ((int)(sizeof OPTS / sizeof OPTS[0]))
-
 static const char USAGE[] = "usage: gbsim verify [options]";
 static const char MORE[] =
     "Computes C = A * B^T (A: M x K activations, B: N x K weights, K-major) with\n"
@@ -204,57 +190,39 @@ static void put_row(report_t *o, const pair_t *p, mxquant_rule_t rule, int vec,
 
 int cmd_verify_main(int argc, char **argv)
 {
-    char err[1024];
-    cli_arg_t args[64];
-    int na = cli_scan(argc, argv, OPTS, NOPTS, args, 64, err, sizeof err);
-    if (na < 0)
-        return cli_fail(err);
     int64_t m = 4, n = 256, k = 2880, seed = 1;
-    const char *data = "gaussian", *format = "table", *out = NULL, *fault_s = "none";
-    for (int i = 0; i < na; i++) {
-        const char *o = args[i].opt, *v = args[i].val;
-        if (o == NULL) {
-            snprintf(err, sizeof err, "verify takes no positional argument, got '%s'", v);
-            return cli_fail(err);
-        }
-        if (!strcmp(o, "help")) {
-            cli_print_help(stdout, USAGE, OPTS, NOPTS, MORE);
-            return 0;
-        }
-        if ((!strcmp(o, "m") && cli_int("--m", v, 1, 4096, &m, err, sizeof err)) ||
-            (!strcmp(o, "n") && cli_int("--n", v, 1, 65536, &n, err, sizeof err)) ||
-            (!strcmp(o, "k") && cli_int("--k", v, 1, 65536, &k, err, sizeof err)) ||
-            (!strcmp(o, "seed") && cli_int("--seed", v, 0, 4294967295LL, &seed, err, sizeof err)))
-            return cli_fail(err);
-        if (!strcmp(o, "data"))
-            data = v;
-        else if (!strcmp(o, "format"))
-            format = v;
-        else if (!strcmp(o, "out"))
-            out = v;
-        else if (!strcmp(o, "fault"))
-            fault_s = v;
-    }
-    if (strcmp(data, "gaussian") && strcmp(data, "outliers")) {
-        snprintf(err, sizeof err, "--data '%s' is not valid; expected gaussian or outliers", data);
-        return cli_fail(err);
-    }
-    if (strcmp(format, "table") && strcmp(format, "csv")) {
-        snprintf(err, sizeof err, "--format '%s' is not valid; expected table or csv", format);
-        return cli_fail(err);
-    }
-    if (strcmp(fault_s, "none") && strcmp(fault_s, "padded-sf")) {
-        snprintf(err, sizeof err, "--fault '%s' is not valid; expected none or padded-sf", fault_s);
-        return cli_fail(err);
-    }
-    if ((double)m * n * k > 4294967296.0) {
-        snprintf(err, sizeof err, "--m %lld --n %lld --k %lld: M*N*K = %.3g is too large; expected "
-                 "at most 4294967296 (each of the %d configurations is a CPU GEMM)",
-                 (long long)m, (long long)n, (long long)k, (double)m * n * k,
-                 NPAIRS * 2 * NVECS * NTILES);
-        return cli_fail(err);
-    }
-    bsgemm_fault_t fault = strcmp(fault_s, "none") ? BSGEMM_FAULT_LOGICAL_SF : BSGEMM_FAULT_NONE;
+    int outliers = 0, csv = 0, padded_sf = 0;
+    const char *out = NULL;
+    cli_opt_t opts[] = {
+        {"m", CLI_INT, "rows of A = tokens, 1..4096 (default 4)", .to = &m, .min = 1, .max = 4096},
+        {"n", CLI_INT, "rows of B = output features, 1..65536 (default 256)", .to = &n, .min = 1,
+         .max = 65536},
+        {"k", CLI_INT, "reduction depth, 1..65536 (default 2880, gpt-oss hidden size)", .to = &k,
+         .min = 1, .max = 65536},
+        {"seed", CLI_INT, "GSL mt19937 seed, 0..4294967295 (default 1)", .to = &seed, .min = 0,
+         .max = 4294967295.0},
+        {"data", CLI_CHOICE, "gaussian | outliers (default gaussian)", .to = &outliers,
+         .choices = "gaussian|outliers"},
+        {"fault", CLI_CHOICE, "none | padded-sf: run every configuration with the seed-002 SF "
+                              "layout fault (default none)", .to = &padded_sf,
+         .choices = "none|padded-sf"},
+        {"format", CLI_CHOICE, "table | csv (default table)", .to = &csv, .choices = "table|csv"},
+        {"out", CLI_OUT, "write the report to FILE instead of stdout", .to = &out},
+        CLI_OPT_HELP,
+    };
+    cli_cmd_t cmd = {.name = "verify", .usage = USAGE, .more = MORE, .opts = opts,
+                     .nopts = CLI_NOPTS(opts)};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0)
+        return status;
+    const char *data = outliers ? "outliers" : "gaussian";
+    const char *fault_s = padded_sf ? "padded-sf" : "none";
+    if ((double)m * n * k > 4294967296.0)
+        return cli_error("--m %lld --n %lld --k %lld: M*N*K = %.3g is too large; expected "
+                         "at most 4294967296 (each of the %d configurations is a CPU GEMM)",
+                         (long long)m, (long long)n, (long long)k, (double)m * n * k,
+                         NPAIRS * 2 * NVECS * NTILES);
+    bsgemm_fault_t fault = padded_sf ? BSGEMM_FAULT_LOGICAL_SF : BSGEMM_FAULT_NONE;
 
     size_t mn = (size_t)(m * n);
     float *a = malloc((size_t)(m * k) * sizeof *a), *b = malloc((size_t)(n * k) * sizeof *b);
@@ -269,7 +237,7 @@ int cmd_verify_main(int argc, char **argv)
     const char *fault_status = "";
     float *c_clean = NULL;
     if (!a || !b || !ref || !c || !c0 || !(mf = open_memstream(&buf, &len))) {
-        rc = cli_fail("out of memory");
+        rc = cli_error("out of memory");
         goto done;
     }
     make_data(data, (unsigned long)seed, m, n, k, a, b);
@@ -281,7 +249,7 @@ int cmd_verify_main(int argc, char **argv)
             ref[i * n + j] = s;
         }
 
-    report_t rep = {mf, !strcmp(format, "csv")};
+    report_t rep = {mf, csv};
     if (rep.csv)
         fprintf(mf, "a_fmt,b_fmt,rule,sf_vec,hypothetical,tile,swap_ab,fault,rel_fro_err,"
                     "max_abs_err,cosine,d_tile,status\n");
@@ -299,12 +267,12 @@ int cmd_verify_main(int argc, char **argv)
             for (int vi = 0; vi < NVECS; vi++) {
                 qop_t qa, qb;
                 if (quantize_op(PAIRS[pi].a, (mxquant_rule_t)rule, VECS[vi], a, m, k, &qa) != 0) {
-                    rc = cli_fail("out of memory");
+                    rc = cli_error("out of memory");
                     goto done;
                 }
                 if (quantize_op(PAIRS[pi].b, (mxquant_rule_t)rule, VECS[vi], b, n, k, &qb) != 0) {
                     free_op(&qa);
-                    rc = cli_fail("out of memory");
+                    rc = cli_error("out of memory");
                     goto done;
                 }
                 bsgemm_problem_t p = {.m = m, .n = n, .k = k, .sf_vec = VECS[vi],
@@ -315,7 +283,7 @@ int cmd_verify_main(int argc, char **argv)
                     if (bsgemm_run(&p, &TILES[ti], fault, dst) != 0) {
                         free_op(&qa);
                         free_op(&qb);
-                        rc = cli_fail("out of memory");
+                        rc = cli_error("out of memory");
                         goto done;
                     }
                     metrics_t mt = compare(dst, ref, mn);
@@ -331,7 +299,7 @@ int cmd_verify_main(int argc, char **argv)
                     if (!c_clean || bsgemm_run(&p, &TILES[0], BSGEMM_FAULT_NONE, c_clean) != 0) {
                         free_op(&qa);
                         free_op(&qb);
-                        rc = cli_fail("out of memory");
+                        rc = cli_error("out of memory");
                         goto done;
                     }
                     clean_check = compare(c_clean, ref, mn);
@@ -340,7 +308,7 @@ int cmd_verify_main(int argc, char **argv)
                         free(cf);
                         free_op(&qa);
                         free_op(&qb);
-                        rc = cli_fail("out of memory");
+                        rc = cli_error("out of memory");
                         goto done;
                     }
                     metrics_t fm = compare(cf, ref, mn);
@@ -381,16 +349,8 @@ int cmd_verify_main(int argc, char **argv)
     fclose(mf);
     mf = NULL;
     if (out) {
-        cli_out_t o;
-        if (cli_out_open(&o, out, err, sizeof err) != 0) {
-            rc = cli_fail(err);
+        if ((rc = cli_out_write(out, buf, len)) != 0)
             goto done;
-        }
-        fwrite(buf, 1, len, o.f);
-        if (cli_out_commit(&o, err, sizeof err) != 0) {
-            rc = cli_fail(err);
-            goto done;
-        }
     } else
         fwrite(buf, 1, len, stdout);
     if (selfcheck_failed) {

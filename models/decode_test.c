@@ -6,12 +6,13 @@
 #include "models/decode.h"
 #include "models/stack.h"
 #include "models/setup.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 /* One step of B sequences of one position each; 0, or -1 with a failure
  * recorded. */
 static int run(const char *arch, const char *model, const char *stack, int64_t seqs, int64_t ctx,
-               int layers, int graphs, decode_result_t *r, int *failures)
+               int layers, int graphs, decode_result_t *r, check_t *ck)
 {
     setup_t s;
     char err[1200];
@@ -28,18 +29,18 @@ static int run(const char *arch, const char *model, const char *stack, int64_t s
 }
 
 /* The stack preset `name` (a failure recorded and NULL if it does not load). */
-static stack_t *stack_of(const char *name, int *failures)
+static stack_desc_t *stack_of(const char *name, check_t *ck)
 {
     char err[1200];
-    stack_t *st = stack_load(name, err, sizeof err);
+    stack_desc_t *st = stack_load(name, err, sizeof err);
     CHECK(st != NULL, "%s", err);
     return st;
 }
 
-static void test_step_time_is_kernel_time_plus_idle(int *failures)
+static void test_step_time_is_kernel_time_plus_idle(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 0, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 0, -1, &r, ck))
         return;
     CHECK(fabs(r.step_us - (r.kernel_us + r.gap_us)) < 1e-6 * r.step_us + 1e-3,
           "step %.3f kernel %.3f gap %.3f", r.step_us, r.kernel_us, r.gap_us);
@@ -63,7 +64,7 @@ static const char *const MODELS[] = {"gpt-oss-120b", "gpt-oss-20b", "llama-3.1-8
  * every stack x model x batch x speculation that fits the device; what does not
  * fit fails with the capacity message and nothing else. Every model runs on at
  * least one stack on GB10. */
-static void test_no_stack_beats_the_dram_limit(int *failures)
+static void test_no_stack_beats_the_dram_limit(check_t *ck)
 {
     for (size_t m = 0; m < N_MODELS; m++) {
         int ran = 0;
@@ -101,10 +102,10 @@ static void test_no_stack_beats_the_dram_limit(int *failures)
     }
 }
 
-static void test_every_layer_kernel_runs_once_per_layer(int *failures)
+static void test_every_layer_kernel_runs_once_per_layer(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 5, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 5, -1, &r, ck))
         return;
     for (size_t i = 0; i < r.n; i++) {
         if (!strcmp(r.rows[i].op, "moe_fc1") || !strcmp(r.rows[i].op, "attention"))
@@ -115,11 +116,11 @@ static void test_every_layer_kernel_runs_once_per_layer(int *failures)
     decode_free(&r);
 }
 
-static void test_graphs_never_slow_a_step(int *failures)
+static void test_graphs_never_slow_a_step(check_t *ck)
 {
     decode_result_t e, g;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 0, &e, failures) ||
-        run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 1, &g, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 0, &e, ck) ||
+        run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 4, 1, &g, ck))
         return;
     CHECK(g.step_us <= e.step_us, "graphs %.1f > eager %.1f", g.step_us, e.step_us);
     CHECK(fabs(g.kernel_us - e.kernel_us) < 1e-9, "kernel time depends on launch mode");
@@ -128,12 +129,12 @@ static void test_graphs_never_slow_a_step(int *failures)
 }
 
 /* More tokens per step amortize the weight reads: tok/s grows with M. */
-static void test_tokens_per_second_grow_with_tokens_per_step(int *failures)
+static void test_tokens_per_second_grow_with_tokens_per_step(check_t *ck)
 {
     double prev = 0;
     for (int64_t tok = 1; tok <= 16; tok *= 4) {
         decode_result_t r;
-        if (run("gb10", "gpt-oss-120b", "vllm-cutlass", tok, 2048, 0, -1, &r, failures))
+        if (run("gb10", "gpt-oss-120b", "vllm-cutlass", tok, 2048, 0, -1, &r, ck))
             return;
         CHECK(r.tok_per_s > prev, "M=%lld: %.2f tok/s not above %.2f", (long long)tok, r.tok_per_s, prev);
         prev = r.tok_per_s;
@@ -142,10 +143,10 @@ static void test_tokens_per_second_grow_with_tokens_per_step(int *failures)
 }
 
 /* The limit counts each active weight once and the KV cache once. */
-static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
+static void test_limit_counts_active_weights_at_the_stack_format(check_t *ck)
 {
     decode_result_t r;
-    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 0, 0, -1, &r, failures))
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 0, 0, -1, &r, ck))
         return;
     /* workload_facts.md 1.4: ~5.0 GB per token at checkpoint precisions */
     CHECK(r.min_bytes > 4.9e9 && r.min_bytes < 5.2e9, "min bytes %.3g", r.min_bytes);
@@ -153,7 +154,7 @@ static void test_limit_counts_active_weights_at_the_stack_format(int *failures)
 }
 
 /* Leviathan et al. 2023 eq. 1: E = (1 - a^(g+1)) / (1 - a). */
-static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *failures)
+static void test_speculative_tokens_follow_the_expected_acceptance_formula(check_t *ck)
 {
     CHECK(fabs(decode_spec_tokens(0.665, 3) - (1 + 0.665 + 0.665 * 0.665 + pow(0.665, 3))) < 1e-12,
           "a=0.665 g=3: %.6f", decode_spec_tokens(0.665, 3));
@@ -162,7 +163,7 @@ static void test_speculative_tokens_follow_the_expected_acceptance_formula(int *
 }
 
 /* H100 with gpt-oss-120b; 0 (a failure recorded) if the presets do not load. */
-static int load_h100(setup_t *s, int *failures)
+static int load_h100(setup_t *s, check_t *ck)
 {
     char err[512];
     int ok = setup_load(s, "h100", "gpt-oss-120b", NULL, 0, err, sizeof err) == 0;
@@ -171,7 +172,7 @@ static int load_h100(setup_t *s, int *failures)
 }
 
 /* The first row of stack st whose op or kernel is name (NULL if none). */
-static const stack_kernel_t *row_of(const stack_t *st, const char *name)
+static const stack_kernel_t *row_of(const stack_desc_t *st, const char *name)
 {
     for (size_t i = 0; i < st->n_kernels; i++)
         if (!strcmp(st->kernels[i].op, name) || !strcmp(st->kernels[i].kernel, name))
@@ -182,13 +183,13 @@ static const stack_kernel_t *row_of(const stack_t *st, const char *name)
 /* A stack's dense GEMV runs the tiled kernel its library launched (the
  * torch-bf16 nvjet configurations from the shape traces) while the tokens fit
  * the tile's token side, and the GEMV implementation after that. */
-static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failures)
+static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
     CHECK(qkv != NULL, "no qkv_proj row");
     if (qkv == NULL) {
@@ -216,13 +217,13 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(int *failu
 /* A graph whose step streams more weight bytes than L2 holds finds its node
  * state evicted at every replay: the gap between its kernels is the arch's
  * cold graph gap (microbench/kgap_probe.py), the warm one otherwise. */
-static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failures)
+static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
         if (big_l2)
@@ -248,13 +249,13 @@ static void test_graph_gap_is_cold_when_the_step_streams_more_than_l2(int *failu
 /* A small kernel's code is cold at launch: the other kernels of a layer evict
  * it from the SM's instruction caches, and from L2 too when the step streams
  * more than L2 holds; right after a launch of the same kernel it is hot. */
-static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *failures)
+static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(check_t *ck)
 {
     setup_t s;
     char err[512];
-    if (!load_h100(&s, failures))
+    if (!load_h100(&s, ck))
         return;
-    stack_t *st = stack_of("torch-bf16", failures);
+    stack_desc_t *st = stack_of("torch-bf16", ck);
     const char *kernels[] = {"reduce_kernel sum", "clamp (gate)", "clamp (up)"};
     for (int big_l2 = 0; st && big_l2 < 2; big_l2++) {
         arch_t a = s.arch;
@@ -280,7 +281,7 @@ static void test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(int *
 /* The torch-bf16 launches were recorded on sm_90 (cuBLAS nvjet_sm90 kernels
  * with clusters): on SM12x, which has no multicast, gbsim picks its own
  * configuration and the step runs instead of failing tile validation. */
-static void test_recorded_launches_apply_only_on_their_arch(int *failures)
+static void test_recorded_launches_apply_only_on_their_arch(check_t *ck)
 {
     const char *arches[2] = {"h100", "gb10"};
     for (int i = 0; i < 2; i++) {
@@ -290,7 +291,7 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
             CHECK(0, "%s", err);
             return;
         }
-        stack_t *st = stack_of("torch-bf16", failures);
+        stack_desc_t *st = stack_of("torch-bf16", ck);
         const stack_kernel_t *qkv = st ? row_of(st, "qkv_proj") : NULL;
         CHECK(qkv != NULL, "torch-bf16 has no qkv_proj row");
         if (qkv == NULL) {
@@ -305,25 +306,327 @@ static void test_recorded_launches_apply_only_on_their_arch(int *failures)
         CHECK(recorded == (i == 0), "%s: qkv kind %d cluster %d", arches[i], (int)d.kind, d.cluster_m);
         stack_free(st);
         decode_result_t r;
-        if (run(arches[i], "gpt-oss-120b", "torch-bf16", 1, 2048, 2, 1, &r, failures) == 0)
+        if (run(arches[i], "gpt-oss-120b", "torch-bf16", 1, 2048, 2, 1, &r, ck) == 0)
             decode_free(&r);
     }
 }
 
+/* ------------------------------------------------------ tensor parallel -- */
+
+/* Round numbers: 10 GB/s = 1e4 B/us, 2 us per ring step, 5 us per collective. */
+static const link_t TEST_LINK = {.link_bw_gbps = 10, .link_latency_us = 2, .msg_overhead_us = 5,
+                                 .max_gpus = 8};
+
+/* One step of B sequences on tp GPUs joined by link (tp 1: link unused) after
+ * --set sets (link keys need link_name); 0, or -1 with err (no failure
+ * recorded: callers check what they expect). */
+static int run_tp(const char *arch, const char *model, const char *stack, int64_t seqs, int layers,
+                  int tp, const char *link_name, const link_t *link, const char *const *sets,
+                  int nsets, decode_result_t *r, char *err, size_t errlen)
+{
+    setup_t s;
+    if (setup_load_stack_link(&s, arch, model, stack, link_name, 0, sets, nsets, err, errlen) != 0)
+        return -1;
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = seqs,
+                      .q_len = 1, .ctx = 2048, .layers = layers, .graphs = -1, .tp = tp,
+                      .link = link != NULL ? link : &s.link};
+    int rc = decode_run(&c, r, err, errlen);
+    setup_free(&s);
+    return rc;
+}
+
+/* The first result row of op, or NULL. */
+static const decode_row_t *op_row(const decode_result_t *r, const char *op)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!strcmp(r->rows[i].op, op))
+            return &r->rows[i];
+    return NULL;
+}
+
+/* --tp 1 is one GPU: the same rows and step as a configuration without tp,
+ * whatever link it names, and no collective rows. */
+static void test_tp1_is_one_gpu(check_t *ck)
+{
+    decode_result_t a, b;
+    char err[1200];
+    if (run("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2048, 2, -1, &a, ck))
+        return;
+    if (run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 2, 1, NULL, &TEST_LINK, NULL, 0, &b, err,
+               sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        decode_free(&a);
+        return;
+    }
+    CHECK(a.n == b.n && a.step_us == b.step_us && a.min_bytes == b.min_bytes,
+          "tp=1: %zu rows, step %.6f vs %zu rows, %.6f", b.n, b.step_us, a.n, a.step_us);
+    for (size_t i = 0; i < a.n && i < b.n; i++)
+        CHECK(!strcmp(a.rows[i].op, b.rows[i].op) && a.rows[i].us_step == b.rows[i].us_step &&
+              a.rows[i].calls == b.rows[i].calls, "row %zu: %s %.6f vs %s %.6f", i,
+              b.rows[i].op, b.rows[i].us_step, a.rows[i].op, a.rows[i].us_step);
+    CHECK(op_row(&b, "allreduce") == NULL && op_row(&b, "allgather") == NULL,
+          "tp=1 has collective rows");
+    decode_free(&a);
+    decode_free(&b);
+}
+
+/* Each split kind at --tp 2, from each row's kernel: column-parallel ops
+ * (qkv, FFN gate/up, expert FC1) halve n, row-parallel ops (o_proj, FFN
+ * down, expert FC2) halve k, attention halves its query and KV heads, lm_head
+ * halves the vocabulary, the router is whole; so every split op's weight
+ * bytes halve and the router's stay. */
+static void test_tp2_splits_each_op_kind(check_t *ck)
+{
+    static const char *const models[] = {"gpt-oss-120b", "llama-3.1-8b"};
+    stack_desc_t *st = stack_of("vllm-cutlass", ck);
+    if (st == NULL)
+        return;
+    for (size_t mi = 0; mi < 2; mi++) {
+        setup_t s;
+        char err[1200];
+        if (setup_load(&s, "gb10", models[mi], NULL, 0, err, sizeof err) != 0) {
+            CHECK(0, "%s", err);
+            continue;
+        }
+        llm_t half;
+        CHECK(decode_tp_shard(&s.model, 2, &half, err, sizeof err) == 0, "%s", err);
+        step_geom_t g1, g2;
+        stack_geom(&s.model, 1, 1, 2048, 0, &g1);
+        stack_geom(&half, 1, 1, 2048, 0, &g2);
+        int seen[SH_COUNT] = {0};
+        for (size_t i = 0; i < st->n_kernels; i++) {
+            const stack_kernel_t *r = &st->kernels[i];
+            if (!stack_row_applies(r, &s.model))
+                continue;
+            kdesc_t d1, d2;
+            if (stack_kdesc(st, r, &s.arch, &s.model, &g1, 0, &d1, err, sizeof err) != 0 ||
+                stack_kdesc(st, r, &s.arch, &half, &g2, 0, &d2, err, sizeof err) != 0) {
+                CHECK(0, "%s %s: %s", models[mi], r->op, err);
+                continue;
+            }
+            seen[r->shape] = 1;
+            switch (r->shape) {
+            case SH_QKV: case SH_FFN_GATE_UP: case SH_FC1: case SH_LM_HEAD:
+                CHECK(d2.n * 2 == d1.n && d2.k == d1.k, "%s %s (column): n %lld k %lld of %lld %lld",
+                      models[mi], r->op, (long long)d2.n, (long long)d2.k, (long long)d1.n,
+                      (long long)d1.k);
+                break;
+            case SH_O: case SH_FFN_DOWN: case SH_FC2:
+                CHECK(d2.k * 2 == d1.k && d2.n == d1.n, "%s %s (row): n %lld k %lld of %lld %lld",
+                      models[mi], r->op, (long long)d2.n, (long long)d2.k, (long long)d1.n,
+                      (long long)d1.k);
+                break;
+            case SH_ATTN:
+                CHECK(d2.heads_q * 2 == d1.heads_q && d2.heads_kv * 2 == d1.heads_kv,
+                      "%s attention heads %lld/%lld of %lld/%lld", models[mi],
+                      (long long)d2.heads_q, (long long)d2.heads_kv, (long long)d1.heads_q,
+                      (long long)d1.heads_kv);
+                break;
+            case SH_ROUTER:
+                CHECK(d2.n == d1.n && d2.k == d1.k, "%s router split", models[mi]);
+                break;
+            default:
+                break;
+            }
+        }
+        CHECK(seen[SH_QKV] && seen[SH_O] && seen[SH_ATTN] && seen[SH_LM_HEAD], "%s: shapes unseen",
+              models[mi]);
+        CHECK(mi == 0 ? seen[SH_FC1] && seen[SH_FC2] && seen[SH_ROUTER]
+                      : seen[SH_FFN_GATE_UP] && seen[SH_FFN_DOWN], "%s: FFN shapes unseen",
+              models[mi]);
+        /* held weights: all halve but the router (bf16, replicated) */
+        double router = s.model.n_layers * s.model.n_experts * s.model.hidden * 2.0;
+        double w1 = stack_weight_bytes(st, &s.model), w2 = stack_weight_bytes(st, &half);
+        CHECK(fabs(w2 - (router + (w1 - router) / 2)) < 1e-9 * w1,
+              "%s: %.6g B per GPU, expected %.6g", models[mi], w2, router + (w1 - router) / 2);
+        CHECK(fabs(stack_kv_bytes(st, &half, &g2) * 2 - stack_kv_bytes(st, &s.model, &g1)) < 1,
+              "%s: KV cache does not halve", models[mi]);
+        setup_free(&s);
+    }
+    stack_free(st);
+}
+
+/* KV heads fewer than the group: each GPU holds one (vLLM replicates them). */
+static void test_tp_replicates_kv_heads_fewer_than_gpus(check_t *ck)
+{
+    setup_t s;
+    char err[1200];
+    if (setup_load(&s, "h100", "llama-3.1-8b", NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    llm_t part;
+    CHECK(decode_tp_shard(&s.model, 16, &part, err, sizeof err) == 0, "%s", err);
+    CHECK(s.model.n_heads_kv == 8 && part.n_heads_kv == 1 && part.n_heads_q == 2,
+          "tp=16 of 32/8 heads: %.0f/%.0f", part.n_heads_q, part.n_heads_kv);
+}
+
+/* What --tp cannot split is refused, naming the key. */
+static void test_tp_refuses_what_it_cannot_split(check_t *ck)
+{
+    setup_t s;
+    char err[1200];
+    if (setup_load(&s, "gb10", "gpt-oss-120b", NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    llm_t part, m = s.model;
+    CHECK(decode_tp_shard(&m, 3, &part, err, sizeof err) != 0 && strstr(err, "n_heads_q=64"),
+          "tp=3 of 64 heads: '%s'", err);
+    m.n_heads_q = 48;
+    m.n_heads_kv = 12;
+    CHECK(decode_tp_shard(&m, 8, &part, err, sizeof err) != 0 && strstr(err, "n_heads_kv=12"),
+          "tp=8 of 12 KV heads: '%s'", err);
+    m = s.model;
+    m.expert_inter = 2881;
+    CHECK(decode_tp_shard(&m, 2, &part, err, sizeof err) != 0 && strstr(err, "expert_inter=2881"),
+          "tp=2 of expert_inter 2881: '%s'", err);
+    m = s.model;
+    m.n_experts = m.top_k = m.expert_inter = 0;
+    m.ffn_inter = 1001;
+    CHECK(decode_tp_shard(&m, 2, &part, err, sizeof err) != 0 && strstr(err, "ffn_inter=1001"),
+          "tp=2 of ffn_inter 1001: '%s'", err);
+    decode_result_t r;
+    CHECK(run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 1, 4, "gb10-cx7", NULL, NULL, 0, &r,
+                 err, sizeof err) != 0 && strstr(err, "max_gpus"),
+          "tp=4 over a 2-GPU link: '%s'", err);
+}
+
+/* The collective rows follow the ring formulas (link.h), worked by hand on
+ * TEST_LINK: gpt-oss-120b (hidden 2880, vocab 201088) in bf16 at --tp 2,
+ * 2 layers: 2 all-reduces a layer and 1 after the embedding, each of
+ * M x 2880 x 2 B, t = 5 + 2 x 2 + 1 x bytes / 1e4; one all-gather of the
+ * M x 201088 x 4-B logits, t = 5 + 2 + 0.5 x bytes / 1e4. */
+static void test_collectives_follow_the_ring_formula(check_t *ck)
+{
+    for (int64_t seqs = 1; seqs <= 4; seqs *= 4) {
+        decode_result_t r;
+        char err[1200];
+        if (run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", seqs, 2, 2, NULL, &TEST_LINK, NULL, 0,
+                   &r, err, sizeof err) != 0) {
+            CHECK(0, "%s", err);
+            return;
+        }
+        const decode_row_t *ar = op_row(&r, "allreduce"), *ag = op_row(&r, "allgather");
+        double ar_us = 5 + 4 + seqs * 5760 / 1e4, ag_us = 5 + 2 + 0.5 * seqs * 201088 * 4 / 1e4;
+        CHECK(ar && ar->calls == 5 && fabs(ar->us_per_call - ar_us) < 1e-9 &&
+              !strcmp(ar->bound, "link"), "B=%lld all-reduce: %d calls x %.6f us, expected 5 x %.6f",
+              (long long)seqs, ar ? ar->calls : -1, ar ? ar->us_per_call : -1, ar_us);
+        CHECK(ag && ag->calls == 1 && fabs(ag->us_per_call - ag_us) < 1e-9,
+              "B=%lld all-gather: %.6f us, expected %.6f", (long long)seqs,
+              ag ? ag->us_per_call : -1, ag_us);
+        /* the step is still kernels plus idle, and the rows sum to it */
+        double us = 0;
+        for (size_t i = 0; i < r.n; i++)
+            us += r.rows[i].us_step;
+        CHECK(fabs(r.step_us - (r.kernel_us + r.gap_us)) < 1e-6 * r.step_us &&
+              fabs(us - r.step_us) < 1e-6 * r.step_us, "step %.3f kernel %.3f gap %.3f rows %.3f",
+              r.step_us, r.kernel_us, r.gap_us, us);
+        decode_free(&r);
+    }
+}
+
+/* Each link key moves the all-reduce it prices (and so the step); max_gpus
+ * admits or refuses the group. */
+static void test_each_link_key_moves_the_allreduce(check_t *ck)
+{
+    static const char *const sets[] = {"link_bw_gbps=2", "link_latency_us=10", "msg_overhead_us=50"};
+    decode_result_t base;
+    char err[1200];
+    if (run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 4, 1, 2, "gb10-cx7", NULL, NULL, 0, &base,
+               err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const decode_row_t *b = op_row(&base, "allreduce");
+    for (size_t i = 0; i < sizeof sets / sizeof sets[0] && b; i++) {
+        decode_result_t r;
+        if (run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 4, 1, 2, "gb10-cx7", NULL, &sets[i], 1,
+                   &r, err, sizeof err) != 0) {
+            CHECK(0, "%s: %s", sets[i], err);
+            continue;
+        }
+        const decode_row_t *a = op_row(&r, "allreduce");
+        CHECK(a && a->us_per_call > b->us_per_call && r.step_us > base.step_us,
+              "--set %s: all-reduce %.3f us (was %.3f), step %.1f (was %.1f)", sets[i],
+              a ? a->us_per_call : -1, b->us_per_call, r.step_us, base.step_us);
+        decode_free(&r);
+    }
+    decode_free(&base);
+    const char *four[] = {"max_gpus=4"};
+    decode_result_t r;
+    CHECK(run_tp("gb10", "llama-3.1-8b", "vllm-cutlass", 1, 1, 4, "gb10-cx7", NULL, NULL, 0, &r,
+                 err, sizeof err) != 0 && strstr(err, "max_gpus"), "--tp 4 on max_gpus=2: '%s'", err);
+    int rc = run_tp("gb10", "llama-3.1-8b", "vllm-cutlass", 1, 1, 4, "gb10-cx7", NULL, four, 1, &r,
+                    err, sizeof err);
+    CHECK(rc == 0, "--tp 4 with --set max_gpus=4: %s", err);
+    if (rc == 0)
+        decode_free(&r);
+}
+
+/* The capacity check holds per GPU: llama-3.3-70b in bf16 (141 GB) does not
+ * fit one 80-GB H100 but fits two; on two 32-GB RTX 5090s it does not, and
+ * the message says per GPU. */
+static void test_capacity_is_per_gpu(check_t *ck)
+{
+    decode_result_t r;
+    char err[1200];
+    CHECK(run_tp("h100", "llama-3.3-70b", "torch-bf16", 1, 0, 1, NULL, NULL, NULL, 0, &r, err,
+                 sizeof err) != 0 && strstr(err, "does not fit"), "one H100: '%s'", err);
+    int rc = run_tp("h100", "llama-3.3-70b", "torch-bf16", 1, 0, 2, "h100-nvlink", NULL, NULL, 0,
+                    &r, err, sizeof err);
+    CHECK(rc == 0, "two H100s: %s", err);
+    if (rc == 0)
+        decode_free(&r);
+    CHECK(run_tp("rtx5090", "llama-3.3-70b", "torch-bf16", 1, 0, 2, "h100-nvlink", NULL, NULL, 0,
+                 &r, err, sizeof err) != 0 && strstr(err, "per GPU of --tp 2"),
+          "two RTX 5090s: '%s'", err);
+}
+
+/* Sampling reads the gathered logits: its time does not depend on --tp;
+ * lm_head's weight read halves with the vocabulary. */
+static void test_sampling_reads_the_whole_vocabulary(check_t *ck)
+{
+    decode_result_t a, b;
+    char err[1200];
+    if (run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 1, 1, NULL, NULL, NULL, 0, &a, err,
+               sizeof err) != 0 ||
+        run_tp("gb10", "gpt-oss-120b", "vllm-cutlass", 1, 1, 2, "gb10-cx7", NULL, NULL, 0, &b, err,
+               sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const decode_row_t *s1 = op_row(&a, "sample"), *s2 = op_row(&b, "sample");
+    const decode_row_t *h1 = op_row(&a, "lm_head"), *h2 = op_row(&b, "lm_head");
+    CHECK(s1 && s2 && s1->us_step == s2->us_step, "sample %.3f us at tp=1, %.3f at tp=2",
+          s1 ? s1->us_step : -1, s2 ? s2->us_step : -1);
+    CHECK(h1 && h2 && h2->us_step < 0.6 * h1->us_step, "lm_head %.1f us at tp=2 of %.1f",
+          h2 ? h2->us_step : -1, h1 ? h1->us_step : -1);
+    decode_free(&a);
+    decode_free(&b);
+}
+
 int main(void)
 {
-    int failures = 0;
-    test_speculative_tokens_follow_the_expected_acceptance_formula(&failures);
-    test_step_time_is_kernel_time_plus_idle(&failures);
-    test_no_stack_beats_the_dram_limit(&failures);
-    test_every_layer_kernel_runs_once_per_layer(&failures);
-    test_graphs_never_slow_a_step(&failures);
-    test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&failures);
-    test_recorded_launches_apply_only_on_their_arch(&failures);
-    test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(&failures);
-    test_tokens_per_second_grow_with_tokens_per_step(&failures);
-    test_limit_counts_active_weights_at_the_stack_format(&failures);
-    test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&failures);
-    printf("decode_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("decode_test");
+    test_speculative_tokens_follow_the_expected_acceptance_formula(&ck);
+    test_step_time_is_kernel_time_plus_idle(&ck);
+    test_no_stack_beats_the_dram_limit(&ck);
+    test_every_layer_kernel_runs_once_per_layer(&ck);
+    test_graphs_never_slow_a_step(&ck);
+    test_graph_gap_is_cold_when_the_step_streams_more_than_l2(&ck);
+    test_recorded_launches_apply_only_on_their_arch(&ck);
+    test_small_kernel_code_is_cold_unless_the_same_kernel_just_ran(&ck);
+    test_tokens_per_second_grow_with_tokens_per_step(&ck);
+    test_limit_counts_active_weights_at_the_stack_format(&ck);
+    test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(&ck);
+    test_tp1_is_one_gpu(&ck);
+    test_tp2_splits_each_op_kind(&ck);
+    test_tp_replicates_kv_heads_fewer_than_gpus(&ck);
+    test_tp_refuses_what_it_cannot_split(&ck);
+    test_collectives_follow_the_ring_formula(&ck);
+    test_each_link_key_moves_the_allreduce(&ck);
+    test_capacity_is_per_gpu(&ck);
+    test_sampling_reads_the_whole_vocabulary(&ck);
+    return check_end(&ck);
 }

@@ -448,6 +448,7 @@ typedef struct {
     int64_t tiles_per_group, total;  /* total includes split_k */
     int k_tiles, k_tiles_slice, grid, persistent;
     double elem_mma_a, elem_mma_b, desc_cyc, epi_cyc;
+    int64_t m_ext, n_ext;       /* kernel M and N extents per group */
 } tg_t;
 
 /* group, m-tile, n-tile and K slice of work tile t (groups in order, slices
@@ -596,8 +597,163 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     return 1;
 }
 
-int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
-             char *err, size_t errlen)
+/* Folding (kexec.h): units are work tiles t = cta + idx x grid, the order in
+ * which the persistent CTAs walk them. A tile's item depends on t only
+ * through (tg_item): its row mt against the row classes (the first cluster
+ * rows, whose weights or activations come first from DRAM; the partial last
+ * row; the rows past the problem from cluster rounding), its column nt
+ * against the same column classes, and in a grouped kernel its in-group
+ * position p against grid (a CTA's previous tile, grid earlier, was in
+ * another group: the tensormap update; a first tile, t < grid, has p < grid
+ * too). Runs of equal items can only end at those boundaries, rows of one row
+ * class repeat, and groups repeat (they have the same tokens). Split-K and
+ * stream-K launches declare nothing (kspec_t.repeat is not set). */
+
+static void tg_item_at(const kspec_t *k, int64_t t, kitem_t *it)
+{
+    const tg_t *g = k->ctx;
+    int ok = tg_item(k, (int)(t % g->grid), (int)(t / g->grid), it);
+    assert(ok);
+    (void)ok;
+}
+
+/* The first boundary after in-group position p within its row: a column
+ * class or, grouped, p = grid; else the next row's start. */
+static int64_t tg_next_point(const tg_t *g, int64_t p)
+{
+    int64_t cn = g->o->cluster_n > 1 ? g->o->cluster_n : 1, tn = g->c->tile_n;
+    int64_t cols[] = {cn, g->n_ext / tn, cdiv(g->n_ext, tn)};
+    int64_t row = p - p % g->n_tiles, best = row + g->n_tiles;
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+        if (row + cols[i] > p && cols[i] < g->n_tiles && row + cols[i] < best)
+            best = row + cols[i];
+    if (g->o->grouped && g->grid > p && g->grid < best)
+        best = g->grid;
+    return best;
+}
+
+/* The first row of the next row class after row mt (at most m_tiles). */
+static int64_t tg_next_row_class(const tg_t *g, int64_t mt)
+{
+    int64_t cm = g->o->cluster_m > 1 ? g->o->cluster_m : 1, tm = g->c->tile_m;
+    int64_t rows[] = {cm, g->m_ext / tm, cdiv(g->m_ext, tm)};
+    int64_t best = g->m_tiles;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i] > mt && rows[i] < best)
+            best = rows[i];
+    return best;
+}
+
+/* The first unit in [t, limit) whose item differs from *ref, else limit;
+ * whole_groups: a group found equal to ref throughout ends the walk. */
+static int64_t tg_walk(const kspec_t *k, int64_t t, int64_t limit, const kitem_t *ref,
+                       int whole_groups)
+{
+    const tg_t *g = k->ctx;
+    kitem_t it;
+    while (t < limit) {
+        tg_item_at(k, t, &it);
+        if (!kexec_item_equal(&it, ref))
+            return t;
+        int64_t gs = t - t % g->tiles_per_group, p = t - gs;
+        if (whole_groups && p == 0 && gs + g->tiles_per_group <= limit &&
+            tg_walk(k, t, gs + g->tiles_per_group, ref, 0) == gs + g->tiles_per_group)
+            return limit;
+        if (p % g->n_tiles == 0) {
+            /* a row equal to ref throughout: so are the rest of its row class,
+             * unless the grouped boundary p = grid lies among them */
+            int64_t row_end = gs + p + g->n_tiles;
+            for (int64_t q = gs + tg_next_point(g, p); q < row_end && q < limit;
+                 q = gs + tg_next_point(g, q - gs)) {
+                tg_item_at(k, q, &it);
+                if (!kexec_item_equal(&it, ref))
+                    return q;
+            }
+            int64_t next = tg_next_row_class(g, p / g->n_tiles) * g->n_tiles;
+            int crosses = g->o->grouped && p < g->grid && g->grid < next;
+            t = crosses ? row_end : gs + next;
+            continue;
+        }
+        t = gs + tg_next_point(g, p);
+    }
+    return limit;
+}
+
+static int64_t tg_run_end(const kspec_t *k, int64_t u)
+{
+    const tg_t *g = k->ctx;
+    if (u >= g->total)
+        return INT64_MAX;   /* past every CTA's last tile: no item, ever */
+    kitem_t ref;
+    tg_item_at(k, u, &ref);
+    return tg_walk(k, u + 1, g->total, &ref, 1);
+}
+
+/* kspec_t.repeat: the run of equal tiles from u, or the tile pattern's own
+ * period -- rows of a row class repeat (period n_tiles, to the class's last
+ * row), and so do groups (period tiles_per_group, to the end) -- whichever
+ * holds more of what a fold moves at once: a turn of the grid for a run, a
+ * whole number of turns and periods for a pattern. */
+static int64_t tg_repeat(const kspec_t *k, int64_t u, int64_t *period)
+{
+    const tg_t *g = k->ctx;
+    int64_t run = tg_run_end(k, u);
+    *period = 1;
+    if (u >= g->total)
+        return run;
+    int64_t p = g->o->grouped ? g->tiles_per_group : g->n_tiles;
+    int64_t end = g->o->grouped ? g->total : tg_next_row_class(g, u / g->n_tiles) * g->n_tiles;
+    int64_t a = p, b = g->grid;
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    int64_t turns = p / a * g->grid; /* lcm(p, grid) */
+    if ((end - u) / turns > (run - u) / g->grid) {
+        *period = p;
+        return end;
+    }
+    return run;
+}
+
+static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
+                    tg_t *g, kspec_t *kp, char *err, size_t errlen);
+
+int64_t gemm_check_runs(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p)
+{
+    gemm_out_t out;
+    tg_t g;
+    kspec_t k;
+    char err[512];
+    if (tg_setup(a, o, p, &out, &g, &k, err, sizeof err) != 0 || k.repeat == NULL)
+        return 0;
+    int64_t wrong = 0;
+    kitem_t ref, it;
+    for (int64_t u = 0; u < g.total; u++) {
+        /* the run of equal tiles: exactly where the items change */
+        tg_item_at(&k, u, &ref);
+        int64_t v = u + 1;
+        while (v < g.total && (tg_item_at(&k, v, &it), kexec_item_equal(&it, &ref)))
+            v++;
+        int bad = tg_run_end(&k, u) != v;
+        /* the declared repeat: every tile equals the one a period on */
+        int64_t period, end = k.repeat(&k, u, &period);
+        if (end <= u || period < 1 || end > g.total)
+            bad = 1;
+        for (int64_t w = u; w + period < end && !bad; w++) {
+            tg_item_at(&k, w, &ref);
+            tg_item_at(&k, w + period, &it);
+            bad = !kexec_item_equal(&it, &ref);
+        }
+        wrong += bad;
+    }
+    return wrong;
+}
+
+/* The launch as kexec runs it: *g (which k's ctx points to) and *k. */
+static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
+                    tg_t *g, kspec_t *kp, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
     gemm_cfg_derive(a, o, &out->cfg);
@@ -608,54 +764,94 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
         return -1;
     }
     const gemm_cfg_t *c = &out->cfg;
-    tg_t g = {.o = o, .p = p, .c = c};
+    *g = (tg_t){.o = o, .p = p, .c = c};
     int64_t groups = o->grouped ? p->groups : 1;
     assert(groups >= 1 && p->m >= groups);
-    g.tok_per_group = cdiv(p->m, groups);  /* routed rows spread evenly over the groups */
-    int64_t m_ext = o->swap_ab ? p->n : g.tok_per_group, n_ext = o->swap_ab ? g.tok_per_group : p->n;
-    g.m_tiles = cdiv(m_ext, c->tile_m);
-    g.n_tiles = cdiv(n_ext, c->tile_n);
+    g->tok_per_group = cdiv(p->m, groups);  /* routed rows spread evenly over the groups */
+    int64_t m_ext = o->swap_ab ? p->n : g->tok_per_group, n_ext = o->swap_ab ? g->tok_per_group : p->n;
+    g->m_ext = m_ext;
+    g->n_ext = n_ext;
+    g->m_tiles = cdiv(m_ext, c->tile_m);
+    g->n_tiles = cdiv(n_ext, c->tile_n);
     /* the tile schedulers launch whole clusters: tiles per problem (per group
      * for ptr-array) round up to the cluster shape (CUTLASS
      * PersistentTileSchedulerSm90::get_tiled_cta_shape_mnl,
      * PersistentTileSchedulerSm90Group: round_up(ctas_along_m, cluster_shape.m())) */
     if (o->cluster_m > 1)
-        g.m_tiles = cdiv(g.m_tiles, o->cluster_m) * o->cluster_m;
+        g->m_tiles = cdiv(g->m_tiles, o->cluster_m) * o->cluster_m;
     if (o->cluster_n > 1)
-        g.n_tiles = cdiv(g.n_tiles, o->cluster_n) * o->cluster_n;
-    g.tiles_per_group = g.m_tiles * g.n_tiles;
+        g->n_tiles = cdiv(g->n_tiles, o->cluster_n) * o->cluster_n;
+    g->tiles_per_group = g->m_tiles * g->n_tiles;
     int split = o->split_k > 1 ? o->split_k : 1;
-    g.total = g.tiles_per_group * groups * split;
-    g.k_tiles = (int)cdiv(p->k, c->tile_k);
-    g.k_tiles_slice = (int)cdiv(g.k_tiles, split);
+    /* counts kexec holds in ints (KEXEC_MAX_COUNT): checked in doubles first */
+    double tiles = (double)g->tiles_per_group * (double)groups * split;
+    double k_tiles = ceil((double)p->k / c->tile_k);
+    int lanes = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (tiles / lanes > KEXEC_MAX_COUNT || k_tiles > KEXEC_MAX_COUNT || tiles > 4e18) {
+        snprintf(err, errlen, "tile %dx%dx%d: m=%lld n=%lld k=%lld makes %.3g work tiles (%.3g per "
+                 "CTA) of %.3g k-tiles; gbsim simulates at most %d per CTA and %d k-tiles per "
+                 "tile", o->tile_m, o->tile_n, o->tile_k, (long long)p->m, (long long)p->n,
+                 (long long)p->k, tiles, tiles / lanes, k_tiles, KEXEC_MAX_COUNT, KEXEC_MAX_COUNT);
+        return GEMM_TOO_LARGE;
+    }
+    g->total = g->tiles_per_group * groups * split;
+    g->k_tiles = (int)cdiv(p->k, c->tile_k);
+    g->k_tiles_slice = (int)cdiv(g->k_tiles, split);
     dtype_t mma_a = o->swap_ab ? o->b_dt : o->a_dt, mma_b = o->swap_ab ? o->a_dt : o->b_dt;
-    g.elem_mma_a = c->sf_vec ? dtype_info(mma_a)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_a);
-    g.elem_mma_b = c->sf_vec ? dtype_info(mma_b)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_b);
-    g.desc_cyc = a->tma_desc_update_cycles;
+    g->elem_mma_a = c->sf_vec ? dtype_info(mma_a)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_a);
+    g->elem_mma_b = c->sf_vec ? dtype_info(mma_b)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_b);
+    g->desc_cyc = a->tma_desc_update_cycles;
     /* epilogue: accumulators -> convert -> smem -> TMA store, ~3 warp
      * instructions per element over the MMA warps */
-    g.epi_cyc = (double)c->tile_m * c->tile_n * 3.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
+    g->epi_cyc = (double)c->tile_m * c->tile_n * 3.0 / (32.0 * a->issue_warp_inst_per_clk_sm);
     /* persistent CTAs walking tiles with stride = grid: grouped with
      * device-side shapes has one CTA per SM (PersistentTileSchedulerSm90Group,
      * grid = sm_count); dense fills every resident slot (the static persistent
      * scheduler; CUTLASS's default CLC scheduler hands out the same tiles
      * dynamically, which differs only when tiles are uneven) */
-    g.persistent = 1;
-    g.grid = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
-    if (o->grid > 0) /* the grid the kernel launched (e.g. a library's heuristic) */
-        g.grid = o->grid;
+    g->persistent = 1;
+    g->grid = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (o->grid > 0) /* the grid the kernel launched (e.g-> a library's heuristic) */
+        g->grid = o->grid;
     /* stream-K keeps every slot busy however few tiles there are (up to one
      * k-tile per CTA); the tile schedulers launch at most one CTA per tile.
      * A given grid larger than that has CTAs without a tile (cluster
      * rounding): they exit at once and are not simulated */
-    int64_t cap = o->stream_k ? g.total * g.k_tiles : g.total;
-    if (g.grid > cap)
-        g.grid = (int)cap;
+    int64_t cap = o->stream_k ? g->total * g->k_tiles : g->total;
+    if (g->grid > cap)
+        g->grid = (int)cap;
     if (o->stream_k) /* no CTA without work: grid = ceil(iterations / per CTA) */
-        g.grid = (int)cdiv(cap, cdiv(cap, g.grid));
-    kspec_t k = {.n_ctas = g.grid, .ctas_per_sm = o->grouped ? 1 : c->ctas_per_sm,
-                 .stages = c->stages, .item = tg_item, .ctx = &g,
-                 .epi_overlap = o->sched == GEMM_PINGPONG};
+        g->grid = (int)cdiv(cap, cdiv(cap, g->grid));
+    *kp = (kspec_t){.n_ctas = g->grid, .ctas_per_sm = o->grouped ? 1 : c->ctas_per_sm,
+                    .stages = c->stages, .item = tg_item, .ctx = g,
+                    .epi_overlap = o->sched == GEMM_PINGPONG, .deadline_ps = o->deadline_ps,
+                    .no_fold = o->no_fold,
+                    .repeat = o->stream_k || split > 1 ? NULL : tg_repeat};
+    return 0;
+}
+
+int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
+               char *err, size_t errlen)
+{
+    gemm_out_t out;
+    tg_t g;
+    kspec_t k;
+    int rc = tg_setup(a, o, p, &out, &g, &k, err, errlen);
+    if (rc != 0)
+        return rc;
+    *bound_ps = kexec_bound_ps(a, &k);
+    return 0;
+}
+
+int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
+             char *err, size_t errlen)
+{
+    tg_t g;
+    kspec_t k;
+    int rc = tg_setup(a, o, p, out, &g, &k, err, errlen);
+    if (rc != 0)
+        return rc;
+    int64_t groups = o->grouped ? p->groups : 1;
     if (kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;
     out->tiles = g.total;

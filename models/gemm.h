@@ -61,6 +61,9 @@ typedef struct {
                                  makes the CTAs persistent, walking tiles with stride =
                                  grid; CTAs beyond the tiles (cluster rounding) have no
                                  work, exit at once and are not simulated */
+    sim_ps_t deadline_ps;     /* > 0: stop simulating at this time (gemm_out_t.r.cut: the
+                                 launch takes longer); not part of the configuration */
+    int no_fold;              /* 1: simulate every event (kexec.h "Folding"), for tests */
 } gemm_opts_t;
 
 typedef struct {
@@ -109,9 +112,25 @@ typedef struct {
     double floor_us;          /* unique DRAM bytes / achievable bandwidth */
 } gemm_out_t;
 
-/* Simulate one launch. Returns 0, or -1 with err (invalid configuration). */
+/* gemm_run's and gemm_bound's return for a valid configuration whose launch
+ * is past what gbsim simulates (models/kexec.h KEXEC_MAX_COUNT). */
+#define GEMM_TOO_LARGE (-2)
+
+/* Simulate one launch. Returns 0, or -1 with err (invalid configuration), or
+ * GEMM_TOO_LARGE with err naming the limit. */
 int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
              char *err, size_t errlen);
+
+/* A lower bound on gemm_run's r.dur_ps (kexec_bound_ps), without simulating.
+ * Returns as gemm_run. */
+int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
+               char *err, size_t errlen);
+
+/* For tests of folding: the number of work tiles whose run of equal tiles
+ * or whose declared repeat (kexec.h kspec_t.repeat) disagrees with a tile by
+ * tile comparison of their items; 0 when right (and for launches that
+ * declare none or are invalid). O(tiles^2): small problems only. */
+int64_t gemm_check_runs(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p);
 
 /* The rule table, in evaluation order, for documentation and tests. */
 typedef struct {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/gemm.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 static gemm_opts_t fc(int tm, int tn, int tk)
@@ -25,7 +26,7 @@ static const char *rule_of(const arch_t *a, const gemm_opts_t *o)
 #define EXPECT_VALID(a, o) \
     CHECK(rule_of(&(a), &(o))[0] == '\0', "expected valid, failed rule '%s'", rule_of(&(a), &(o)))
 
-static void test_arch_has_the_mma(int *failures)
+static void test_arch_has_the_mma(check_t *ck)
 {
     arch_t h100 = preset_arch("h100");
     gemm_opts_t o = fc(128, 128, 128);
@@ -35,7 +36,7 @@ static void test_arch_has_the_mma(int *failures)
     EXPECT_VALID(h100, o);
 }
 
-static void test_block_scaled_needs_both_operands_scaled(int *failures)
+static void test_block_scaled_needs_both_operands_scaled(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -45,7 +46,7 @@ static void test_block_scaled_needs_both_operands_scaled(int *failures)
     EXPECT_VALID(a, o);
 }
 
-static void test_scale_factor_types_match(int *failures)
+static void test_scale_factor_types_match(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -53,7 +54,7 @@ static void test_scale_factor_types_match(int *failures)
     EXPECT_RULE(a, o, "scale_factor_types_match");
 }
 
-static void test_sf_vector_supported(int *failures)
+static void test_sf_vector_supported(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -71,7 +72,7 @@ static void test_sf_vector_supported(int *failures)
     CHECK(c.valid && c.sf_vec == 16 && !c.hypothetical, "nvfp4: sf %d", c.sf_vec);
 }
 
-static void test_cluster_is_1x1x1_on_sm12x(int *failures)
+static void test_cluster_is_1x1x1_on_sm12x(check_t *ck)
 {
     arch_t a = preset_arch("gb10"), h = preset_arch("h100");
     gemm_opts_t o = fc(128, 128, 128);
@@ -83,7 +84,7 @@ static void test_cluster_is_1x1x1_on_sm12x(int *failures)
     EXPECT_VALID(h, o);
 }
 
-static void test_cooperative_tile_m_at_least_128(int *failures)
+static void test_cooperative_tile_m_at_least_128(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64,
@@ -93,7 +94,7 @@ static void test_cooperative_tile_m_at_least_128(int *failures)
     EXPECT_VALID(h, o);
 }
 
-static void test_tile_n_is_8_16_or_multiple_of_32(int *failures)
+static void test_tile_n_is_8_16_or_multiple_of_32(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 24, 128);
@@ -106,7 +107,7 @@ static void test_tile_n_is_8_16_or_multiple_of_32(int *failures)
     EXPECT_VALID(a, o);
 }
 
-static void test_pingpong_tile_n_at_least_16(int *failures)
+static void test_pingpong_tile_n_at_least_16(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 8, 128);
@@ -121,7 +122,7 @@ static void test_pingpong_tile_n_at_least_16(int *failures)
     EXPECT_VALID(h, b);
 }
 
-static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
+static void test_block_scaled_tile_m_whole_sf_atoms(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(64, 128, 128);
@@ -143,7 +144,7 @@ static void test_block_scaled_tile_m_whole_sf_atoms(int *failures)
     EXPECT_RULE(a, b, "block_scaled_tile_m_whole_sf_atoms");
 }
 
-static void test_tile_k_multiple_of_sf_atom_k(int *failures)
+static void test_tile_k_multiple_of_sf_atom_k(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 64); /* 4 SF x 32 = 128 elements per atom column */
@@ -153,7 +154,7 @@ static void test_tile_k_multiple_of_sf_atom_k(int *failures)
     EXPECT_VALID(a, o);
 }
 
-static void test_stages_at_least_2(int *failures)
+static void test_stages_at_least_2(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(256, 128, 128);
@@ -166,7 +167,7 @@ static void test_stages_at_least_2(int *failures)
 
 /* A kernel's own stage count replaces the derived one if it fits: nvjet
  * 64x8x64 runs 16 stages where 24 would fit (traces/hopper/h100_shapes.csv). */
-static void test_stages_fit_in_smem(int *failures)
+static void test_stages_fit_in_smem(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
@@ -195,7 +196,7 @@ static void test_stages_fit_in_smem(int *failures)
 
 /* A given grid: fewer CTAs than tiles walk the tiles with stride = grid;
  * more (cluster rounding) leave CTAs without a tile, which are not run. */
-static void test_given_grid_is_launched(int *failures)
+static void test_given_grid_is_launched(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64, .tile_n = 8,
@@ -225,7 +226,7 @@ static void test_given_grid_is_launched(int *failures)
 /* A cluster multicasts: the B (weight) tile a cluster column shares is read
  * once from L2/DRAM, not once per CTA, and the tile count rounds up to the
  * cluster (a 1-token group with cluster 2x1 runs an out-of-bounds partner). */
-static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
+static void test_cluster_multicast_reads_shared_tiles_once(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     char err[512];
@@ -274,7 +275,7 @@ static void test_cluster_multicast_reads_shared_tiles_once(int *failures)
  * takes 1 / tma_mc_eff_64kb as long as without the loss; a cluster along the
  * weights (swap-AB, tokens multicast) loses nothing; an arch without the
  * measurement charges none. Zero fill is left free to isolate the rule. */
-static void test_multicast_weights_stream_at_the_measured_efficiency(int *failures)
+static void test_multicast_weights_stream_at_the_measured_efficiency(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     h.tma_oob_gbps = 0;
@@ -313,7 +314,7 @@ static void test_multicast_weights_stream_at_the_measured_efficiency(int *failur
           (long long)none.r.dur_ps);
 }
 
-static void test_problem_strides_16_byte_aligned(int *failures)
+static void test_problem_strides_16_byte_aligned(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -325,7 +326,7 @@ static void test_problem_strides_16_byte_aligned(int *failures)
 }
 
 /* Every rule of the table has a test above and a source. */
-static void test_every_rule_names_its_source(int *failures)
+static void test_every_rule_names_its_source(check_t *ck)
 {
     for (int i = 0; i < gemm_rule_count(); i++)
         CHECK(gemm_rule(i)->source != NULL && strlen(gemm_rule(i)->source) > 10, "rule %s",
@@ -333,7 +334,7 @@ static void test_every_rule_names_its_source(int *failures)
 }
 
 /* Derivation: hand-derived from sm120_blockscaled_mma_builder.inl (see gemm.c). */
-static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(int *failures)
+static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -346,7 +347,7 @@ static void test_mxf8f6f4_128x128x128_stage_bytes_and_stages(int *failures)
     CHECK(strstr(c.mma, "mxf8f6f4") != NULL, "mma %s", c.mma);
 }
 
-static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(int *failures)
+static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 8, 128);
@@ -360,7 +361,7 @@ static void test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(int *failures)
     CHECK(c.stages > 2, "stages %d: smaller stages fit more", c.stages);
 }
 
-static void test_coarser_sf_vector_shrinks_sf_bytes(int *failures)
+static void test_coarser_sf_vector_shrinks_sf_bytes(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -375,7 +376,7 @@ static void test_coarser_sf_vector_shrinks_sf_bytes(int *failures)
 
 /* Memory-bound limit: a decode FC1 is DRAM-bound and within 10 % of its floor
  * (weight bytes / (achievable bandwidth x run efficiency)). */
-static void test_memory_bound_limit(int *failures)
+static void test_memory_bound_limit(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -391,7 +392,7 @@ static void test_memory_bound_limit(int *failures)
 
 /* Compute-bound limit: with many tokens per group, time approaches
  * tiles x k-tiles x MMA cycles / (SMs). */
-static void test_compute_bound_limit(int *failures)
+static void test_compute_bound_limit(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -408,7 +409,7 @@ static void test_compute_bound_limit(int *failures)
 
 /* Little's law: one CTA with S stages in flight and latency L moves at most
  * S x stage bytes per L. */
-static void test_littles_law_limit(int *failures)
+static void test_littles_law_limit(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     a.dram_latency_ns = 20000; /* make latency dominate */
@@ -422,7 +423,7 @@ static void test_littles_law_limit(int *failures)
     CHECK(us >= bound_us && us < 1.1 * bound_us + 25, "us %.1f bound %.1f", us, bound_us);
 }
 
-static void test_pingpong_hides_the_epilogue(int *failures)
+static void test_pingpong_hides_the_epilogue(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 128, 128);
@@ -441,7 +442,7 @@ static void test_pingpong_hides_the_epilogue(int *failures)
  * beats one CTA per tile by > 10 % (the L2 path, which re-reads the token
  * rows for every N tile, then bounds it), and on a large square GEMM it costs
  * about the same. */
-static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
+static void test_stream_k_fills_the_machine_when_tiles_are_few(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
@@ -464,7 +465,7 @@ static void test_stream_k_fills_the_machine_when_tiles_are_few(int *failures)
 }
 
 /* "Ping-pong kernel does not currently support stream-K" */
-static void test_stream_k_dense_cooperative(int *failures)
+static void test_stream_k_dense_cooperative(check_t *ck)
 {
     arch_t h = preset_arch("h100");
     gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
@@ -476,7 +477,7 @@ static void test_stream_k_dense_cooperative(int *failures)
           "pingpong stream-K accepted: %s", err);
 }
 
-static void test_rerun_is_identical(int *failures)
+static void test_rerun_is_identical(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     gemm_opts_t o = fc(128, 64, 128);
@@ -489,36 +490,111 @@ static void test_rerun_is_identical(int *failures)
     CHECK(g1.r.dur_ps == g2.r.dur_ps && g1.r.events == g2.r.events, "reruns differ");
 }
 
+/* Folding (kexec.h): the run ends a launch declares agree with a tile by
+ * tile comparison of its items, over tiles, schedules, swap-AB, clusters,
+ * given grids, groups and partial edges; split-K and stream-K declare none. */
+static void test_runs_and_repeats_match_the_items(check_t *ck)
+{
+    uint64_t rng = 7;
+    const char *archs[] = {"h100", "gb10"};
+    int checked = 0;
+    for (int ai = 0; ai < 2; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        for (int i = 0; i < 400; i++) {
+            rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+            uint64_t r = rng >> 11;
+            static const int tms[] = {64, 128, 256}, tns[] = {8, 16, 32, 64, 128, 256};
+            gemm_opts_t o = {.a_dt = ai ? DT_MXFP8 : DT_BF16, .b_dt = ai ? DT_MXFP4 : DT_BF16,
+                             .out_bytes = 2, .tile_m = tms[r % 3], .tile_n = tns[(r >> 2) % 6],
+                             .tile_k = ai ? 128 : 64, .split_k = 1,
+                             .sched = (r >> 5) & 1 ? GEMM_PINGPONG : GEMM_COOP,
+                             .swap_ab = (int)((r >> 6) & 1), .grouped = (int)((r >> 7) & 1),
+                             .grid = (r >> 8) % 3 == 0 ? (int)(1 + (r >> 10) % 300) : 0};
+            if (!ai) {
+                o.cluster_m = 1 + (int)((r >> 19) & 1);
+                o.cluster_n = 1 + (int)((r >> 20) & 1);
+            }
+            gemm_problem_t p = {.m = 1 + (int64_t)((r >> 21) % 600), .n = 16 * (1 + (int64_t)((r >> 31) % 160)),
+                                .k = 256, .a_in_l2 = (int)((r >> 41) & 1), .groups = 1};
+            if (o.grouped)
+                p.groups = 1 + (int64_t)((r >> 42) % (uint64_t)(p.m < 16 ? p.m : 16));
+            gemm_cfg_t c;
+            gemm_cfg_derive(&a, &o, &c);
+            if (!c.valid)
+                continue;
+            checked++;
+            int64_t wrong = gemm_check_runs(&a, &o, &p);
+            CHECK(wrong == 0, "%s tile %dx%d swap %d grouped %d cluster %dx%d grid %d m %lld n %lld "
+                  "groups %lld: %lld tiles with a wrong run end", archs[ai], o.tile_m, o.tile_n,
+                  o.swap_ab, o.grouped, o.cluster_m, o.cluster_n, o.grid, (long long)p.m,
+                  (long long)p.n, (long long)p.groups, (long long)wrong);
+        }
+    }
+    CHECK(checked > 200, "only %d valid configurations", checked);
+}
+
+/* A long GEMM folds its tiles and keeps its duration (within 0.5 %; these
+ * repeat exactly) and its bytes. */
+static void test_folded_gemm_matches_every_event(check_t *ck)
+{
+    arch_t h100 = preset_arch("h100"), gb10 = preset_arch("gb10");
+    gemm_opts_t oh = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 128, .tile_k = 64, .split_k = 1};
+    gemm_opts_t og = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 128, .tile_k = 128, .split_k = 1};
+    gemm_problem_t ph = {.m = 65536, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 1};
+    gemm_problem_t pg = {.m = 16384, .n = 5760, .k = 2880, .groups = 128, .a_in_l2 = 1};
+    const arch_t *as[] = {&h100, &gb10};
+    gemm_opts_t *os[] = {&oh, &og};
+    gemm_problem_t *ps[] = {&ph, &pg};
+    og.grouped = 1;
+    for (int i = 0; i < 2; i++) {
+        gemm_out_t f, e;
+        char err[512];
+        os[i]->no_fold = 0;
+        CHECK(gemm_run(as[i], os[i], ps[i], &f, err, sizeof err) == 0, "%s", err);
+        os[i]->no_fold = 1;
+        CHECK(gemm_run(as[i], os[i], ps[i], &e, err, sizeof err) == 0, "%s", err);
+        CHECK(f.r.folds > 0 && f.r.events < e.r.events, "case %d: %d folds, %llu of %llu events",
+              i, f.r.folds, (unsigned long long)f.r.events, (unsigned long long)e.r.events);
+        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 0.005 * (double)e.r.dur_ps,
+              "case %d: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
+        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-9 * e.r.dram_bytes, "case %d: bytes %.0f vs %.0f",
+              i, f.r.dram_bytes, e.r.dram_bytes);
+    }
+}
+
 int main(void)
 {
-    int failures = 0;
-    test_arch_has_the_mma(&failures);
-    test_cluster_multicast_reads_shared_tiles_once(&failures);
-    test_multicast_weights_stream_at_the_measured_efficiency(&failures);
-    test_block_scaled_needs_both_operands_scaled(&failures);
-    test_scale_factor_types_match(&failures);
-    test_sf_vector_supported(&failures);
-    test_cluster_is_1x1x1_on_sm12x(&failures);
-    test_cooperative_tile_m_at_least_128(&failures);
-    test_tile_n_is_8_16_or_multiple_of_32(&failures);
-    test_pingpong_tile_n_at_least_16(&failures);
-    test_block_scaled_tile_m_whole_sf_atoms(&failures);
-    test_tile_k_multiple_of_sf_atom_k(&failures);
-    test_stages_at_least_2(&failures);
-    test_stages_fit_in_smem(&failures);
-    test_given_grid_is_launched(&failures);
-    test_problem_strides_16_byte_aligned(&failures);
-    test_every_rule_names_its_source(&failures);
-    test_mxf8f6f4_128x128x128_stage_bytes_and_stages(&failures);
-    test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(&failures);
-    test_coarser_sf_vector_shrinks_sf_bytes(&failures);
-    test_memory_bound_limit(&failures);
-    test_compute_bound_limit(&failures);
-    test_littles_law_limit(&failures);
-    test_pingpong_hides_the_epilogue(&failures);
-    test_stream_k_fills_the_machine_when_tiles_are_few(&failures);
-    test_stream_k_dense_cooperative(&failures);
-    test_rerun_is_identical(&failures);
-    printf("gemm_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("gemm_test");
+    test_arch_has_the_mma(&ck);
+    test_cluster_multicast_reads_shared_tiles_once(&ck);
+    test_multicast_weights_stream_at_the_measured_efficiency(&ck);
+    test_block_scaled_needs_both_operands_scaled(&ck);
+    test_scale_factor_types_match(&ck);
+    test_sf_vector_supported(&ck);
+    test_cluster_is_1x1x1_on_sm12x(&ck);
+    test_cooperative_tile_m_at_least_128(&ck);
+    test_tile_n_is_8_16_or_multiple_of_32(&ck);
+    test_pingpong_tile_n_at_least_16(&ck);
+    test_block_scaled_tile_m_whole_sf_atoms(&ck);
+    test_tile_k_multiple_of_sf_atom_k(&ck);
+    test_stages_at_least_2(&ck);
+    test_stages_fit_in_smem(&ck);
+    test_given_grid_is_launched(&ck);
+    test_problem_strides_16_byte_aligned(&ck);
+    test_every_rule_names_its_source(&ck);
+    test_mxf8f6f4_128x128x128_stage_bytes_and_stages(&ck);
+    test_swap_ab_small_tile_n_fetches_128_rows_of_sfb(&ck);
+    test_coarser_sf_vector_shrinks_sf_bytes(&ck);
+    test_memory_bound_limit(&ck);
+    test_compute_bound_limit(&ck);
+    test_littles_law_limit(&ck);
+    test_pingpong_hides_the_epilogue(&ck);
+    test_stream_k_fills_the_machine_when_tiles_are_few(&ck);
+    test_stream_k_dense_cooperative(&ck);
+    test_rerun_is_identical(&ck);
+    test_runs_and_repeats_match_the_items(&ck);
+    test_folded_gemm_matches_every_event(&ck);
+    return check_end(&ck);
 }

@@ -33,7 +33,29 @@
  * epi_overlap, an epilogue warp group are per-SM FIFO units.
  *
  * Invariants (asserted): loads in flight per CTA never exceed stages; the
- * consumer never starts a step before its load completes. */
+ * consumer never starts a step before its load completes.
+ *
+ * Folding. A long kernel repeats itself: the steps of an item, the items of
+ * a persistent CTA, the CTAs of a wide grid. Each time the reference seat
+ * (seat 0) finishes a step of a long item, and each time it finishes an item
+ * at the same phase of its work's repeat, kexec records every seat's
+ * position: its CTA, its producer's and consumer's items and steps, loads,
+ * stores and epilogues in flight, busy flags, and when its outstanding work
+ * ends. When three records a, b, c at equal distances show the same
+ * positions up to a repeat -- every seat further along the same items by the
+ * same steps in both periods (a step fold), or every seat at the same steps
+ * of items that are the same as before (an item fold: spec.repeat says which
+ * units are the same) -- with the work in flight ending alike, and both
+ * periods took the same time and moved the same bytes (within
+ * KEXEC_FOLD_TOL_PS and KEXEC_FOLD_TOL_REL), the next K periods are taken to
+ * repeat as well: the clock, every pending event and every absolute time move
+ * K periods later, every seat moves K periods along its work, and every
+ * statistic grows by K times a period's. A wide grid of equal single-item
+ * CTAs that turns every seat over in a period at a steady rate folds by
+ * relabelling CTAs (a CTA fold). K keeps every position inside its item and
+ * every unit inside its repeating stretch, so every change of work is
+ * simulated. A kernel shorter than a few periods of its own repeat folds
+ * nothing and is simulated event by event. */
 #ifndef GBSIM_KEXEC_H
 #define GBSIM_KEXEC_H
 
@@ -77,7 +99,27 @@ struct kspec {
     int epi_overlap;        /* 1: the epilogue runs beside the next item's mainloop
                                (pingpong: the other math warp group keeps the tensor
                                pipe busy); 0: the consumer waits for it */
+    /* Optional, for folding whole items and CTAs. Unit cta + idx x n_ctas
+     * stands for item idx of CTA cta; units past a CTA's last item have none
+     * (and differ from those with one). Writes *period >= 1 and returns end > u
+     * such that item(v) == item(v + *period) for every v in [u, end - *period)
+     * (a period of 1: [u, end) are equal units). Must be pure. NULL: only the
+     * steps within an item are folded. */
+    int64_t (*repeat)(const kspec_t *k, int64_t u, int64_t *period);
+    sim_ps_t deadline_ps;   /* > 0: stop at this time if the kernel has not ended
+                               (kresult_t.cut) */
+    int no_fold;            /* 1: simulate every event (tests compare with folding) */
 };
+
+/* Folding takes two periods as alike when their times, backlogs and
+ * statistics, and the times at which the work in flight ends (from the
+ * record), differ by at most KEXEC_FOLD_TOL_PS plus KEXEC_FOLD_TOL_REL of the
+ * period: FIFO completions fall on whole ps, so a period of fractional-ps
+ * services jitters by 1 ps, and a DRAM-bound grid of CTAs drifts by a
+ * transfer or so per wave. A fold moves by the two periods' sum, so its error
+ * is of the order of that tolerance (tests/tolerance_test.sh bounds it). */
+#define KEXEC_FOLD_TOL_PS 2
+#define KEXEC_FOLD_TOL_REL 1e-3
 
 typedef struct {
     sim_ps_t dur_ps;            /* first CTA start to last store landed */
@@ -94,8 +136,34 @@ typedef struct {
     double epi_ps_sum;          /* epilogue work summed over CTAs */
     double tail_idle_frac;      /* mean over SMs of idle time after their last CTA / dur */
     int waves;                  /* ceil(n_ctas / (n_sm * ctas_per_sm)) */
-    uint64_t events;
+    uint64_t events;            /* events executed */
+    uint64_t events_folded;     /* events the folds stood in for (not executed) */
+    int folds;                  /* folds taken */
+    int cut;                    /* 1: stopped at spec.deadline_ps (the kernel runs
+                                   longer; the other fields are partial) */
 } kresult_t;
+
+/* The most CTAs of a launch, items of a CTA or steps of an item that kexec
+ * simulates (int counters). Kernel models refuse larger launches with a
+ * message naming the limit; below it, folding keeps the time a long kernel
+ * takes to simulate from growing with its size. */
+#define KEXEC_MAX_COUNT (1 << 30)
+
+/* The most events kexec executes for one launch (about 10 s on a 2020s core):
+ * a launch whose work does not repeat in a way folding takes, and that needs
+ * more, is refused (kexec_run returns -1 naming the limit) rather than left
+ * to run for hours. */
+#define KEXEC_MAX_EVENTS (UINT64_C(1) << 28)
+
+/* 1 when a and b are the same work item, field by field. */
+int kexec_item_equal(const kitem_t *a, const kitem_t *b);
+
+/* A lower bound on the duration kexec_run would give k: the larger of the
+ * DRAM and the L2 servers' total service (plus their latency) and the SMs'
+ * mean execution-unit work. No events; O(stretches x periods) with repeat,
+ * else O(items). For pruning a search: a launch whose bound is not below the
+ * best found cannot beat it. */
+sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k);
 
 /* Run k on arch a. Returns 0, or -1 with a message in err when the spec is
  * impossible for the arch (e.g. ctas_per_sm exceeds what the SM holds). */

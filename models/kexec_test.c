@@ -1,9 +1,11 @@
-/* kexec_test.c -- analytic bounds of the CTA executor. */
+/* kexec_test.c -- analytic bounds of the CTA executor, folding, the lower
+ * bound and the deadline. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "models/kexec.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 typedef struct {
@@ -33,7 +35,7 @@ static kresult_t run(const arch_t *a, int ctas, int per_sm, int stages, uni_t *u
 }
 
 /* A pure memory-bound kernel converges to bytes / bandwidth. */
-static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(int *failures)
+static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(check_t *ck)
 {
     arch_t a = testarch();
     double prev_err = 1e9;
@@ -51,7 +53,7 @@ static void test_memory_bound_kernel_converges_to_bytes_over_bandwidth(int *fail
 }
 
 /* A pure compute-bound kernel takes waves x steps x cycles. */
-static void test_compute_bound_kernel_is_waves_times_cycles(int *failures)
+static void test_compute_bound_kernel_is_waves_times_cycles(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 10, .compute_cyc = 1000}, .items = 1};
@@ -63,7 +65,7 @@ static void test_compute_bound_kernel_is_waves_times_cycles(int *failures)
 }
 
 /* One CTA with S loads in flight moves at most S x bytes per (latency + transfer): Little's law. */
-static void test_littles_law_limits_one_cta(int *failures)
+static void test_littles_law_limits_one_cta(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_latency_ns = 1000; /* 1e6 ps */
@@ -79,7 +81,7 @@ static void test_littles_law_limits_one_cta(int *failures)
 }
 
 /* With one stage the pipeline is serial: latency + transfer + compute per step. */
-static void test_single_stage_is_serial(int *failures)
+static void test_single_stage_is_serial(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 5, .dram_bytes = 2000, .compute_cyc = 3}, .items = 1};
@@ -89,7 +91,7 @@ static void test_single_stage_is_serial(int *failures)
 }
 
 /* Producer pre-work and epilogues are serialized as documented. */
-static void test_pre_and_epilogue_are_counted(int *failures)
+static void test_pre_and_epilogue_are_counted(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1000, .pre_cyc = 7, .epi_cyc = 11,
@@ -105,7 +107,7 @@ static void test_pre_and_epilogue_are_counted(int *failures)
 
 /* Loads whose row visits move only RUN contiguous bytes occupy the DRAM
  * 1/eff(RUN) longer: a memory-bound kernel converges to bytes / (bw x eff). */
-static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
+static void test_short_runs_cost_dram_time_by_run_efficiency(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_run_eff_32 = 0.5;
@@ -127,7 +129,7 @@ static void test_short_runs_cost_dram_time_by_run_efficiency(int *failures)
 
 /* One SM's load path caps what its CTAs pull: one CTA streaming far more
  * than its share converges to bytes / sm_load_gbps, not to the DRAM rate. */
-static void test_one_sm_is_capped_by_its_load_path(int *failures)
+static void test_one_sm_is_capped_by_its_load_path(check_t *ck)
 {
     arch_t a = testarch();
     a.sm_load_gbps = 100; /* 0.1 byte/ps, a tenth of the DRAM */
@@ -148,7 +150,7 @@ static void test_one_sm_is_capped_by_its_load_path(int *failures)
 
 /* Multicast: a CTA issues (and DRAM serves) its share, its SM receives the
  * whole tile: the port charges port_bytes. */
-static void test_multicast_port_charges_received_bytes(int *failures)
+static void test_multicast_port_charges_received_bytes(check_t *ck)
 {
     arch_t a = testarch();
     a.sm_load_gbps = 100;
@@ -162,7 +164,7 @@ static void test_multicast_port_charges_received_bytes(int *failures)
 
 /* TMA k-tile loads are charged the arch's TMA efficiency instead of the run
  * curve where it has one, and the run curve where it has none (0). */
-static void test_tma_loads_use_the_tma_efficiency(int *failures)
+static void test_tma_loads_use_the_tma_efficiency(check_t *ck)
 {
     arch_t a = testarch();
     a.dram_run_eff_128 = 0.5;
@@ -181,7 +183,7 @@ static void test_tma_loads_use_the_tma_efficiency(int *failures)
 
 /* A TMA stage lands no sooner than the arch's TMA round trip: one CTA with
  * one stage of a few bytes takes n_steps x tma_latency, not x dram latency. */
-static void test_tma_stage_round_trip(int *failures)
+static void test_tma_stage_round_trip(check_t *ck)
 {
     arch_t a = testarch(); /* DRAM latency 100 ns */
     a.tma_latency_ns = 300;
@@ -198,7 +200,7 @@ static void test_tma_stage_round_trip(int *failures)
     CHECK(z.dur_ps == p.dur_ps, "tma_latency_ns 0: %lld vs %lld", (long long)z.dur_ps, (long long)p.dur_ps);
 }
 
-static void test_rerun_is_identical(int *failures)
+static void test_rerun_is_identical(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 37, .dram_bytes = 777, .l2_bytes = 33, .compute_cyc = 1.5,
@@ -208,7 +210,7 @@ static void test_rerun_is_identical(int *failures)
           "reruns differ: %lld vs %lld", (long long)r1.dur_ps, (long long)r2.dur_ps);
 }
 
-static void test_too_many_ctas_per_sm_is_an_input_error(int *failures)
+static void test_too_many_ctas_per_sm_is_an_input_error(check_t *ck)
 {
     arch_t a = testarch();
     uni_t u = {.it = {.n_steps = 1, .dram_bytes = 1}, .items = 1};
@@ -225,7 +227,7 @@ static void test_too_many_ctas_per_sm_is_an_input_error(int *failures)
  * alone streams at tma_oob_gbps; beside DRAM loads the kernel takes
  * (dram + oob x l2_bw / tma_oob_gbps) / l2_bw when that exceeds the DRAM
  * time; an arch without the measurement (0) fills for free. */
-static void test_tma_zero_fill_shares_the_l2_return_path(int *failures)
+static void test_tma_zero_fill_shares_the_l2_return_path(check_t *ck)
 {
     arch_t a = testarch(); /* DRAM 1 B/ps, L2 4 B/ps */
     a.tma_oob_gbps = 1000;
@@ -257,7 +259,7 @@ static void test_tma_zero_fill_shares_the_l2_return_path(int *failures)
  * or loaded whole by every CTA), a 16-KiB A tile of which one token is in the
  * tensor (16256 B zero fill), half (rank 1 all zero fill) or all (L2 hits).
  * Every configuration within 15 % of the measured ns per stage on both GPUs. */
-static void test_grouped_stage_matches_tmabench13(int *failures)
+static void test_grouped_stage_matches_tmabench13(check_t *ck)
 {
     enum { MC = 1, NOMC = 0 };
     static const struct {
@@ -306,7 +308,7 @@ static void test_grouped_stage_matches_tmabench13(int *failures)
  * and boxes-per-step matter where bytes do not. Against test 14 on the h100
  * preset: 4-box stages of 64 rows from DRAM landed 233 ns apart (the preset
  * takes its two values from 1- and 2-box stages). */
-static void test_one_thread_issues_tma_stages_in_turn(int *failures)
+static void test_one_thread_issues_tma_stages_in_turn(check_t *ck)
 {
     arch_t a = testarch();
     a.tma_stage_issue_ns = 60;
@@ -337,7 +339,7 @@ static void test_one_thread_issues_tma_stages_in_turn(int *failures)
 /* The issue time holds the producer back only from a next step: a CTA whose
  * last step is issued finishes when its loads land, and the SM's next CTA
  * starts clean (no second pre-work, no early issue). */
-static void test_issue_time_ends_with_the_last_step(int *failures)
+static void test_issue_time_ends_with_the_last_step(check_t *ck)
 {
     arch_t a = testarch(); /* tma_latency_ns 0: a step lands after the L2 latency */
     a.tma_stage_issue_ns = 1000;
@@ -351,25 +353,197 @@ static void test_issue_time_ends_with_the_last_step(int *failures)
           (long long)one.dur_ps);
 }
 
+/* ------------------------------------------------------------- folding -- */
+
+/* uni_t's CTAs with the last one different (a partial GEMV block): runs of
+ * CTAs [0, n-1) and [n-1, n). */
+typedef struct {
+    kitem_t it, last;
+    int n_ctas;
+} wide_t;
+
+static int wide_item(const kspec_t *k, int cta, int idx, kitem_t *out)
+{
+    const wide_t *w = k->ctx;
+    if (idx > 0)
+        return 0;
+    *out = cta == w->n_ctas - 1 ? w->last : w->it;
+    return 1;
+}
+
+static int64_t wide_repeat(const kspec_t *k, int64_t u, int64_t *period)
+{
+    const wide_t *w = k->ctx;
+    *period = 1;
+    return u >= w->n_ctas ? INT64_MAX : u < w->n_ctas - 1 ? w->n_ctas - 1 : w->n_ctas;
+}
+
+/* Persistent CTAs with `items` equal items each: one run. */
+static int64_t uni_repeat(const kspec_t *k, int64_t u, int64_t *period)
+{
+    const uni_t *un = k->ctx;
+    *period = 1;
+    return u < (int64_t)k->n_ctas * un->items ? (int64_t)k->n_ctas * un->items : INT64_MAX;
+}
+
+static kresult_t run_spec(const arch_t *a, kspec_t k, int no_fold)
+{
+    k.no_fold = no_fold;
+    kresult_t r;
+    char err[128];
+    if (kexec_run(a, &k, &r, err, sizeof err) != 0)
+        fprintf(stderr, "kexec_run: %s\n", err);
+    return r;
+}
+
+static double rel_diff(double x, double y)
+{
+    return fabs(x - y) / y;
+}
+
+/* Folding moves what it names (kexec.h "Folding"): a wide grid of equal
+ * CTAs (CTA folds), persistent CTAs walking equal items (item folds) and
+ * CTAs streaming long items (step folds) execute fewer events, and their
+ * duration, busy times and bytes stay within 0.5 % of the event-by-event
+ * run (bytes exactly); no_fold executes every event. */
+static void test_folding_matches_every_event(check_t *ck)
+{
+    const char *archs[] = {"gb10", "h100"};
+    for (int ai = 0; ai < 2; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        int seats = (int)a.n_sm * 4;
+        wide_t w = {.it = {.n_steps = 12, .dram_bytes = 2048, .dram_run_bytes = 128, .tma = 1,
+                           .tma_box_rows = 64, .l2_bytes = 32, .compute_cyc = 40, .epi_cyc = 300,
+                           .epi_dram_bytes = 8},
+                    .n_ctas = 40 * seats};
+        w.last = w.it;
+        w.last.n_steps = 3;
+        kspec_t wide = {.n_ctas = w.n_ctas, .ctas_per_sm = 4, .stages = 4, .item = wide_item,
+                        .repeat = wide_repeat, .ctx = &w};
+        uni_t p = {.it = {.n_steps = 23, .dram_bytes = 16384, .l2_bytes = 16384, .tma = 1,
+                          .compute_cyc = 900, .epi_cyc = 1500, .epi_dram_bytes = 32768},
+                   .items = 300};
+        kspec_t pers = {.n_ctas = (int)a.n_sm, .ctas_per_sm = 1, .stages = 3, .item = uni_item,
+                        .repeat = uni_repeat, .ctx = &p};
+        uni_t l = {.it = {.n_steps = 20000, .dram_bytes = 4096, .compute_cyc = 10}, .items = 1};
+        kspec_t lng = {.n_ctas = (int)a.n_sm * 2, .ctas_per_sm = 2, .stages = 4, .item = uni_item,
+                       .ctx = &l};
+        const kspec_t *specs[] = {&wide, &pers, &lng};
+        const char *names[] = {"wide grid", "persistent", "long items"};
+        for (int i = 0; i < 3; i++) {
+            kresult_t f = run_spec(&a, *specs[i], 0), e = run_spec(&a, *specs[i], 1);
+            CHECK(e.folds == 0 && e.events_folded == 0, "%s %s: no_fold folded", archs[ai], names[i]);
+            CHECK(f.folds > 0 && f.events < e.events, "%s %s: %d folds, %llu of %llu events",
+                  archs[ai], names[i], f.folds, (unsigned long long)f.events,
+                  (unsigned long long)e.events);
+            CHECK(rel_diff((double)f.dur_ps, (double)e.dur_ps) <= 0.005, "%s %s: dur %lld vs %lld",
+                  archs[ai], names[i], (long long)f.dur_ps, (long long)e.dur_ps);
+            CHECK(rel_diff((double)f.dram_busy_ps, (double)e.dram_busy_ps) <= 0.005 &&
+                      rel_diff((double)f.unit_busy_max_ps, (double)e.unit_busy_max_ps) <= 0.005,
+                  "%s %s: busy dram %lld vs %lld, unit %lld vs %lld", archs[ai], names[i],
+                  (long long)f.dram_busy_ps, (long long)e.dram_busy_ps,
+                  (long long)f.unit_busy_max_ps, (long long)e.unit_busy_max_ps);
+            CHECK(rel_diff(f.dram_bytes, e.dram_bytes) <= 1e-9 && rel_diff(f.l2_bytes + 1, e.l2_bytes + 1) <= 1e-9,
+                  "%s %s: bytes %.0f vs %.0f", archs[ai], names[i], f.dram_bytes, e.dram_bytes);
+            CHECK(f.events + f.events_folded >= e.events / 2, "%s %s: folded events not counted",
+                  archs[ai], names[i]);
+        }
+    }
+}
+
+/* A latency-bound CTA (a few loads in flight, each a DRAM round trip)
+ * repeats exactly every stages steps: a step fold lands every later step at
+ * the same time as running every event (the seats' own times, such as when a
+ * load lands, move with the clock). */
+static void test_step_fold_of_a_latency_bound_cta_is_exact(check_t *ck)
+{
+    const char *archs[] = {"gb10", "h100"};
+    for (int ai = 0; ai < 2; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        for (int steps = 150; steps <= 260; steps += 37) {
+            uni_t u = {.it = {.n_steps = steps, .dram_bytes = 4096, .compute_cyc = 20, .epi_cyc = 50,
+                              .epi_dram_bytes = 64},
+                       .items = 1};
+            kspec_t k = {.n_ctas = 1, .ctas_per_sm = 1, .stages = 4, .item = uni_item, .ctx = &u};
+            kresult_t f = run_spec(&a, k, 0), e = run_spec(&a, k, 1);
+            CHECK(f.folds > 0 && f.dur_ps == e.dur_ps, "%s %d steps: %d folds, %lld vs %lld ps",
+                  archs[ai], steps, f.folds, (long long)f.dur_ps, (long long)e.dur_ps);
+        }
+    }
+}
+
+/* Without repeat only steps fold: short items run event by event. */
+static void test_undeclared_repeats_do_not_fold_items(check_t *ck)
+{
+    arch_t a = preset_arch("h100");
+    uni_t p = {.it = {.n_steps = 23, .dram_bytes = 16384, .compute_cyc = 900}, .items = 300};
+    kspec_t k = {.n_ctas = (int)a.n_sm, .ctas_per_sm = 1, .stages = 3, .item = uni_item, .ctx = &p};
+    kresult_t r = run_spec(&a, k, 0);
+    CHECK(r.folds == 0, "%d folds without repeat", r.folds);
+}
+
+/* kexec_bound_ps is a lower bound of the duration (pruning relies on it). */
+static void test_bound_is_below_the_duration(check_t *ck)
+{
+    const char *archs[] = {"gb10", "h100", "h200"};
+    for (int ai = 0; ai < 3; ai++) {
+        arch_t a = preset_arch(archs[ai]);
+        for (int steps = 1; steps <= 64; steps *= 4)
+            for (int items = 1; items <= 9; items += 4) {
+                uni_t u = {.it = {.n_steps = steps, .dram_bytes = 3000, .dram_run_bytes = 64,
+                                  .l2_bytes = 500 * items, .compute_cyc = 50.0 * steps,
+                                  .epi_cyc = 200, .epi_dram_bytes = 4096, .oob_bytes = 100},
+                           .items = items};
+                kspec_t k = {.n_ctas = (int)a.n_sm * 3, .ctas_per_sm = 2, .stages = 2,
+                             .item = uni_item, .ctx = &u};
+                kresult_t r = run_spec(&a, k, 0);
+                sim_ps_t lb = kexec_bound_ps(&a, &k);
+                CHECK(lb <= r.dur_ps && lb > r.dur_ps / 20, "%s steps %d items %d: bound %lld, dur %lld",
+                      archs[ai], steps, items, (long long)lb, (long long)r.dur_ps);
+            }
+    }
+}
+
+/* A deadline before the end cuts the run (cut = 1); at or after the end the
+ * result is the full run's. */
+static void test_deadline_cuts_only_a_longer_run(check_t *ck)
+{
+    arch_t a = testarch();
+    uni_t u = {.it = {.n_steps = 10, .compute_cyc = 1000}, .items = 1};
+    kspec_t k = {.n_ctas = 8, .ctas_per_sm = 1, .stages = 2, .item = uni_item, .ctx = &u};
+    kresult_t full = run_spec(&a, k, 0);
+    k.deadline_ps = full.dur_ps;
+    kresult_t at = run_spec(&a, k, 0);
+    k.deadline_ps = full.dur_ps - 1;
+    kresult_t before = run_spec(&a, k, 0);
+    CHECK(!full.cut && !at.cut && at.dur_ps == full.dur_ps, "deadline at the end: cut %d, dur %lld",
+          at.cut, (long long)at.dur_ps);
+    CHECK(before.cut, "deadline 1 ps before the end did not cut");
+}
+
 int main(void)
 {
-    int failures = 0;
-    test_memory_bound_kernel_converges_to_bytes_over_bandwidth(&failures);
-    test_compute_bound_kernel_is_waves_times_cycles(&failures);
-    test_littles_law_limits_one_cta(&failures);
-    test_single_stage_is_serial(&failures);
-    test_pre_and_epilogue_are_counted(&failures);
-    test_short_runs_cost_dram_time_by_run_efficiency(&failures);
-    test_one_sm_is_capped_by_its_load_path(&failures);
-    test_multicast_port_charges_received_bytes(&failures);
-    test_tma_loads_use_the_tma_efficiency(&failures);
-    test_tma_stage_round_trip(&failures);
-    test_tma_zero_fill_shares_the_l2_return_path(&failures);
-    test_one_thread_issues_tma_stages_in_turn(&failures);
-    test_issue_time_ends_with_the_last_step(&failures);
-    test_grouped_stage_matches_tmabench13(&failures);
-    test_rerun_is_identical(&failures);
-    test_too_many_ctas_per_sm_is_an_input_error(&failures);
-    printf("kexec_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("kexec_test");
+    test_memory_bound_kernel_converges_to_bytes_over_bandwidth(&ck);
+    test_compute_bound_kernel_is_waves_times_cycles(&ck);
+    test_littles_law_limits_one_cta(&ck);
+    test_single_stage_is_serial(&ck);
+    test_pre_and_epilogue_are_counted(&ck);
+    test_short_runs_cost_dram_time_by_run_efficiency(&ck);
+    test_one_sm_is_capped_by_its_load_path(&ck);
+    test_multicast_port_charges_received_bytes(&ck);
+    test_tma_loads_use_the_tma_efficiency(&ck);
+    test_tma_stage_round_trip(&ck);
+    test_tma_zero_fill_shares_the_l2_return_path(&ck);
+    test_one_thread_issues_tma_stages_in_turn(&ck);
+    test_issue_time_ends_with_the_last_step(&ck);
+    test_grouped_stage_matches_tmabench13(&ck);
+    test_rerun_is_identical(&ck);
+    test_too_many_ctas_per_sm_is_an_input_error(&ck);
+    test_folding_matches_every_event(&ck);
+    test_step_fold_of_a_latency_bound_cta_is_exact(&ck);
+    test_undeclared_repeats_do_not_fold_items(&ck);
+    test_bound_is_below_the_duration(&ck);
+    test_deadline_cuts_only_a_longer_run(&ck);
+    return check_end(&ck);
 }

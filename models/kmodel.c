@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* GEMV kernels. Structure from the named source; where the source is closed
@@ -201,6 +202,17 @@ static int gemv_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     return 1;
 }
 
+/* Units are CTAs (one item each): all but the last CTA carry full rows. */
+static int64_t gemv_repeat(const kspec_t *k, int64_t u, int64_t *period)
+{
+    const gemv_ctx_t *g = k->ctx;
+    *period = 1;
+    if (u >= g->n_ctas)
+        return INT64_MAX;   /* no second items */
+    int same = kexec_item_equal(&g->full, &g->last);
+    return u < g->n_ctas - 1 && !same ? g->n_ctas - 1 : g->n_ctas;
+}
+
 static kitem_t gemv_make_item(const arch_t *a, const kdesc_t *d, int64_t rows)
 {
     const gemv_impl_t *im = d->gemv;
@@ -233,13 +245,23 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
                  im->max_cols, (long long)d->m);
         return -1;
     }
+    double ctas = ceil((double)d->n / im->rows_per_cta);
+    double steps = ceil((double)im->rows_per_cta * (double)d->k * dtype_bytes_per_elem(d->b_dt) /
+                        ((double)im->threads * im->vec_bytes));
+    if (ctas > KEXEC_MAX_COUNT || steps > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "%s: n=%lld k=%lld makes %.3g CTAs of %.3g steps; gbsim simulates at "
+                 "most %d of each", im->name, (long long)d->n, (long long)d->k, ctas, steps,
+                 KEXEC_MAX_COUNT);
+        return -1;
+    }
     gemv_ctx_t g = {.rows = d->n};
     g.n_ctas = (int)cdiv(d->n, im->rows_per_cta);
     int64_t last_rows = d->n - (int64_t)(g.n_ctas - 1) * im->rows_per_cta;
     g.full = gemv_make_item(a, d, im->rows_per_cta);
     g.last = gemv_make_item(a, d, last_rows);
     kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = occupancy(a, im->threads, 0),
-                 .stages = im->loads_in_flight, .item = gemv_item, .ctx = &g};
+                 .stages = im->loads_in_flight, .item = gemv_item, .repeat = gemv_repeat,
+                 .ctx = &g};
     return kexec_run(a, &k, &o->r, err, errlen);
 }
 
@@ -268,8 +290,8 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
 /* One launch of the ksmall family named (a library's second kernel: split-K
  * reduce, group set-up, split-KV merge) with shape sh, in us including its own
  * fixed per-kernel cost. */
-static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us, char *err,
-                    size_t errlen)
+static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us,
+                    uint64_t *events, char *err, size_t errlen)
 {
     kdesc_t k = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(family), .shape = sh}};
     assert(k.small.family != NULL);
@@ -277,6 +299,7 @@ static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, doub
     if (kmodel_run(a, &k, &o, err, errlen) != 0)
         return -1;
     *us = o.us;
+    *events += o.events;
     return 0;
 }
 
@@ -291,12 +314,16 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
          * and pingpong (e.g. TileM 64 exists only as pingpong) */
         gemm_opts_of(d, d->tile_m, d->tile_n, d->tile_k, d->swap_ab, &go);
         int ok = gemm_run(a, &go, &p, &g, err, errlen) == 0;
+        o->events += ok ? g.r.events : 0;
         if (d->pingpong == 0) {
             gemm_out_t pp;
             char e[640];
             go.sched = GEMM_PINGPONG;
+            /* only a faster pingpong matters: stop it at the cooperative's end */
+            go.deadline_ps = ok ? g.r.dur_ps : 0;
             int pp_ok = gemm_run(a, &go, &p, &pp, e, sizeof e) == 0;
-            if (pp_ok && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
+            o->events += pp_ok ? pp.r.events : 0;
+            if (pp_ok && !pp.r.cut && (!ok || pp.r.dur_ps < g.r.dur_ps)) {
                 g = pp;
                 ok = 1;
             } else if (!ok && strcmp(g.cfg.rule, "cooperative_tile_m_at_least_128") == 0) {
@@ -307,23 +334,68 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         if (!ok)
             return -1;
     } else {
-        int found = 0;
-        gemm_out_t best = {0};
-        char e[640];
-        for (size_t i = 0; i < sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0]; i++)
-            for (int v = 0; v < 4; v++) {
-                gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
-                              v & 1, &go);
-                go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
-                if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
-                    continue;
-                if (!found || g.r.dur_ps < best.r.dur_ps)
-                    best = g;
-                found = 1;
+        /* branch and bound: the valid candidates in order of their lower
+         * bound (kexec_bound_ps); each runs only until the best one so far
+         * ends, and none runs whose bound is not below it. Exact: the
+         * result is the first candidate in table order of least duration. */
+        enum { NCAND = sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0] * 4 };
+        struct {
+            int idx;
+            sim_ps_t bound;
+        } cand[NCAND];
+        int nc = 0, too_large = 0;
+        char e[640], big[640] = "";
+        for (int ci = 0; ci < NCAND; ci++) {
+            int i = ci / 4, v = ci % 4;
+            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
+                          v & 1, &go);
+            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+            sim_ps_t lb;
+            int brc = gemm_bound(a, &go, &p, &lb, e, sizeof e);
+            if (brc == GEMM_TOO_LARGE && !too_large++)
+                snprintf(big, sizeof big, "%s", e);
+            if (brc != 0)
+                continue;
+            /* insertion sort by (bound, table order) */
+            int j = nc++;
+            while (j > 0 && cand[j - 1].bound > lb) {
+                cand[j] = cand[j - 1];
+                j--;
             }
+            cand[j].idx = ci;
+            cand[j].bound = lb;
+        }
+        int found = 0, best_idx = 0;
+        gemm_out_t best = {0};
+        for (int j = 0; j < nc; j++) {
+            int ci = cand[j].idx, i = ci / 4, v = ci % 4;
+            if (found && (cand[j].bound > best.r.dur_ps ||
+                          (cand[j].bound == best.r.dur_ps && ci > best_idx)))
+                continue;
+            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
+                          v & 1, &go);
+            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+            /* still running at the best one's end: slower, stop there */
+            go.deadline_ps = found ? best.r.dur_ps : 0;
+            if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
+                continue;
+            o->events += g.r.events;
+            if (g.r.cut)
+                continue;
+            if (!found || g.r.dur_ps < best.r.dur_ps ||
+                (g.r.dur_ps == best.r.dur_ps && ci < best_idx)) {
+                best = g;
+                best_idx = ci;
+            }
+            found = 1;
+        }
         if (!found) {
-            snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
-                     dtype_info(d->b_dt)->name);
+            /* every valid candidate past the simulated limits: say so */
+            if (too_large)
+                snprintf(err, errlen, "%s", big);
+            else
+                snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
+                         dtype_info(d->b_dt)->name);
             return -1;
         }
         g = best;
@@ -342,7 +414,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         ksmall_shape_t sh = {.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
                              .out_bytes = d->out_bytes, .main = KS_L2};
         double us;
-        if (small_us(a, "splitk_reduce", sh, &us, err, errlen) != 0)
+        if (small_us(a, "splitk_reduce", sh, &us, &o->events, err, errlen) != 0)
             return -1;
         o->extra_kernels += 1;
         o->extra_us += us;
@@ -352,7 +424,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
          * call: DRAM in an isolated launch) and writes pointers and shapes */
         ksmall_shape_t sh = {.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .main = KS_DRAM};
         double us;
-        if (small_us(a, "prepare_grouped", sh, &us, err, errlen) != 0)
+        if (small_us(a, "prepare_grouped", sh, &us, &o->events, err, errlen) != 0)
             return -1;
         o->extra_kernels += 1;
         o->extra_us += us;
@@ -446,6 +518,14 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         if (splits < 1)
             splits = 1;
     }
+    if ((double)d->heads_kv * (double)splits > KEXEC_MAX_COUNT ||
+        (double)d->ctx / (double)splits / im->kv_tile > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "%s: ctx=%lld over %lld KV heads x %lld splits makes %.3g CTAs of "
+                 "%.3g KV tiles; gbsim simulates at most %d of each", im->name, (long long)d->ctx,
+                 (long long)d->heads_kv, (long long)splits, (double)d->heads_kv * (double)splits,
+                 ceil((double)d->ctx / (double)splits / im->kv_tile), KEXEC_MAX_COUNT);
+        return -1;
+    }
     int64_t chunk = cdiv(d->ctx, splits);
     /* splits past the end of the context get no KV (a given grid may have
      * more than ctx allows): they exit at once and are not simulated */
@@ -465,7 +545,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
             /* partial outputs and statistics were just written: L2 */
             ksmall_shape_t sh = {.rows = seqs * d->heads_q * d->m, .cols = d->head_dim, .sel = splits,
                                  .in_bytes = 4, .out_bytes = 2, .main = KS_L2};
-            return small_us(a, im->merge_family, sh, &o->extra_us, err, errlen);
+            return small_us(a, im->merge_family, sh, &o->extra_us, &o->events, err, errlen);
         }
         kdesc_t m = {.kind = KM_ELEMENTWISE,
                      .bytes = (double)(splits + 1) * (double)(seqs * d->heads_q * d->m * d->head_dim) * 4.0,
@@ -474,6 +554,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         if (kmodel_run(a, &m, &mo, err, errlen) != 0)
             return -1;
         o->extra_us = mo.us;
+        o->events += mo.events;
     }
     return 0;
 }
@@ -504,6 +585,12 @@ static int run_elementwise(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, c
     if (ctas < 1)
         ctas = 1;
     double per_cta = d->bytes / (double)ctas;
+    if (per_cta / step_bytes > KEXEC_MAX_COUNT) {
+        snprintf(err, errlen, "elementwise: %.6g bytes over %lld CTAs makes %.3g steps per CTA; "
+                 "gbsim simulates at most %d", d->bytes, (long long)ctas, ceil(per_cta / step_bytes),
+                 KEXEC_MAX_COUNT);
+        return -1;
+    }
     int steps = (int)fmax(1, ceil(per_cta / step_bytes));
     ew_ctx_t g = {.it = {
         .n_steps = steps,
@@ -552,9 +639,124 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
     }
     if (rc != 0)
         return rc;
+    if (d->kind != KM_GEMM && d->kind != KM_GROUPED_GEMM)
+        o->events += o->r.events;  /* the GEMM search counts its own */
     double dur_us = (double)o->r.dur_ps * 1e-6;
     o->us = dur_us + a->kernel_fixed_ns * 1e-3 + o->extra_us;
     o->ideal_us = unique / (arch_dram_bw_bytes_per_ps(a) * 1e6);
     o->bound = kresult_bound(&o->r);
     return 0;
+}
+
+/* --------------------------------------------------------------- memo -- */
+
+/* An entry's key: the arch and the descriptor as bytes, the functor's text
+ * in place of its pointer (it points into the caller's string). Equal bytes
+ * are equal inputs; unequal bytes from differing padding only cost a run. */
+typedef struct {
+    arch_t arch;
+    kdesc_t desc;
+    char functor[64];
+} memo_key_t;
+
+typedef struct {
+    memo_key_t key;
+    kmodel_out_t out;
+    int used;
+} memo_entry_t;
+
+struct kmodel_memo {
+    memo_entry_t *e;
+    size_t cap, n, max;
+    uint64_t hits, misses;
+};
+
+kmodel_memo_t *kmodel_memo_create(size_t max_entries)
+{
+    kmodel_memo_t *m = calloc(1, sizeof *m);
+    assert(m != NULL);
+    m->max = max_entries;
+    return m;
+}
+
+void kmodel_memo_free(kmodel_memo_t *m)
+{
+    if (m == NULL)
+        return;
+    free(m->e);
+    free(m);
+}
+
+void kmodel_memo_counts(const kmodel_memo_t *m, uint64_t *hits, uint64_t *misses)
+{
+    *hits = m->hits;
+    *misses = m->misses;
+}
+
+static size_t memo_hash(const memo_key_t *k)
+{
+    const unsigned char *b = (const unsigned char *)k;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof *k; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return (size_t)(h ^ h >> 31);
+}
+
+static memo_entry_t *memo_find(kmodel_memo_t *m, const memo_key_t *k)
+{
+    for (size_t i = memo_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
+        if (!m->e[i].used || !memcmp(&m->e[i].key, k, sizeof *k))
+            return &m->e[i];
+}
+
+/* Room for one more entry at load <= 1/2; 0 when full (or out of memory). */
+static int memo_grow(kmodel_memo_t *m)
+{
+    if (2 * (m->n + 1) <= m->cap)
+        return 1;
+    if (m->n >= m->max)
+        return 0;
+    size_t cap = m->cap ? 2 * m->cap : 64, old_cap = m->cap;
+    memo_entry_t *old = m->e, *e = calloc(cap, sizeof *e);
+    if (e == NULL)
+        return 0;
+    m->e = e;
+    m->cap = cap;
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].used)
+            *memo_find(m, &old[i].key) = old[i];
+    free(old);
+    return 1;
+}
+
+int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_out_t *out,
+                    char *err, size_t errlen)
+{
+    memo_key_t *k = calloc(1, sizeof *k);
+    assert(k != NULL);
+    memcpy(&k->arch, a, sizeof *a);
+    memcpy(&k->desc, d, sizeof *d);
+    k->desc.small.functor = NULL;
+    int fits = 1;
+    if (d->small.functor != NULL)
+        fits = snprintf(k->functor, sizeof k->functor, "%s", d->small.functor) < (int)sizeof k->functor;
+    memo_entry_t *e = fits && m->cap ? memo_find(m, k) : NULL;
+    if (e != NULL && e->used) {
+        *out = e->out;
+        out->events = 0;
+        m->hits++;
+        free(k);
+        return 0;
+    }
+    m->misses++;
+    int rc = kmodel_run(a, d, out, err, errlen);
+    if (rc == 0 && fits && memo_grow(m)) {
+        e = memo_find(m, k);
+        e->key = *k;
+        e->out = *out;
+        e->used = 1;
+        m->n++;
+    }
+    free(k);
+    return rc;
 }

@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "models/kmodel.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 /* A GEMV that streams far more bytes than fit in flight is DRAM-bound and
  * approaches bytes / (achievable bandwidth x run efficiency). */
-static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(int *failures)
+static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_GEMV, .m = 1, .n = 201088, .k = 2880, .a_dt = DT_BF16,
@@ -26,7 +27,7 @@ static void test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(int *failure
  * gpt-oss-120b at M=1: 4 groups x 45 n-tiles on 48 CTAs; CTA c walks c, c+48,
  * c+96, c+144: every tile lands in a new group, so CTAs 0..35 update 4 times and
  * 36..47 three times: 36*4 + 12*3 = 180 updates. */
-static void test_grouped_gemm_updates_descriptors_when_the_group_changes(int *failures)
+static void test_grouped_gemm_updates_descriptors_when_the_group_changes(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_GROUPED_GEMM, .m = 4, .groups = 4, .n = 5760, .k = 2880,
@@ -46,7 +47,7 @@ static void test_grouped_gemm_updates_descriptors_when_the_group_changes(int *fa
 }
 
 /* Decode attention reads the KV cache once. */
-static void test_attention_reads_kv_once(int *failures)
+static void test_attention_reads_kv_once(check_t *ck)
 {
     arch_t a = preset_arch("gb10");
     kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 4096, .heads_q = 64, .heads_kv = 8,
@@ -60,7 +61,7 @@ static void test_attention_reads_kv_once(int *failures)
 
 /* attn_impl_names and gemm_impl_names (the trace reader's "one of ...") name
  * every table row, in order. */
-static void test_impl_name_lists_match_the_tables(int *failures)
+static void test_impl_name_lists_match_the_tables(check_t *ck)
 {
     char buf[512] = "";
     for (size_t i = 0; attn_impl_at(i); i++)
@@ -80,7 +81,7 @@ static void test_impl_name_lists_match_the_tables(int *failures)
  * a separate reduce kernel sums them; the main kernel is the same as without
  * the impl (nothing charged twice), and the reduce is one more kernel with
  * its own fixed cost. o_proj of gpt-oss-120b at M=1 as cuBLAS launched it. */
-static void test_cublas_split_k_adds_one_reduce_kernel(int *failures)
+static void test_cublas_split_k_adds_one_reduce_kernel(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     kdesc_t d = {.kind = KM_GEMM, .m = 1, .n = 2880, .k = 4096, .a_dt = DT_BF16, .b_dt = DT_BF16,
@@ -108,7 +109,7 @@ static void test_cublas_split_k_adds_one_reduce_kernel(int *failures)
 
 /* A given attention grid is heads_kv x splits: cuDNN at ctx 1024 launched 8x8
  * CTAs (8 splits + lean_reduction); at ctx 128 1x8 (no split, no merge). */
-static void test_attention_splits_follow_the_grid(int *failures)
+static void test_attention_splits_follow_the_grid(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     kdesc_t d = {.kind = KM_ATTENTION, .m = 1, .ctx = 1024, .heads_q = 64, .heads_kv = 8,
@@ -140,7 +141,7 @@ static void test_attention_splits_follow_the_grid(int *failures)
  * further 128-token tile of cuDNN's 16x128x64 kernel costs inst_per_tile x
  * 3.87 cycles more than the same kernel priced by the softmax estimate
  * (microbench/kattn_probe.py, microbench/kinst_probe.py). */
-static void test_attention_issues_its_measured_instructions_per_tile(int *failures)
+static void test_attention_issues_its_measured_instructions_per_tile(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     const attn_impl_t *im = attn_impl_find("cudnn-sdpa-16x128x64");
@@ -172,7 +173,7 @@ static void test_attention_issues_its_measured_instructions_per_tile(int *failur
 /* cuDNN's split rule reproduces the grids CUPTI recorded: 8 KV heads x 1, 8,
  * 16, 32, 32 splits at ctx 512, 1024, 2049, 4096, 131072 (a run without a grid
  * prices exactly what the recorded grid does). */
-static void test_cudnn_split_rule_reproduces_the_recorded_grids(int *failures)
+static void test_cudnn_split_rule_reproduces_the_recorded_grids(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     const struct { int64_t ctx; int grid; } pts[] = {
@@ -191,17 +192,66 @@ static void test_cudnn_split_rule_reproduces_the_recorded_grids(int *failures)
     }
 }
 
+/* kmodel_run_memo answers an equal call from memory (its output, no events)
+ * and runs a call that differs in the descriptor, the arch or a functor's
+ * text (compared as text, not as a pointer). */
+static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
+{
+    arch_t a = preset_arch("gb10"), b = a;
+    b.dram_peak_gbps *= 2;
+    kdesc_t d = {.kind = KM_GEMV, .m = 1, .n = 5120, .k = 2880, .a_dt = DT_BF16, .b_dt = DT_BF16,
+                 .out_bytes = 2, .gemv = gemv_impl_find("cublas-gemv")};
+    kmodel_memo_t *m = kmodel_memo_create(16);
+    kmodel_out_t o1, o2, o3, plain;
+    char err[256];
+    CHECK(kmodel_run(&a, &d, &plain, err, sizeof err) == 0, "%s", err);
+    CHECK(kmodel_run_memo(m, &a, &d, &o1, err, sizeof err) == 0, "%s", err);
+    CHECK(kmodel_run_memo(m, &a, &d, &o2, err, sizeof err) == 0, "%s", err);
+    uint64_t hits, misses;
+    kmodel_memo_counts(m, &hits, &misses);
+    CHECK(hits == 1 && misses == 1, "hits %llu misses %llu", (unsigned long long)hits,
+          (unsigned long long)misses);
+    CHECK(o1.us == plain.us && o2.us == plain.us && o1.events == plain.events && o2.events == 0,
+          "memo %.3f / %.3f us vs %.3f; events %llu, %llu", o1.us, o2.us, plain.us,
+          (unsigned long long)o1.events, (unsigned long long)o2.events);
+    d.n = 2880;
+    CHECK(kmodel_run_memo(m, &a, &d, &o3, err, sizeof err) == 0 && o3.us != plain.us, "n changed: %.3f",
+          o3.us);
+    d.n = 5120;
+    CHECK(kmodel_run_memo(m, &b, &d, &o3, err, sizeof err) == 0 && o3.us != plain.us, "arch changed");
+    kmodel_memo_counts(m, &hits, &misses);
+    CHECK(hits == 1 && misses == 3, "hits %llu misses %llu", (unsigned long long)hits,
+          (unsigned long long)misses);
+    /* a small kernel's functor is compared by its text */
+    char f1[] = "family:add", f2[] = "family:add";
+    kdesc_t s = {.kind = KM_ELEMENTWISE};
+    CHECK(ksmall_parse("ew_vector:mul", &s.small, err, sizeof err) == 0, "%s", err);
+    {
+        snprintf(f1, sizeof f1, "%s", s.small.functor);
+        snprintf(f2, sizeof f2, "%s", s.small.functor);
+        s.small.shape = (ksmall_shape_t){.n = 4096, .in_bytes = 2, .out_bytes = 2, .n_in = 2,
+                                         .main = KS_L2};
+        s.small.functor = f1;
+        kmodel_run_memo(m, &a, &s, &o1, err, sizeof err);
+        s.small.functor = f2;
+        kmodel_run_memo(m, &a, &s, &o2, err, sizeof err);
+        kmodel_memo_counts(m, &hits, &misses);
+        CHECK(hits == 2, "same functor text in another buffer: hits %llu", (unsigned long long)hits);
+    }
+    kmodel_memo_free(m);
+}
+
 int main(void)
 {
-    int failures = 0;
-    test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(&failures);
-    test_grouped_gemm_updates_descriptors_when_the_group_changes(&failures);
-    test_attention_reads_kv_once(&failures);
-    test_impl_name_lists_match_the_tables(&failures);
-    test_cublas_split_k_adds_one_reduce_kernel(&failures);
-    test_attention_splits_follow_the_grid(&failures);
-    test_attention_issues_its_measured_instructions_per_tile(&failures);
-    test_cudnn_split_rule_reproduces_the_recorded_grids(&failures);
-    printf("kmodel_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("kmodel_test");
+    test_large_gemv_is_dram_bound_near_bytes_over_bandwidth(&ck);
+    test_grouped_gemm_updates_descriptors_when_the_group_changes(&ck);
+    test_attention_reads_kv_once(&ck);
+    test_impl_name_lists_match_the_tables(&ck);
+    test_cublas_split_k_adds_one_reduce_kernel(&ck);
+    test_attention_splits_follow_the_grid(&ck);
+    test_attention_issues_its_measured_instructions_per_tile(&ck);
+    test_cudnn_split_rule_reproduces_the_recorded_grids(&ck);
+    test_memo_keeps_outputs_by_their_full_input(&ck);
+    return check_end(&ck);
 }

@@ -6,10 +6,11 @@
 
 #include "models/kmodel.h"
 #include "models/ksmall.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 /* counts of "family[:functor]" spec at shape sh */
-static ksmall_counts_t counts_of(const arch_t *a, const char *spec, ksmall_shape_t sh, int *failures)
+static ksmall_counts_t counts_of(const arch_t *a, const char *spec, ksmall_shape_t sh, check_t *ck)
 {
     ksmall_desc_t d = {0};
     ksmall_counts_t c;
@@ -24,7 +25,7 @@ static ksmall_counts_t counts_of(const arch_t *a, const char *spec, ksmall_shape
     return c;
 }
 
-static double us_of(const arch_t *a, const char *fam, ksmall_shape_t sh, int *failures)
+static double us_of(const arch_t *a, const char *fam, ksmall_shape_t sh, check_t *ck)
 {
     kdesc_t d = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(fam), .shape = sh}};
     kmodel_out_t o;
@@ -45,7 +46,7 @@ static ksmall_shape_t any_shape(void)
 
 /* Every row names its kernel, its launch rule's source and its path's source;
  * closed-source rows say "assumption:". */
-static void test_every_family_has_a_pattern_and_sources(int *failures)
+static void test_every_family_has_a_pattern_and_sources(check_t *ck)
 {
     CHECK(ksmall_n_families() >= 10, "%zu families", ksmall_n_families());
     for (size_t i = 0; i < ksmall_n_families(); i++) {
@@ -62,12 +63,12 @@ static void test_every_family_has_a_pattern_and_sources(int *failures)
 
 /* Counts are non-negative, a launch has at least one CTA and one thread, and
  * a kernel that reads anything waits for at least one round trip. */
-static void test_counts_are_non_negative_and_every_kernel_waits_for_a_load(int *failures)
+static void test_counts_are_non_negative_and_every_kernel_waits_for_a_load(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
         const ksmall_family_t *f = ksmall_family_at(i);
-        ksmall_counts_t c = counts_of(&a, f->name, any_shape(), failures);
+        ksmall_counts_t c = counts_of(&a, f->name, any_shape(), ck);
         CHECK(c.ctas >= 1 && c.threads >= 1, "%s: grid %lld x %d", f->name, (long long)c.ctas,
               c.threads);
         CHECK(c.rt_dram >= 0 && c.rt_l2 >= 0 && c.rt_l1 >= 0 && c.bar >= 0 && c.tree >= 0 &&
@@ -79,16 +80,16 @@ static void test_counts_are_non_negative_and_every_kernel_waits_for_a_load(int *
 
 /* A one-CTA kernel with R dependent round trips costs at least kernel_fixed
  * + R x latency. */
-static void test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencies(int *failures)
+static void test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencies(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     for (int64_t n = 128; n <= 512; n += 128) {   /* 1..4 iterations of one 128-thread CTA */
         ksmall_shape_t sh = {.n = n, .in_bytes = 2, .out_bytes = 2, .n_in = 1, .main = KS_DRAM};
-        ksmall_counts_t c = counts_of(&a, "ew_strided", sh, failures);
+        ksmall_counts_t c = counts_of(&a, "ew_strided", sh, ck);
         double r = (double)(n / 128);
         CHECK(c.ctas == 1 && c.rt_dram == r, "n %lld: ctas %lld rt %.0f", (long long)n,
               (long long)c.ctas, c.rt_dram);
-        double us = us_of(&a, "ew_strided", sh, failures);
+        double us = us_of(&a, "ew_strided", sh, ck);
         double floor = (a.kernel_fixed_ns + r * a.dram_latency_ns) * 1e-3;
         CHECK(us >= floor - 1e-9, "n %lld: %.3f us < %.3f", (long long)n, us, floor);
     }
@@ -97,12 +98,12 @@ static void test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencie
 /* Time never falls as the bytes grow: with the counts held, through the
  * bytes term; and for the elementwise families over n (their counts only
  * grow with n). */
-static void test_time_is_monotone_in_bytes(int *failures)
+static void test_time_is_monotone_in_bytes(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
         const ksmall_family_t *f = ksmall_family_at(i);
-        ksmall_counts_t c = counts_of(&a, f->name, any_shape(), failures), more = c;
+        ksmall_counts_t c = counts_of(&a, f->name, any_shape(), ck), more = c;
         more.dram_bytes = 2 * c.dram_bytes + 1e6;
         more.l2_bytes = 2 * c.l2_bytes + 1e6;
         CHECK(ksmall_path_ns(&a, &more) > ksmall_path_ns(&a, &c), "%s: more bytes not slower",
@@ -114,7 +115,7 @@ static void test_time_is_monotone_in_bytes(int *failures)
         for (int64_t n = 1; n <= (1 << 22); n *= 4) {
             ksmall_shape_t sh = any_shape();
             sh.n = n;
-            double us = us_of(&a, ew[i], sh, failures);
+            double us = us_of(&a, ew[i], sh, ck);
             CHECK(us >= prev - 1e-9, "%s: n %lld %.3f us < %.3f", ew[i], (long long)n, us, prev);
             prev = us;
         }
@@ -123,7 +124,7 @@ static void test_time_is_monotone_in_bytes(int *failures)
 
 /* An operand in L2 is never slower than the same operand in DRAM, and L1 is
  * never slower than L2. */
-static void test_hot_in_l2_is_never_slower_than_cold(int *failures)
+static void test_hot_in_l2_is_never_slower_than_cold(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
@@ -131,7 +132,7 @@ static void test_hot_in_l2_is_never_slower_than_cold(int *failures)
         ksmall_shape_t hot = any_shape(), cold = any_shape();
         hot.main = hot.side = KS_L2;
         cold.main = cold.side = KS_DRAM;
-        double th = us_of(&a, f->name, hot, failures), tc = us_of(&a, f->name, cold, failures);
+        double th = us_of(&a, f->name, hot, ck), tc = us_of(&a, f->name, cold, ck);
         CHECK(th <= tc, "%s: hot %.3f > cold %.3f", f->name, th, tc);
     }
 }
@@ -139,58 +140,58 @@ static void test_hot_in_l2_is_never_slower_than_cold(int *failures)
 /* rms_norm: one 128-thread CTA per row; both passes walk the row in
  * 512-element strides, one round trip per stride; the gamma pass pays the
  * gamma level. gpt-oss hidden 2880: 6 + 6. */
-static void test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(int *failures)
+static void test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 1, .cols = 2880, .in_bytes = 2, .out_bytes = 2, .n_in = 1,
                          .main = KS_L2, .side = KS_DRAM};
-    ksmall_counts_t c = counts_of(&a, "rms_norm", sh, failures);
+    ksmall_counts_t c = counts_of(&a, "rms_norm", sh, ck);
     CHECK(c.ctas == 1 && c.threads == 128, "grid %lld x %d", (long long)c.ctas, c.threads);
     CHECK(c.rt_l2 == 6 && c.rt_dram == 6, "rt l2 %.0f dram %.0f", c.rt_l2, c.rt_dram);
     CHECK(c.shfl == 5 && c.tree == 2, "shfl %.0f tree %.0f", c.shfl, c.tree);
     sh.cols = 512;
-    c = counts_of(&a, "rms_norm", sh, failures);
+    c = counts_of(&a, "rms_norm", sh, ck);
     CHECK(c.rt_l2 == 1 && c.rt_dram == 1, "512: rt l2 %.0f dram %.0f", c.rt_l2, c.rt_dram);
 }
 
 /* The strided (legacy) elementwise loop serializes its vt load/store pairs;
  * the vectorized kernel loads everything first: one round trip. */
-static void test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(int *failures)
+static void test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.n = 11520, .in_bytes = 2, .out_bytes = 2, .n_in = 1, .main = KS_L2};
-    ksmall_counts_t s = counts_of(&a, "ew_strided", sh, failures);
-    ksmall_counts_t v = counts_of(&a, "ew_vector", sh, failures);
+    ksmall_counts_t s = counts_of(&a, "ew_strided", sh, ck);
+    ksmall_counts_t v = counts_of(&a, "ew_vector", sh, ck);
     CHECK(s.ctas == 23 && s.rt_l2 == 4, "strided: grid %lld rt %.0f", (long long)s.ctas, s.rt_l2);
     CHECK(v.ctas == 12 && v.rt_l2 == 1, "vector: grid %lld rt %.0f", (long long)v.ctas, v.rt_l2);
     sh.out_bytes = 4;   /* unroll_factor 2 for 4-byte outputs */
-    s = counts_of(&a, "ew_strided", sh, failures);
+    s = counts_of(&a, "ew_strided", sh, ck);
     CHECK(s.ctas == 45 && s.rt_l2 == 2, "fp32 out: grid %lld rt %.0f", (long long)s.ctas, s.rt_l2);
 }
 
 /* bitonicSortKVInPlace's 32-key sort runs 15 compare-exchange steps, and each
  * step's bitonicSwap waits on 6 shared loads in turn: one inside the tree step,
  * 5 more as smem steps. */
-static void test_bitonic_swap_waits_on_six_shared_loads_per_step(int *failures)
+static void test_bitonic_swap_waits_on_six_shared_loads_per_step(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 1, .sel = 4, .in_bytes = 2, .out_bytes = 2, .main = KS_L2};
-    ksmall_counts_t c = counts_of(&a, "bitonic_sort", sh, failures);
+    ksmall_counts_t c = counts_of(&a, "bitonic_sort", sh, ck);
     CHECK(c.tree == 15 && c.smem == 75, "tree %.0f smem %.0f", c.tree, c.smem);
 }
 
 /* Code that is not in the SM's instruction caches costs the family's measured
  * fetches, each a round trip at the level the code sits in, once per launch;
  * hot code none. */
-static void test_code_fetches_are_round_trips_at_the_code_level(int *failures)
+static void test_code_fetches_are_round_trips_at_the_code_level(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 2880, .cols = 4, .in_bytes = 2, .out_bytes = 2, .main = KS_L2};
-    ksmall_counts_t hot = counts_of(&a, "reduce_outer", sh, failures);
+    ksmall_counts_t hot = counts_of(&a, "reduce_outer", sh, ck);
     sh.code = KS_L2;
-    ksmall_counts_t l2 = counts_of(&a, "reduce_outer", sh, failures);
+    ksmall_counts_t l2 = counts_of(&a, "reduce_outer", sh, ck);
     sh.code = KS_DRAM;
-    ksmall_counts_t dram = counts_of(&a, "reduce_outer", sh, failures);
+    ksmall_counts_t dram = counts_of(&a, "reduce_outer", sh, ck);
     CHECK(hot.code_fetches == 0 && l2.code_fetches == 5.94 && dram.code_fetches == 5.94,
           "fetches hot %.2f L2 %.2f DRAM %.2f", hot.code_fetches, l2.code_fetches, dram.code_fetches);
     double t_hot = ksmall_path_ns(&a, &hot);
@@ -201,9 +202,9 @@ static void test_code_fetches_are_round_trips_at_the_code_level(int *failures)
     /* once per launch, not per wave: a grid of many waves pays it once */
     sh.rows = 2880 * 4096;
     sh.code = KS_NONE;
-    ksmall_counts_t big_hot = counts_of(&a, "reduce_outer", sh, failures);
+    ksmall_counts_t big_hot = counts_of(&a, "reduce_outer", sh, ck);
     sh.code = KS_DRAM;
-    ksmall_counts_t big = counts_of(&a, "reduce_outer", sh, failures);
+    ksmall_counts_t big = counts_of(&a, "reduce_outer", sh, ck);
     CHECK(fabs(ksmall_path_ns(&a, &big) - ksmall_path_ns(&a, &big_hot) - 5.94 * a.dram_latency_ns) < 1e-6,
           "many waves: %.1f vs %.1f ns", ksmall_path_ns(&a, &big), ksmall_path_ns(&a, &big_hot));
 }
@@ -215,7 +216,7 @@ static void test_code_fetches_are_round_trips_at_the_code_level(int *failures)
  * device, not the latency scaling) and on H100 with the code in L2 only
  * (code_op - small_op: a 394-KB kernel on every SM evicted the instruction
  * caches; the same counts at the L2 latency). Summed over the 9 probed launches. */
-static void test_cold_code_matches_the_post_probe_on_h200_and_from_l2(int *failures)
+static void test_cold_code_matches_the_post_probe_on_h200_and_from_l2(check_t *ck)
 {
     struct {
         const char *spec;
@@ -229,12 +230,12 @@ static void test_cold_code_matches_the_post_probe_on_h200_and_from_l2(int *failu
     double model_dram = 0, meas_dram = 0, model_l2 = 0, meas_l2 = 0;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         ksmall_shape_t sh = any_shape();
-        ksmall_counts_t hot200 = counts_of(&h200, rows[i].spec, sh, failures);
-        ksmall_counts_t hot100 = counts_of(&h100, rows[i].spec, sh, failures);
+        ksmall_counts_t hot200 = counts_of(&h200, rows[i].spec, sh, ck);
+        ksmall_counts_t hot100 = counts_of(&h100, rows[i].spec, sh, ck);
         sh.code = KS_DRAM;
-        ksmall_counts_t dram = counts_of(&h200, rows[i].spec, sh, failures);
+        ksmall_counts_t dram = counts_of(&h200, rows[i].spec, sh, ck);
         sh.code = KS_L2;
-        ksmall_counts_t l2 = counts_of(&h100, rows[i].spec, sh, failures);
+        ksmall_counts_t l2 = counts_of(&h100, rows[i].spec, sh, ck);
         model_dram += ksmall_path_ns(&h200, &dram) - ksmall_path_ns(&h200, &hot200);
         model_l2 += ksmall_path_ns(&h100, &l2) - ksmall_path_ns(&h100, &hot100);
         meas_dram += rows[i].h200_dram_ns;
@@ -251,7 +252,7 @@ static void test_cold_code_matches_the_post_probe_on_h200_and_from_l2(int *failu
 
 /* The launch rules reproduce the grids and blocks CUPTI recorded in
  * traces/hopper/h100_decode_step_trace.csv. */
-static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
+static void test_launch_rules_reproduce_the_recorded_grids(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     struct {
@@ -276,7 +277,7 @@ static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
         {"lean_reduction", {.rows = 64, .cols = 64, .sel = 4, .in_bytes = 4, .out_bytes = 2, .main = KS_L2}, 64, 256},
     };
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        ksmall_counts_t c = counts_of(&a, rows[i].fam, rows[i].sh, failures);
+        ksmall_counts_t c = counts_of(&a, rows[i].fam, rows[i].sh, ck);
         CHECK(c.ctas == rows[i].ctas && c.threads == rows[i].threads,
               "%s: grid %lld x %d, recorded %lld x %d", rows[i].fam, (long long)c.ctas, c.threads,
               rows[i].ctas, rows[i].threads);
@@ -286,24 +287,24 @@ static void test_launch_rules_reproduce_the_recorded_grids(int *failures)
 /* argmax over 201088 logits: 25 CTAs of 512 threads, 4 vector loads each,
  * a block_x_reduce (4 tree steps, a barrier, 5 shuffles) before and after
  * the cross-CTA handoff (threadfence, semaphore atomic, staged re-read). */
-static void test_reduce_inner_splits_across_ctas_and_reduces_twice(int *failures)
+static void test_reduce_inner_splits_across_ctas_and_reduces_twice(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_shape_t sh = {.rows = 1, .cols = 201088, .in_bytes = 2, .out_bytes = 8, .main = KS_L2};
-    ksmall_counts_t c = counts_of(&a, "reduce_inner", sh, failures);
+    ksmall_counts_t c = counts_of(&a, "reduce_inner", sh, ck);
     CHECK(c.rt_l2 == 4 + 3, "rt l2 %.0f", c.rt_l2);
     CHECK(c.tree == 8 && c.shfl == 10, "tree %.0f shfl %.0f", c.tree, c.shfl);
 }
 
 /* A grid larger than the resident CTAs repeats the path per wave. */
-static void test_a_second_wave_repeats_the_path(int *failures)
+static void test_a_second_wave_repeats_the_path(check_t *ck)
 {
     arch_t a = testarch();   /* 4 SMs x min(1536/128, 8) = 32 CTAs of 128 threads at once */
     ksmall_shape_t one = {.n = 32 * 512, .in_bytes = 2, .out_bytes = 2, .n_in = 1, .main = KS_L2};
     ksmall_shape_t two = one;
     two.n = 33 * 512;
-    ksmall_counts_t c1 = counts_of(&a, "ew_strided", one, failures);
-    ksmall_counts_t c2 = counts_of(&a, "ew_strided", two, failures);
+    ksmall_counts_t c1 = counts_of(&a, "ew_strided", one, ck);
+    ksmall_counts_t c2 = counts_of(&a, "ew_strided", two, ck);
     c1.inst = c2.inst = 0;   /* issue rate depends on warps per scheduler, not on waves */
     double p1 = ksmall_path_ns(&a, &c1) - (c1.l2_bytes / (arch_l2_bw_bytes_per_ps(&a) * 1e3));
     double p2 = ksmall_path_ns(&a, &c2) - (c2.l2_bytes / (arch_l2_bw_bytes_per_ps(&a) * 1e3));
@@ -316,7 +317,7 @@ static void test_a_second_wave_repeats_the_path(int *failures)
  * unprofiled); the model (that empty period + R round trips) lands within
  * 10 %. (The arch's kernel_fixed_ns and graph_gap_ns are CUPTI's view, as the
  * traces are, so they are not the base of an unprofiled period.) */
-static void test_dependent_chain_matches_the_measured_graph_period(int *failures)
+static void test_dependent_chain_matches_the_measured_graph_period(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     struct { ks_level_t lv; int64_t r; double meas_ns; } pts[] = {
@@ -338,7 +339,7 @@ static void test_dependent_chain_matches_the_measured_graph_period(int *failures
 }
 
 /* A sort longer than the bitonic path is refused, not silently priced. */
-static void test_bitonic_sort_refuses_sorts_longer_than_32(int *failures)
+static void test_bitonic_sort_refuses_sorts_longer_than_32(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     ksmall_desc_t d = {.family = ksmall_find("bitonic_sort"),
@@ -355,9 +356,9 @@ static void test_bitonic_sort_refuses_sorts_longer_than_32(int *failures)
  * kernel_fixed_ns + the path with every operand in L2. The per-instruction
  * cost came from a separate launch (the strided copy's depth series on H100),
  * the instruction counts from Nsight's counters, not from these durations;
- * H200 only changes the preset. The bounds are the documented errors
- * (docs/validation.md, Small kernels). */
-static void test_hot_small_kernels_match_the_probe(int *failures)
+ * H200 only changes the preset. The bounds are the documented errors (docs/validation.md,
+ * Small kernels). */
+static void test_hot_small_kernels_match_the_probe(check_t *ck)
 {
     const ks_level_t L = KS_L2;
     struct {
@@ -425,7 +426,7 @@ static void test_hot_small_kernels_match_the_probe(int *failures)
 }
 
 /* An unknown functor or family in a row's impl is an error that names it. */
-static void test_parse_names_the_unknown_family_or_functor(int *failures)
+static void test_parse_names_the_unknown_family_or_functor(check_t *ck)
 {
     ksmall_desc_t d;
     char err[256] = "";
@@ -437,7 +438,7 @@ static void test_parse_names_the_unknown_family_or_functor(int *failures)
 
 /* Every family has its default instruction row, and one more instruction on
  * a lone warp costs what the depth series measured. */
-static void test_every_family_counts_its_instructions(int *failures)
+static void test_every_family_counts_its_instructions(check_t *ck)
 {
     arch_t a = preset_arch("h100");
     for (size_t i = 0; i < ksmall_n_families(); i++) {
@@ -457,26 +458,24 @@ static void test_every_family_counts_its_instructions(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_every_family_has_a_pattern_and_sources(&failures);
-    test_counts_are_non_negative_and_every_kernel_waits_for_a_load(&failures);
-    test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencies(&failures);
-    test_time_is_monotone_in_bytes(&failures);
-    test_hot_in_l2_is_never_slower_than_cold(&failures);
-    test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(&failures);
-    test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(&failures);
-    test_bitonic_swap_waits_on_six_shared_loads_per_step(&failures);
-    test_code_fetches_are_round_trips_at_the_code_level(&failures);
-    test_cold_code_matches_the_post_probe_on_h200_and_from_l2(&failures);
-    test_launch_rules_reproduce_the_recorded_grids(&failures);
-    test_reduce_inner_splits_across_ctas_and_reduces_twice(&failures);
-    test_a_second_wave_repeats_the_path(&failures);
-    test_dependent_chain_matches_the_measured_graph_period(&failures);
-    test_bitonic_sort_refuses_sorts_longer_than_32(&failures);
-    test_hot_small_kernels_match_the_probe(&failures);
-    test_parse_names_the_unknown_family_or_functor(&failures);
-    test_every_family_counts_its_instructions(&failures);
-    if (failures)
-        fprintf(stderr, "%d failure(s)\n", failures);
-    return failures ? 1 : 0;
+    check_t ck = check_begin("ksmall_test");
+    test_every_family_has_a_pattern_and_sources(&ck);
+    test_counts_are_non_negative_and_every_kernel_waits_for_a_load(&ck);
+    test_one_cta_with_r_round_trips_costs_at_least_fixed_plus_r_latencies(&ck);
+    test_time_is_monotone_in_bytes(&ck);
+    test_hot_in_l2_is_never_slower_than_cold(&ck);
+    test_rms_norm_pays_a_round_trip_per_512_elements_per_pass(&ck);
+    test_strided_loop_serializes_vt_round_trips_vectorized_needs_one(&ck);
+    test_bitonic_swap_waits_on_six_shared_loads_per_step(&ck);
+    test_code_fetches_are_round_trips_at_the_code_level(&ck);
+    test_cold_code_matches_the_post_probe_on_h200_and_from_l2(&ck);
+    test_launch_rules_reproduce_the_recorded_grids(&ck);
+    test_reduce_inner_splits_across_ctas_and_reduces_twice(&ck);
+    test_a_second_wave_repeats_the_path(&ck);
+    test_dependent_chain_matches_the_measured_graph_period(&ck);
+    test_bitonic_sort_refuses_sorts_longer_than_32(&ck);
+    test_hot_small_kernels_match_the_probe(&ck);
+    test_parse_names_the_unknown_family_or_functor(&ck);
+    test_every_family_counts_its_instructions(&ck);
+    return check_end(&ck);
 }

@@ -7,6 +7,8 @@
  * after every row and every required key has been checked. */
 #include "models/param.h"
 
+#include "sim/csvrec.h"
+
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
@@ -423,10 +425,11 @@ int param_load_file(const param_schema_t *schema, void *dst,
                     param_origin_t *origins, const char *path,
                     char *err, size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         if (err != NULL && errlen > 0)
-            snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+            snprintf(err, errlen, "%s: cannot open: %s", path, csvrec_errtext(errno, ebuf, sizeof ebuf));
         return -1;
     }
     size_t cap = 4096, len = 0;
@@ -454,7 +457,7 @@ int param_load_file(const param_schema_t *schema, void *dst,
         free(buf);
         if (err != NULL && errlen > 0)
             snprintf(err, errlen, "%s: cannot read: %s", path,
-                     failed ? "out of memory" : strerror(saved));
+                     failed ? "out of memory" : csvrec_errtext(saved, ebuf, sizeof ebuf));
         return -1;
     }
     int rc = param_load(schema, dst, origins, path, buf, len, err, errlen);

@@ -15,24 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-                    __func__, #cond);                                            \
-            return 1;                                                            \
-        }                                                                        \
-    } while (0)
-
-/* Like CHECK, and also prints the loader's message. */
-#define CHECK_ERR(cond, err)                                                     \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n  message: %s\n",      \
-                    __FILE__, __LINE__, __func__, #cond, (err));                 \
-            return 1;                                                            \
-        }                                                                        \
-    } while (0)
+#include "tests/check.h"
 
 typedef struct {
     double bw;
@@ -61,202 +44,186 @@ static int has(const char *haystack, const char *needle)
     return strstr(haystack, needle) != NULL;
 }
 
-static int test_valid_file_loads_values_and_origins(void)
+static void test_valid_file_loads_values_and_origins(check_t *ck)
 {
     tiny_t t = {0, 0};
     param_origin_t o[2];
     char err[512] = "";
     int rc = load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err);
-    CHECK_ERR(rc == 0, err);
-    CHECK(t.bw == 273 && t.count == 48);
-    CHECK(strcmp(o[0].source, "datasheet") == 0 && o[0].line == 2);
-    CHECK(strcmp(o[1].source, "deviceQuery") == 0 && o[1].line == 3);
-    CHECK(param_find(&TINY, "count") == 1 && param_find(&TINY, "nope") == -1);
-    CHECK(param_get(&TINY, &t, 0) == 273);
-    return 0;
+    REQUIRE(rc == 0, "%s", err);
+    REQUIRE(t.bw == 273 && t.count == 48, "");
+    REQUIRE(strcmp(o[0].source, "datasheet") == 0 && o[0].line == 2, "");
+    REQUIRE(strcmp(o[1].source, "deviceQuery") == 0 && o[1].line == 3, "");
+    REQUIRE(param_find(&TINY, "count") == 1 && param_find(&TINY, "nope") == -1, "");
+    REQUIRE(param_get(&TINY, &t, 0) == 273, "");
 }
 
-static int test_error_message_names_file_line_and_expectation(void)
+static void test_error_message_names_file_line_and_expectation(check_t *ck)
 {
     arch_t a;
     char err[1024] = "";
     const char *text = HEADER "dram_peak_gbps,abc,GB/s,x\n";
     int rc = param_load(&arch_schema, &a, NULL, "models/data/arch/gb10.csv", text,
                         strlen(text), err, sizeof err);
-    CHECK(rc == -1);
-    CHECK_ERR(strcmp(err, "models/data/arch/gb10.csv:2: key 'dram_peak_gbps': value 'abc' "
-                          "is not a number; expected a finite number in [1, 100000] GB/s") == 0,
-              err);
-    return 0;
+    REQUIRE(rc == -1, "");
+    REQUIRE(strcmp(err, "models/data/arch/gb10.csv:2: key 'dram_peak_gbps': value 'abc' "
+                          "is not a number; expected a finite number in [1, 100000] GB/s") == 0, "%s", err);
 }
 
-static int test_unknown_key_is_rejected_with_file_and_line(void)
+static void test_unknown_key_is_rejected_with_file_and_line(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
     int rc = load(HEADER GOOD_BW "bogus,1,count,x\n" GOOD_COUNT, &t, NULL, err, sizeof err);
-    CHECK(rc == -1);
-    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "unknown") && has(err, "'bogus'"), err);
-    CHECK_ERR(has(err, "expected one of: bw, count"), err);
-    return 0;
+    REQUIRE(rc == -1, "");
+    REQUIRE(has(err, "t.csv:3: ") && has(err, "unknown") && has(err, "'bogus'"), "%s", err);
+    REQUIRE(has(err, "expected one of: bw, count"), "%s", err);
 }
 
-static int test_missing_key_is_rejected(void)
+static void test_missing_key_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER GOOD_BW, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(strcmp(err, "t.csv: missing key(s): count (every key is required)") == 0, err);
-    CHECK(load(HEADER, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(strcmp(err, "t.csv: missing key(s): bw, count (every key is required)") == 0, err);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(strcmp(err, "t.csv: missing key(s): count (every key is required)") == 0, "%s", err);
+    REQUIRE(load(HEADER, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(strcmp(err, "t.csv: missing key(s): bw, count (every key is required)") == 0, "%s", err);
 }
 
-static int test_duplicate_key_is_rejected(void)
+static void test_duplicate_key_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER GOOD_BW GOOD_COUNT GOOD_BW, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:4: ") && has(err, "duplicate key 'bw'") &&
-              has(err, "line 2"), err);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW GOOD_COUNT GOOD_BW, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:4: ") && has(err, "duplicate key 'bw'") &&
+              has(err, "line 2"), "%s", err);
 }
 
-static int test_unit_mismatch_is_rejected(void)
+static void test_unit_mismatch_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER "bw,273,GB,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "unit 'GB' but expected 'GB/s'"), err);
-    CHECK(load(HEADER "bw,273,,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "unit '' but expected 'GB/s'"), err);
-    return 0;
+    REQUIRE(load(HEADER "bw,273,GB,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:2: ") && has(err, "unit 'GB' but expected 'GB/s'"), "%s", err);
+    REQUIRE(load(HEADER "bw,273,,datasheet\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "unit '' but expected 'GB/s'"), "%s", err);
 }
 
-static int test_empty_source_is_rejected(void)
+static void test_empty_source_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER GOOD_BW "count,48,count,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "empty source"), err);
-    CHECK(load(HEADER GOOD_BW "count,48,count,   \n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "empty source"), err);
-    CHECK(load(HEADER GOOD_BW "count,48,count,\"\"\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "empty source"), err);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW "count,48,count,\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:3: ") && has(err, "empty source"), "%s", err);
+    REQUIRE(load(HEADER GOOD_BW "count,48,count,   \n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "empty source"), "%s", err);
+    REQUIRE(load(HEADER GOOD_BW "count,48,count,\"\"\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "empty source"), "%s", err);
 }
 
-static int test_nan_and_inf_are_rejected(void)
+static void test_nan_and_inf_are_rejected(check_t *ck)
 {
     const char *const bad[] = {"nan", "NaN", "inf", "-inf", "infinity", "1e999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256], err[512] = "";
         snprintf(text, sizeof text, HEADER "bw,%s,GB/s,x\n" GOOD_COUNT, bad[i]);
         tiny_t t;
-        CHECK_ERR(load(text, &t, NULL, err, sizeof err) == -1, bad[i]);
-        CHECK_ERR(has(err, "t.csv:2: ") && has(err, "not finite") &&
-                  has(err, "expected a finite number in [1, 100000] GB/s"), err);
+        REQUIRE(load(text, &t, NULL, err, sizeof err) == -1, "%s", bad[i]);
+        REQUIRE(has(err, "t.csv:2: ") && has(err, "not finite") &&
+                  has(err, "expected a finite number in [1, 100000] GB/s"), "%s", err);
     }
-    return 0;
 }
 
-static int test_non_numbers_are_rejected(void)
+static void test_non_numbers_are_rejected(check_t *ck)
 {
     const char *const bad[] = {"abc", "12abc", "", "\" 5\"", "5 x", "--5"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char text[256], err[512] = "";
         snprintf(text, sizeof text, HEADER "bw,%s,GB/s,x\n" GOOD_COUNT, bad[i]);
         tiny_t t;
-        CHECK_ERR(load(text, &t, NULL, err, sizeof err) == -1, bad[i]);
-        CHECK_ERR(has(err, "t.csv:2: ") && has(err, "is not a number"), err);
+        REQUIRE(load(text, &t, NULL, err, sizeof err) == -1, "%s", bad[i]);
+        REQUIRE(has(err, "t.csv:2: ") && has(err, "is not a number"), "%s", err);
     }
-    return 0;
 }
 
-static int test_out_of_range_is_rejected(void)
+static void test_out_of_range_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER "bw,273000,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "value '273000' is out of range") &&
-              has(err, "expected a finite number in [1, 100000] GB/s"), err);
-    CHECK(load(HEADER "bw,0.5,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "out of range"), err);
-    CHECK(load(HEADER GOOD_BW "count,0,count,x\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "expected an integer in [1, 1024] count"), err);
+    REQUIRE(load(HEADER "bw,273000,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:2: ") && has(err, "value '273000' is out of range") &&
+              has(err, "expected a finite number in [1, 100000] GB/s"), "%s", err);
+    REQUIRE(load(HEADER "bw,0.5,GB/s,x\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "out of range"), "%s", err);
+    REQUIRE(load(HEADER GOOD_BW "count,0,count,x\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:3: ") && has(err, "expected an integer in [1, 1024] count"), "%s", err);
     /* Bounds are inclusive. */
-    CHECK(load(HEADER "bw,1,GB/s,x\ncount,1024,count,x\n", &t, NULL, err, sizeof err) == 0);
-    CHECK(t.bw == 1 && t.count == 1024);
-    return 0;
+    REQUIRE(load(HEADER "bw,1,GB/s,x\ncount,1024,count,x\n", &t, NULL, err, sizeof err) == 0, "");
+    REQUIRE(t.bw == 1 && t.count == 1024, "");
 }
 
-static int test_non_integer_for_int_key_is_rejected(void)
+static void test_non_integer_for_int_key_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: ") && has(err, "value '4.5' is not an integer") &&
-              has(err, "expected an integer in [1, 1024] count"), err);
+    REQUIRE(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:3: ") && has(err, "value '4.5' is not an integer") &&
+              has(err, "expected an integer in [1, 1024] count"), "%s", err);
     /* An integral value written in another form is an integer. */
-    CHECK(load(HEADER GOOD_BW "count,1e2,count,x\n", &t, NULL, err, sizeof err) == 0);
-    CHECK(t.count == 100);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW "count,1e2,count,x\n", &t, NULL, err, sizeof err) == 0, "");
+    REQUIRE(t.count == 100, "");
 }
 
-static int test_wrong_header_is_rejected(void)
+static void test_wrong_header_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load("key,value,units,source\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:1: ") && has(err, "'key,value,units,source'") &&
-              has(err, "expected exactly 'key,value,unit,source'"), err);
-    CHECK(load("key,value,unit\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:1: ") && has(err, "expected exactly"), err);
+    REQUIRE(load("key,value,units,source\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:1: ") && has(err, "'key,value,units,source'") &&
+              has(err, "expected exactly 'key,value,unit,source'"), "%s", err);
+    REQUIRE(load("key,value,unit\n" GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:1: ") && has(err, "expected exactly"), "%s", err);
     /* A data row where the header belongs is a wrong header. */
-    CHECK(load(GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:1: "), err);
-    CHECK(load("", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "no header"), err);
-    return 0;
+    REQUIRE(load(GOOD_BW GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:1: "), "%s", err);
+    REQUIRE(load("", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "no header"), "%s", err);
 }
 
-static int test_wrong_field_count_is_rejected(void)
+static void test_wrong_field_count_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER "bw,273,GB/s\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: 3 field(s); expected 4"), err);
-    CHECK(load(HEADER GOOD_BW "count,48,count,a,b\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: 5 field(s); expected 4"), err);
+    REQUIRE(load(HEADER "bw,273,GB/s\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:2: 3 field(s); expected 4"), "%s", err);
+    REQUIRE(load(HEADER GOOD_BW "count,48,count,a,b\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:3: 5 field(s); expected 4"), "%s", err);
     /* An unquoted comma in a source adds a field. */
-    CHECK(load(HEADER "bw,273,GB/s,Smith, 2024\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: 5 field(s)"), err);
-    return 0;
+    REQUIRE(load(HEADER "bw,273,GB/s,Smith, 2024\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:2: 5 field(s)"), "%s", err);
 }
 
-static int test_malformed_quote_is_rejected(void)
+static void test_malformed_quote_is_rejected(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
-    CHECK(load(HEADER "bw,273,GB/s,\"unterminated\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "malformed CSV"), err);
-    return 0;
+    REQUIRE(load(HEADER "bw,273,GB/s,\"unterminated\n" GOOD_COUNT, &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:2: ") && has(err, "malformed CSV"), "%s", err);
 }
 
-static int test_quoted_source_with_commas_is_accepted(void)
+static void test_quoted_source_with_commas_is_accepted(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
     char err[512] = "";
     int rc = load(HEADER "bw,273,GB/s,\"Smith, J., 2024, p. 3, \"\"Table 1\"\"\"\n" GOOD_COUNT,
                   &t, o, err, sizeof err);
-    CHECK_ERR(rc == 0, err);
-    CHECK(t.bw == 273);
-    CHECK_ERR(strcmp(o[0].source, "Smith, J., 2024, p. 3, \"Table 1\"") == 0, o[0].source);
-    return 0;
+    REQUIRE(rc == 0, "%s", err);
+    REQUIRE(t.bw == 273, "");
+    REQUIRE(strcmp(o[0].source, "Smith, J., 2024, p. 3, \"Table 1\"") == 0, "%s", o[0].source);
 }
 
-static int test_comment_and_blank_lines_are_skipped(void)
+static void test_comment_and_blank_lines_are_skipped(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
@@ -272,17 +239,16 @@ static int test_comment_and_blank_lines_are_skipped(void)
                        "\r\n"
                        "count,48,count,deviceQuery";   /* no final newline */
     int rc = load(text, &t, o, err, sizeof err);
-    CHECK_ERR(rc == 0, err);
-    CHECK(t.bw == 273 && t.count == 48);
-    CHECK(o[0].line == 8 && o[1].line == 10);
-    CHECK(strcmp(o[0].source, "datasheet") == 0);
+    REQUIRE(rc == 0, "%s", err);
+    REQUIRE(t.bw == 273 && t.count == 48, "");
+    REQUIRE(o[0].line == 8 && o[1].line == 10, "");
+    REQUIRE(strcmp(o[0].source, "datasheet") == 0, "");
     /* Skipped lines still count toward line numbers. */
-    CHECK(load("# c\n\n" HEADER "# c\nbw,x,GB/s,s\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:5: "), err);
-    return 0;
+    REQUIRE(load("# c\n\n" HEADER "# c\nbw,x,GB/s,s\n", &t, NULL, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "t.csv:5: "), "%s", err);
 }
 
-static int test_text_is_bounded_by_len(void)
+static void test_text_is_bounded_by_len(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
@@ -290,12 +256,11 @@ static int test_text_is_bounded_by_len(void)
     const char buf[] = HEADER GOOD_BW GOOD_COUNT "bogus,1,x,y\n";
     size_t len = strlen(HEADER GOOD_BW GOOD_COUNT);
     int rc = param_load(&TINY, &t, NULL, "t.csv", buf, len, err, sizeof err);
-    CHECK_ERR(rc == 0, err);
-    CHECK(t.count == 48);
-    return 0;
+    REQUIRE(rc == 0, "%s", err);
+    REQUIRE(t.count == 48, "");
 }
 
-static int test_dst_untouched_on_error(void)
+static void test_dst_untouched_on_error(check_t *ck)
 {
     tiny_t t = {-7, -7};
     param_origin_t o[2];
@@ -304,177 +269,166 @@ static int test_dst_untouched_on_error(void)
     o[0].line = 99;
     char err[512] = "";
     /* bw is valid and parsed before the bad row. */
-    CHECK(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, o, err, sizeof err) == -1);
-    CHECK(t.bw == -7 && t.count == -7);
-    CHECK(strcmp(o[0].source, "sentinel") == 0 && o[0].line == 99);
+    REQUIRE(load(HEADER GOOD_BW "count,4.5,count,x\n", &t, o, err, sizeof err) == -1, "");
+    REQUIRE(t.bw == -7 && t.count == -7, "");
+    REQUIRE(strcmp(o[0].source, "sentinel") == 0 && o[0].line == 99, "");
     /* Also when the only problem is a missing key. */
-    CHECK(load(HEADER GOOD_BW, &t, o, err, sizeof err) == -1);
-    CHECK(t.bw == -7 && strcmp(o[0].source, "sentinel") == 0);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW, &t, o, err, sizeof err) == -1, "");
+    REQUIRE(t.bw == -7 && strcmp(o[0].source, "sentinel") == 0, "");
 }
 
-static int test_set_overrides_value_and_records_source(void)
+static void test_set_overrides_value_and_records_source(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
     char err[512] = "";
-    CHECK(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0);
-    CHECK_ERR(param_set(&TINY, &t, o, "bw=300.5", err, sizeof err) == 0, err);
-    CHECK(t.bw == 300.5 && t.count == 48);
-    CHECK(strcmp(o[0].source, "--set") == 0 && o[0].line == 0);
-    CHECK(strcmp(o[1].source, "deviceQuery") == 0);
-    CHECK_ERR(param_set(&TINY, &t, NULL, "count=64", err, sizeof err) == 0, err);
-    CHECK(t.count == 64);
-    return 0;
+    REQUIRE(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0, "");
+    REQUIRE(param_set(&TINY, &t, o, "bw=300.5", err, sizeof err) == 0, "%s", err);
+    REQUIRE(t.bw == 300.5 && t.count == 48, "");
+    REQUIRE(strcmp(o[0].source, "--set") == 0 && o[0].line == 0, "");
+    REQUIRE(strcmp(o[1].source, "deviceQuery") == 0, "");
+    REQUIRE(param_set(&TINY, &t, NULL, "count=64", err, sizeof err) == 0, "%s", err);
+    REQUIRE(t.count == 64, "");
 }
 
-static int test_set_unknown_key_returns_1(void)
+static void test_set_unknown_key_returns_1(check_t *ck)
 {
     tiny_t t = {5, 6};
     param_origin_t o[2];
     memset(o, 0, sizeof o);
     char err[64] = "untouched";
-    CHECK(param_set(&TINY, &t, o, "nope=3", err, sizeof err) == 1);
-    CHECK(strcmp(err, "untouched") == 0);
-    CHECK(t.bw == 5 && t.count == 6);
+    REQUIRE(param_set(&TINY, &t, o, "nope=3", err, sizeof err) == 1, "");
+    REQUIRE(strcmp(err, "untouched") == 0, "");
+    REQUIRE(t.bw == 5 && t.count == 6, "");
     /* A key that is a prefix of a schema key is still unknown. */
-    CHECK(param_set(&TINY, &t, o, "b=3", err, sizeof err) == 1);
-    CHECK(param_set(&TINY, &t, o, "bwx=3", err, sizeof err) == 1);
-    CHECK(t.bw == 5);
-    return 0;
+    REQUIRE(param_set(&TINY, &t, o, "b=3", err, sizeof err) == 1, "");
+    REQUIRE(param_set(&TINY, &t, o, "bwx=3", err, sizeof err) == 1, "");
+    REQUIRE(t.bw == 5, "");
 }
 
-static int test_set_rejects_out_of_range(void)
+static void test_set_rejects_out_of_range(check_t *ck)
 {
     tiny_t t = {5, 6};
     param_origin_t o[2];
     memset(o, 0, sizeof o);
     char err[512] = "";
-    CHECK(param_set(&TINY, &t, o, "bw=0", err, sizeof err) == -1);
-    CHECK_ERR(has(err, "bw=0") && has(err, "out of range") &&
-              has(err, "expected a finite number in [1, 100000] GB/s"), err);
-    CHECK(param_set(&TINY, &t, o, "count=2.5", err, sizeof err) == -1);
-    CHECK_ERR(has(err, "not an integer"), err);
-    CHECK(param_set(&TINY, &t, o, "bw=nan", err, sizeof err) == -1);
-    CHECK(param_set(&TINY, &t, o, "bw=inf", err, sizeof err) == -1);
-    CHECK(param_set(&TINY, &t, o, "bw=", err, sizeof err) == -1);
-    CHECK(t.bw == 5 && t.count == 6 && o[0].source[0] == '\0');
-    return 0;
+    REQUIRE(param_set(&TINY, &t, o, "bw=0", err, sizeof err) == -1, "");
+    REQUIRE(has(err, "bw=0") && has(err, "out of range") &&
+              has(err, "expected a finite number in [1, 100000] GB/s"), "%s", err);
+    REQUIRE(param_set(&TINY, &t, o, "count=2.5", err, sizeof err) == -1, "");
+    REQUIRE(has(err, "not an integer"), "%s", err);
+    REQUIRE(param_set(&TINY, &t, o, "bw=nan", err, sizeof err) == -1, "");
+    REQUIRE(param_set(&TINY, &t, o, "bw=inf", err, sizeof err) == -1, "");
+    REQUIRE(param_set(&TINY, &t, o, "bw=", err, sizeof err) == -1, "");
+    REQUIRE(t.bw == 5 && t.count == 6 && o[0].source[0] == '\0', "");
 }
 
-static int test_set_rejects_malformed_assignment(void)
+static void test_set_rejects_malformed_assignment(check_t *ck)
 {
     tiny_t t = {5, 6};
     char err[512] = "";
-    CHECK(param_set(&TINY, &t, NULL, "bw", err, sizeof err) == -1);
-    CHECK_ERR(has(err, "expected key=value"), err);
-    CHECK(param_set(&TINY, &t, NULL, "=5", err, sizeof err) == -1);
-    CHECK(param_set(&TINY, &t, NULL, "bw =5", err, sizeof err) == -1);
-    CHECK_ERR(has(err, "whitespace"), err);
-    CHECK(param_set(&TINY, &t, NULL, "bw= 5", err, sizeof err) == -1);
-    CHECK(t.bw == 5);
-    return 0;
+    REQUIRE(param_set(&TINY, &t, NULL, "bw", err, sizeof err) == -1, "");
+    REQUIRE(has(err, "expected key=value"), "%s", err);
+    REQUIRE(param_set(&TINY, &t, NULL, "=5", err, sizeof err) == -1, "");
+    REQUIRE(param_set(&TINY, &t, NULL, "bw =5", err, sizeof err) == -1, "");
+    REQUIRE(has(err, "whitespace"), "%s", err);
+    REQUIRE(param_set(&TINY, &t, NULL, "bw= 5", err, sizeof err) == -1, "");
+    REQUIRE(t.bw == 5, "");
 }
 
-static int test_load_file_reports_unopenable_path(void)
+static void test_load_file_reports_unopenable_path(check_t *ck)
 {
     tiny_t t;
     char err[512] = "";
     const char *path = "models/data/arch/no-such-file.csv";
-    CHECK(param_load_file(&TINY, &t, NULL, path, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "models/data/arch/no-such-file.csv: cannot open: "), err);
-    return 0;
+    REQUIRE(param_load_file(&TINY, &t, NULL, path, err, sizeof err) == -1, "");
+    REQUIRE(has(err, "models/data/arch/no-such-file.csv: cannot open: "), "%s", err);
 }
 
 #define HEADER6 "key,value,unit,source,low,high\n"
 
-static int test_range_columns_load_into_origins(void)
+static void test_range_columns_load_into_origins(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
     char err[512] = "";
-    CHECK_ERR(load(HEADER6 "bw,273,GB/s,measured: spread,231,290\ncount,48,count,deviceQuery,,\n", &t,
-                   o, err, sizeof err) == 0, err);
-    CHECK(t.bw == 273 && o[0].has_range && o[0].low == 231 && o[0].high == 290);
-    CHECK(t.count == 48 && !o[1].has_range);
+    CHECK(load(HEADER6 "bw,273,GB/s,measured: spread,231,290\ncount,48,count,deviceQuery,,\n", &t,
+                   o, err, sizeof err) == 0, "%s", err);
+    CHECK(t.bw == 273 && o[0].has_range && o[0].low == 231 && o[0].high == 290, "");
+    CHECK(t.count == 48 && !o[1].has_range, "");
     /* a 4-column file still loads, without ranges */
-    CHECK_ERR(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0, err);
-    CHECK(!o[0].has_range && !o[1].has_range);
+    CHECK(load(HEADER GOOD_BW GOOD_COUNT, &t, o, err, sizeof err) == 0, "%s", err);
+    CHECK(!o[0].has_range && !o[1].has_range, "");
     /* the ends may equal the value */
-    CHECK_ERR(load(HEADER6 "bw,273,GB/s,x,273,273\ncount,48,count,x,48,64\n", &t, o, err,
-                   sizeof err) == 0, err);
-    CHECK(o[0].low == 273 && o[0].high == 273 && o[1].low == 48);
-    return 0;
+    CHECK(load(HEADER6 "bw,273,GB/s,x,273,273\ncount,48,count,x,48,64\n", &t, o, err,
+                   sizeof err) == 0, "%s", err);
+    CHECK(o[0].low == 273 && o[0].high == 273 && o[1].low == 48, "");
 }
 
-static int test_bad_ranges_are_rejected_with_file_and_line(void)
+static void test_bad_ranges_are_rejected_with_file_and_line(check_t *ck)
 {
     tiny_t t = {1, 1};
     char err[512] = "";
     /* one end only */
-    CHECK(load(HEADER6 "bw,273,GB/s,x,231,\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': low without high; expected both low and high, or neither"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': high without low"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': low without high; expected both low and high, or neither"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': high without low"), "%s", err);
     /* a range that does not hold the value */
-    CHECK(load(HEADER6 "count,48,count,x,,\nbw,273,GB/s,x,280,290\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: key 'bw': range [280, 290] does not hold the value 273; expected "
-                  "low <= value <= high"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,200,250\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "does not hold"), err);
+    CHECK(load(HEADER6 "count,48,count,x,,\nbw,273,GB/s,x,280,290\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:3: key 'bw': range [280, 290] does not hold the value 273; expected "
+                  "low <= value <= high"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,200,250\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: ") && has(err, "does not hold"), "%s", err);
     /* low above high */
-    CHECK(load(HEADER6 "bw,273,GB/s,x,290,231\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: ") && has(err, "does not hold"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,290,231\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: ") && has(err, "does not hold"), "%s", err);
     /* ends outside the schema's range, not numbers, not finite, not integers */
-    CHECK(load(HEADER6 "bw,273,GB/s,x,0.5,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': low '0.5' is out of range; expected a finite number in "
-                  "[1, 100000] GB/s"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,231,1e9\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': high '1e9' is out of range"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,abc,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': low 'abc' is not a number"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,231,inf\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': high 'inf' is not finite"), err);
-    CHECK(load(HEADER6 "bw,273,GB/s,x,,\n" "count,48,count,x,40.5,64\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: key 'count': low '40.5' is not an integer"), err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,0.5,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': low '0.5' is out of range; expected a finite number in "
+                  "[1, 100000] GB/s"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,1e9\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': high '1e9' is out of range"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,abc,290\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': low 'abc' is not a number"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,inf\n" "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': high 'inf' is not finite"), "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,x,,\n" "count,48,count,x,40.5,64\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:3: key 'count': low '40.5' is not an integer"), "%s", err);
     /* a 6-column header needs 6 fields on every row */
-    CHECK(load(HEADER6 GOOD_BW "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: 4 field(s); expected 6 (key,value,unit,source,low,high)"), err);
-    CHECK(t.bw == 1 && t.count == 1);
-    return 0;
+    CHECK(load(HEADER6 GOOD_BW "count,48,count,x,,\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: 4 field(s); expected 6 (key,value,unit,source,low,high)"), "%s", err);
+    CHECK(t.bw == 1 && t.count == 1, "");
 }
 
-static int test_assumption_without_range_is_rejected(void)
+static void test_assumption_without_range_is_rejected(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
     char err[512] = "";
     CHECK(load(HEADER6 "bw,273,GB/s,assumption: as H100,,\n" "count,48,count,x,,\n", &t, NULL, err,
-               sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:2: key 'bw': an assumption without a range; expected low,high columns"),
-              err);
+               sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:2: key 'bw': an assumption without a range; expected low,high columns"), "%s", err);
     /* any case, and in a 4-column file too */
-    CHECK(load(HEADER GOOD_BW "count,48,count,Assumption: 48\n", &t, NULL, err, sizeof err) == -1);
-    CHECK_ERR(has(err, "t.csv:3: key 'count': an assumption without a range"), err);
+    CHECK(load(HEADER GOOD_BW "count,48,count,Assumption: 48\n", &t, NULL, err, sizeof err) == -1, "");
+    CHECK(has(err, "t.csv:3: key 'count': an assumption without a range"), "%s", err);
     /* "assumption" elsewhere in the source is not the declaration */
-    CHECK_ERR(load(HEADER "bw,273,GB/s,datasheet (no assumption)\n" GOOD_COUNT, &t, NULL, err,
-                   sizeof err) == 0, err);
-    CHECK_ERR(load(HEADER6 "bw,273,GB/s,assumption: as H100,200,300\ncount,48,count,x,,\n", &t, o,
-                   err, sizeof err) == 0, err);
-    CHECK(o[0].has_range && o[0].low == 200 && o[0].high == 300);
-    return 0;
+    CHECK(load(HEADER "bw,273,GB/s,datasheet (no assumption)\n" GOOD_COUNT, &t, NULL, err,
+                   sizeof err) == 0, "%s", err);
+    CHECK(load(HEADER6 "bw,273,GB/s,assumption: as H100,200,300\ncount,48,count,x,,\n", &t, o,
+                   err, sizeof err) == 0, "%s", err);
+    CHECK(o[0].has_range && o[0].low == 200 && o[0].high == 300, "");
 }
 
-static int test_set_drops_the_range(void)
+static void test_set_drops_the_range(check_t *ck)
 {
     tiny_t t;
     param_origin_t o[2];
     char err[512] = "";
-    CHECK_ERR(load(HEADER6 "bw,273,GB/s,x,231,290\ncount,48,count,x,40,64\n", &t, o, err,
-                   sizeof err) == 0, err);
-    CHECK(param_set(&TINY, &t, o, "bw=250", err, sizeof err) == 0);
-    CHECK(t.bw == 250 && !o[0].has_range && o[1].has_range);
-    return 0;
+    CHECK(load(HEADER6 "bw,273,GB/s,x,231,290\ncount,48,count,x,40,64\n", &t, o, err,
+                   sizeof err) == 0, "%s", err);
+    CHECK(param_set(&TINY, &t, o, "bw=250", err, sizeof err) == 0, "");
+    CHECK(t.bw == 250 && !o[0].has_range && o[1].has_range, "");
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -541,91 +495,84 @@ static int load_llm(const char *path, llm_t *m)
     return rc;
 }
 
-static int test_real_data_files_load(void)
+static void test_real_data_files_load(check_t *ck)
 {
     arch_t a;
     llm_t m;
-    CHECK(load_every_file("models/data/arch", &arch_schema, &a) >= 4);
-    CHECK(load_every_file("models/data/model", &llm_schema, &m) >= 2);
+    REQUIRE(load_every_file("models/data/arch", &arch_schema, &a) >= 4, "");
+    REQUIRE(load_every_file("models/data/model", &llm_schema, &m) >= 2, "");
 
-    CHECK(load_arch("models/data/arch/gb10.csv", &a) == 0);
-    CHECK(a.cc == 121 && a.n_sm == 48 && a.dram_peak_gbps == 273);
-    CHECK(a.l2_bytes == 25165824 && a.smem_per_cta_max_bytes == 101376);
+    REQUIRE(load_arch("models/data/arch/gb10.csv", &a) == 0, "");
+    REQUIRE(a.cc == 121 && a.n_sm == 48 && a.dram_peak_gbps == 273, "");
+    REQUIRE(a.l2_bytes == 25165824 && a.smem_per_cta_max_bytes == 101376, "");
     /* 6144 cores x 2 FLOP x 2.418 GHz = 29.71 TFLOPS FP32 (HF hardware page). */
-    CHECK(fabs(a.n_sm * a.fp32_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 29.71e12 - 1) < 0.01);
+    REQUIRE(fabs(a.n_sm * a.fp32_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 29.71e12 - 1) < 0.01, "");
 
     /* the Hopper-measured mechanisms GB10 was not measured for carry a
      * transferred prior with a range, not 0 */
     {
         param_origin_t o[64];
         char err[2048] = "";
-        CHECK_ERR(param_load_file(&arch_schema, &a, o, "models/data/arch/gb10.csv", err,
-                                  sizeof err) == 0, err);
+        CHECK(param_load_file(&arch_schema, &a, o, "models/data/arch/gb10.csv", err,
+                                  sizeof err) == 0, "%s", err);
         const char *const transferred[] = {"tma_stage_issue_ns", "tma_box_issue_ns", "tma_oob_gbps",
                                            "sm_load_gbps", "sm_tma_gbps", "dram_latency_ns", "dram_run_eff_32", "dram_run_eff_128"};
         for (size_t k = 0; k < sizeof transferred / sizeof transferred[0]; k++) {
             int i = param_find(&arch_schema, transferred[k]);
-            CHECK(i >= 0 && param_get(&arch_schema, &a, (size_t)i) > 0 && o[i].has_range);
-            CHECK(o[i].low < o[i].high);
+            CHECK(i >= 0 && param_get(&arch_schema, &a, (size_t)i) > 0 && o[i].has_range, "");
+            CHECK(o[i].low < o[i].high, "");
         }
     }
 
-    CHECK(load_arch("models/data/arch/rtx5090.csv", &a) == 0);
-    CHECK(a.n_sm == 170 && a.mma_mxf4nvf4_flop_per_clk_sm == 4096);
+    REQUIRE(load_arch("models/data/arch/rtx5090.csv", &a) == 0, "");
+    REQUIRE(a.n_sm == 170 && a.mma_mxf4nvf4_flop_per_clk_sm == 4096, "");
     /* 1676 TFLOPS dense FP4 (RTX Blackwell whitepaper). */
-    CHECK(fabs(a.n_sm * a.mma_mxf4nvf4_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 1676e12 - 1) < 0.01);
+    REQUIRE(fabs(a.n_sm * a.mma_mxf4nvf4_flop_per_clk_sm * a.sm_clock_mhz * 1e6 / 1676e12 - 1) < 0.01, "");
 
-    CHECK(load_arch("models/data/arch/h100.csv", &a) == 0);
-    CHECK(a.cc == 90 && a.n_sm == 132 && a.mma_mxf4nvf4_flop_per_clk_sm == 0);
-    CHECK(load_arch("models/data/arch/h200.csv", &a) == 0);
-    CHECK(a.dram_peak_gbps == 4800 && a.l2_bytes == 62914560);
+    REQUIRE(load_arch("models/data/arch/h100.csv", &a) == 0, "");
+    REQUIRE(a.cc == 90 && a.n_sm == 132 && a.mma_mxf4nvf4_flop_per_clk_sm == 0, "");
+    REQUIRE(load_arch("models/data/arch/h200.csv", &a) == 0, "");
+    REQUIRE(a.dram_peak_gbps == 4800 && a.l2_bytes == 62914560, "");
 
-    CHECK(load_llm("models/data/model/gpt-oss-120b.csv", &m) == 0);
-    CHECK(m.n_layers == 36 && m.n_experts == 128 && m.top_k == 4 && m.vocab == 201088);
+    REQUIRE(load_llm("models/data/model/gpt-oss-120b.csv", &m) == 0, "");
+    REQUIRE(m.n_layers == 36 && m.n_experts == 128 && m.top_k == 4 && m.vocab == 201088, "");
     /* Model card: 5.13B active (unembedding counted, embedding not). */
-    CHECK(fabs(llm_active_params(&m) / 5.13e9 - 1) < 0.02);
-    CHECK(load_llm("models/data/model/gpt-oss-20b.csv", &m) == 0);
-    CHECK(m.n_layers == 24 && m.n_experts == 32);
-    CHECK(fabs(llm_active_params(&m) / 3.61e9 - 1) < 0.02);
-    return 0;
+    REQUIRE(fabs(llm_active_params(&m) / 5.13e9 - 1) < 0.02, "");
+    REQUIRE(load_llm("models/data/model/gpt-oss-20b.csv", &m) == 0, "");
+    REQUIRE(m.n_layers == 24 && m.n_experts == 32, "");
+    REQUIRE(fabs(llm_active_params(&m) / 3.61e9 - 1) < 0.02, "");
 }
 
 int main(void)
 {
-    int (*const tests[])(void) = {
-        test_valid_file_loads_values_and_origins,
-        test_error_message_names_file_line_and_expectation,
-        test_unknown_key_is_rejected_with_file_and_line,
-        test_missing_key_is_rejected,
-        test_duplicate_key_is_rejected,
-        test_unit_mismatch_is_rejected,
-        test_empty_source_is_rejected,
-        test_nan_and_inf_are_rejected,
-        test_non_numbers_are_rejected,
-        test_out_of_range_is_rejected,
-        test_non_integer_for_int_key_is_rejected,
-        test_wrong_header_is_rejected,
-        test_wrong_field_count_is_rejected,
-        test_malformed_quote_is_rejected,
-        test_quoted_source_with_commas_is_accepted,
-        test_comment_and_blank_lines_are_skipped,
-        test_text_is_bounded_by_len,
-        test_dst_untouched_on_error,
-        test_set_overrides_value_and_records_source,
-        test_set_unknown_key_returns_1,
-        test_set_rejects_out_of_range,
-        test_set_rejects_malformed_assignment,
-        test_load_file_reports_unopenable_path,
-        test_range_columns_load_into_origins,
-        test_bad_ranges_are_rejected_with_file_and_line,
-        test_assumption_without_range_is_rejected,
-        test_set_drops_the_range,
-        test_real_data_files_load,
-    };
-    size_t n = sizeof tests / sizeof tests[0];
-    int failed = 0;
-    for (size_t i = 0; i < n; i++)
-        failed += tests[i]();
-    printf("param_test: %zu tests, %d failed\n", n, failed);
-    return failed != 0;
+    check_t ck = check_begin("param_test");
+    test_valid_file_loads_values_and_origins(&ck);
+    test_error_message_names_file_line_and_expectation(&ck);
+    test_unknown_key_is_rejected_with_file_and_line(&ck);
+    test_missing_key_is_rejected(&ck);
+    test_duplicate_key_is_rejected(&ck);
+    test_unit_mismatch_is_rejected(&ck);
+    test_empty_source_is_rejected(&ck);
+    test_nan_and_inf_are_rejected(&ck);
+    test_non_numbers_are_rejected(&ck);
+    test_out_of_range_is_rejected(&ck);
+    test_non_integer_for_int_key_is_rejected(&ck);
+    test_wrong_header_is_rejected(&ck);
+    test_wrong_field_count_is_rejected(&ck);
+    test_malformed_quote_is_rejected(&ck);
+    test_quoted_source_with_commas_is_accepted(&ck);
+    test_comment_and_blank_lines_are_skipped(&ck);
+    test_text_is_bounded_by_len(&ck);
+    test_dst_untouched_on_error(&ck);
+    test_set_overrides_value_and_records_source(&ck);
+    test_set_unknown_key_returns_1(&ck);
+    test_set_rejects_out_of_range(&ck);
+    test_set_rejects_malformed_assignment(&ck);
+    test_load_file_reports_unopenable_path(&ck);
+    test_range_columns_load_into_origins(&ck);
+    test_bad_ranges_are_rejected_with_file_and_line(&ck);
+    test_assumption_without_range_is_rejected(&ck);
+    test_set_drops_the_range(&ck);
+    test_real_data_files_load(&ck);
+    return check_end(&ck);
 }

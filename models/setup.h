@@ -1,10 +1,11 @@
-/* setup.h -- loads the named arch, model and stack (embedded presets, or
- * description files FILE.csv) and applies --set overrides: the one path every
- * command takes from names to descriptions. */
+/* setup.h -- loads the named arch, model, stack and link (embedded presets,
+ * or description files FILE.csv) and applies --set overrides: the one path
+ * every command takes from names to descriptions. */
 #ifndef GBSIM_SETUP_H
 #define GBSIM_SETUP_H
 
 #include "models/arch.h"
+#include "models/link.h"
 #include "models/llm.h"
 #include "models/stack.h"
 
@@ -16,7 +17,10 @@ typedef struct {
     param_origin_t arch_origin[64];
     param_origin_t model_origin[64];
     int has_model;
-    stack_t *stack;         /* NULL unless a stack was named; setup_free */
+    stack_desc_t *stack;         /* NULL unless a stack was named; setup_free */
+    link_t link;            /* the tensor-parallel group's interconnect */
+    param_origin_t link_origin[8];
+    int has_link;
 } setup_t;
 
 /* Load arch `arch_name` and, if model_name != NULL, model `model_name` (a
@@ -34,6 +38,14 @@ int setup_load(setup_t *s, const char *arch_name, const char *model_name,
 int setup_load_stack(setup_t *s, const char *arch_name, const char *model_name,
                      const char *stack_name, unsigned relax, const char *const *sets, int n_sets,
                      char *err, size_t errlen);
+
+/* setup_load_stack plus the link `link_name` (preset or FILE.csv; NULL: no
+ * link, as setup_load_stack): sets may also name a link key
+ * ("link_bw_gbps=20"). A link key without a link is an error saying that it
+ * needs one. */
+int setup_load_stack_link(setup_t *s, const char *arch_name, const char *model_name,
+                          const char *stack_name, const char *link_name, unsigned relax,
+                          const char *const *sets, int n_sets, char *err, size_t errlen);
 
 void setup_free(setup_t *s);
 

@@ -179,7 +179,7 @@ static int parse_act_dtype(const char *v, dtype_t *out)
 }
 
 /* Apply stack-wide key k = v; 0, or -1 with err. */
-static int set_stack_key(stack_t *s, skey_t k, const char *v, char *err, size_t errlen)
+static int set_stack_key(stack_desc_t *s, skey_t k, const char *v, char *err, size_t errlen)
 {
     double x;
     switch (k) {
@@ -493,7 +493,7 @@ static void shape_names(char *buf, size_t n)
         used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", SHAPES[i].name);
 }
 
-void stack_free(stack_t *s)
+void stack_free(stack_desc_t *s)
 {
     if (s == NULL)
         return;
@@ -501,21 +501,21 @@ void stack_free(stack_t *s)
     free(s);
 }
 
-stack_t *stack_parse(const char *path, const char *text, size_t len, char *err, size_t errlen)
+stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *err, size_t errlen)
 {
     csvrec_list_t l = {0};
     if (csvrec_parse(path, text, len, 0, 1, NULL, &l, err, errlen) != 0) {
         csvrec_free(&l);
         return NULL;
     }
-    stack_t *s = calloc(1, sizeof *s);
+    stack_desc_t *s = calloc(1, sizeof *s);
     assert(s != NULL);
     snprintf(s->path, sizeof s->path, "%s", path);
     s->act_dtype = DT_BF16;
     s->kv_dtype = DT_BF16;
     int seen[N_STACK_KEYS] = {0};
     size_t i = 0;
-    char e[600];
+    char e[1400];
 #define FAIL(line, ...)                                                                            \
     do {                                                                                           \
         snprintf(e, sizeof e, __VA_ARGS__);                                                        \
@@ -593,7 +593,8 @@ stack_t *stack_parse(const char *path, const char *text, size_t len, char *err, 
         if (shape_parse(r->fields[2], &k->shape) != 0) {
             char names[900];
             shape_names(names, sizeof names);
-            FAIL(r->line, "column 'shape': '%s' is unknown; expected one of %s", r->fields[2], names);
+            FAIL(r->line, "column 'shape': '%.200s' is unknown; expected one of %s", r->fields[2],
+                 names);
         }
         if (strlen(r->fields[14]) >= sizeof k->kernel)
             FAIL(r->line, "column 'kernel': longer than %zu characters", sizeof k->kernel - 1);
@@ -633,10 +634,15 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-stack_t *stack_load(const char *name, char *err, size_t errlen)
+stack_desc_t *stack_load(const char *name, char *err, size_t errlen)
 {
-    stack_t *s;
+    stack_desc_t *s;
     if (ends_with(name, ".csv")) {
+        const char *b = strrchr(name, '/');
+        if (strlen(b ? b + 1 : name) <= 4) {
+            snprintf(err, errlen, "--stack '%s': expected a preset name or a file NAME.csv", name);
+            return NULL;
+        }
         char *buf;
         size_t len;
         if (csvrec_slurp(name, &buf, &len, err, errlen) != 0)
@@ -668,7 +674,7 @@ void stack_names(char *buf, size_t buflen)
     preset_names("stack", buf, buflen);
 }
 
-int stack_row_runs(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+int stack_row_runs(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                    const step_geom_t *g)
 {
     if (!stack_row_applies(r, m))
@@ -676,6 +682,11 @@ int stack_row_runs(const stack_t *s, const stack_kernel_t *r, const arch_t *a, c
     if (r->shape == SH_SPLITK_O || r->shape == SH_SPLITK_ROUTER)
         return stack_split_k_of(s, r, a, g) > 1;
     return 1;
+}
+
+shape_for_t stack_row_for(const stack_kernel_t *r)
+{
+    return shape_info(r->shape)->applies;
 }
 
 int stack_row_applies(const stack_kernel_t *r, const llm_t *m)
@@ -693,7 +704,7 @@ int stack_row_applies(const stack_kernel_t *r, const llm_t *m)
 
 /* -------------------------------------------------------- overrides -- */
 
-int stack_set(stack_t *s, const char *assignment, char *err, size_t errlen)
+int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
 {
     const char *eq = strchr(assignment, '=');
     if (eq == NULL)
@@ -842,14 +853,14 @@ static void set_ew(kdesc_t *d, double bytes, int64_t rows, int hot)
     d->hot_in_l2 = hot;
 }
 
-static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int recorded,
+static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r, int recorded,
                       int64_t m, int64_t n, int64_t k);
-static int launch_recorded(const stack_t *s, const stack_kernel_t *r, const arch_t *a)
+static int launch_recorded(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a)
 {
     return r->any_arch || s->recorded_cc == 0 || s->recorded_cc == a->cc;
 }
 
-int stack_split_k_of(const stack_t *s, const stack_kernel_t *r, const arch_t *a,
+int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
                      const step_geom_t *g)
 {
     /* the op's GEMV or GEMM launched before this reduce */
@@ -963,7 +974,7 @@ static void set_launch(kdesc_t *d, const stack_kernel_t *r)
 }
 
 /* A dense projection C[m x n] = A[m x k] B[k x n] of row r. */
-static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int recorded,
+static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r, int recorded,
                       int64_t m, int64_t n, int64_t k)
 {
     d->m = m;
@@ -993,7 +1004,7 @@ static void set_dense(kdesc_t *d, const stack_t *s, const stack_kernel_t *r, int
         d->kind = KM_GEMM;
 }
 
-int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *mo,
+int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *mo,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen)
 {
     assert(r >= s->kernels && r < s->kernels + s->n_kernels);
@@ -1217,7 +1228,7 @@ static double weight_bytes_per_elem(const stack_kernel_t *r)
     return dtype_bytes_per_elem(r->weights);
 }
 
-double stack_min_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
+double stack_min_bytes(const stack_desc_t *s, const llm_t *mo, const step_geom_t *g)
 {
     double per_layer = 0, per_step = 0;
     for (size_t i = 0; i < s->n_kernels; i++) {
@@ -1233,7 +1244,7 @@ double stack_min_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
     return mo->n_layers * per_layer + stack_kv_bytes(s, mo, g) + per_step;
 }
 
-double stack_kv_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
+double stack_kv_bytes(const stack_desc_t *s, const llm_t *mo, const step_geom_t *g)
 {
     double kv = mo->n_heads_kv * mo->head_dim, kv_bytes = 0;
     for (int l = 0; l < (int)mo->n_layers; l++) {
@@ -1246,12 +1257,12 @@ double stack_kv_bytes(const stack_t *s, const llm_t *mo, const step_geom_t *g)
     return kv_bytes;
 }
 
-int stack_streams_past_l2(const stack_t *s, const llm_t *mo, const step_geom_t *g, const arch_t *a)
+int stack_streams_past_l2(const stack_desc_t *s, const llm_t *mo, const step_geom_t *g, const arch_t *a)
 {
     return stack_min_bytes(s, mo, g) > a->l2_bytes;
 }
 
-double stack_weight_bytes(const stack_t *s, const llm_t *mo)
+double stack_weight_bytes(const stack_desc_t *s, const llm_t *mo)
 {
     double layer = 0, step = 0, lm_head = 0, embed = 0;
     for (size_t i = 0; i < s->n_kernels; i++) {

@@ -90,14 +90,14 @@ typedef struct {
                                on; on another arch gbsim picks its own configuration
                                (0: valid on any arch) */
     unsigned relax;         /* gemm rules relaxed for this stack (gemm_rule_mask) */
-} stack_t;
+} stack_desc_t;
 
 /* Load the embedded preset `name`, or the stack file at `name` when it names a
  * file (ends in .csv). Returns a heap stack (stack_free), or NULL with err
  * ("file:line: ..." for a malformed file; unknown names list the valid ones). */
-stack_t *stack_load(const char *name, char *err, size_t errlen);
-stack_t *stack_parse(const char *path, const char *text, size_t len, char *err, size_t errlen);
-void stack_free(stack_t *s);
+stack_desc_t *stack_load(const char *name, char *err, size_t errlen);
+stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *err, size_t errlen);
+void stack_free(stack_desc_t *s);
 
 /* Comma-separated preset names into buf. */
 void stack_names(char *buf, size_t buflen);
@@ -106,7 +106,7 @@ void stack_names(char *buf, size_t buflen);
  * (a stack-wide key). Returns 0; 1 if the key names neither a stack key nor an
  * op of this stack (nothing changed, err untouched); -1 with err for a bad
  * value or a field no row of that op reads. */
-int stack_set(stack_t *s, const char *assignment, char *err, size_t errlen);
+int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen);
 
 /* The fields (SF_*) row r's implementation reads. */
 unsigned stack_row_reads(const stack_kernel_t *r);
@@ -117,6 +117,10 @@ const char *stack_op_names(void);
 
 /* Whether row r runs for model m (its shape needs experts or a dense FFN). */
 int stack_row_applies(const stack_kernel_t *r, const llm_t *m);
+
+/* The models row r's shape serves: every model, or those with experts or a
+ * dense FFN (the rows of the FFN block). */
+shape_for_t stack_row_for(const stack_kernel_t *r);
 
 /* Decode-step geometry shared by all rows. */
 typedef struct {
@@ -135,35 +139,35 @@ void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double
 
 /* Whether row r runs in this step: it applies to the model, and a split-K
  * reduce row runs only after its op's kernel split K (stack_split_k_of). */
-int stack_row_runs(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+int stack_row_runs(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                    const step_geom_t *g);
 
 /* The K splits of the GEMV/GEMM of r's op launched before r on arch a (its
  * tiled launch), or 0 when it does not split K. */
-int stack_split_k_of(const stack_t *s, const stack_kernel_t *r, const arch_t *a,
+int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
                      const step_geom_t *g);
 
 /* Fill the kernel descriptor of row r (an element of s->kernels: the row
  * before it is the kernel launched before it) on arch a for a sliding
  * (sliding=1) or full layer. Returns 0, or -1 with err if the stack cannot run
  * this shape. */
-int stack_kdesc(const stack_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
 
 /* Bytes that must move per step at minimum: each weight a row reads, once, at
  * that row's storage format, and every sequence's KV cache once at kv_dtype. */
-double stack_min_bytes(const stack_t *s, const llm_t *m, const step_geom_t *g);
+double stack_min_bytes(const stack_desc_t *s, const llm_t *m, const step_geom_t *g);
 
 /* Bytes of every sequence's KV cache after the step (sliding layers hold
  * their window), at kv_dtype. */
-double stack_kv_bytes(const stack_t *s, const llm_t *m, const step_geom_t *g);
+double stack_kv_bytes(const stack_desc_t *s, const llm_t *m, const step_geom_t *g);
 
 /* Bytes of every weight the stack holds for model m (all experts, the
  * embedding table, lm_head unless tied), at each row's format. */
-double stack_weight_bytes(const stack_t *s, const llm_t *m);
+double stack_weight_bytes(const stack_desc_t *s, const llm_t *m);
 
 /* Whether a step streams more bytes than a's L2 holds: then nothing of one
  * step (weights, code, graph node state) is left in L2 for the next. */
-int stack_streams_past_l2(const stack_t *s, const llm_t *m, const step_geom_t *g, const arch_t *a);
+int stack_streams_past_l2(const stack_desc_t *s, const llm_t *m, const step_geom_t *g, const arch_t *a);
 
 #endif

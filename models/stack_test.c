@@ -10,6 +10,7 @@
 #include "models/kmodel.h"
 #include "models/setup.h"
 #include "models/stack.h"
+#include "tests/check.h"
 #include "tests/testarch.h"
 
 static const char *const STACKS[] = {"vllm-cutlass", "vllm-marlin", "llamacpp", "torch-bf16"};
@@ -102,32 +103,36 @@ static double op_us(const decode_result_t *r, const char *op)
     return us;
 }
 
-/* Decode one layer of B sequences on arch with up to two --set (NULL: none):
- * 0 and *r, or -1 with err. */
-static int step2(const char *arch, const char *stack, int64_t seqs, const char *set1,
-                 const char *set2, decode_result_t *r, char *err, size_t errlen)
+/* gpt-oss-20b with a small lm_head (fast; the fields are the same) on arch
+ * and stack with up to two --set (NULL: none): 0, or -1 with err. */
+static int load_small(setup_t *s, const char *arch, const char *stack, const char *set1,
+                      const char *set2, char *err, size_t errlen)
 {
-    setup_t s;
     const char *sets[2];
     int n = 0;
     if (set1)
         sets[n++] = set1;
     if (set2)
         sets[n++] = set2;
-    if (setup_load_stack(&s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
+    if (setup_load_stack(s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
         return -1;
-    s.model.vocab = 8192;  /* a small lm_head keeps the test fast; the fields are the same */
-    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = seqs,
+    s->model.vocab = 8192;
+    return 0;
+}
+
+/* Decode one layer of two sequences with one --set (NULL: none): 0 and *r, or
+ * -1 with err. */
+static int step(const char *arch, const char *stack, const char *set, decode_result_t *r, char *err,
+                size_t errlen)
+{
+    setup_t s;
+    if (load_small(&s, arch, stack, set, NULL, err, errlen) != 0)
+        return -1;
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = 2,
                       .q_len = 1, .ctx = 512, .layers = 1, .graphs = -1};
     int rc = decode_run(&c, r, err, errlen);
     setup_free(&s);
     return rc;
-}
-
-static int step(const char *arch, const char *stack, const char *set, decode_result_t *r, char *err,
-                size_t errlen)
-{
-    return step2(arch, stack, 2, set, NULL, r, err, errlen);
 }
 
 /* The time of op's kernels in one layer of B sequences (what decode sums for
@@ -163,15 +168,8 @@ static int probe(const char *arch, const char *stack, const char *op, int64_t se
                  const char *set2, double *us, kdesc_t *d, char *err, size_t errlen)
 {
     setup_t s;
-    const char *sets[2];
-    int n = 0;
-    if (set1)
-        sets[n++] = set1;
-    if (set2)
-        sets[n++] = set2;
-    if (setup_load_stack(&s, arch, "gpt-oss-20b", stack, 0, sets, n, err, errlen) != 0)
+    if (load_small(&s, arch, stack, set1, set2, err, errlen) != 0)
         return -1;
-    s.model.vocab = 8192;  /* a small lm_head keeps the test fast; the fields are the same */
     int rc = op_time(&s, op, seqs, us, d, err, errlen);
     setup_free(&s);
     return rc;
@@ -186,12 +184,12 @@ static int probe(const char *arch, const char *stack, const char *op, int64_t se
  * performs alike (e.g. a DRAM-bound kernel); those are counted and printed. An
  * accepted value that does not reach the kernel fails; so does a field the
  * op's rows do not read that is not refused. */
-static void test_every_field_moves_the_op_it_names(int *failures)
+static void test_every_field_moves_the_op_it_names(check_t *ck)
 {
     int moved = 0, refused = 0, same_time = 0;
     for (size_t si = 0; si < N_STACKS; si++) {
         char err[1400];
-        stack_t *st = stack_load(STACKS[si], err, sizeof err);
+        stack_desc_t *st = stack_load(STACKS[si], err, sizeof err);
         CHECK(st != NULL, "%s", err);
         if (st == NULL)
             continue;
@@ -276,7 +274,7 @@ static void test_every_field_moves_the_op_it_names(int *failures)
 }
 
 /* Stack-wide keys move what they name. */
-static void test_stack_keys_move_what_they_name(int *failures)
+static void test_stack_keys_move_what_they_name(check_t *ck)
 {
     char err[1400];
     decode_result_t a, b;
@@ -311,7 +309,7 @@ static void test_stack_keys_move_what_they_name(int *failures)
 }
 
 /* A weight format moves the physical limit as it moves the GEMV. */
-static void test_weight_format_moves_the_limit(int *failures)
+static void test_weight_format_moves_the_limit(check_t *ck)
 {
     char err[1400];
     decode_result_t a, b;
@@ -330,7 +328,7 @@ static void test_weight_format_moves_the_limit(int *failures)
 
 /* Rule: a tile a validity rule forbids is refused with the rule unless that
  * rule is relaxed; relaxed, it runs and the result says hypothetical. */
-static void test_relaxed_rule_runs_and_is_hypothetical(int *failures)
+static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
 {
     const char *sets[] = {"moe_fc1.tile=64x128x128"};
     for (int relaxed = 0; relaxed < 2; relaxed++) {
@@ -369,7 +367,7 @@ static void test_relaxed_rule_runs_and_is_hypothetical(int *failures)
 
 /* Parsing rules: each malformed stack file is refused with file:line and what
  * was expected. */
-static void test_malformed_stack_files_are_refused(int *failures)
+static void test_malformed_stack_files_are_refused(check_t *ck)
 {
     static const char HEAD[] =
         "key,value,unit,source\n"
@@ -406,7 +404,7 @@ static void test_malformed_stack_files_are_refused(int *failures)
         else
             snprintf(text, sizeof text, "%s", CASES[i].bad_head);
         char err[1400] = "";
-        stack_t *s = stack_parse("t.csv", text, strlen(text), err, sizeof err);
+        stack_desc_t *s = stack_parse("t.csv", text, strlen(text), err, sizeof err);
         if (CASES[i].want == NULL) {
             CHECK(s != NULL, "case %zu refused: %s", i, err);
         } else {
@@ -418,7 +416,7 @@ static void test_malformed_stack_files_are_refused(int *failures)
 }
 
 /* Unknown ops and fields in --set are errors that say what is valid. */
-static void test_unknown_set_keys_are_refused(int *failures)
+static void test_unknown_set_keys_are_refused(check_t *ck)
 {
     static const struct {
         const char *set, *want;
@@ -445,13 +443,12 @@ static void test_unknown_set_keys_are_refused(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_malformed_stack_files_are_refused(&failures);
-    test_unknown_set_keys_are_refused(&failures);
-    test_relaxed_rule_runs_and_is_hypothetical(&failures);
-    test_weight_format_moves_the_limit(&failures);
-    test_stack_keys_move_what_they_name(&failures);
-    test_every_field_moves_the_op_it_names(&failures);
-    printf("stack_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("stack_test");
+    test_malformed_stack_files_are_refused(&ck);
+    test_unknown_set_keys_are_refused(&ck);
+    test_relaxed_rule_runs_and_is_hypothetical(&ck);
+    test_weight_format_moves_the_limit(&ck);
+    test_stack_keys_move_what_they_name(&ck);
+    test_every_field_moves_the_op_it_names(&ck);
+    return check_end(&ck);
 }

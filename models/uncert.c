@@ -6,34 +6,48 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-/* One ranged key: its schema, its index there, and whether it lives in the
- * model (else the arch). */
+/* One ranged key: its schema, its index there, and the description it lives
+ * in. */
+enum { IN_ARCH, IN_MODEL, IN_LINK };
 typedef struct {
     const param_schema_t *schema;
     size_t i;
-    int model;
+    int in;       /* IN_ARCH, IN_MODEL or IN_LINK */
+    int model;    /* in == IN_MODEL */
     double value, low, high;
 } rkey_t;
 
-/* Lists the ranged keys of s into k (NULL: count only), arch before model,
- * each in schema order. Returns their number. */
+static void *desc_of(setup_t *w, int in)
+{
+    return in == IN_MODEL ? (void *)&w->model : in == IN_LINK ? (void *)&w->link : (void *)&w->arch;
+}
+
+/* Lists the ranged keys of s into k (NULL: count only), arch, then model,
+ * then link, each in schema order. Returns their number. */
 static int collect(const setup_t *s, rkey_t *k)
 {
     int n = 0;
-    for (int m = 0; m <= s->has_model; m++) {
-        const param_schema_t *sc = m ? &llm_schema : &arch_schema;
-        const param_origin_t *o = m ? s->model_origin : s->arch_origin;
-        const void *src = m ? (const void *)&s->model : (const void *)&s->arch;
+    for (int in = IN_ARCH; in <= IN_LINK; in++) {
+        if ((in == IN_MODEL && !s->has_model) || (in == IN_LINK && !s->has_link))
+            continue;
+        const param_schema_t *sc = in == IN_MODEL ? &llm_schema
+                                   : in == IN_LINK ? &link_schema : &arch_schema;
+        const param_origin_t *o = in == IN_MODEL ? s->model_origin
+                                  : in == IN_LINK ? s->link_origin : s->arch_origin;
+        const void *src = desc_of((setup_t *)s, in);
         for (size_t i = 0; i < sc->n; i++) {
             if (!o[i].has_range)
                 continue;
             if (k != NULL)
-                k[n] = (rkey_t){sc, i, m, param_get(sc, src, i), o[i].low, o[i].high};
+                k[n] = (rkey_t){sc, i, in, in == IN_MODEL, param_get(sc, src, i), o[i].low,
+                                o[i].high};
             n++;
         }
     }
@@ -49,7 +63,7 @@ static void put(setup_t *w, const rkey_t *k, double v)
 {
     if (k->schema->defs[k->i].type == PARAM_INT)
         v = floor(v + 0.5);
-    param_put(k->schema, k->model ? (void *)&w->model : (void *)&w->arch, k->i, v);
+    param_put(k->schema, desc_of(w, k->in), k->i, v);
 }
 
 /* fn on the working setup w; a model with a drawn key is checked first. */
@@ -70,6 +84,87 @@ static double swing0(const uncert_swing_t *s)
     return fabs(s->fig_high[0] - s->fig_low[0]);
 }
 
+/* One evaluation: every key drawn (key < 0: the values in vals[0..nk)) or
+ * one key at v, and where its figures go. */
+typedef struct {
+    int key;
+    double v;
+    const double *vals;
+    double *out;          /* n_figs figures */
+    int failed;
+    char err[1200];
+} job_t;
+
+typedef struct {
+    const setup_t *s;
+    const rkey_t *k;
+    int nk, model_drawn;
+    job_t *jobs;
+    int n_jobs, n_figs;
+    uncert_fn_t fn;
+    void *ctx;
+    pthread_mutex_t lock;
+    int next;             /* the next job to take */
+} pool_t;
+
+static void *worker(void *arg)
+{
+    pool_t *p = arg;
+    setup_t *w = malloc(sizeof *w);
+    if (w == NULL)
+        return arg;   /* out of memory: the other workers take the jobs */
+    *w = *p->s;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        int j = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (j >= p->n_jobs)
+            break;
+        job_t *b = &p->jobs[j];
+        int model = b->key < 0 ? p->model_drawn : p->k[b->key].model;
+        if (b->key < 0)
+            for (int i = 0; i < p->nk; i++)
+                put(w, &p->k[i], b->vals[i]);
+        else
+            put(w, &p->k[b->key], b->v);
+        b->failed = eval(w, model, p->fn, p->ctx, p->n_figs, b->out, b->err, sizeof b->err) != 0;
+        for (int i = 0; i < p->nk; i++)
+            if (b->key < 0 || i == b->key)
+                put(w, &p->k[i], p->k[i].value);
+    }
+    free(w);
+    return NULL;
+}
+
+/* Run every job, on up to UNCERT_MAX_THREADS threads (the online CPUs): the
+ * jobs are independent and each writes only its own figures, so the result
+ * does not depend on the thread count. */
+static int run_jobs(pool_t *pp)
+{
+    pool_t p = *pp;
+    int n = p.n_jobs;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cpus < 1 ? 1 : cpus > UNCERT_MAX_THREADS ? UNCERT_MAX_THREADS : (int)cpus;
+    if (nt > n)
+        nt = n;
+    pthread_t t[UNCERT_MAX_THREADS];
+    int started = 0;
+    pthread_mutex_init(&p.lock, NULL);
+    for (int i = 1; i < nt; i++) {
+        if (pthread_create(&t[started], NULL, worker, &p) != 0)
+            break;
+        started++;
+    }
+    int oom = worker(&p) != NULL;
+    for (int i = 0; i < started; i++) {
+        void *rv;
+        pthread_join(t[i], &rv);
+        oom |= rv != NULL;
+    }
+    pthread_mutex_destroy(&p.lock);
+    return oom && p.next < n ? -1 : 0;
+}
+
 int uncert_run(const setup_t *s, int n_figs, const double *central, int samples, uncert_fn_t fn,
                void *ctx, uncert_result_t *r, char *err, size_t errlen)
 {
@@ -82,66 +177,75 @@ int uncert_run(const setup_t *s, int n_figs, const double *central, int samples,
     if (samples == 0)
         return 0;
     int nk = collect(s, NULL);
-    rkey_t *k = calloc((size_t)(nk > 0 ? nk : 1), sizeof *k);
-    uncert_swing_t *sw = calloc((size_t)(nk > 0 ? nk : 1), sizeof *sw);
-    double *draws = calloc((size_t)samples * (size_t)n_figs, sizeof *draws);
-    setup_t *w = malloc(sizeof *w);
+    if (nk == 0) {
+        /* every draw is the setup itself: the interval is the central figure */
+        r->samples = samples;
+        return 0;
+    }
+    /* jobs: the draws, then each key at its low and its high */
+    int n_jobs = samples + 2 * nk;
+    rkey_t *k = calloc((size_t)nk, sizeof *k);
+    uncert_swing_t *sw = calloc((size_t)nk, sizeof *sw);
+    double *figs = calloc((size_t)n_jobs * (size_t)n_figs, sizeof *figs);
+    job_t *jobs = calloc((size_t)n_jobs, sizeof *jobs);
+    double *vals = calloc((size_t)samples * (size_t)nk, sizeof *vals);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (k == NULL || sw == NULL || draws == NULL || w == NULL || rng == NULL) {
+    if (k == NULL || sw == NULL || figs == NULL || jobs == NULL || vals == NULL || rng == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
     collect(s, k);
-    if (nk == 0) {
-        /* every draw is the setup itself: the interval is the central figure */
-        r->samples = samples;
-        free(k);
-        free(sw);
-        free(draws);
-        free(w);
-        gsl_rng_free(rng);
-        return 0;
-    }
-    *w = *s;
     int model_drawn = 0;
     for (int j = 0; j < nk; j++)
         model_drawn |= k[j].model;
     gsl_rng_set(rng, UNCERT_SEED);
-    char e[1200];
-    double f[UNCERT_MAX_FIGS];
     for (int d = 0; d < samples; d++) {
+        double *v = vals + (size_t)d * (size_t)nk;
         for (int j = 0; j < nk; j++)
-            put(w, &k[j], k[j].low + gsl_rng_uniform(rng) * (k[j].high - k[j].low));
-        if (eval(w, model_drawn, fn, ctx, n_figs, f, e, sizeof e) != 0) {
-            snprintf(err, errlen, "uncertainty draw %d of %d: %s", d + 1, samples, e);
-            goto fail;
-        }
-        for (int i = 0; i < n_figs; i++)
-            draws[(size_t)i * (size_t)samples + (size_t)d] = f[i];
+            v[j] = k[j].low + gsl_rng_uniform(rng) * (k[j].high - k[j].low);
+        jobs[d] = (job_t){.key = -1, .vals = v};
     }
-    for (int j = 0; j < nk; j++)
-        put(w, &k[j], k[j].value);
+    int n_run = samples;
     for (int j = 0; j < nk; j++) {
         const param_def_t *def = &k[j].schema->defs[k[j].i];
         sw[j] = (uncert_swing_t){.key = def->key, .unit = def->unit, .value = k[j].value,
                                  .low = k[j].low, .high = k[j].high};
         for (int end = 0; end < 2; end++) {
             double v = end ? k[j].high : k[j].low;
-            double *out = end ? sw[j].fig_high : sw[j].fig_low;
-            if (v == k[j].value) {
-                memcpy(out, central, (size_t)n_figs * sizeof *out);
-                continue;
-            }
-            put(w, &k[j], v);
-            int rc = eval(w, k[j].model, fn, ctx, n_figs, out, e, sizeof e);
-            put(w, &k[j], k[j].value);
-            if (rc != 0) {
-                snprintf(err, errlen, "uncertainty: %s at its %s %.15g: %s", def->key,
-                         end ? "high" : "low", v, e);
-                goto fail;
-            }
+            if (v == k[j].value)
+                continue;   /* the central figure, filled below */
+            jobs[n_run++] = (job_t){.key = j, .v = v};
         }
     }
+    for (int i = 0; i < n_run; i++)
+        jobs[i].out = figs + (size_t)i * (size_t)n_figs;
+    pool_t pool = {.s = s, .k = k, .nk = nk, .model_drawn = model_drawn, .jobs = jobs,
+                   .n_jobs = n_run, .n_figs = n_figs, .fn = fn, .ctx = ctx};
+    if (run_jobs(&pool) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < n_run; i++) {
+        if (!jobs[i].failed)
+            continue;
+        if (i < samples)
+            snprintf(err, errlen, "uncertainty draw %d of %d: %s", i + 1, samples, jobs[i].err);
+        else {
+            const rkey_t *q = &k[jobs[i].key];
+            snprintf(err, errlen, "uncertainty: %s at its %s %.15g: %s",
+                     q->schema->defs[q->i].key, jobs[i].v == q->low ? "low" : "high", jobs[i].v,
+                     jobs[i].err);
+        }
+        goto fail;
+    }
+    int next = samples;
+    for (int j = 0; j < nk; j++)
+        for (int end = 0; end < 2; end++) {
+            double v = end ? k[j].high : k[j].low;
+            double *out = end ? sw[j].fig_high : sw[j].fig_low;
+            const double *from = v == k[j].value ? central : jobs[next++].out;
+            memcpy(out, from, (size_t)n_figs * sizeof *out);
+        }
     /* insertion sort: stable, so equal swings keep schema order */
     for (int j = 1; j < nk; j++) {
         uncert_swing_t t = sw[j];
@@ -150,27 +254,36 @@ int uncert_run(const setup_t *s, int n_figs, const double *central, int samples,
             sw[i] = sw[i - 1];
         sw[i] = t;
     }
+    double *d = calloc((size_t)samples, sizeof *d);
+    if (d == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     for (int i = 0; i < n_figs; i++) {
-        double *d = draws + (size_t)i * (size_t)samples;
+        for (int j = 0; j < samples; j++)
+            d[j] = jobs[j].out[i];
         gsl_sort(d, 1, (size_t)samples);
         r->lo[i] = fmin(central[i], gsl_stats_quantile_from_sorted_data(d, 1, (size_t)samples,
                                                                         UNCERT_LO_Q));
         r->hi[i] = fmax(central[i], gsl_stats_quantile_from_sorted_data(d, 1, (size_t)samples,
                                                                         UNCERT_HI_Q));
     }
+    free(d);
     r->samples = samples;
     r->swings = sw;
     r->n_swings = nk;
     free(k);
-    free(draws);
-    free(w);
+    free(figs);
+    free(jobs);
+    free(vals);
     gsl_rng_free(rng);
     return 0;
 fail:
     free(k);
     free(sw);
-    free(draws);
-    free(w);
+    free(figs);
+    free(jobs);
+    free(vals);
     if (rng != NULL)
         gsl_rng_free(rng);
     memset(r, 0, sizeof *r);

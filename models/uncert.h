@@ -1,11 +1,11 @@
 /* uncert.h -- intervals from the ranged keys of a setup.
  *
- * An arch or model key loaded with a range (param.h: the low,high columns) is
+ * An arch, model or link key loaded with a range (param.h: the low,high columns) is
  * an uncertain input; a key set with --set is not. uncert_run evaluates the
  * caller's headline figures (fn, up to UNCERT_MAX_FIGS of them) on
  *   - `samples` draws: every ranged key drawn independently and uniformly from
  *     [low, high] (GSL mt19937 seeded with UNCERT_SEED; integer keys rounded;
- *     keys in schema order, arch before model, one draw each per sample). A
+ *     keys in schema order, arch, model, link, one draw each per sample). A
  *     range states only the plausible values, not which of them is likelier,
  *     so no value inside it is favoured. The interval of each figure is the
  *     UNCERT_LO_Q..UNCERT_HI_Q quantile of the draws (gsl_stats), widened to
@@ -15,8 +15,10 @@
  *     they move figure 0, largest first, so swings[0] names the key that moves
  *     the answer most.
  * Cost: samples + 2 x (ranged keys) calls of fn (an end of a range equal to
- * the value reuses the central figure). samples == 0 calls fn never and gives
- * no interval and no swings. The same setup and samples give the same result. */
+ * the value reuses the central figure), spread over up to UNCERT_MAX_THREADS
+ * threads (the online CPUs). samples == 0 calls fn never and gives no interval
+ * and no swings. The same setup and samples give the same result, whatever the
+ * thread count. */
 #ifndef GBSIM_UNCERT_H
 #define GBSIM_UNCERT_H
 
@@ -24,13 +26,15 @@
 
 #include "models/setup.h"
 
-enum { UNCERT_MAX_FIGS = 4, UNCERT_SAMPLES_DEFAULT = 32, UNCERT_SAMPLES_MAX = 10000 };
+enum { UNCERT_MAX_FIGS = 4, UNCERT_SAMPLES_DEFAULT = 32, UNCERT_SAMPLES_MAX = 10000,
+       UNCERT_MAX_THREADS = 16 /* evaluations run on up to this many threads */ };
 #define UNCERT_SEED 1UL
 #define UNCERT_LO_Q 0.05
 #define UNCERT_HI_Q 0.95
 
 /* The headline figures of s into figs[0..n_figs-1]. Returns 0, or -1 with a
- * message in err. fn must read s only (s->stack is shared with the caller's). */
+ * message in err. fn must read s and ctx only and be thread-safe: calls run concurrently
+ * (s->stack and ctx are shared with the caller's). */
 typedef int (*uncert_fn_t)(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen);
 
 typedef struct {

@@ -7,15 +7,7 @@
 #include "models/decode.h"
 #include "models/setup.h"
 #include "models/uncert.h"
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__, __LINE__, \
-                    __func__, #cond);                                            \
-            return 1;                                                            \
-        }                                                                        \
-    } while (0)
+#include "tests/check.h"
 
 /* What the synthetic figures saw: calls, and the extremes of the keys they read. */
 typedef struct {
@@ -81,136 +73,129 @@ static double central0(const setup_t *s)
     return 3 * s->arch.sm_clock_mhz + s->arch.dram_latency_ns / 100;
 }
 
-static int test_draws_stay_in_ranges_and_integers_stay_integers(void)
+static void test_draws_stay_in_ranges_and_integers_stay_integers(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
-    CHECK(uncert_ranged_keys(&s) == 3);
+    CHECK(synthetic_setup(&s) == 0, "");
+    CHECK(uncert_ranged_keys(&s) == 3, "");
     seen_t z = fresh();
     uncert_result_t r;
     char err[1400];
     double c[2] = {central0(&s), s.model.vocab};
-    CHECK(uncert_run(&s, 2, c, 64, synth, &z, &r, err, sizeof err) == 0);
-    CHECK(z.clock_min >= 2000 && z.clock_max <= 2418 && z.lat_min >= 600 && z.lat_max <= 1000);
-    CHECK(z.vocab_min >= 200000 && z.vocab_max <= s.model.vocab && !z.vocab_fractional);
+    CHECK(uncert_run(&s, 2, c, 64, synth, &z, &r, err, sizeof err) == 0, "");
+    CHECK(z.clock_min >= 2000 && z.clock_max <= 2418 && z.lat_min >= 600 && z.lat_max <= 1000, "");
+    CHECK(z.vocab_min >= 200000 && z.vocab_max <= s.model.vocab && !z.vocab_fractional, "");
     /* the draws spread over the range, not one corner */
-    CHECK(z.lat_min < 700 && z.lat_max > 900);
+    CHECK(z.lat_min < 700 && z.lat_max > 900, "");
     /* the caller's setup is untouched */
-    CHECK(s.arch.sm_clock_mhz == 2418 && s.arch.dram_latency_ns == 700);
+    CHECK(s.arch.sm_clock_mhz == 2418 && s.arch.dram_latency_ns == 700, "");
     uncert_free(&r);
     setup_free(&s);
-    return 0;
 }
 
-static int test_fixed_seed_gives_identical_intervals(void)
+static void test_fixed_seed_gives_identical_intervals(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
+    CHECK(synthetic_setup(&s) == 0, "");
     double c[2] = {central0(&s), s.model.vocab};
     seen_t z1 = fresh(), z2 = fresh();
     uncert_result_t a, b;
     char err[1400];
-    CHECK(uncert_run(&s, 2, c, 32, synth, &z1, &a, err, sizeof err) == 0);
-    CHECK(uncert_run(&s, 2, c, 32, synth, &z2, &b, err, sizeof err) == 0);
-    CHECK(memcmp(a.lo, b.lo, sizeof a.lo) == 0 && memcmp(a.hi, b.hi, sizeof a.hi) == 0);
-    CHECK(a.n_swings == b.n_swings && a.samples == 32);
+    CHECK(uncert_run(&s, 2, c, 32, synth, &z1, &a, err, sizeof err) == 0, "");
+    CHECK(uncert_run(&s, 2, c, 32, synth, &z2, &b, err, sizeof err) == 0, "");
+    CHECK(memcmp(a.lo, b.lo, sizeof a.lo) == 0 && memcmp(a.hi, b.hi, sizeof a.hi) == 0, "");
+    CHECK(a.n_swings == b.n_swings && a.samples == 32, "");
     for (int i = 0; i < a.n_swings; i++)
         CHECK(!strcmp(a.swings[i].key, b.swings[i].key) &&
-              a.swings[i].fig_low[0] == b.swings[i].fig_low[0]);
+              a.swings[i].fig_low[0] == b.swings[i].fig_low[0], "");
     uncert_free(&a);
     uncert_free(&b);
     setup_free(&s);
-    return 0;
 }
 
-static int test_interval_holds_the_central_figure(void)
+static void test_interval_holds_the_central_figure(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
+    CHECK(synthetic_setup(&s) == 0, "");
     double c[2] = {central0(&s), s.model.vocab};
     seen_t z = fresh();
     uncert_result_t r;
     char err[1400];
-    CHECK(uncert_run(&s, 2, c, 32, synth, &z, &r, err, sizeof err) == 0);
+    CHECK(uncert_run(&s, 2, c, 32, synth, &z, &r, err, sizeof err) == 0, "");
     /* the clock's value is its range's top: every draw is at or below it, so
      * the interval is widened to hold it */
     for (int f = 0; f < 2; f++)
-        CHECK(r.lo[f] <= c[f] && c[f] <= r.hi[f] && r.lo[f] < r.hi[f]);
-    CHECK(r.hi[0] == c[0] && r.hi[1] == c[1]);
+        CHECK(r.lo[f] <= c[f] && c[f] <= r.hi[f] && r.lo[f] < r.hi[f], "");
+    CHECK(r.hi[0] == c[0] && r.hi[1] == c[1], "");
     /* 5th..95th percentile of 32 draws: inside the figure's extremes */
-    CHECK(r.lo[0] > 3 * 2000 + 6.0 && r.lo[0] < c[0]);
+    CHECK(r.lo[0] > 3 * 2000 + 6.0 && r.lo[0] < c[0], "");
     uncert_free(&r);
     setup_free(&s);
-    return 0;
 }
 
-static int test_zero_samples_call_nothing_and_give_no_interval(void)
+static void test_zero_samples_call_nothing_and_give_no_interval(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
+    CHECK(synthetic_setup(&s) == 0, "");
     double c[2] = {central0(&s), s.model.vocab};
     seen_t z = fresh();
     uncert_result_t r;
     char err[1400];
-    CHECK(uncert_run(&s, 2, c, 0, synth, &z, &r, err, sizeof err) == 0);
-    CHECK(z.calls == 0 && r.samples == 0 && r.n_swings == 0 && r.swings == NULL);
-    CHECK(r.lo[0] == c[0] && r.hi[0] == c[0]);
+    CHECK(uncert_run(&s, 2, c, 0, synth, &z, &r, err, sizeof err) == 0, "");
+    CHECK(z.calls == 0 && r.samples == 0 && r.n_swings == 0 && r.swings == NULL, "");
+    CHECK(r.lo[0] == c[0] && r.hi[0] == c[0], "");
     uncert_free(&r);
     setup_free(&s);
-    return 0;
 }
 
-static int test_swings_name_the_key_that_moves_the_figure_most(void)
+static void test_swings_name_the_key_that_moves_the_figure_most(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
+    CHECK(synthetic_setup(&s) == 0, "");
     double c[2] = {central0(&s), s.model.vocab};
     seen_t z = fresh();
     uncert_result_t r;
     char err[1400];
-    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == 0);
-    CHECK(r.n_swings == 3);
+    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == 0, "");
+    CHECK(r.n_swings == 3, "");
     /* clock: 3 x 418 MHz moves figure 0 by 1254; latency: 4; vocab: 0 */
-    CHECK(!strcmp(r.swings[0].key, "sm_clock_mhz") && !strcmp(r.swings[0].unit, "MHz"));
-    CHECK(!strcmp(r.swings[1].key, "dram_latency_ns") && !strcmp(r.swings[2].key, "vocab"));
-    CHECK(r.swings[0].fig_low[0] == 3 * 2000 + 7.0 && r.swings[0].fig_high[0] == c[0]);
-    CHECK(r.swings[1].fig_low[0] == 3 * 2418 + 6.0 && r.swings[1].fig_high[0] == 3 * 2418 + 10.0);
-    CHECK(r.swings[2].fig_low[0] == c[0] && r.swings[2].fig_low[1] == 200000);
-    CHECK(r.swings[0].low == 2000 && r.swings[0].high == 2418 && r.swings[0].value == 2418);
+    CHECK(!strcmp(r.swings[0].key, "sm_clock_mhz") && !strcmp(r.swings[0].unit, "MHz"), "");
+    CHECK(!strcmp(r.swings[1].key, "dram_latency_ns") && !strcmp(r.swings[2].key, "vocab"), "");
+    CHECK(r.swings[0].fig_low[0] == 3 * 2000 + 7.0 && r.swings[0].fig_high[0] == c[0], "");
+    CHECK(r.swings[1].fig_low[0] == 3 * 2418 + 6.0 && r.swings[1].fig_high[0] == 3 * 2418 + 10.0, "");
+    CHECK(r.swings[2].fig_low[0] == c[0] && r.swings[2].fig_low[1] == 200000, "");
+    CHECK(r.swings[0].low == 2000 && r.swings[0].high == 2418 && r.swings[0].value == 2418, "");
     /* 8 draws + 2 ends of 3 keys, less the 2 ends equal to their values */
-    CHECK(z.calls == 8 + 2 * 3 - 2);
+    CHECK(z.calls == 8 + 2 * 3 - 2, "");
     uncert_free(&r);
     setup_free(&s);
-    return 0;
 }
 
-static int test_set_pins_a_key_and_drops_its_range(void)
+static void test_set_pins_a_key_and_drops_its_range(check_t *ck)
 {
     setup_t a, b;
     char err[1200];
     const char *sets[] = {"dram_latency_ns=700"};
-    CHECK(setup_load(&a, "gb10", NULL, NULL, 0, err, sizeof err) == 0);
-    CHECK(setup_load(&b, "gb10", NULL, sets, 1, err, sizeof err) == 0);
-    CHECK(uncert_ranged_keys(&a) >= 1 && uncert_ranged_keys(&b) == uncert_ranged_keys(&a) - 1);
-    return 0;
+    CHECK(setup_load(&a, "gb10", NULL, NULL, 0, err, sizeof err) == 0, "");
+    CHECK(setup_load(&b, "gb10", NULL, sets, 1, err, sizeof err) == 0, "");
+    CHECK(uncert_ranged_keys(&a) >= 1 && uncert_ranged_keys(&b) == uncert_ranged_keys(&a) - 1, "");
 }
 
-static int test_a_failed_evaluation_names_the_draw_or_key(void)
+static void test_a_failed_evaluation_names_the_draw_or_key(check_t *ck)
 {
     setup_t s;
-    CHECK(synthetic_setup(&s) == 0);
+    CHECK(synthetic_setup(&s) == 0, "");
     double c[2] = {central0(&s), s.model.vocab};
     uncert_result_t r;
     char err[1400] = "";
     seen_t z = fresh();
     z.fail_at = 3;
-    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1);
-    CHECK(strstr(err, "draw 3 of 8") && strstr(err, "synthetic failure") && r.swings == NULL);
+    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1, "");
+    CHECK(strstr(err, "draw 3 of 8") && strstr(err, "synthetic failure") && r.swings == NULL, "");
     z = fresh();
     z.fail_at = 9;  /* after 8 draws: the clock at its low */
-    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1);
-    CHECK(strstr(err, "sm_clock_mhz at its low 2000") != NULL);
-    return 0;
+    CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1, "");
+    CHECK(strstr(err, "sm_clock_mhz at its low 2000") != NULL, "");
 }
 
 /* Figures of a real decode step: tok_per_s, step_us. */
@@ -228,49 +213,42 @@ static int decode_figs(const setup_t *s, void *ctx, double *figs, char *err, siz
     return 0;
 }
 
-static int test_gb10_decode_interval_holds_the_prediction(void)
+static void test_gb10_decode_interval_holds_the_prediction(check_t *ck)
 {
     setup_t s;
     char err[1400];
     /* one layer of gpt-oss-20b (a small vocabulary: a short lm_head) under
      * llama.cpp on the shipped GB10 ranges */
     const char *sets[] = {"vocab=4096"};
-    CHECK(setup_load_stack(&s, "gb10", "gpt-oss-20b", "llamacpp", 0, sets, 1, err, sizeof err) == 0);
+    CHECK(setup_load_stack(&s, "gb10", "gpt-oss-20b", "llamacpp", 0, sets, 1, err, sizeof err) == 0, "");
     decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = 1, .q_len = 1,
                       .ctx = 16, .layers = 1, .graphs = -1};
     decode_result_t d;
-    CHECK(decode_run(&c, &d, err, sizeof err) == 0);
+    CHECK(decode_run(&c, &d, err, sizeof err) == 0, "");
     double cen[2] = {d.tok_per_s, d.step_us};
     decode_free(&d);
     uncert_result_t r;
-    CHECK(uncert_run(&s, 2, cen, 4, decode_figs, &c, &r, err, sizeof err) == 0);
-    CHECK(r.lo[0] <= cen[0] && cen[0] <= r.hi[0] && r.lo[1] <= cen[1] && cen[1] <= r.hi[1]);
-    CHECK(r.hi[0] > r.lo[0] && r.n_swings == uncert_ranged_keys(&s));
+    CHECK(uncert_run(&s, 2, cen, 4, decode_figs, &c, &r, err, sizeof err) == 0, "");
+    CHECK(r.lo[0] <= cen[0] && cen[0] <= r.hi[0] && r.lo[1] <= cen[1] && cen[1] <= r.hi[1], "");
+    CHECK(r.hi[0] > r.lo[0] && r.n_swings == uncert_ranged_keys(&s), "");
     /* the most sensitive key does move tok/s; slower steps give fewer tok/s */
-    CHECK(r.swings[0].fig_low[0] != r.swings[0].fig_high[0]);
+    CHECK(r.swings[0].fig_low[0] != r.swings[0].fig_high[0], "");
     CHECK((r.swings[0].fig_low[0] - r.swings[0].fig_high[0]) *
-              (r.swings[0].fig_low[1] - r.swings[0].fig_high[1]) < 0);
+              (r.swings[0].fig_low[1] - r.swings[0].fig_high[1]) < 0, "");
     uncert_free(&r);
     setup_free(&s);
-    return 0;
 }
 
 int main(void)
 {
-    int (*const tests[])(void) = {
-        test_draws_stay_in_ranges_and_integers_stay_integers,
-        test_fixed_seed_gives_identical_intervals,
-        test_interval_holds_the_central_figure,
-        test_zero_samples_call_nothing_and_give_no_interval,
-        test_swings_name_the_key_that_moves_the_figure_most,
-        test_set_pins_a_key_and_drops_its_range,
-        test_a_failed_evaluation_names_the_draw_or_key,
-        test_gb10_decode_interval_holds_the_prediction,
-    };
-    size_t n = sizeof tests / sizeof tests[0];
-    int failed = 0;
-    for (size_t i = 0; i < n; i++)
-        failed += tests[i]();
-    printf("uncert_test: %zu tests, %d failed\n", n, failed);
-    return failed != 0;
+    check_t ck = check_begin("uncert_test");
+    test_draws_stay_in_ranges_and_integers_stay_integers(&ck);
+    test_fixed_seed_gives_identical_intervals(&ck);
+    test_interval_holds_the_central_figure(&ck);
+    test_zero_samples_call_nothing_and_give_no_interval(&ck);
+    test_swings_name_the_key_that_moves_the_figure_most(&ck);
+    test_set_pins_a_key_and_drops_its_range(&ck);
+    test_a_failed_evaluation_names_the_draw_or_key(&ck);
+    test_gb10_decode_interval_holds_the_prediction(&ck);
+    return check_end(&ck);
 }

@@ -43,14 +43,30 @@ void bwserv_destroy(bwserv_t *s);
 void bwserv_set_mode(bwserv_t *s, bwserv_mode_t mode);
 const char *bwserv_name(const bwserv_t *s);   /* the copy made at create */
 
-/* Start a transfer at sim_now(). bytes > 0. done may be NULL. */
-void bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
-                     void *object);
+/* Start a transfer at sim_now(). bytes > 0. done may be NULL (FIFO: then
+ * the transfer costs no event). Returns the time done will run, or would
+ * (FIFO: known at issue), or -1 (PS: it depends on later transfers). */
+sim_ps_t bwserv_transfer(bwserv_t *s, double bytes, sim_fn_t done, void *subject,
+                         void *object);
 
 /* Statistics. */
 double bwserv_bytes(const bwserv_t *s);        /* bytes completed */
 sim_ps_t bwserv_busy_ps(const bwserv_t *s);    /* time with >= 1 transfer being served */
 uint64_t bwserv_transfers(const bwserv_t *s);  /* transfers completed */
 int bwserv_active(const bwserv_t *s);          /* transfers in latency or service now */
+
+/* Folding (kexec): the server's absolute times move d_ps later, as sim_shift
+ * moves the clock (pending transfers keep their place in the backlog), and k
+ * periods of completed bytes, busy time and transfers are added to its
+ * statistics. k >= 0, the others >= 0. */
+void bwserv_shift(bwserv_t *s, sim_ps_t d_ps, int64_t k, double bytes, double busy_ps,
+                  uint64_t transfers);
+/* FIFO: over the transfers in flight, their number and the sum and sum of
+ * squares of (completion - now) in ps, added to *n, *sum, *sum_sq (as
+ * sim_pending_moments). PS: nothing added. */
+void bwserv_moments(const bwserv_t *s, double *n, double *sum, double *sum_sq);
+/* FIFO: ps from now until the server has served every transfer issued so far
+ * (0 when idle): the backlog whose steadiness folding checks. PS: 0. */
+double bwserv_backlog_ps(const bwserv_t *s);
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "sim/bwserv.h"
+#include "tests/check.h"
 
 typedef struct {
     sim_ps_t done_ps[16];
@@ -15,12 +16,8 @@ static void on_done(sim_t *sim, void *subject, void *object)
     l->done_ps[l->n++] = sim_now(sim);
 }
 
-static int failures;
-#define CHECK(c, ...) do { if (!(c)) { fprintf(stderr, "FAIL %s: ", __func__); \
-    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
-
 /* N transfers of B bytes issued together finish at latency + i*B/bw. */
-static void test_fifo_n_transfers_finish_at_latency_plus_i_b_over_w(void)
+static void test_fifo_n_transfers_finish_at_latency_plus_i_b_over_w(check_t *ck)
 {
     sim_t *sim = sim_create();
     bwserv_t *s = bwserv_create(sim, "dram", 2.0, 500);
@@ -40,7 +37,7 @@ static void test_fifo_n_transfers_finish_at_latency_plus_i_b_over_w(void)
 }
 
 /* A transfer arriving at an idle server is served at once; busy time excludes idle. */
-static void test_fifo_idle_gap_is_not_busy(void)
+static void test_fifo_idle_gap_is_not_busy(check_t *ck)
 {
     sim_t *sim = sim_create();
     bwserv_t *s = bwserv_create(sim, "dram", 1.0, 0);
@@ -60,8 +57,8 @@ static void test_fifo_idle_gap_is_not_busy(void)
 
 int main(void)
 {
-    test_fifo_n_transfers_finish_at_latency_plus_i_b_over_w();
-    test_fifo_idle_gap_is_not_busy();
-    printf("bwserv_fifo_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("bwserv_fifo_test");
+    test_fifo_n_transfers_finish_at_latency_plus_i_b_over_w(&ck);
+    test_fifo_idle_gap_is_not_busy(&ck);
+    return check_end(&ck);
 }

@@ -7,14 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,        \
-                    __LINE__, __func__, #c);                                  \
-            fails++;                                                          \
-        }                                                                     \
-    } while (0)
+#include "tests/check.h"
 
 /* One transfer: issued at issue_at by ev_issue; ev_done records done_at. */
 typedef struct {
@@ -82,22 +75,19 @@ static result_t run(double bw, sim_ps_t lat, xf_t *xf, int n, int *done_order)
     return r;
 }
 
-static int test_single_transfer_completes_at_latency_plus_bytes_over_bw(void)
+static void test_single_transfer_completes_at_latency_plus_bytes_over_bw(check_t *ck)
 {
-    int fails = 0;
     xf_t a[] = {{0, 1001, 0}};   /* 1001 B / 2 B/ps = 500.5 ps -> 501 */
     result_t r = run(2.0, 1000, a, 1, NULL);
-    CHECK(a[0].done_at == 1501);
-    CHECK(r.busy_ps == 501 && r.bytes == 1001 && r.transfers == 1 && r.active == 0);
+    CHECK(a[0].done_at == 1501, "");
+    CHECK(r.busy_ps == 501 && r.bytes == 1001 && r.transfers == 1 && r.active == 0, "");
     xf_t b[] = {{70, 1000, 0}};  /* issued at 70: 70 + 1000 + 1000/0.5 */
     run(0.5, 1000, b, 1, NULL);
-    CHECK(b[0].done_at == 3070);
-    return fails;
+    CHECK(b[0].done_at == 3070, "");
 }
 
-static int test_n_equal_transfers_issued_together_finish_at_latency_plus_n_b_over_bw(void)
+static void test_n_equal_transfers_issued_together_finish_at_latency_plus_n_b_over_bw(check_t *ck)
 {
-    int fails = 0;
     enum { N = 8 };
     xf_t x[N];
     for (int i = 0; i < N; i++)
@@ -105,38 +95,33 @@ static int test_n_equal_transfers_issued_together_finish_at_latency_plus_n_b_ove
     result_t r = run(3.0, 500, x, N, NULL);
     double exact = 500 + N * 4096 / 3.0;  /* 11422.67 ps */
     for (int i = 0; i < N; i++)
-        CHECK(x[i].done_at >= exact && x[i].done_at <= exact + 1);
-    CHECK(r.transfers == N && r.bytes == N * 4096.0);
-    return fails;
+        CHECK(x[i].done_at >= exact && x[i].done_at <= exact + 1, "");
+    CHECK(r.transfers == N && r.bytes == N * 4096.0, "");
 }
 
-static int test_staggered_arrivals_share_bandwidth_equally(void)
+static void test_staggered_arrivals_share_bandwidth_equally(check_t *ck)
 {
-    int fails = 0;
     /* B = 1000, bw = 1. [0,500): #1 alone gets 500 B. [500,1500): 0.5 B/ps
      * each, #1 finishes its last 500 B at 1500 and #2 has 500 B left, which
      * it gets alone by 2000. */
     xf_t x[] = {{0, 1000, 0}, {500, 1000, 0}};
     run(1.0, 0, x, 2, NULL);
-    CHECK(x[0].done_at == 1500 && x[1].done_at == 2000);
+    CHECK(x[0].done_at == 1500 && x[1].done_at == 2000, "");
     /* The same with latency 100 shifts everything by 100. */
     xf_t y[] = {{0, 1000, 0}, {500, 1000, 0}};
     result_t r = run(1.0, 100, y, 2, NULL);
-    CHECK(y[0].done_at == 1600 && y[1].done_at == 2100);
-    CHECK(r.busy_ps == 2000);
-    return fails;
+    CHECK(y[0].done_at == 1600 && y[1].done_at == 2100, "");
+    CHECK(r.busy_ps == 2000, "");
 }
 
-static int test_unequal_sizes_finish_smallest_first(void)
+static void test_unequal_sizes_finish_smallest_first(check_t *ck)
 {
-    int fails = 0;
     /* bw 1: both at 0.5 B/ps until #1's 1000 B are done at 2000 (#2 has
      * 2000 B left), then #2 alone until 4000. */
     xf_t x[] = {{0, 3000, 0}, {0, 1000, 0}};
     result_t r = run(1.0, 0, x, 2, NULL);
-    CHECK(x[1].done_at == 2000 && x[0].done_at == 4000);
-    CHECK(r.busy_ps == 4000 && r.bytes == 4000);
-    return fails;
+    CHECK(x[1].done_at == 2000 && x[0].done_at == 4000, "");
+    CHECK(r.busy_ps == 4000 && r.bytes == 4000, "");
 }
 
 /* Probe: at its time, records the server's active count and busy time. */
@@ -155,9 +140,8 @@ static void ev_probe(sim_t *sim, void *subject, void *object)
     p->busy[k] = bwserv_busy_ps(p->srv);
 }
 
-static int test_busy_time_is_union_of_service_phases_not_latency(void)
+static void test_busy_time_is_union_of_service_phases_not_latency(check_t *ck)
 {
-    int fails = 0;
     /* bw 1, latency 200. A: 1000 B at 0, served [200,1200]. B: 500 B at 5000
      * joins 5200. C: 300 B at 5100 joins 5300, when B has 400 B left; both
      * get 0.5 B/ps, C finishes at 5900, B's last 100 B at 6000.
@@ -174,18 +158,17 @@ static int test_busy_time_is_union_of_service_phases_not_latency(void)
     for (int i = 0; i < 4; i++)
         sim_schedule(sim, probe_at[i], SIM_PRIO_STATS, ev_probe, &p, &k[i]);
     sim_run(sim);
-    CHECK(x[0].done_at == 1200 && x[1].done_at == 6000 && x[2].done_at == 5900);
-    CHECK(p.active[0] == 1 && p.busy[0] == 0);     /* latency only */
-    CHECK(p.active[1] == 1 && p.busy[1] == 500);
-    CHECK(p.active[2] == 0 && p.busy[2] == 1000);  /* idle */
-    CHECK(p.active[3] == 2 && p.busy[3] == 1050);  /* B serving, C in latency */
-    CHECK(bwserv_busy_ps(p.srv) == 1800);
-    CHECK(bwserv_bytes(p.srv) == 1800 && bwserv_transfers(p.srv) == 3);
-    CHECK(bwserv_active(p.srv) == 0);
-    CHECK(strcmp(bwserv_name(p.srv), "l2") == 0);
+    CHECK(x[0].done_at == 1200 && x[1].done_at == 6000 && x[2].done_at == 5900, "");
+    CHECK(p.active[0] == 1 && p.busy[0] == 0, "");     /* latency only */
+    CHECK(p.active[1] == 1 && p.busy[1] == 500, "");
+    CHECK(p.active[2] == 0 && p.busy[2] == 1000, "");  /* idle */
+    CHECK(p.active[3] == 2 && p.busy[3] == 1050, "");  /* B serving, C in latency */
+    CHECK(bwserv_busy_ps(p.srv) == 1800, "");
+    CHECK(bwserv_bytes(p.srv) == 1800 && bwserv_transfers(p.srv) == 3, "");
+    CHECK(bwserv_active(p.srv) == 0, "");
+    CHECK(strcmp(bwserv_name(p.srv), "l2") == 0, "");
     bwserv_destroy(p.srv);
     sim_destroy(sim);
-    return fails;
 }
 
 static void ev_destroy(sim_t *sim, void *subject, void *object)
@@ -197,9 +180,8 @@ static void ev_destroy(sim_t *sim, void *subject, void *object)
     ctx->srv = NULL;
 }
 
-static int test_destroy_mid_flight_cancels_the_servers_pending_events(void)
+static void test_destroy_mid_flight_cancels_the_servers_pending_events(check_t *ck)
 {
-    int fails = 0;
     /* bw 1, latency 100: at t=150 #0 (1000 B) is in service and #1 in its
      * latency phase; neither may complete, and the sim must run on safely. */
     sim_t *sim = sim_create();
@@ -211,11 +193,10 @@ static int test_destroy_mid_flight_cancels_the_servers_pending_events(void)
     sim_schedule(sim, 150, SIM_PRIO_DEFAULT, ev_destroy, &ctx, NULL);
     sim_schedule(sim, 5000, SIM_PRIO_DEFAULT, ev_done, &ctx, &x[2]);
     sim_run(sim);
-    CHECK(x[0].done_at == -1 && x[1].done_at == -1);
+    CHECK(x[0].done_at == -1 && x[1].done_at == -1, "");
     /* issue, issue, #0 joins at 100, destroy, the unrelated event at 5000 */
-    CHECK(ctx.ndone == 1 && x[2].done_at == 5000 && sim_events(sim) == 5);
+    CHECK(ctx.ndone == 1 && x[2].done_at == 5000 && sim_events(sim) == 5, "");
     sim_destroy(sim);
-    return fails;
 }
 
 enum { NSTREAM = 10000 };
@@ -241,58 +222,52 @@ static double make_stream(xf_t *x, int n, double bw, int back_to_back, uint64_t 
     return cum;
 }
 
-static int test_back_to_back_stream_conserves_work(void)
+static void test_back_to_back_stream_conserves_work(check_t *ck)
 {
-    int fails = 0;
     const double bw = 1.7;
     const sim_ps_t lat = 300;
     xf_t *x = malloc(NSTREAM * sizeof *x);
     double total = make_stream(x, NSTREAM, bw, 1, 2024);
     result_t r = run(bw, lat, x, NSTREAM, NULL);
     double ideal = lat + total / bw;
-    CHECK(r.last_done >= ideal && r.last_done <= ideal + 1);
-    CHECK(fabs(r.busy_ps * bw - total) <= 1e-9 * total);
-    CHECK(r.bytes == total && r.transfers == NSTREAM && r.active == 0);
+    CHECK(r.last_done >= ideal && r.last_done <= ideal + 1, "");
+    CHECK(fabs(r.busy_ps * bw - total) <= 1e-9 * total, "");
+    CHECK(r.bytes == total && r.transfers == NSTREAM && r.active == 0, "");
     int early = 0, undone = 0;
     for (int i = 0; i < NSTREAM; i++) {
         undone += x[i].done_at < 0;
         early += x[i].done_at < x[i].issue_at + lat + x[i].bytes / bw;
     }
-    CHECK(undone == 0 && early == 0);
+    CHECK(undone == 0 && early == 0, "");
     free(x);
-    return fails;
 }
 
-static int test_busy_time_times_bw_equals_bytes_with_idle_gaps(void)
+static void test_busy_time_times_bw_equals_bytes_with_idle_gaps(check_t *ck)
 {
-    int fails = 0;
     const double bw = 0.9;
     xf_t *x = malloc(NSTREAM * sizeof *x);
     double total = make_stream(x, NSTREAM, bw, 0, 77);
     result_t r = run(bw, 1000, x, NSTREAM, NULL);
-    CHECK(fabs(r.busy_ps * bw - total) <= 1e-9 * total);
-    CHECK(r.busy_ps < r.last_done - 1000 - 1);  /* it did idle */
-    CHECK(r.bytes == total && r.transfers == NSTREAM && r.active == 0);
+    CHECK(fabs(r.busy_ps * bw - total) <= 1e-9 * total, "");
+    CHECK(r.busy_ps < r.last_done - 1000 - 1, "");  /* it did idle */
+    CHECK(r.bytes == total && r.transfers == NSTREAM && r.active == 0, "");
     free(x);
-    return fails;
 }
 
-static int test_same_stream_twice_gives_identical_completion_log(void)
+static void test_same_stream_twice_gives_identical_completion_log(check_t *ck)
 {
-    int fails = 0;
     xf_t *a = malloc(NSTREAM * sizeof *a), *b = malloc(NSTREAM * sizeof *b);
     int *oa = malloc(NSTREAM * sizeof *oa), *ob = malloc(NSTREAM * sizeof *ob);
     make_stream(a, NSTREAM, 2.0, 0, 5);
     make_stream(b, NSTREAM, 2.0, 0, 5);
     run(2.0, 250, a, NSTREAM, oa);
     run(2.0, 250, b, NSTREAM, ob);
-    CHECK(memcmp(oa, ob, NSTREAM * sizeof *oa) == 0);
+    CHECK(memcmp(oa, ob, NSTREAM * sizeof *oa) == 0, "");
     int same = 1;
     for (int i = 0; i < NSTREAM; i++)
         same &= a[i].done_at == b[i].done_at;
-    CHECK(same);
+    CHECK(same, "");
     free(a), free(b), free(oa), free(ob);
-    return fails;
 }
 
 /* Reference: step the fluid model from event to event with per-transfer
@@ -328,9 +303,8 @@ static void reference(double bw, sim_ps_t lat, const xf_t *x, int n, double *fin
     free(rem);
 }
 
-static int test_random_workload_matches_reference_fluid_model(void)
+static void test_random_workload_matches_reference_fluid_model(check_t *ck)
 {
-    int fails = 0;
     enum { N = 400 };
     const double bw = 2.5;
     const sim_ps_t lat = 700;
@@ -347,27 +321,21 @@ static int test_random_workload_matches_reference_fluid_model(void)
     int bad = 0;
     for (int i = 0; i < N; i++)
         bad += fabs((double)x[i].done_at - ceil(fin[i])) > 1;
-    CHECK(bad == 0);
-    return fails;
+    CHECK(bad == 0, "");
 }
 
 int main(void)
 {
-    int fails = 0;
-    fails += test_single_transfer_completes_at_latency_plus_bytes_over_bw();
-    fails += test_n_equal_transfers_issued_together_finish_at_latency_plus_n_b_over_bw();
-    fails += test_staggered_arrivals_share_bandwidth_equally();
-    fails += test_unequal_sizes_finish_smallest_first();
-    fails += test_busy_time_is_union_of_service_phases_not_latency();
-    fails += test_destroy_mid_flight_cancels_the_servers_pending_events();
-    fails += test_back_to_back_stream_conserves_work();
-    fails += test_busy_time_times_bw_equals_bytes_with_idle_gaps();
-    fails += test_same_stream_twice_gives_identical_completion_log();
-    fails += test_random_workload_matches_reference_fluid_model();
-    if (fails > 0) {
-        fprintf(stderr, "bwserv_test: %d check(s) failed\n", fails);
-        return 1;
-    }
-    printf("bwserv_test: all passed\n");
-    return 0;
+    check_t ck = check_begin("bwserv_test");
+    test_single_transfer_completes_at_latency_plus_bytes_over_bw(&ck);
+    test_n_equal_transfers_issued_together_finish_at_latency_plus_n_b_over_bw(&ck);
+    test_staggered_arrivals_share_bandwidth_equally(&ck);
+    test_unequal_sizes_finish_smallest_first(&ck);
+    test_busy_time_is_union_of_service_phases_not_latency(&ck);
+    test_destroy_mid_flight_cancels_the_servers_pending_events(&ck);
+    test_back_to_back_stream_conserves_work(&ck);
+    test_busy_time_times_bw_equals_bytes_with_idle_gaps(&ck);
+    test_same_stream_twice_gives_identical_completion_log(&ck);
+    test_random_workload_matches_reference_fluid_model(&ck);
+    return check_end(&ck);
 }

@@ -16,6 +16,14 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+const char *csvrec_errtext(int errnum, char *buf, size_t n)
+{
+    /* the XSI strerror_r (_POSIX_C_SOURCE 200809L) */
+    if (strerror_r(errnum, buf, n) != 0)
+        snprintf(buf, n, "error %d", errnum);
+    return buf;
+}
+
 char *csvrec_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);
@@ -116,9 +124,10 @@ size_t csvrec_line_len(const char *text, size_t len, size_t pos)
 
 int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fail(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        fail(err, errlen, "%s: cannot open: %s", path, csvrec_errtext(errno, ebuf, sizeof ebuf));
         return -1;
     }
     size_t cap = 65536, n = 0;
@@ -145,13 +154,39 @@ int csvrec_slurp(const char *path, char **buf, size_t *len, char *err, size_t er
     }
     if (rerr) {
         free(b);
-        fail(err, errlen, "%s: cannot open: read error: %s", path, strerror(saved));
+        fail(err, errlen, "%s: cannot open: read error: %s", path, csvrec_errtext(saved, ebuf, sizeof ebuf));
         return -1;
     }
     b[n] = '\0';
     *buf = b;
     *len = n;
     return 0;
+}
+
+int csvrec_read(const char *path, csvrec_list_t *out, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
+        return -1;
+    int rc = csvrec_parse(path, text, len, 0, 1, NULL, out, err, errlen);
+    free(text);
+    return rc;
+}
+
+int csvrec_write_field(FILE *f, const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0)
+        return 0;
+    /* quoted when a reader would otherwise change it: a delimiter, quote or line
+     * break, a leading or trailing blank (trimmed), or a leading UTF-8 byte-order
+     * mark (skipped at the start of a file) */
+    int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
+                s[n - 1] == ' ' || s[n - 1] == '\t' || strncmp(s, "\xEF\xBB\xBF", 3) == 0;
+    if (quote)
+        return csv_fwrite(f, s, n) == 0 ? 0 : -1;
+    return fwrite(s, 1, n, f) == n ? 0 : -1;
 }
 
 int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int line,

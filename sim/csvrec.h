@@ -1,5 +1,7 @@
 /* csvrec.h -- CSV text to records with their physical line numbers (libcsv),
- * shared by every CSV reader of gbsim (decode traces, nsys exports, quant).
+ * the one CSV reader of gbsim (decode traces, nsys exports, kernel classes,
+ * quant, calibrate), and the one field writer that gives text it reads back
+ * unchanged.
  *
  * The text is fed to libcsv one physical line at a time (a line ends after
  * LF, CRLF or a lone CR), so a record can only end at a chunk's end and the
@@ -9,6 +11,7 @@
 #define GBSIM_CSVREC_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     char **fields;        /* n NUL-terminated copies */
@@ -38,7 +41,19 @@ int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int
                  int (*stop)(const char *s, size_t n), csvrec_list_t *out, char *err,
                  size_t errlen);
 
+/* csvrec_slurp and csvrec_parse of the whole file: out must be zeroed, and is
+ * freed with csvrec_free whatever this returns. Returns 0, or -1 with err
+ * ("PATH: cannot open: ..." or "PATH:LINE: ..."). */
+int csvrec_read(const char *path, csvrec_list_t *out, char *err, size_t errlen);
+
 void csvrec_free(csvrec_list_t *l);
+
+/* Writes s as one CSV field, enclosed in double quotes (embedded quotes
+ * doubled) exactly when csvrec_parse would otherwise read it back changed:
+ * a comma, quote or line break in it, or a leading or trailing space or tab
+ * (libcsv trims those from unquoted fields). Returns 0, or -1 on a write
+ * error. */
+int csvrec_write_field(FILE *f, const char *s);
 
 /* A NUL-terminated copy of s[0..n) (NULL when out of memory). */
 char *csvrec_strndup(const char *s, size_t n);
@@ -48,5 +63,8 @@ void csvrec_free_strings(char **v, size_t n);
 
 /* Length of the physical line starting at text+pos, its terminator included. */
 size_t csvrec_line_len(const char *text, size_t len, size_t pos);
+
+/* The text of error number errnum (strerror_r: safe on threads), in buf[0..n). */
+const char *csvrec_errtext(int errnum, char *buf, size_t n);
 
 #endif

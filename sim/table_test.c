@@ -4,14 +4,7 @@
 
 #include <stdio.h>
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,        \
-                    __LINE__, __func__, #c);                                  \
-            fails++;                                                          \
-        }                                                                     \
-    } while (0)
+#include "tests/check.h"
 
 typedef struct {
     const char *name;
@@ -22,17 +15,21 @@ typedef struct {
 static const row_t ROWS[] = {
     {"alpha", 1, {0}}, {"beta", 2, {0}}, {"beta", 3, {0}}, {"gamma", 4, {0}}};
 
+static void test_find_returns_the_first_row_of_a_name_or_null(check_t *ck)
+{
+    const row_t *r = TABLE_FIND(ROWS, "gamma");
+    CHECK(r == &ROWS[3] && r->value == 4, "");
+    CHECK(TABLE_FIND(ROWS, "alpha") == &ROWS[0], "");
+    CHECK(TABLE_FIND(ROWS, "beta") == &ROWS[1], ""); /* the first of two */
+    CHECK(TABLE_FIND(ROWS, "delta") == NULL, "");
+    CHECK(TABLE_FIND(ROWS, "") == NULL, "");
+    CHECK(TABLE_FIND(ROWS, NULL) == NULL, "");
+    CHECK(table_find(ROWS, 0, sizeof ROWS[0], "alpha") == NULL, "");
+}
+
 int main(void)
 {
-    int fails = 0;
-    const row_t *r = TABLE_FIND(ROWS, "gamma");
-    CHECK(r == &ROWS[3] && r->value == 4);
-    CHECK(TABLE_FIND(ROWS, "alpha") == &ROWS[0]);
-    CHECK(TABLE_FIND(ROWS, "beta") == &ROWS[1]); /* the first of two */
-    CHECK(TABLE_FIND(ROWS, "delta") == NULL);
-    CHECK(TABLE_FIND(ROWS, "") == NULL);
-    CHECK(TABLE_FIND(ROWS, NULL) == NULL);
-    CHECK(table_find(ROWS, 0, sizeof ROWS[0], "alpha") == NULL);
-    printf("table_test: %d failure(s)\n", fails);
-    return fails != 0;
+    check_t ck = check_begin("table_test");
+    test_find_returns_the_first_row_of_a_name_or_null(&ck);
+    return check_end(&ck);
 }

@@ -82,3 +82,11 @@ uint64_t unit_requests(const unit_t *u)
 {
     return u->requests;
 }
+
+void unit_shift(unit_t *u, sim_ps_t d_ps, int64_t k, sim_ps_t busy_ps, uint64_t requests)
+{
+    assert(d_ps >= 0 && k >= 0 && busy_ps >= 0);
+    u->free_at += d_ps;
+    u->busy_ps += k * busy_ps;
+    u->requests += (uint64_t)k * requests;
+}

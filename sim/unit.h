@@ -23,4 +23,9 @@ sim_ps_t unit_busy_ps(const unit_t *u);   /* sum of service times started */
 sim_ps_t unit_free_at(const unit_t *u);   /* time the last request completes */
 uint64_t unit_requests(const unit_t *u);
 
+/* Folding (kexec): the unit's absolute times move d_ps later, as sim_shift
+ * moves the clock, and k periods of busy_ps and requests are added to its
+ * statistics. busy_ps >= 0, k >= 0. */
+void unit_shift(unit_t *u, sim_ps_t d_ps, int64_t k, sim_ps_t busy_ps, uint64_t requests);
+
 #endif

@@ -4,14 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define CHECK(c)                                                              \
-    do {                                                                      \
-        if (!(c)) {                                                           \
-            fprintf(stderr, "%s:%d: %s: check failed: %s\n", __FILE__,        \
-                    __LINE__, __func__, #c);                                  \
-            fails++;                                                          \
-        }                                                                     \
-    } while (0)
+#include "tests/check.h"
 
 enum { MAXREQ = 16 };
 
@@ -55,9 +48,8 @@ static void run(sim_t *sim, ctx_t *ctx, req_t *reqs, int n)
     sim_run(sim);
 }
 
-static int test_request_starts_at_max_of_now_and_free_at(void)
+static void test_request_starts_at_max_of_now_and_free_at(check_t *ck)
 {
-    int fails = 0;
     sim_t *sim = sim_create();
     ctx_t ctx = {unit_create(sim, "tensor"), 0};
     /* submit, service -> start, end (hand-derived):
@@ -70,20 +62,18 @@ static int test_request_starts_at_max_of_now_and_free_at(void)
     const sim_ps_t want_end[] = {100, 130, 130, 520};
     run(sim, &ctx, r, 4);
     for (int i = 0; i < 4; i++) {
-        CHECK(r[i].returned_end == want_end[i]);
-        CHECK(r[i].done_at == want_end[i]);
+        CHECK(r[i].returned_end == want_end[i], "");
+        CHECK(r[i].done_at == want_end[i], "");
     }
-    CHECK(unit_busy_ps(ctx.unit) == 150);
-    CHECK(unit_free_at(ctx.unit) == 520);
-    CHECK(unit_requests(ctx.unit) == 4);
+    CHECK(unit_busy_ps(ctx.unit) == 150, "");
+    CHECK(unit_free_at(ctx.unit) == 520, "");
+    CHECK(unit_requests(ctx.unit) == 4, "");
     unit_destroy(ctx.unit);
     sim_destroy(sim);
-    return fails;
 }
 
-static int test_requests_complete_in_submission_order(void)
+static void test_requests_complete_in_submission_order(check_t *ck)
 {
-    int fails = 0;
     sim_t *sim = sim_create();
     ctx_t ctx = {unit_create(sim, "issue"), 0};
     /* All submitted at t=7; the zero-service ones complete at the same ps as
@@ -93,18 +83,16 @@ static int test_requests_complete_in_submission_order(void)
     const sim_ps_t want_end[] = {17, 17, 22, 22, 23};
     run(sim, &ctx, r, 5);
     for (int i = 0; i < 5; i++) {
-        CHECK(r[i].done_at == want_end[i]);
-        CHECK(r[i].done_rank == i);
+        CHECK(r[i].done_at == want_end[i], "");
+        CHECK(r[i].done_rank == i, "");
     }
-    CHECK(unit_busy_ps(ctx.unit) == 16);
+    CHECK(unit_busy_ps(ctx.unit) == 16, "");
     unit_destroy(ctx.unit);
     sim_destroy(sim);
-    return fails;
 }
 
-static int test_busy_time_is_sum_of_service_times(void)
+static void test_busy_time_is_sum_of_service_times(check_t *ck)
 {
-    int fails = 0;
     sim_t *sim = sim_create();
     ctx_t ctx = {unit_create(sim, "copy"), 0};
     req_t r[MAXREQ];
@@ -118,44 +106,36 @@ static int test_busy_time_is_sum_of_service_times(void)
     for (int i = 0; i < MAXREQ; i++) {
         sim_ps_t start = r[i].submit_at > end ? r[i].submit_at : end;
         end = start + r[i].service_ps;
-        CHECK(r[i].done_at == end);
+        CHECK(r[i].done_at == end, "");
     }
-    CHECK(unit_busy_ps(ctx.unit) == sum);
-    CHECK(unit_free_at(ctx.unit) == end);
-    CHECK(unit_requests(ctx.unit) == MAXREQ);
+    CHECK(unit_busy_ps(ctx.unit) == sum, "");
+    CHECK(unit_free_at(ctx.unit) == end, "");
+    CHECK(unit_requests(ctx.unit) == MAXREQ, "");
     unit_destroy(ctx.unit);
     sim_destroy(sim);
-    return fails;
 }
 
-static int test_null_done_is_allowed_and_schedules_nothing(void)
+static void test_null_done_is_allowed_and_schedules_nothing(check_t *ck)
 {
-    int fails = 0;
     sim_t *sim = sim_create();
     char name[] = "x";
     unit_t *u = unit_create(sim, name);
     name[0] = 'y';  /* the unit keeps its own copy */
-    CHECK(strcmp(unit_name(u), "x") == 0);
-    CHECK(unit_submit(u, 40, NULL, NULL, NULL) == 40);
-    CHECK(unit_submit(u, 2, NULL, NULL, NULL) == 42);
-    CHECK(sim_pending(sim) == 0);
-    CHECK(unit_busy_ps(u) == 42 && unit_requests(u) == 2);
+    CHECK(strcmp(unit_name(u), "x") == 0, "");
+    CHECK(unit_submit(u, 40, NULL, NULL, NULL) == 40, "");
+    CHECK(unit_submit(u, 2, NULL, NULL, NULL) == 42, "");
+    CHECK(sim_pending(sim) == 0, "");
+    CHECK(unit_busy_ps(u) == 42 && unit_requests(u) == 2, "");
     unit_destroy(u);
     sim_destroy(sim);
-    return fails;
 }
 
 int main(void)
 {
-    int fails = 0;
-    fails += test_request_starts_at_max_of_now_and_free_at();
-    fails += test_requests_complete_in_submission_order();
-    fails += test_busy_time_is_sum_of_service_times();
-    fails += test_null_done_is_allowed_and_schedules_nothing();
-    if (fails > 0) {
-        fprintf(stderr, "unit_test: %d check(s) failed\n", fails);
-        return 1;
-    }
-    printf("unit_test: all passed\n");
-    return 0;
+    check_t ck = check_begin("unit_test");
+    test_request_starts_at_max_of_now_and_free_at(&ck);
+    test_requests_complete_in_submission_order(&ck);
+    test_busy_time_is_sum_of_service_times(&ck);
+    test_null_done_is_allowed_and_schedules_nothing(&ck);
+    return check_end(&ck);
 }

@@ -85,19 +85,23 @@ bad_input() {
     fi
 }
 
-# err_has NAME TEXT...: the last command's stderr contains every TEXT.
-err_has() {
-    local name=$1 t missing=""
-    shift
+# has_all NAME FILE WHAT TEXT...: FILE contains every TEXT; WHAT (stdout, stderr) names
+# FILE in the message.
+has_all() {
+    local name=$1 file=$2 what=$3 t missing=""
+    shift 3
     for t in "$@"; do
-        grep -qF -- "$t" "$CAP/err" || missing="$missing '$t'"
+        grep -qF -- "$t" "$file" || missing="$missing '$t'"
     done
     if [ -z "$missing" ]; then
         pass "$name"
     else
-        fail "$name" "stderr lacks$missing: $(snip "$CAP/err")"
+        fail "$name" "$what lacks$missing: $(snip "$file")"
     fi
 }
+
+# err_has NAME TEXT...: the last command's stderr contains every TEXT.
+err_has() { local name=$1; shift; has_all "$name" "$CAP/err" stderr "$@"; }
 
 # err_lacks NAME REGEX: the last command's stderr does not match REGEX.
 err_lacks() {
@@ -109,18 +113,7 @@ err_lacks() {
 }
 
 # out_has NAME TEXT...: the last command's stdout contains every TEXT.
-out_has() {
-    local name=$1 t missing=""
-    shift
-    for t in "$@"; do
-        grep -qF -- "$t" "$CAP/out" || missing="$missing '$t'"
-    done
-    if [ -z "$missing" ]; then
-        pass "$name"
-    else
-        fail "$name" "stdout lacks$missing: $(snip "$CAP/out")"
-    fi
-}
+out_has() { local name=$1; shift; has_all "$name" "$CAP/out" stdout "$@"; }
 
 # absent NAME PATH: no file PATH (nor PATH.tmp.*, PATH.gp.* ...).
 absent() {
@@ -836,6 +829,60 @@ err_has replay-out-nonexistent-dir/message /nonexistent_dir/pred.csv
 check replay-other-cwd 0 -- in_dir "$tmp" "$GBSIM" replay traces/ok.csv
 no_stray replay/no-temp-files "$W"
 no_stray all/no-temp-files-in-tmp "$tmp"
+
+###########################################################################
+# every command: options (cli/cli.h cli_parse) and output files
+###########################################################################
+# an option given twice is an error unless it is repeatable (--set, --trace)
+bad_input repeat[replay-arch] -- "$GBSIM" replay --arch gb10 --arch h100 "$T/ok.csv"
+err_has repeat[replay-arch]/message --arch "given twice" "'gb10'" "'h100'"
+bad_input repeat[tile-flag] -- "$GBSIM" tile --grouped --grouped
+err_has repeat[tile-flag]/message --grouped "given twice"
+bad_input repeat[verify-out] -- "$GBSIM" verify --m 1 --n 8 --k 32 --out "$W/rep1.txt" --out "$W/rep2.txt"
+err_has repeat[verify-out]/message --out "given twice"
+absent repeat[verify-out]/no-first-file "$W/rep1.txt"
+absent repeat[verify-out]/no-second-file "$W/rep2.txt"
+check repeat[set-is-repeatable] 0 -- "$GBSIM" tile --set n_sm=40 --set sm_clock_mhz=1000
+# --out and --plot naming one file (as text, through another path, or as an
+# existing file reached by a link): refused before anything is written
+bad_input same-file[replay] -- "$GBSIM" replay "$T/ok.csv" --out "$W/same.png" --plot "$W/same.png"
+err_has same-file[replay]/message --out --plot "same file"
+absent same-file[replay]/no-file "$W/same.png"
+bad_input same-file[replay-dot] -- "$GBSIM" replay "$T/ok.csv" --out "$W/same.png" --plot "$W/./same.png"
+absent same-file[replay-dot]/no-file "$W/same.png"
+echo old >"$W/same_old.png"
+ln -s same_old.png "$W/same_link.png"
+bad_input same-file[replay-link] -- "$GBSIM" replay "$T/ok.csv" --out "$W/same_link.png" --plot "$W/same_old.png"
+if [ "$(cat "$W/same_old.png")" = old ]; then pass same-file[replay-link]/kept; else
+    fail same-file[replay-link]/kept "$W/same_old.png was overwritten"; fi
+rm -f "$W/same_link.png" "$W/same_old.png"
+bad_input same-file[compare] -- "$GBSIM" compare --nsys "$ROOT/traces/testdata/nsys/decode_timeline.csv" \
+    --stack vllm-cutlass --out "$W/same.svg" --plot "$W/same.svg"
+err_has same-file[compare]/message --out --plot "same file"
+absent same-file[compare]/no-file "$W/same.svg"
+# an output that cannot be written names what failed: creating the temporary
+# file beside it, or renaming it over a directory
+if [ -e /proc/version ]; then
+    for cmd in "verify --m 1 --n 8 --k 32" "replay $T/ok.csv" "decode --layers 1"; do
+        name="out-cause[${cmd%% *}]"
+        # shellcheck disable=SC2086
+        bad_input "$name" -- "$GBSIM" $cmd --out /proc/version
+        err_has "$name/message" \
+            "/proc/version: cannot write: cannot create the temporary file /proc/version.tmp."
+    done
+fi
+mkdir -p "$W/outdir"
+bad_input out-cause[directory] -- "$GBSIM" verify --m 1 --n 8 --k 32 --out "$W/outdir"
+err_has out-cause[directory]/message "$W/outdir: cannot write: cannot rename the temporary file"
+no_stray out-cause/no-temp-files "$W"
+# compare on a trace that is not of decode steps (the nsys trace of the
+# shapes capture: each kernel timed 20 times in turn) says so
+for stack in "" "--stack torch-bf16 --set n_layers=4"; do
+    name="compare-not-decode-steps[${stack:-no-stack}]"
+    # shellcheck disable=SC2086
+    bad_input "$name" -- "$GBSIM" compare --nsys "$ROOT/traces/hopper/h100_cuda_gpu_trace.csv" --arch h100 $stack
+    err_has "$name/message" h100_cuda_gpu_trace.csv "not a trace of decode steps" "--steps N"
+done
 
 echo "$npass passed, $nfail failed"
 [ "$nfail" -eq 0 ]

@@ -40,14 +40,4 @@ static inline arch_t preset_arch(const char *name)
     return s.arch;
 }
 
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (!(cond)) {                                                          \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);  \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fprintf(stderr, "\n");                                              \
-            (*failures)++;                                                      \
-        }                                                                       \
-    } while (0)
-
 #endif

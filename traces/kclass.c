@@ -1,5 +1,5 @@
 /* kclass.c -- kernel-name rules (contract in kclass.h). The table is parsed
- * with libcsv one physical line at a time, so every rule knows its line. */
+ * by sim/csvrec.h, so every rule knows the line it starts on. */
 #include "traces/kclass.h"
 
 #include <errno.h>
@@ -8,10 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
-
 #include "models/preset.h"
 #include "models/stack.h"
+#include "sim/csvrec.h"
 
 static void fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -104,102 +103,63 @@ void kclass_free(kclass_t *t)
 
 /* ---- parsing --------------------------------------------------------------- */
 
-/* Fields of the record in progress; nrec counts completed records. */
-typedef struct {
-    char *f[8];
-    size_t nf;
-    int toomany, oom, done;
-} rec_t;
-
-static void on_field(void *s, size_t len, void *data)
+/* Checks one record; the header when *have_header is 0. Appends rules to t,
+ * taking the record's fields. */
+static int take(kclass_t *t, csvrec_t *r, int *have_header, size_t *cap, const char *fname,
+                char *err, size_t errlen)
 {
-    rec_t *r = data;
-    if (r->nf == sizeof r->f / sizeof r->f[0]) {
-        r->toomany = 1;
-        return;
-    }
-    char *d = malloc(len + 1);
-    if (!d) {
-        r->oom = 1;
-        return;
-    }
-    if (len)
-        memcpy(d, s, len);
-    d[len] = '\0';
-    r->f[r->nf++] = d;
-}
-
-static void on_row(int c, void *data)
-{
-    (void)c;
-    ((rec_t *)data)->done = 1;
-}
-
-static void rec_clear(rec_t *r)
-{
-    for (size_t i = 0; i < r->nf; i++)
-        free(r->f[i]);
-    memset(r, 0, sizeof *r);
-}
-
-/* Checks one completed record (line `line`); the header when *have_header
- * is 0. Appends rules to t. */
-static int take(kclass_t *t, rec_t *r, int line, int *have_header, size_t *cap,
-                const char *fname, char *err, size_t errlen)
-{
-    if (r->oom) {
-        fail(err, errlen, "%s:%d: out of memory", fname, line);
-        return -1;
-    }
+    char **f = r->fields;
     if (!*have_header) {
-        if (r->nf != 3 || r->toomany || strcmp(r->f[0], "pattern") || strcmp(r->f[1], "op_class") ||
-            strcmp(r->f[2], "source")) {
+        if (r->n != 3 || strcmp(f[0], "pattern") || strcmp(f[1], "op_class") ||
+            strcmp(f[2], "source")) {
             fail(err, errlen, "%s:%d: header is not valid; expected exactly pattern,op_class,source",
-                 fname, line);
+                 fname, r->line);
             return -1;
         }
         *have_header = 1;
         return 0;
     }
-    if (r->nf >= 1 && r->f[0][0] == '#')
+    if (r->n >= 1 && f[0][0] == '#')
         return 0;
-    if (r->nf != 3 || r->toomany) {
-        fail(err, errlen, "%s:%d: row has %s%zu fields; expected 3 (pattern,op_class,source)",
-             fname, line, r->toomany ? "more than " : "", r->nf);
+    if (r->n != 3) {
+        fail(err, errlen, "%s:%d: row has %zu fields; expected 3 (pattern,op_class,source)",
+             fname, r->line, r->n);
         return -1;
     }
-    if (r->f[0][0] == '\0' || strspn(r->f[0], "*") == strlen(r->f[0])) {
+    if (f[0][0] == '\0' || strspn(f[0], "*") == strlen(f[0])) {
         fail(err, errlen, "%s:%d: column 'pattern': '%s' is not valid; expected a kernel-name "
-             "substring or a glob with at least one other character than '*'", fname, line, r->f[0]);
+             "substring or a glob with at least one other character than '*'", fname, r->line, f[0]);
         return -1;
     }
-    if (!kclass_is_class(r->f[1])) {
+    if (!kclass_is_class(f[1])) {
         fail(err, errlen, "%s:%d: column 'op_class': '%s' is not valid; expected an op of a "
-             "stack (models/stack.c) or one of " KCLASS_GENERIC, fname, line, r->f[1]);
+             "stack (models/stack.c) or one of " KCLASS_GENERIC, fname, r->line, f[1]);
         return -1;
     }
-    if (r->f[2][0] == '\0') {
+    if (f[2][0] == '\0') {
         fail(err, errlen, "%s:%d: column 'source': empty; expected where the kernel name comes "
-             "from", fname, line);
+             "from", fname, r->line);
         return -1;
     }
     if (t->n == *cap) {
         size_t nc = *cap ? 2 * *cap : 64;
         kclass_rule_t *p = realloc(t->rules, nc * sizeof *p);
         if (!p) {
-            fail(err, errlen, "%s:%d: out of memory", fname, line);
+            fail(err, errlen, "%s:%d: out of memory", fname, r->line);
             return -1;
         }
         t->rules = p;
         *cap = nc;
     }
     kclass_rule_t *ru = &t->rules[t->n++];
-    ru->pattern = r->f[0];
-    ru->op_class = r->f[1];
-    ru->source = r->f[2];
+    ru->pattern = f[0];
+    ru->op_class = f[1];
+    ru->source = f[2];
     ru->glob = strchr(ru->pattern, '*') != NULL;
-    ru->line = line;
-    r->nf = 0;   /* ownership moved to the rule */
+    ru->line = r->line;
+    free(f);   /* the strings now belong to the rule */
+    r->fields = NULL;
+    r->n = 0;
     return 0;
 }
 
@@ -207,44 +167,13 @@ int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, ch
                 size_t errlen)
 {
     memset(t, 0, sizeof *t);
-    struct csv_parser p;
-    if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
-        fail(err, errlen, "%s: out of memory", fname);
-        return -1;
-    }
-    rec_t r = {0};
-    int line = 1, start = 1, have_header = 0, rc = 0;
-    size_t cap = 0, pos = 0;
-    if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
-        pos = 3;
-    while (pos < len && rc == 0) {
-        size_t end = pos;
-        while (end < len && text[end] != '\n')
-            end++;
-        if (end < len)
-            end++;
-        if (r.nf == 0)
-            start = line;
-        if (csv_parse(&p, text + pos, end - pos, on_field, on_row, &r) != end - pos) {
-            fail(err, errlen, "%s:%d: malformed CSV quoting (%s); expected fields either unquoted "
-                 "or wholly enclosed in double quotes", fname, line, csv_strerror(csv_error(&p)));
-            rc = -1;
-        } else if (r.done) {
-            rc = take(t, &r, start, &have_header, &cap, fname, err, errlen);
-            rec_clear(&r);
-        }
-        line++;
-        pos = end;
-    }
-    if (rc == 0 && csv_fini(&p, on_field, on_row, &r) != 0) {
-        fail(err, errlen, "%s:%d: quoted field is never closed; expected a closing double quote",
-             fname, start);
-        rc = -1;
-    }
-    if (rc == 0 && r.done)
-        rc = take(t, &r, start, &have_header, &cap, fname, err, errlen);
-    rec_clear(&r);
-    csv_free(&p);
+    csvrec_list_t rd = {0};
+    int rc = csvrec_parse(fname, text, len, 0, 1, NULL, &rd, err, errlen);
+    int have_header = 0;
+    size_t cap = 0;
+    for (size_t i = 0; rc == 0 && i < rd.nrecs; i++)
+        rc = take(t, &rd.recs[i], &have_header, &cap, fname, err, errlen);
+    csvrec_free(&rd);
     if (rc == 0 && !have_header) {
         fail(err, errlen, "%s: empty file; expected the header pattern,op_class,source", fname);
         rc = -1;
@@ -264,6 +193,7 @@ int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, ch
 
 int kclass_load_default(kclass_t *t, char *err, size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     const preset_file_t *f = preset_find("kclass", "kernel_classes");
     if (f)
         return kclass_load(t, f->path, f->text, f->len, err, errlen);
@@ -272,7 +202,7 @@ int kclass_load_default(kclass_t *t, char *err, size_t errlen)
     FILE *fp = fopen(path, "rb");
     if (!fp) {
         fail(err, errlen, "kernel-class table not embedded and %s: cannot open: %s (re-run cmake)",
-             path, strerror(errno));
+             path, csvrec_errtext(errno, ebuf, sizeof ebuf));
         return -1;
     }
     char *buf = NULL;

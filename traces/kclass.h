@@ -36,9 +36,11 @@ typedef struct {
 } kclass_t;
 
 /* Parse a rule table held in memory (len bytes) named fname. Returns 0, or -1
- * with "fname:line: ..." in err (header other than pattern,op_class,source, a
- * row without 3 fields, an empty pattern, a pattern of only '*', an unknown
- * op_class, an empty source, no rules). On error *t holds nothing to free. */
+ * with "fname:line: ..." in err (a NUL byte, malformed quoting, header other
+ * than pattern,op_class,source, a row without 3 fields, an empty pattern, a
+ * pattern of only '*', an unknown op_class, an empty source, no rules). Lines
+ * end at LF, CRLF or a lone CR (sim/csvrec.h); a rule's line is the one it
+ * starts on. On error *t holds nothing to free. */
 int kclass_load(kclass_t *t, const char *fname, const char *text, size_t len, char *err,
                 size_t errlen);
 

@@ -4,20 +4,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tests/check.h"
 #include "traces/kclass.h"
 
-static int failures;
-
-static void expect(const kclass_t *t, const char *name, const char *cls)
+static void expect(const kclass_t *t, const char *name, const char *cls, check_t *ck)
 {
     const char *got = kclass_match(t, name);
-    if (strcmp(got, cls)) {
-        fprintf(stderr, "'%s': class %s, expected %s\n", name, got, cls);
-        failures++;
-    }
+    CHECK(strcmp(got, cls) == 0, "'%s': class %s, expected %s", name, got, cls);
 }
 
-static void each_rule_class_is_reached_by_a_real_kernel_name(const kclass_t *t)
+static void test_each_rule_class_is_reached_by_a_real_kernel_name(const kclass_t *t, check_t *ck)
 {
     static const char *const CASES[][2] = {
         /* FlashInfer / TensorRT-LLM CUTLASS MoE */
@@ -78,69 +74,76 @@ static void each_rule_class_is_reached_by_a_real_kernel_name(const kclass_t *t)
         {"void at::native::(anonymous namespace)::indexSelectLargeIndex<c10::BFloat16, long, unsigned int, 2, 2, -2, true>(...)", "embed"},
     };
     for (size_t i = 0; i < sizeof CASES / sizeof CASES[0]; i++)
-        expect(t, CASES[i][0], CASES[i][1]);
+        expect(t, CASES[i][0], CASES[i][1], ck);
 }
 
-static void unknown_kernel_is_other(const kclass_t *t)
+static void test_unknown_kernel_is_other(const kclass_t *t, check_t *ck)
 {
-    expect(t, "my_custom_sampler_kernel", "other");
-    expect(t, "", "other");
-    expect(t, "NVJET_SM90 (case matters)", "other");
+    expect(t, "my_custom_sampler_kernel", "other", ck);
+    expect(t, "", "other", ck);
+    expect(t, "NVJET_SM90 (case matters)", "other", ck);
 }
 
-static void glob_is_anchored_and_substring_is_not(void)
+static void test_glob_is_anchored_and_substring_is_not(check_t *ck)
 {
-    int ok = kclass_pattern_match("*mxfp8*quant*", "flashinfer_mxfp8_quantize") &&
-             !kclass_pattern_match("mxfp8*quant", "x_mxfp8_quantize") &&
-             kclass_pattern_match("mxfp8*quant*", "mxfp8_quantize") &&
-             kclass_pattern_match("nvjet", "foo_nvjet_bar") && !kclass_pattern_match("nvjet", "NVJET");
-    if (!ok) {
-        fprintf(stderr, "glob/substring semantics broken\n");
-        failures++;
-    }
+    CHECK(kclass_pattern_match("*mxfp8*quant*", "flashinfer_mxfp8_quantize"), "");
+    CHECK(!kclass_pattern_match("mxfp8*quant", "x_mxfp8_quantize"), "");
+    CHECK(kclass_pattern_match("mxfp8*quant*", "mxfp8_quantize"), "");
+    CHECK(kclass_pattern_match("nvjet", "foo_nvjet_bar"), "");
+    CHECK(!kclass_pattern_match("nvjet", "NVJET"), "");
 }
 
-static void bad_tables_name_file_line_and_expectation(void)
+static void test_bad_tables_name_file_line_and_expectation(check_t *ck)
 {
-    static const char *const BAD[][2] = {
-        {"pattern,class,source\nx,norm,s\n", "t.csv:1: header is not valid"},
-        {"pattern,op_class,source\nx,nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"},
-        {"pattern,op_class,source\n# c\n**,norm,s\n", "t.csv:3: column 'pattern'"},
-        {"pattern,op_class,source\nx,norm\n", "t.csv:2: row has 2 fields; expected 3"},
-        {"pattern,op_class,source\nx,norm,\n", "t.csv:2: column 'source': empty"},
-        {"pattern,op_class,source\n", "t.csv: no rules"},
-        {"", "t.csv: empty file"},
+#define T(text, want) {text, sizeof text - 1, want}
+    static const struct {
+        const char *text;
+        size_t len;       /* bytes of text, a NUL inside it included */
+        const char *want;
+    } BAD[] = {
+        T("pattern,class,source\nx,norm,s\n", "t.csv:1: header is not valid"),
+        T("pattern,op_class,source\nx,nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"),
+        T("pattern,op_class,source\n# c\n**,norm,s\n", "t.csv:3: column 'pattern'"),
+        T("pattern,op_class,source\nx,norm\n", "t.csv:2: row has 2 fields; expected 3"),
+        T("pattern,op_class,source\nx,norm,\n", "t.csv:2: column 'source': empty"),
+        T("pattern,op_class,source\n", "t.csv: no rules"),
+        T("", "t.csv: empty file"),
+        /* a lone CR ends a line: the row is not joined with the next one */
+        T("pattern,op_class,source\nx,norm\rs\n", "t.csv:2: row has 2 fields; expected 3"),
+        T("pattern,op_class,source\nx,no\0rm,s\n", "t.csv:2: NUL byte"),
+        /* a rule spanning lines is reported on the line it starts on */
+        T("pattern,op_class,source\n\"x\ny\",nrom,s\n", "t.csv:2: column 'op_class': 'nrom'"),
     };
+#undef T
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         kclass_t t;
         char err[512] = "";
-        if (kclass_load(&t, "t.csv", BAD[i][0], strlen(BAD[i][0]), err, sizeof err) == 0) {
-            fprintf(stderr, "table %zu: loaded, expected an error\n", i);
+        if (!CHECK(kclass_load(&t, "t.csv", BAD[i].text, BAD[i].len, err, sizeof err) != 0,
+                   "table %zu: loaded, expected an error", i))
             kclass_free(&t);
-            failures++;
-        } else if (!strstr(err, BAD[i][1])) {
-            fprintf(stderr, "table %zu: error '%s' lacks '%s'\n", i, err, BAD[i][1]);
-            failures++;
-        }
+        else
+            CHECK(strstr(err, BAD[i].want) != NULL, "table %zu: error '%s' lacks '%s'", i, err,
+                  BAD[i].want);
     }
+}
+
+/* The built-in table loads; the two tests above run on it. */
+static void test_default_table(check_t *ck)
+{
+    kclass_t t;
+    char err[512];
+    if (!CHECK(kclass_load_default(&t, err, sizeof err) == 0, "%s", err))
+        return;
+    test_each_rule_class_is_reached_by_a_real_kernel_name(&t, ck);
+    test_unknown_kernel_is_other(&t, ck);
+    kclass_free(&t);
 }
 
 int main(void)
 {
-    kclass_t t;
-    char err[512];
-    if (kclass_load_default(&t, err, sizeof err) != 0) {
-        fprintf(stderr, "kclass_load_default: %s\n", err);
-        return 1;
-    }
-    each_rule_class_is_reached_by_a_real_kernel_name(&t);
-    unknown_kernel_is_other(&t);
-    glob_is_anchored_and_substring_is_not();
-    bad_tables_name_file_line_and_expectation();
-    kclass_free(&t);
-    if (failures)
-        fprintf(stderr, "kclass_test: %d failures\n", failures);
-    else
-        printf("kclass_test: all passed\n");
-    return failures != 0;
+    check_t ck = check_begin("kclass_test");
+    test_default_table(&ck);
+    test_glob_is_anchored_and_substring_is_not(&ck);
+    test_bad_tables_name_file_line_and_expectation(&ck);
+    return check_end(&ck);
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <csv.h>
 
 /* ---- small helpers -------------------------------------------------------- */
 
@@ -77,6 +76,10 @@ static double time_factor(const char *unit)
     return 0;
 }
 #define TIME_UNITS "ns, nsec, us, usec, ms, msec, s or sec"
+/* Times above this (about 31.7 years) are taken to be typos; it keeps every
+ * time, and any sum of them, finite in nanoseconds. */
+#define TIME_CAP_NS 1e18
+#define TIME_CAP_TEXT "1e18 ns"
 
 /* Whether the physical line [s, s+n) is a kernel-table header: its first
  * field (up to the first comma; quotes and spaces stripped) is Start(<unit>)
@@ -337,9 +340,10 @@ static int take_row(const char *path, const record_t *rec, size_t ncols, nsys_fo
         int required = id == C_START || id == C_DUR || id == C_TOTAL;
         if (cell[0] == '\0' && !required)
             continue;
-        if (parse_real(cell, &t[id]) != 0) {
+        if (parse_real(cell, &t[id]) != 0 || t[id] * m[id].factor > TIME_CAP_NS) {
             fail(err, errlen,
-                 "%s:%d: column '%s': '%s' is not valid; expected a non-negative number of %s",
+                 "%s:%d: column '%s': '%s' is not valid; expected a non-negative number of %s "
+                 "(at most " TIME_CAP_TEXT ")",
                  path, rec->line, hdr->fields[m[id].col], cell,
                  m[id].factor == 1 ? "nanoseconds" : "time units");
             return -1;

@@ -27,8 +27,9 @@
  * Errors ("PATH:LINE: ..." naming the expected value): no header line, a
  * missing required column (timeline: Start, Duration, Name; summary: Total
  * Time, Instances, Name), an unknown time unit, a row with fewer or more
- * fields than the header (a truncated file), a non-numeric or negative time,
- * a non-integer instance count, malformed quoting, no kernel rows. */
+ * fields than the header (a truncated file), a non-numeric or negative time, a
+ * time above 1e18 ns (a typo; it keeps every time finite in nanoseconds), a
+ * non-integer instance count, malformed quoting, no kernel rows. */
 #ifndef GBSIM_NSYS_CSV_H
 #define GBSIM_NSYS_CSV_H
 

@@ -26,7 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <csv.h>
 
 /* Sizes (integers and byte counts) above this are taken to be typos. */
 #define SIZE_CAP 1e12
@@ -658,13 +657,8 @@ static int build(const char *path, reader_t *rd, trace_t *t, char *err, size_t e
 int trace_read(const char *path, trace_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    char *text = NULL;
-    size_t len = 0;
-    if (csvrec_slurp(path, &text, &len, err, errlen) != 0)
-        return -1;
     reader_t rd = {0};
-    int rc = csvrec_parse(path, text, len, 0, 1, NULL, &rd, err, errlen);
-    free(text);
+    int rc = csvrec_read(path, &rd, err, errlen);
     if (rc == 0)
         rc = build(path, &rd, out, err, errlen);
     csvrec_free(&rd);
@@ -679,21 +673,12 @@ int trace_read(const char *path, trace_t *out, char *err, size_t errlen)
 
 /* ---- writing ------------------------------------------------------------- */
 
-/* Writes one field, quoting (via csv_fwrite) exactly when the libcsv reader
- * would otherwise change it: delimiters, quotes, line breaks, or leading or
- * trailing spaces/tabs (which it trims from unquoted fields). */
+/* Writes a comma (unless first) and one field (sim/csvrec.h). */
 static int put_field(FILE *f, const char *s, int first)
 {
     if (!first && fputc(',', f) == EOF)
         return -1;
-    size_t n = strlen(s);
-    if (n == 0)
-        return 0;
-    int quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[0] == '\t' ||
-                s[n - 1] == ' ' || s[n - 1] == '\t';
-    if (quote)
-        return csv_fwrite(f, s, n) == 0 ? 0 : -1;
-    return fwrite(s, 1, n, f) == n ? 0 : -1;
+    return csvrec_write_field(f, s);
 }
 
 static int write_body(FILE *f, const trace_t *t, const double *pred, int pcol)
@@ -722,6 +707,7 @@ static int write_body(FILE *f, const trace_t *t, const double *pred, int pcol)
 int trace_write(const char *path, const trace_t *t, const double *predicted_us, char *err,
                 size_t errlen)
 {
+    char ebuf[128];   /* strerror_r: thread-safe (sweep and replay workers) */
     if (t->nrows > 0 && predicted_us == NULL) {
         fail(err, errlen, "%s: cannot write: no predicted_us values given", path);
         return -1;
@@ -743,7 +729,8 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        fail(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        fail(err, errlen, "%s: cannot write: cannot create the temporary file %s: %s", path, tmp,
+             csvrec_errtext(errno, ebuf, sizeof ebuf));
         free(tmp);
         return -1;
     }
@@ -755,14 +742,16 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
         ok = 0;
         saved = errno;
     }
-    if (ok && rename(tmp, path) != 0) {
+    if (!ok)
+        fail(err, errlen, "%s: cannot write: writing the temporary file %s failed: %s", path, tmp,
+             csvrec_errtext(saved, ebuf, sizeof ebuf));
+    else if (rename(tmp, path) != 0) {
         ok = 0;
-        saved = errno;
+        fail(err, errlen, "%s: cannot write: cannot rename the temporary file %s to it: %s", path,
+             tmp, csvrec_errtext(errno, ebuf, sizeof ebuf));
     }
-    if (!ok) {
+    if (!ok)
         remove(tmp);
-        fail(err, errlen, "%s: cannot write: %s", path, strerror(saved));
-    }
     free(tmp);
     return ok ? 0 : -1;
 }

@@ -35,3 +35,30 @@ for M in 1 4 16 64; do
       'BEGIN { printf "| %d | %s | %d | %.1f | %s | %.1f | %.2fx |\n", M, op, g, b, c, u, b / u }'
   done
 done
+
+# The FC1 launch over tile x decode tokens as one heatmap (plots/exp_moe_tile_fc1.png,
+# experiments/moe_tile_sweep/result_fc1.csv), and the seed 002 heuristic
+# select_tile_mn_for_sm120 (< 64 tokens: 64x128 swapped; >= 256: 256x64; else
+# 128x128) against the fastest valid tile at each M (--relax lets its TileM-64
+# pick run, marked hypothetical).
+root=$(cd "$here/../.." && pwd)
+"$gbsim" sweep tile --arch "$arch" --model gpt-oss-120b --n 5760 --k 2880 \
+    --grid tokens=1,4,16,64 \
+    --grid tile=128x16x128,128x32x128,128x64x128,128x128x128,128x32x256,128x64x256,64x128x128 \
+    --grid swap-ab=no,yes --jobs 2 --out "$here/result_fc1.csv" --plot "$root/plots/exp_moe_tile_fc1.png" >/dev/null
+echo
+echo "| M | seed 002 heuristic | valid in stock CUTLASS | its us (relaxed) | fastest valid | its us |"
+echo "|---:|---|---|---:|---|---:|"
+for M in 1 4 16 64; do
+  groups=$(awk -v m=$M 'BEGIN { g = 128 * (1 - (1 - 4 / 128) ^ m); g = int(g + 0.5); if (g > 4 * m) g = 4 * m; print g }')
+  if [ $((4 * M)) -lt 64 ]; then h="64x128x128 --swap-ab --schedule pingpong"; elif [ $((4 * M)) -ge 256 ]; then h="256x64x128"; else h="128x128x128"; fi
+  val=$("$gbsim" tile --arch "$arch" --grouped --m $((4 * M)) --n 5760 --k 2880 --groups "$groups" --tile $h |
+        awk -F= '/^valid=/{v=$2} /^rule=/{r=$2} END { print (v == "yes" ? "yes" : "no (" r ")") }')
+  rel=$("$gbsim" tile --arch "$arch" --grouped --m $((4 * M)) --n 5760 --k 2880 --groups "$groups" --tile $h --relax all |
+        awk -F= '/^predicted_us=/{print $2}')
+  best=$(awk -F, -v t=$M 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["tokens"] == t && $c["valid"] == "yes" && (b == "" || $c["predicted_us"] + 0 < b) { b = $c["predicted_us"] + 0; cfg = $c["tile"] ($c["swap-ab"] == "yes" ? " swap-AB" : "") }
+    END { printf "%s | %.1f", cfg, b }' "$here/result_fc1.csv")
+  hn=$(printf '%s' "$h" | sed 's/ --swap-ab/ swap-AB/; s/ --schedule / /')
+  echo "| $M | $hn | $val | ${rel:--} | $best |"
+done

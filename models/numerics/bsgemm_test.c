@@ -9,16 +9,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "models/numerics/bsgemm.h"
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            (*failures)++;                                                                     \
-        }                                                                                      \
-    } while (0)
+#include "tests/check.h"
 
 /* A quantized operand with row-major scales (rm) and the packed SF buffer. */
 typedef struct {
@@ -121,7 +112,7 @@ static double rel_diff(const float *x, const float *y, size_t n)
 /* Offsets equal the FlashInfer/MSLK formulation of the same layout: view the
  * padded [MN][SFK] matrix as (MN/128, 4, 32, SFK/4, 4) and permute to
  * (0, 3, 2, 1, 4); every (row, kb) gets its own byte, the rest is padding. */
-static void test_sf_offsets_match_the_permuted_view_and_are_a_bijection(int *failures)
+static void test_sf_offsets_match_the_permuted_view_and_are_a_bijection(check_t *ck)
 {
     const int64_t mn = 300, k = 1000;
     const int vec = 32;
@@ -151,7 +142,7 @@ static void test_sf_offsets_match_the_permuted_view_and_are_a_bijection(int *fai
 }
 
 /* Spot values of the 128x4 atom: (r%32)*16 + (r/32)*4 + kb; K atoms fastest. */
-static void test_sf_atom_spot_offsets(int *failures)
+static void test_sf_atom_spot_offsets(check_t *ck)
 {
     const int64_t mn = 256, k = 2880; /* 90 SF columns, padded to 92 */
     struct {
@@ -168,7 +159,7 @@ static void test_sf_atom_spot_offsets(int *failures)
 /* Reading through the CUTLASS layout gives exactly the naive row-major
  * result, for M, N not multiples of 128 and K not a multiple of 128 (nor of
  * the SF vector: the last block is partial). */
-static void test_correct_layout_matches_naive_reference_exactly(int *failures)
+static void test_correct_layout_matches_naive_reference_exactly(check_t *ck)
 {
     const struct {
         mxquant_fmt_t a, b;
@@ -201,7 +192,7 @@ static void test_correct_layout_matches_naive_reference_exactly(int *failures)
 /* The seed-002 fault (offsets from the logical K) on gpt-oss FC2's shape
  * (M=4, N=256, K=2880, MXFP8 x MXFP4, SF vector 32) at least 1.5x the clean
  * error against fp64. */
-static void test_logical_sf_fault_gives_large_error(int *failures)
+static void test_logical_sf_fault_gives_large_error(check_t *ck)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 3);
@@ -223,7 +214,7 @@ static void test_logical_sf_fault_gives_large_error(int *failures)
 
 /* When ceil(K/vec) is a multiple of 4 the two layouts coincide: the fault
  * changes nothing (K = 4096, vector 32: 128 SF columns). */
-static void test_fault_is_invisible_when_layouts_coincide(int *failures)
+static void test_fault_is_invisible_when_layouts_coincide(check_t *ck)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 4);
@@ -244,7 +235,7 @@ static void test_fault_is_invisible_when_layouts_coincide(int *failures)
 
 /* tile_k changes the fp32 accumulation order, so results differ, but only at
  * fp32 rounding level (relative Frobenius difference < 1e-6). */
-static void test_tile_k_changes_result_only_at_fp32_rounding(int *failures)
+static void test_tile_k_changes_result_only_at_fp32_rounding(check_t *ck)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 5);
@@ -271,7 +262,7 @@ static void test_tile_k_changes_result_only_at_fp32_rounding(int *failures)
 }
 
 /* Swap-AB (C^T = B * A^T) with the same tile_k is bit-identical. */
-static void test_swap_ab_is_bit_identical_for_the_same_tile_k(int *failures)
+static void test_swap_ab_is_bit_identical_for_the_same_tile_k(check_t *ck)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(r, 6);
@@ -291,14 +282,13 @@ static void test_swap_ab_is_bit_identical_for_the_same_tile_k(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_sf_offsets_match_the_permuted_view_and_are_a_bijection(&failures);
-    test_sf_atom_spot_offsets(&failures);
-    test_correct_layout_matches_naive_reference_exactly(&failures);
-    test_logical_sf_fault_gives_large_error(&failures);
-    test_fault_is_invisible_when_layouts_coincide(&failures);
-    test_tile_k_changes_result_only_at_fp32_rounding(&failures);
-    test_swap_ab_is_bit_identical_for_the_same_tile_k(&failures);
-    printf("bsgemm_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("bsgemm_test");
+    test_sf_offsets_match_the_permuted_view_and_are_a_bijection(&ck);
+    test_sf_atom_spot_offsets(&ck);
+    test_correct_layout_matches_naive_reference_exactly(&ck);
+    test_logical_sf_fault_gives_large_error(&ck);
+    test_fault_is_invisible_when_layouts_coincide(&ck);
+    test_tile_k_changes_result_only_at_fp32_rounding(&ck);
+    test_swap_ab_is_bit_identical_for_the_same_tile_k(&ck);
+    return check_end(&ck);
 }

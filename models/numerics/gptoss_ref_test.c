@@ -4,16 +4,7 @@
 #include <stdio.h>
 
 #include "models/numerics/gptoss_ref.h"
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            (*failures)++;                                                                     \
-        }                                                                                      \
-    } while (0)
+#include "tests/check.h"
 
 static int near(double a, double b, double tol) { return fabs(a - b) <= tol * (1 + fabs(b)); }
 
@@ -23,7 +14,7 @@ static int near(double a, double b, double tol) { return fabs(a - b) <= tol * (1
  * (gate -10, up -10): no lower clamp on the gate; up clamps to -7:
  *   -10*sigmoid(-17.02)*(-6) = 60/(1+e^17.02) = 2.434777e-6.
  * (gate 0, up 5): 0. */
-static void test_swiglu_interleaved_clamped_plus_one(int *failures)
+static void test_swiglu_interleaved_clamped_plus_one(check_t *ck)
 {
     const double t[8] = {1, 0, 10, 10, -10, -10, 0, 5};
     double out[4];
@@ -40,7 +31,7 @@ static void test_swiglu_interleaved_clamped_plus_one(int *failures)
  * in ascending index); softmax over {3, 2, 2, 0.5} only:
  * e^0, e^-1, e^-1, e^-2.5 / (1 + 2e^-1 + e^-2.5) = 0.5501, 0.2024, 0.2024, 0.0452
  * (a softmax over all six logits would give 0.5288 for expert 3). */
-static void test_router_top4_softmax_over_selected_only(int *failures)
+static void test_router_top4_softmax_over_selected_only(check_t *ck)
 {
     const double lg[6] = {0.1, 2.0, -1.0, 3.0, 0.5, 2.0};
     int idx[4];
@@ -59,7 +50,7 @@ static void test_router_top4_softmax_over_selected_only(int *failures)
 /* The sink is a softmax column without sm_scale: q = 2, k = 1, sm_scale 0.5
  * -> logit 1; sink 1 -> weight e/(e+e) = 1/2, out = v/2 = 3. (A scaled sink
  * would give e/(e+e^0.5) * 6 = 3.73.) */
-static void test_sink_is_unscaled_extra_softmax_column(int *failures)
+static void test_sink_is_unscaled_extra_softmax_column(check_t *ck)
 {
     const double q[1] = {2}, k[1] = {1}, v[1] = {6}, sink[1] = {1};
     double out[1];
@@ -70,7 +61,7 @@ static void test_sink_is_unscaled_extra_softmax_column(int *failures)
 /* Window 128: the query at position 199 sees keys 72..199. With equal logits
  * and v[t] = t the output is their mean 135.5 (full attention: 99.5); a very
  * negative sink takes no weight. */
-static void test_sliding_window_sees_last_128_keys(int *failures)
+static void test_sliding_window_sees_last_128_keys(check_t *ck)
 {
     double q[1] = {0}, k[200], v[200], sink[1] = {-1000}, out[1];
     for (int t = 0; t < 200; t++) {
@@ -87,7 +78,7 @@ static void test_sliding_window_sees_last_128_keys(int *failures)
 
 /* GQA: 4 query heads on 2 KV heads: heads 0,1 read KV head 0, heads 2,3 KV
  * head 1. One key; sinks -1000: outputs are the KV head's v. */
-static void test_gqa_maps_query_heads_to_kv_heads(int *failures)
+static void test_gqa_maps_query_heads_to_kv_heads(check_t *ck)
 {
     double q[4 * 2] = {0}, k[2 * 2] = {0}, v[2 * 2] = {1, 2, 3, 4};
     double sink[4] = {-1000, -1000, -1000, -1000}, out[8];
@@ -99,12 +90,11 @@ static void test_gqa_maps_query_heads_to_kv_heads(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_swiglu_interleaved_clamped_plus_one(&failures);
-    test_router_top4_softmax_over_selected_only(&failures);
-    test_sink_is_unscaled_extra_softmax_column(&failures);
-    test_sliding_window_sees_last_128_keys(&failures);
-    test_gqa_maps_query_heads_to_kv_heads(&failures);
-    printf("gptoss_ref_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("gptoss_ref_test");
+    test_swiglu_interleaved_clamped_plus_one(&ck);
+    test_router_top4_softmax_over_selected_only(&ck);
+    test_sink_is_unscaled_extra_softmax_column(&ck);
+    test_sliding_window_sees_last_128_keys(&ck);
+    test_gqa_maps_query_heads_to_kv_heads(&ck);
+    return check_end(&ck);
 }

@@ -4,19 +4,10 @@
 #include <stdio.h>
 
 #include "models/numerics/mxfmt.h"
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            (*failures)++;                                                                     \
-        }                                                                                      \
-    } while (0)
+#include "tests/check.h"
 
 /* Codes 0..7 are +{0, 0.5, 1, 1.5, 2, 3, 4, 6}, 8..15 the same negated. */
-static void test_every_e2m1_code_has_the_ocp_value(int *failures)
+static void test_every_e2m1_code_has_the_ocp_value(check_t *ck)
 {
     const double v[8] = {0, 0.5, 1, 1.5, 2, 3, 4, 6};
     for (int c = 0; c < 16; c++) {
@@ -31,7 +22,7 @@ static void test_every_e2m1_code_has_the_ocp_value(int *failures)
 /* Midpoints go to the even neighbour: 0.25->0, 0.75->1, 1.25->1, 1.75->2,
  * 2.5->2, 3.5->4, 5->4 (llama.cpp's argmin gives 0.5, 1.5, 3 at 0.75, 1.75,
  * 3.5; microxcaling's ties-away gives 0.5, 1, 1.5, 2, 3, 4, 6 at all). */
-static void test_e2m1_ties_round_to_even(int *failures)
+static void test_e2m1_ties_round_to_even(check_t *ck)
 {
     const double x[] = {0.25, 0.75, 1.25, 1.75, 2.5, 3.5, 5.0};
     const double want[] = {0, 1, 1, 2, 2, 4, 4};
@@ -48,7 +39,7 @@ static void test_e2m1_ties_round_to_even(int *failures)
 
 /* Finite overflow and Inf saturate to +-6; NaN has no code and gives +0; the
  * sign of a zero result is kept. */
-static void test_e2m1_saturates_and_maps_nan_to_zero(int *failures)
+static void test_e2m1_saturates_and_maps_nan_to_zero(check_t *ck)
 {
     CHECK(mxfmt_encode_e2m1(7.0) == 0x7, "7 -> 0x%x", mxfmt_encode_e2m1(7.0));
     CHECK(mxfmt_encode_e2m1(1e30) == 0x7, "1e30");
@@ -61,7 +52,7 @@ static void test_e2m1_saturates_and_maps_nan_to_zero(int *failures)
 
 /* E4M3 (OCP fn): 0x7E = 448 is the max; 0x7F/0xFF are NaN; no Inf: Inf and
  * finite overflow saturate to +-448; NaN keeps its sign. */
-static void test_e4m3_max_448_nan_0x7f_inf_saturates(int *failures)
+static void test_e4m3_max_448_nan_0x7f_inf_saturates(check_t *ck)
 {
     CHECK(mxfmt_decode_e4m3(0x7E) == 448.0, "0x7E = %g", mxfmt_decode_e4m3(0x7E));
     CHECK(isnan(mxfmt_decode_e4m3(0x7F)) && isnan(mxfmt_decode_e4m3(0xFF)), "NaN codes");
@@ -79,7 +70,7 @@ static void test_e4m3_max_448_nan_0x7f_inf_saturates(int *failures)
 /* E4M3 ties: 1.0625 (between 1.0 = 0x38 and 1.125 = 0x39) -> 1.0 (even);
  * 1.1875 (between 1.125 and 1.25 = 0x3A) -> 1.25 (even); 400 (between 384
  * and 416) -> 384 (0x7C, even); 432 (between 416 and 448) -> 448 (0x7E). */
-static void test_e4m3_ties_round_to_even(int *failures)
+static void test_e4m3_ties_round_to_even(check_t *ck)
 {
     CHECK(mxfmt_encode_e4m3(1.0625) == 0x38, "1.0625 -> 0x%02x", mxfmt_encode_e4m3(1.0625));
     CHECK(mxfmt_encode_e4m3(1.1875) == 0x3A, "1.1875 -> 0x%02x", mxfmt_encode_e4m3(1.1875));
@@ -90,7 +81,7 @@ static void test_e4m3_ties_round_to_even(int *failures)
 
 /* E4M3 subnormals: k * 2^-9 for k = 1..7 (codes 0x01..0x07), min normal 2^-6
  * (0x08); 2^-10 ties to 0, 3 * 2^-10 ties to 2^-8 (even). */
-static void test_e4m3_subnormals(int *failures)
+static void test_e4m3_subnormals(check_t *ck)
 {
     for (int kk = 1; kk < 8; kk++) {
         CHECK(mxfmt_decode_e4m3((uint8_t)kk) == ldexp(kk, -9), "code %d", kk);
@@ -106,7 +97,7 @@ static void test_e4m3_subnormals(int *failures)
 
 /* E5M2 (IEEE-like): 0x7B = 57344 max; 0x7C = Inf; 0x7D..0x7F NaN; Inf stays
  * Inf, finite overflow saturates; NaN -> 0x7E. */
-static void test_e5m2_max_57344_inf_and_nan(int *failures)
+static void test_e5m2_max_57344_inf_and_nan(check_t *ck)
 {
     CHECK(mxfmt_decode_e5m2(0x7B) == 57344.0, "0x7B = %g", mxfmt_decode_e5m2(0x7B));
     CHECK(isinf(mxfmt_decode_e5m2(0x7C)) && mxfmt_decode_e5m2(0x7C) > 0, "0x7C = +inf");
@@ -125,7 +116,7 @@ static void test_e5m2_max_57344_inf_and_nan(int *failures)
 }
 
 /* E5M2 subnormals: k * 2^-16, k = 1..3; 2^-17 ties to 0; 3 * 2^-17 to 2^-15. */
-static void test_e5m2_subnormals(int *failures)
+static void test_e5m2_subnormals(check_t *ck)
 {
     for (int kk = 1; kk < 4; kk++)
         CHECK(mxfmt_decode_e5m2((uint8_t)kk) == ldexp(kk, -16), "code %d", kk);
@@ -136,7 +127,7 @@ static void test_e5m2_subnormals(int *failures)
 
 /* FP6: E2M3 max 7.5 (0x1F), subnormals k/8; E3M2 max 28 (0x1F), subnormals
  * k/16; ties to even in the subnormal range; both saturate, NaN -> 0. */
-static void test_fp6_values_subnormals_and_saturation(int *failures)
+static void test_fp6_values_subnormals_and_saturation(check_t *ck)
 {
     CHECK(mxfmt_decode_e2m3(0x1F) == 7.5, "e2m3 max %g", mxfmt_decode_e2m3(0x1F));
     CHECK(mxfmt_decode_e2m3(0x3F) == -7.5, "e2m3 -max");
@@ -155,7 +146,7 @@ static void test_fp6_values_subnormals_and_saturation(int *failures)
 }
 
 /* encode(decode(c)) == c for every non-NaN code of every element format. */
-static void test_every_code_round_trips(int *failures)
+static void test_every_code_round_trips(check_t *ck)
 {
     for (int f = 0; f < MXFMT_NELEM; f++) {
         const mxfmt_info_t *fi = mxfmt_info((mxfmt_elem_t)f);
@@ -173,7 +164,7 @@ static void test_every_code_round_trips(int *failures)
 
 /* UE8M0: value 2^(b-127); 0x7F = 1.0; 0xFF = NaN; 0x00 = 2^-127 (no zero);
  * RNE ties to the even code; FLOOR/CEIL; saturation at 0xFE and 0x00. */
-static void test_ue8m0_values_rounding_and_saturation(int *failures)
+static void test_ue8m0_values_rounding_and_saturation(check_t *ck)
 {
     CHECK(mxfmt_decode_ue8m0(0x7F) == 1.0, "0x7F = %g", mxfmt_decode_ue8m0(0x7F));
     CHECK(isnan(mxfmt_decode_ue8m0(0xFF)), "0xFF NaN");
@@ -198,7 +189,7 @@ static void test_ue8m0_values_rounding_and_saturation(int *failures)
 }
 
 /* UE4M3: RNE, saturating at 448 (0x7E); NaN or negative -> 0x7F. */
-static void test_ue4m3_values_and_saturation(int *failures)
+static void test_ue4m3_values_and_saturation(check_t *ck)
 {
     CHECK(mxfmt_encode_ue4m3(448) == 0x7E && mxfmt_encode_ue4m3(1000) == 0x7E, "saturates at 448");
     CHECK(mxfmt_encode_ue4m3(INFINITY) == 0x7E, "inf saturates");
@@ -210,19 +201,18 @@ static void test_ue4m3_values_and_saturation(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_every_e2m1_code_has_the_ocp_value(&failures);
-    test_e2m1_ties_round_to_even(&failures);
-    test_e2m1_saturates_and_maps_nan_to_zero(&failures);
-    test_e4m3_max_448_nan_0x7f_inf_saturates(&failures);
-    test_e4m3_ties_round_to_even(&failures);
-    test_e4m3_subnormals(&failures);
-    test_e5m2_max_57344_inf_and_nan(&failures);
-    test_e5m2_subnormals(&failures);
-    test_fp6_values_subnormals_and_saturation(&failures);
-    test_every_code_round_trips(&failures);
-    test_ue8m0_values_rounding_and_saturation(&failures);
-    test_ue4m3_values_and_saturation(&failures);
-    printf("mxfmt_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("mxfmt_test");
+    test_every_e2m1_code_has_the_ocp_value(&ck);
+    test_e2m1_ties_round_to_even(&ck);
+    test_e2m1_saturates_and_maps_nan_to_zero(&ck);
+    test_e4m3_max_448_nan_0x7f_inf_saturates(&ck);
+    test_e4m3_ties_round_to_even(&ck);
+    test_e4m3_subnormals(&ck);
+    test_e5m2_max_57344_inf_and_nan(&ck);
+    test_e5m2_subnormals(&ck);
+    test_fp6_values_subnormals_and_saturation(&ck);
+    test_every_code_round_trips(&ck);
+    test_ue8m0_values_rounding_and_saturation(&ck);
+    test_ue4m3_values_and_saturation(&ck);
+    return check_end(&ck);
 }

@@ -11,16 +11,7 @@
 
 #include "models/numerics/mxfmt.h"
 #include "models/numerics/mxquant.h"
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            (*failures)++;                                                                     \
-        }                                                                                      \
-    } while (0)
+#include "tests/check.h"
 
 /* One vector file, read whole. */
 typedef struct {
@@ -155,7 +146,7 @@ static int same(double a, double b)
 }
 
 /* Every element code and every scale byte decodes to the value ml_dtypes gives. */
-static void test_decode_tables_match_ml_dtypes(const vec_t *v, int *failures)
+static void test_decode_tables_match_ml_dtypes(const vec_t *v, check_t *ck)
 {
     mxfmt_elem_t ef = mxquant_elem(v->cfg.fmt);
     CHECK(v->n_elem_dec == 1 << mxfmt_info(ef)->bits, "%s: %d element entries", v->path,
@@ -171,7 +162,7 @@ static void test_decode_tables_match_ml_dtypes(const vec_t *v, int *failures)
 }
 
 /* Codes, scale bytes and per-tensor scales equal the vectors' bit for bit. */
-static void test_codes_and_scales_match_ml_dtypes_bit_for_bit(const vec_t *v, int *failures)
+static void test_codes_and_scales_match_ml_dtypes_bit_for_bit(const vec_t *v, check_t *ck)
 {
     uint8_t *codes = malloc(v->n), *scales = malloc(v->nblocks + 1);
     if (!codes || !scales) {
@@ -215,7 +206,7 @@ static void test_codes_and_scales_match_ml_dtypes_bit_for_bit(const vec_t *v, in
 /* The committed vectors come from ml_dtypes (not the script's stand-in) and
  * passed the script's known-value self-check; >= 100000 inputs. */
 static void test_vectors_are_independent_and_large(const vec_t *v, int allow_standin,
-                                                   int *failures)
+                                                   check_t *ck)
 {
     CHECK(allow_standin || !v->standin, "%s: made by the stand-in, not ml_dtypes", v->path);
     CHECK(v->self_check_ok, "%s: the generator's self-check failed", v->path);
@@ -225,31 +216,33 @@ static void test_vectors_are_independent_and_large(const vec_t *v, int allow_sta
 static const char *const NAMES[] = {"mxfp4", "mxfp8e4m3", "mxfp8e5m2", "nvfp4"};
 static const char *const RULES[] = {"ocp", "nvidia"};
 
-int main(int argc, char **argv)
+/* Every vector file of dir: it loads, and passes the three tests above. */
+static void test_every_vector_file(const char *dir, int allow_standin, check_t *ck)
 {
-    const char *dir = argc > 1 ? argv[1] : "traces/mxref";
-    int allow_standin = argc > 2 && !strcmp(argv[2], "--allow-standin");
-    int failures = 0;
     for (int f = 0; f < 4; f++)
         for (int r = 0; r < 2; r++) {
             char path[512], err[600];
             snprintf(path, sizeof path, "%s/%s_%s.bin", dir, NAMES[f], RULES[r]);
             vec_t v;
-            if (load(path, &v, err, sizeof err) != 0) {
-                fprintf(stderr, "FAIL: %s\n", err);
-                failures++;
+            if (!CHECK(load(path, &v, err, sizeof err) == 0, "%s", err)) {
                 release(&v);
                 continue;
             }
-            int *fl = &failures;
-            int before = failures;
-            test_vectors_are_independent_and_large(&v, allow_standin, fl);
-            test_decode_tables_match_ml_dtypes(&v, fl);
-            test_codes_and_scales_match_ml_dtypes_bit_for_bit(&v, fl);
+            int before = ck->failed;
+            test_vectors_are_independent_and_large(&v, allow_standin, ck);
+            test_decode_tables_match_ml_dtypes(&v, ck);
+            test_codes_and_scales_match_ml_dtypes_bit_for_bit(&v, ck);
             printf("%s: %zu inputs, %zu blocks: %s\n", path, v.n, v.nblocks,
-                   failures == before ? "ok" : "FAIL");
+                   ck->failed == before ? "ok" : "FAIL");
             release(&v);
         }
-    printf("mxquant_ref_test: %d failure(s)\n", failures);
-    return failures != 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "traces/mxref";
+    int allow_standin = argc > 2 && !strcmp(argv[2], "--allow-standin");
+    check_t ck = check_begin("mxquant_ref_test");
+    test_every_vector_file(dir, allow_standin, &ck);
+    return check_end(&ck);
 }

@@ -5,16 +5,7 @@
 #include <string.h>
 
 #include "models/numerics/mxquant.h"
-
-#define CHECK(cond, ...)                                                                       \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, __func__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                      \
-            fprintf(stderr, "\n");                                                             \
-            (*failures)++;                                                                     \
-        }                                                                                      \
-    } while (0)
+#include "tests/check.h"
 
 /* Quantizes one block x[0..n) (n <= 64) with fmt/rule; returns the scale byte. */
 static uint8_t q1(mxquant_fmt_t f, mxquant_rule_t r, const float *x, size_t n, uint8_t *codes)
@@ -27,7 +18,7 @@ static uint8_t q1(mxquant_fmt_t f, mxquant_rule_t r, const float *x, size_t n, u
 
 /* amax = 7 = 1.75 * 2^2 (m > 1.5): ocp keeps 2^(2-2) = 1 (byte 127) and
  * clamps 7 to 6; nvidia rounds the scale up to 2 (byte 128): 7/2 = 3.5 -> 4. */
-static void test_mxfp4_ocp_clamps_where_nvidia_rounds_the_scale_up(int *failures)
+static void test_mxfp4_ocp_clamps_where_nvidia_rounds_the_scale_up(check_t *ck)
 {
     float x[32] = {7.0f, 1.0f};
     uint8_t c[32];
@@ -39,7 +30,7 @@ static void test_mxfp4_ocp_clamps_where_nvidia_rounds_the_scale_up(int *failures
 
 /* With m <= 1.5 (E2M1) both rules give the same scale: amax = 6 -> byte 127;
  * amax = 0.1875 = 1.5 * 2^-3 -> byte 122 (2^-5). */
-static void test_mxfp4_rules_agree_up_to_mantissa_1_5(int *failures)
+static void test_mxfp4_rules_agree_up_to_mantissa_1_5(check_t *ck)
 {
     float x[32] = {6.0f, -3.0f};
     uint8_t c[32];
@@ -52,7 +43,7 @@ static void test_mxfp4_rules_agree_up_to_mantissa_1_5(int *failures)
 
 /* E4M3 boundary m = 1.75: amax 448 -> both byte 127; amax 480 = 1.875*2^8:
  * ocp byte 127 and 480 clamps to 448 (0x7E), nvidia byte 128 (480/2 = 240). */
-static void test_mxfp8_e4m3_boundary_is_mantissa_1_75(int *failures)
+static void test_mxfp8_e4m3_boundary_is_mantissa_1_75(check_t *ck)
 {
     float x[32] = {448.0f};
     uint8_t c[32];
@@ -66,7 +57,7 @@ static void test_mxfp8_e4m3_boundary_is_mantissa_1_75(int *failures)
 
 /* The ocp exponent comes from the exact binade: amax just below 2^20 has
  * floor(log2) = 19 (a float log2 rounds it to 20), so E2M1 gets 2^17. */
-static void test_ocp_exponent_is_exact_below_a_power_of_two(int *failures)
+static void test_ocp_exponent_is_exact_below_a_power_of_two(check_t *ck)
 {
     float x[32] = {nextafterf(1048576.0f, 0.0f)};
     uint8_t c[32];
@@ -75,7 +66,7 @@ static void test_ocp_exponent_is_exact_below_a_power_of_two(int *failures)
 }
 
 /* An all-zero block gets scale byte 0 under both rules, elements +-0. */
-static void test_all_zero_block_gets_scale_byte_zero(int *failures)
+static void test_all_zero_block_gets_scale_byte_zero(check_t *ck)
 {
     float x[32] = {0};
     x[3] = -0.0f;
@@ -92,7 +83,7 @@ static void test_all_zero_block_gets_scale_byte_zero(int *failures)
 
 /* nvidia's scale-byte-0 quirk: a tiny block (sf <= 2^-127) is scaled by 1,
  * so its elements encode as 0; ocp scales by 2^127 and keeps them. */
-static void test_nvidia_scale_byte_zero_scales_by_one(int *failures)
+static void test_nvidia_scale_byte_zero_scales_by_one(check_t *ck)
 {
     float x[32] = {5e-39f};
     uint8_t c[32];
@@ -101,7 +92,7 @@ static void test_nvidia_scale_byte_zero_scales_by_one(int *failures)
 }
 
 /* A partial last block is quantized over the inputs it has. */
-static void test_partial_last_block_uses_its_own_amax(int *failures)
+static void test_partial_last_block_uses_its_own_amax(check_t *ck)
 {
     float x[40];
     for (int i = 0; i < 40; i++)
@@ -117,7 +108,7 @@ static void test_partial_last_block_uses_its_own_amax(int *failures)
 
 /* A NaN or Inf in a block: NaN scale and element NaN codes with the inputs'
  * signs (E4M3 0x7F|s, E5M2 0x7E|s, E2M1 none -> 0); other blocks unaffected. */
-static void test_nonfinite_block_gets_nan_scale(int *failures)
+static void test_nonfinite_block_gets_nan_scale(check_t *ck)
 {
     float x[64];
     for (int i = 0; i < 64; i++)
@@ -146,7 +137,7 @@ static void test_nonfinite_block_gets_nan_scale(int *failures)
 
 /* NVFP4 nvidia: global = 2688/amax; amax 16 -> global 168; block scale
  * E4M3(168*16/6 = 448); elements x*168/448: 16 -> 6; dequant back to 16. */
-static void test_nvfp4_nvidia_recipe(int *failures)
+static void test_nvfp4_nvidia_recipe(check_t *ck)
 {
     float x[32];
     for (int i = 0; i < 32; i++)
@@ -165,7 +156,7 @@ static void test_nvfp4_nvidia_recipe(int *failures)
 }
 
 /* NVFP4 ocp has no per-tensor scale: global 1, scale = E4M3(amax/6). */
-static void test_nvfp4_ocp_has_no_global_scale(int *failures)
+static void test_nvfp4_ocp_has_no_global_scale(check_t *ck)
 {
     float x[16] = {3.0f};
     mxquant_cfg_t c = {MXQ_NVFP4, MXQ_OCP, 0};
@@ -177,7 +168,7 @@ static void test_nvfp4_ocp_has_no_global_scale(int *failures)
 }
 
 /* Values on the element grid times the scale dequantize exactly. */
-static void test_dequant_reconstructs_grid_values(int *failures)
+static void test_dequant_reconstructs_grid_values(check_t *ck)
 {
     float x[32];
     const float grid[8] = {0, 0.5f, 1, 1.5f, 2, 3, 4, 6};
@@ -192,7 +183,7 @@ static void test_dequant_reconstructs_grid_values(int *failures)
 }
 
 /* Names parse to themselves; unknown names are rejected. */
-static void test_format_and_rule_names_parse(int *failures)
+static void test_format_and_rule_names_parse(check_t *ck)
 {
     for (int f = 0; f < MXQ_NFMT; f++) {
         mxquant_fmt_t o;
@@ -208,19 +199,18 @@ static void test_format_and_rule_names_parse(int *failures)
 
 int main(void)
 {
-    int failures = 0;
-    test_mxfp4_ocp_clamps_where_nvidia_rounds_the_scale_up(&failures);
-    test_mxfp4_rules_agree_up_to_mantissa_1_5(&failures);
-    test_mxfp8_e4m3_boundary_is_mantissa_1_75(&failures);
-    test_ocp_exponent_is_exact_below_a_power_of_two(&failures);
-    test_all_zero_block_gets_scale_byte_zero(&failures);
-    test_nvidia_scale_byte_zero_scales_by_one(&failures);
-    test_partial_last_block_uses_its_own_amax(&failures);
-    test_nonfinite_block_gets_nan_scale(&failures);
-    test_nvfp4_nvidia_recipe(&failures);
-    test_nvfp4_ocp_has_no_global_scale(&failures);
-    test_dequant_reconstructs_grid_values(&failures);
-    test_format_and_rule_names_parse(&failures);
-    printf("mxquant_test: %d failure(s)\n", failures);
-    return failures != 0;
+    check_t ck = check_begin("mxquant_test");
+    test_mxfp4_ocp_clamps_where_nvidia_rounds_the_scale_up(&ck);
+    test_mxfp4_rules_agree_up_to_mantissa_1_5(&ck);
+    test_mxfp8_e4m3_boundary_is_mantissa_1_75(&ck);
+    test_ocp_exponent_is_exact_below_a_power_of_two(&ck);
+    test_all_zero_block_gets_scale_byte_zero(&ck);
+    test_nvidia_scale_byte_zero_scales_by_one(&ck);
+    test_partial_last_block_uses_its_own_amax(&ck);
+    test_nonfinite_block_gets_nan_scale(&ck);
+    test_nvfp4_nvidia_recipe(&ck);
+    test_nvfp4_ocp_has_no_global_scale(&ck);
+    test_dequant_reconstructs_grid_values(&ck);
+    test_format_and_rule_names_parse(&ck);
+    return check_end(&ck);
 }

@@ -24,6 +24,7 @@ libraries documents its kernel names:
 
 * cuBLAS nvjet (closed source):
       nvjet_sm90_[qq]tst_{A}x{B}_{BK}x{S}_{CM}x{CN}_{v|h}_bz[_splitK][_bias][_algoN]_{T..}
+  (fp8 split-K names put _algoN first: ..._bz_algo2_splitK_TNT)
   (qqtst: the fp8 x fp8 kernels torch._scaled_mm gets; BK counts fp8 elements)
   A = CTA tile along the weights' n (cuBLAS's column-major M: PyTorch calls
   cuBLAS for C^T = W^T x X^T), B = along the tokens, BK = k tile, S = pipeline
@@ -239,7 +240,7 @@ def demangle(name):
 # ---- decoders: one per kernel family -----------------------------------------
 
 NVJET = re.compile(r"^nvjet_sm90_(?:qq)?tst_(\d+)x(\d+)_(\d+)x(\d+)_(\d+)x(\d+)_([vh])_bz"
-                   r"(_splitK)?(_bias)?(?:_algo\d+)?_([TN]+)$")
+                   r"(?:_algo\d+)?(_splitK)?(_bias)?(?:_algo\d+)?_([TN]+)$")
 CUTLASS_GROUPED = re.compile(
     r"MainloopSm90ArrayTmaGmmaWarpSpecialized<(\d+), cute::tuple<cute::C<(\d+)>, cute::C<(\d+)>, "
     r"cute::C<(\d+)> >, cutlass::gemm::KernelPtrArrayTmaWarpSpecialized(Pingpong|Cooperative)>, "

@@ -1,0 +1,10 @@
+/* cmd_sweep.h -- the `gbsim sweep` subcommand: decode steps (or, with
+ * `gbsim sweep tile`, tile configurations) over a grid of option values, one
+ * CSV row per point, and a plot. */
+#ifndef GBSIM_CMD_SWEEP_H
+#define GBSIM_CMD_SWEEP_H
+
+/* argv excludes "sweep". Returns the process exit status. */
+int cmd_sweep_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bounded_test.sh -- bounded work and streaming (issue 17 item 4): replay
+# predicts identical rows once and prints the same line for each; without
+# --out and --plot it streams (a row no kernel model can run stops the replay
+# after the lines before it, exit 2, file:line on stderr); launches past the
+# simulated limits (models/kexec.h KEXEC_MAX_COUNT) are refused with the limit
+# in the message, in replay and in tile; sizes below the limits fold. No
+# timing is checked. Run by ctest as: bash tests/bounded_test.sh PATH/TO/gbsim
+set -u
+gbsim=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+check() { # name, status (0 = ok), details
+  if [ "$2" = 0 ]; then echo "ok $1"; else echo "FAIL $1: $3"; fail=1; fi
+}
+H='op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,bytes,measured_us'
+
+# 3000 copies of two rows, then a third: one line per row, copies alike
+{
+  echo "$H"
+  for i in $(seq 1 3000); do
+    echo "qkv,gemm,1,5120,2880,,bf16,bf16,,,,,,12.5"
+    echo "norm,elementwise,,,,,,,,,,,17280,"
+  done
+  echo "attn,attention,1,,,,bf16,,4096,64,8,64,,9.0"
+} > "$tmp/rep.csv"
+"$gbsim" replay --arch h100 "$tmp/rep.csv" > "$tmp/rep.out" 2> "$tmp/rep.err"
+check "repeated rows replay" $? "$(cat "$tmp/rep.err")"
+[ "$(grep -c ' qkv ' "$tmp/rep.out")" = 3000 ] && [ "$(grep ' qkv ' "$tmp/rep.out" | awk '{print $4}' | sort -u | wc -l)" = 1 ] &&
+  [ "$(grep ' norm ' "$tmp/rep.out" | awk '{print $4}' | sort -u | wc -l)" = 1 ]
+check "identical rows, identical lines" $? "$(grep -c ' qkv ' "$tmp/rep.out") qkv lines"
+awk '/^[0-9]/ { s += $4 } /^total_predicted_us:/ { t = $2 } END { d = s - t; exit !(d < 1 && d > -1) }' "$tmp/rep.out"
+check "total is the sum of the lines" $? "$(tail -2 "$tmp/rep.out")"
+
+# streaming: the third row cannot run on h100 (an MX GEMM): two lines, then exit 2
+{
+  echo "$H"
+  echo "qkv,gemm,1,5120,2880,,bf16,bf16,,,,,,12.5"
+  echo "norm,elementwise,,,,,,,,,,,17280,"
+  echo "moe,grouped_gemm,4,5760,2880,4,mxfp8,mxfp4,,,,,,"
+} > "$tmp/mid.csv"
+"$gbsim" replay --arch h100 "$tmp/mid.csv" > "$tmp/mid.out" 2> "$tmp/mid.err"
+rc=$?
+[ "$rc" = 2 ] && [ "$(grep -c '^[0-9]' "$tmp/mid.out")" = 2 ] && grep -q "mid.csv:4:" "$tmp/mid.err" &&
+  ! grep -q total_predicted_us "$tmp/mid.out"
+check "a failing row stops a streamed replay after the rows before it" $? "rc $rc: $(cat "$tmp/mid.out" "$tmp/mid.err")"
+"$gbsim" replay --arch h100 "$tmp/mid.csv" --out "$tmp/mid_pred.csv" > "$tmp/mid2.out" 2> /dev/null
+rc=$?
+[ "$rc" = 2 ] && [ ! -s "$tmp/mid2.out" ] && [ ! -e "$tmp/mid_pred.csv" ]
+check "with --out nothing is printed or written" $? "rc $rc"
+
+# past the limits: refused with the limit, file:line in replay
+for row in "big,gemm,1000000000000,5120,2880,,bf16,bf16,,,,,," \
+           "bigk,gemm,16,5120,1000000000000,,bf16,bf16,,,,,,"; do
+  printf '%s\n%s\n' "$H" "$row" > "$tmp/big.csv"
+  "$gbsim" replay --arch h100 "$tmp/big.csv" > /dev/null 2> "$tmp/big.err"
+  rc=$?
+  [ "$rc" = 2 ] && grep -q "big.csv:2:" "$tmp/big.err" && grep -q "at most 1073741824" "$tmp/big.err"
+  check "replay refuses ${row%%,*} with the limit" $? "rc $rc: $(cat "$tmp/big.err")"
+done
+"$gbsim" tile --m 1000000000 --n 1000000000 --k 1000000000 > "$tmp/t.out" 2> "$tmp/t.err"
+rc=$?
+[ "$rc" = 2 ] && [ ! -s "$tmp/t.out" ] && grep -q "at most 1073741824" "$tmp/t.err"
+check "tile refuses a launch past the limit" $? "rc $rc: $(cat "$tmp/t.err")"
+
+# the trace's own limits (ctx, bytes at most 1e12) are below the simulated ones:
+# such rows fold
+printf '%s\n%s\n%s\n' "$H" "ctx,attention,1,,,,bf16,,1000000000000,64,8,64,," \
+  "bytes,elementwise,,,,,,,,,,,1000000000000," > "$tmp/huge.csv"
+"$gbsim" replay --arch h100 "$tmp/huge.csv" > "$tmp/huge.out" 2> "$tmp/huge.err"
+check "replay of ctx 1e12 and 1e12 bytes" $? "$(cat "$tmp/huge.err")"
+
+# below the limits, long launches fold: they finish and scale with their size
+a=$("$gbsim" tile --m 1000000 --n 5120 --k 2880 | awk -F= '/^predicted_us=/ { print $2 }')
+b=$("$gbsim" tile --m 1000000000 --n 5120 --k 2880 | awk -F= '/^predicted_us=/ { print $2 }')
+awk -v a="$a" -v b="$b" 'BEGIN { r = b / a; exit !(r > 990 && r < 1010) }'
+check "tile m 1e9 takes 1000 x m 1e6" $? "$a vs $b us"
+
+[ "$fail" = 0 ] && echo "ok bounded"
+[ "$fail" = 0 ]
