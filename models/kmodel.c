@@ -34,10 +34,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel", 0, 0, "not measured", 0, 0},
+     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, 0, 0, 0, 0},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
-     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0},
+     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0,
+     0, 0, 0, 0},
     {"triton-attn",           16, 3, 128, 16, 1, 16, NULL,
      "vllm-project/vllm 7291d1b2 v1/attention/ops/triton_unified_attention.py "
      "kernel_unified_attention_3d + reduce_segments (vLLM's backend for gpt-oss on SM12x, "
@@ -45,7 +46,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "num_warps 4 (Triton default), num_stages 3 (Triton default: assumption that the tile loop "
      "is pipelined), NUM_PAR_SOFTMAX_SEGMENTS 16 segments of >= 16 tokens merged by "
      "reduce_segments. Not expressed: the 2D kernel vLLM runs above 16 sequences, and sliding "
-     "layers launching 16 segments of which 1-2 work", 0, 0, "not measured", 16, 0},
+     "layers launching 16 segments of which 1-2 work", 0, 0, "not measured", 16, 0, 0, 0, 0, 0},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -64,8 +65,10 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "is charged its share",
      /* split rule: the grids CUPTI recorded, 8 KV heads x 1 / 8 / 16 / 32 / 32 splits at
       * ctx 512 / 1024 / 2049 / 4096 / 8192..131072 (traces/hopper/h100_shapes.csv,
-      * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv) */
-     32, 1024},
+      * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv); 16 KV
+      * heads x 16 and 4 x 64 at ctx 16384 (microbench/results/kcudnn_times_h100.csv):
+      * at most 256 CTAs */
+     256, 1024, 256, 0, 64, 0},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -78,7 +81,75 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
-     32, 1024},
+     256, 1024, 256, 0, 64, 0},
+    {"cudnn-sdpa-16x128x128", 128, 1, 128, 128, 1, 16, "lean_reduction",
+     "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, one query row, head dim 128); what "
+     "its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
+     "kcudnn_times_h100.csv): cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_35_"
+     "16x128x128_1x4x1 = 16 query rows x 128-token KV tile x head dim 128, 128 threads, sm80 "
+     "mma.sync; 0.086 MB of shared memory = 4 KB Q tile + one 64 KB K+V tile (stages 1); the "
+     "16x128x64 variant's split rule (1 split at ctx 512, ctx / 128 above, at most 256 CTAs: "
+     "8 KV heads x 32, 4 x 64) and lean_reduction merge. MMA rate as the 16x128x64 row "
+     "(optimistic)",
+     889.5, 554.97,
+     "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
+     "H100): warp instructions per warp at 1, 2, 4, 8, 16 KV tiles per CTA (GQA 40/8 and 16/4, "
+     "ctx 512..65536), least squares, residuals <= 0.8 %",
+     256, 1024, 256, 0, 128, 0},
+    {"cudnn-sdpa-sm90-64x128x64", 128, 3, 384, 128, 0, 64, NULL,
+     "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 64); "
+     "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
+     "kcudnn_times_h100.csv): cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_7_"
+     "64x128x64_4x1x1, a Hopper wgmma kernel: grid = query heads (one CTA per query head, its "
+     "query rows padded to the 64-row wgmma tile; GQA 64/8 and 16/16 both give grid = heads_q), "
+     "384 threads, no KV split and no merge kernel at any ctx (512..65536), 0.134 MB of shared "
+     "memory = 8 KB Q + 3 x 32 KB K+V tiles + 30 KB (stages 3, assumption: the remainder is the "
+     "softmax and output staging)",
+     228.4, 346.91,
+     "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
+     "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
+     "residuals <= 0.2 %",
+     1, 0, 0, 1, 64, 0},   /* max_splits 1: never split */
+    {"cudnn-sdpa-sm90-64x128x128", 128, 3, 384, 128, 0, 64, NULL,
+     "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 128); "
+     "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
+     "kcudnn_times_h100.csv): cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_7_"
+     "64x128x128_4x1x1: grid = query heads (GQA 40/8 and 16/4), 384 threads, no KV split, no "
+     "merge kernel; 0.232 MB of shared memory = 16 KB Q + 3 x 64 KB K+V tiles + 24 KB (stages 3)",
+     287.2, 389.00,
+     "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
+     "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
+     "residuals <= 0.6 %",
+     1, 0, 0, 1, 128, 0},  /* max_splits 1: never split */
+    {"cudnn-sdpa", 0, 0, 0, 0, 0, 0, NULL,
+     "PyTorch SDPA's cuDNN backend (the default on Hopper in PyTorch 2.11): the kernel is cuDNN's "
+     "choice, CUDNN_SDPA_RULES below",
+     0, 0, NULL, 0, 0, 0, 0, 0, 1},
+};
+
+typedef struct {
+    int64_t m_min, m_max, head_dim, ctx_min;
+    const char *impl;
+    const char *source;
+} cudnn_rule_t;
+
+/* cuDNN's choice among its SDPA kernels for decode (one sequence or several,
+ * no mask), first matching row: what microbench/results/kcudnn_times_h100.csv
+ * (q 1, 3, 6; head dim 64 and 128; ctx 512..65536) and the development traces
+ * (ctx 128: traces/hopper/h100_shapes.csv) recorded. Closed source: the rows
+ * are observations, not cuDNN's heuristic itself; shapes outside them (head
+ * dims other than 64 and 128, more than 4096 query rows) are refused. */
+static const cudnn_rule_t CUDNN_SDPA_RULES[] = {
+    {1, 1, 64, 320, "cudnn-sdpa-16x128x64", "kcudnn_times_h100.csv: q 1, ctx 512..65536; "
+                                            "h100_shapes.csv: ctx >= 320"},
+    {1, 1, 64, 0, "cudnn-sdpa-64x64x64", "traces/hopper/h100_shapes.csv: ctx 128 (and 192, 256 "
+                                         "in kattn_ncu_raw_h100.csv)"},
+    {1, 1, 128, 0, "cudnn-sdpa-16x128x128", "kcudnn_times_h100.csv: q 1, ctx 512..65536"},
+    {2, 4096, 64, 0, "cudnn-sdpa-sm90-64x128x64", "kcudnn_times_h100.csv: q 3 and 6, ctx "
+                                                  "512..65536; assumption: the same kernel up to "
+                                                  "4096 rows (not observed above 8)"},
+    {2, 4096, 128, 0, "cudnn-sdpa-sm90-64x128x128", "kcudnn_times_h100.csv: q 3 and 6, ctx "
+                                                    "512..65536; assumption: as the row above"},
 };
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
@@ -124,7 +195,34 @@ const attn_impl_t *attn_impl_at(size_t i)
 /* kmodel_test checks that these lists name every row, in order. */
 const char *attn_impl_names(void)
 {
-    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64";
+    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64, "
+           "cudnn-sdpa-16x128x128, cudnn-sdpa-sm90-64x128x64, cudnn-sdpa-sm90-64x128x128, cudnn-sdpa";
+}
+
+const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head_dim, int64_t ctx,
+                                  char *err, size_t errlen)
+{
+    assert(im != NULL);
+    if (!im->library) {
+        if (im->head_dim > 0 && im->head_dim != head_dim) {
+            snprintf(err, errlen, "%s is built for head_dim %d, not %lld", im->name, im->head_dim,
+                     (long long)head_dim);
+            return NULL;
+        }
+        return im;
+    }
+    for (size_t i = 0; i < sizeof CUDNN_SDPA_RULES / sizeof CUDNN_SDPA_RULES[0]; i++) {
+        const cudnn_rule_t *r = &CUDNN_SDPA_RULES[i];
+        if (m >= r->m_min && m <= r->m_max && head_dim == r->head_dim && ctx >= r->ctx_min) {
+            const attn_impl_t *k = attn_impl_find(r->impl);
+            assert(k != NULL && k->head_dim == head_dim && !k->library);
+            return k;
+        }
+    }
+    snprintf(err, errlen, "%s: no kernel observed for %lld query rows at head_dim %lld (cuDNN's "
+             "decode kernels in models/kmodel.c CUDNN_SDPA_RULES: 1..4096 rows, head_dim 64 or 128)",
+             im->name, (long long)m, (long long)head_dim);
+    return NULL;
 }
 
 const gemm_impl_t *gemm_impl_find(const char *name)
@@ -455,7 +553,10 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     const attn_impl_t *im = d->attn;
     double kv_elem = dtype_bytes_per_elem(d->kv_dt);
     int64_t group = d->heads_q / d->heads_kv;
-    double rows = fmax((double)im->q_tile, (double)(group * d->m)); /* MMA M padding */
+    /* a CTA's query rows, padded to the MMA's M: a KV head's group x m, or one
+     * query head's m */
+    int64_t q_rows = im->per_q_head ? d->m : group * d->m;
+    double rows = fmax((double)im->q_tile, (double)q_rows);
     int steps = (int)fmax(1, (double)cdiv(tokens, im->kv_tile));
     double tile_tokens = (double)tokens / steps;
     double flop = 2.0 * 2.0 * rows * tile_tokens * (double)d->head_dim;
@@ -474,30 +575,41 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     } else {
         inst_cyc = softmax_inst / a->issue_warp_inst_per_clk_sm;
     }
+    double kv_bytes = tile_tokens * (double)d->head_dim * 2.0 * kv_elem;
+    /* per query head: the group's CTAs read one KV head, one from DRAM and the
+     * others from L2 (each CTA carries its share of both) */
+    double dram_share = im->per_q_head ? 1.0 / (double)group : 1.0;
     kitem_t it = {
         .n_steps = steps,
-        .dram_bytes = tile_tokens * (double)d->head_dim * 2.0 * kv_elem,
+        .dram_bytes = kv_bytes * dram_share,
         /* mma_bf16_flop_per_clk_sm is the wgmma dense peak on Hopper; the mma.sync
          * kernels here (FA2, cuDNN sm80) reach less, by no number cited yet */
         .compute_cyc = flop / a->mma_bf16_flop_per_clk_sm + inst_cyc,
         .pre_cyc = pre_cyc,
-        .l2_bytes = 0,
+        .l2_bytes = kv_bytes * (1.0 - dram_share),
         .epi_cyc = 64.0 + rows * (double)d->head_dim / 32.0,
-        .epi_dram_bytes = (double)(group * d->m * d->head_dim) * 4.0,
+        .epi_dram_bytes = (double)(q_rows * d->head_dim) * 4.0,
     };
     return it;
 }
 
-static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, size_t errlen)
+static int run_attention(const arch_t *a, const kdesc_t *d0, kmodel_out_t *o, char *err,
+                         size_t errlen)
 {
-    const attn_impl_t *im = d->attn;
-    assert(im != NULL);
-    int64_t splits, seqs = d->seqs > 0 ? d->seqs : 1, heads = seqs * d->heads_kv;
+    assert(d0->attn != NULL);
+    const attn_impl_t *im = attn_impl_pick(d0->attn, d0->m, d0->head_dim, d0->ctx, err, errlen);
+    if (im == NULL)
+        return -1;
+    kdesc_t dd = *d0;
+    dd.attn = im;
+    const kdesc_t *d = &dd;
+    int64_t splits, seqs = d->seqs > 0 ? d->seqs : 1;
+    int64_t heads = seqs * (im->per_q_head ? d->heads_q : d->heads_kv);
     if (d->grid_ctas > 0) {
-        /* the grid the kernel launched: sequences x heads_kv x splits CTAs */
+        /* the grid the kernel launched: sequences x heads_kv (or heads_q) x splits CTAs */
         if (d->grid_ctas % heads != 0) {
-            snprintf(err, errlen, "grid of %d CTAs is not a multiple of sequences x heads_kv (%lld)",
-                     d->grid_ctas, (long long)heads);
+            snprintf(err, errlen, "grid of %d CTAs is not a multiple of sequences x %s (%lld)",
+                     d->grid_ctas, im->per_q_head ? "heads_q" : "heads_kv", (long long)heads);
             return -1;
         }
         splits = d->grid_ctas / heads;
@@ -507,6 +619,8 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
             splits = d->ctx < im->split_min_ctx ? 1 : d->ctx / im->min_chunk;
             if (splits > im->max_splits)
                 splits = im->max_splits;
+            if (im->max_ctas > 0 && splits > im->max_ctas / heads)
+                splits = im->max_ctas / heads;
         } else {
             /* split the KV sequence so that sequences x heads_kv x splits CTAs
              * fill the SMs, but never below min_chunk tokens per CTA */
@@ -518,11 +632,11 @@ static int run_attention(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, cha
         if (splits < 1)
             splits = 1;
     }
-    if ((double)d->heads_kv * (double)splits > KEXEC_MAX_COUNT ||
+    if ((double)heads * (double)splits > KEXEC_MAX_COUNT ||
         (double)d->ctx / (double)splits / im->kv_tile > KEXEC_MAX_COUNT) {
-        snprintf(err, errlen, "%s: ctx=%lld over %lld KV heads x %lld splits makes %.3g CTAs of "
+        snprintf(err, errlen, "%s: ctx=%lld over %lld heads x %lld splits makes %.3g CTAs of "
                  "%.3g KV tiles; gbsim simulates at most %d of each", im->name, (long long)d->ctx,
-                 (long long)d->heads_kv, (long long)splits, (double)d->heads_kv * (double)splits,
+                 (long long)heads, (long long)splits, (double)heads * (double)splits,
                  ceil((double)d->ctx / (double)splits / im->kv_tile), KEXEC_MAX_COUNT);
         return -1;
     }

@@ -53,11 +53,24 @@ typedef struct {
      * instruction estimate at the SM's issue rate instead) */
     double inst_fixed, inst_per_tile;
     const char *inst_source;
-    /* split rule when no grid is given: 0 = fill the SMs (heads_kv x splits
-     * CTAs, chunks of >= min_chunk); else floor(ctx / min_chunk) splits, at
-     * most max_splits, and none below split_min_ctx tokens */
-    int max_splits, split_min_ctx;
+    /* split rule when no grid is given: max_splits 0 = fill the SMs (heads_kv
+     * x splits CTAs, chunks of >= min_chunk); else floor(ctx / min_chunk)
+     * splits, at most max_splits, at most max_ctas CTAs in all (sequences x
+     * heads x splits; 0: no such cap), and none below split_min_ctx tokens */
+    int max_splits, split_min_ctx, max_ctas;
+    int per_q_head;           /* 1: a CTA per query head (its m query rows, padded to
+                                 q_tile), the group's CTAs sharing their KV head
+                                 through L2; 0: a CTA per KV head (group x m rows) */
+    int head_dim;             /* the head dim the kernel is built for (0: any) */
+    int library;              /* 1: not a kernel but a library's selection rule
+                                 (attn_impl_pick gives the kernel) */
 } attn_impl_t;
+
+/* The kernel im stands for at m query rows per sequence, head_dim and ctx:
+ * im itself, or the row a library's selection rule (im->library) picks;
+ * NULL, with err, when the library has no kernel for the shape. */
+const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head_dim, int64_t ctx,
+                                  char *err, size_t errlen);
 
 /* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it
  * adds around it. */

@@ -754,11 +754,13 @@ lm_head,gemm,1,201088,2880,bf16,bf16,,,,,512x8x64,3,1,2x1,1,132,cublas-nvjet,403
 attn,attention,1,,,bf16,,1024,64,8,64,,,,,,64,cudnn-sdpa-16x128x64,6.257
 EOF
 cat >"$T/plain.csv" <<'EOF'
-op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,measured_us
-o_proj,gemm,1,2880,4096,bf16,bf16,,,,,12.96
-lm_head,gemm,1,201088,2880,bf16,bf16,,,,,403.944
-attn,attention,1,,,bf16,,1024,64,8,64,6.257
+op,kind,m,n,k,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,impl,measured_us
+o_proj,gemm,1,2880,4096,bf16,bf16,,,,,,12.96
+lm_head,gemm,1,201088,2880,bf16,bf16,,,,,,403.944
+attn,attention,1,,,bf16,,1024,64,8,64,cudnn-sdpa,6.257
 EOF
+# (--auto-config keeps the attention row's library, cuDNN, and lets its rule
+# pick the kernel: the plain row names the library and no kernel)
 check replay-config-trace 0 -- "$GBSIM" replay --arch h100 "$T/cfg.csv"
 out_has replay-config-trace/header "config=trace"
 sed 1d "$CAP/out" >"$W/cfg_trace.txt"

@@ -25,23 +25,25 @@ trap 'rm -rf "$tmp"' EXIT
 # Today's errors (percent), one row each: arch mode class value. mode: trace
 # (recorded launch configuration), auto (--auto-config), graph / eager (steps,
 # mean absolute error over the configurations). Source: this test's output on
-# the committed traces, 2026-12-07 (traces/testset/README.md, Accuracy).
+# the committed traces, 2026-12-07, after cuDNN's decode kernels and their selection
+# rule entered (traces/testset/README.md, Accuracy).
 TODAY="
 h100 trace gemm_bf16 8.2
 h100 trace gemm_fp8 7.1
 h100 trace grouped_gemm 12.2
-h100 trace attention_m2_8 82.2
+h100 trace attention_m1 4.2
+h100 trace attention_m2_8 11.4
 h100 trace elementwise 3.4
-h100 trace all 24.2
+h100 trace all 8.3
 h100 auto gemm_bf16 8.8
 h100 auto gemm_fp8 9.8
 h100 auto grouped_gemm 18.5
-h100 auto attention_m1 26.4
-h100 auto attention_m2_8 82.2
+h100 auto attention_m1 4.2
+h100 auto attention_m2_8 11.4
 h100 auto elementwise 3.4
-h100 auto all 25.7
-h100 graph steps 7.4
-h100 eager steps 33.1
+h100 auto all 9.6
+h100 graph steps 6.4
+h100 eager steps 32.5
 "
 target_kernel() { case $1 in h100) echo 10 ;; h200) echo 12 ;; esac; }
 TARGET_STEP=5

@@ -46,7 +46,14 @@ static void row_kdesc(const trace_row_t *r, int use_cfg, kdesc_t *d)
         d->heads_kv = r->heads_kv;
         d->head_dim = r->head_dim;
         d->kv_dt = r->a_dtype;
-        d->attn = attn_impl_find(use_cfg && r->impl ? r->impl : "flashinfer-fa2");
+        /* --auto-config keeps the library the row recorded (a cuDNN kernel:
+         * cuDNN's selection rule) and lets it choose the kernel */
+        if (use_cfg && r->impl)
+            d->attn = attn_impl_find(r->impl);
+        else if (r->impl && !strncmp(r->impl, "cudnn-sdpa", strlen("cudnn-sdpa")))
+            d->attn = attn_impl_find("cudnn-sdpa");
+        else
+            d->attn = attn_impl_find("flashinfer-fa2");
         if (use_cfg)
             d->grid_ctas = r->grid_ctas;
         break;

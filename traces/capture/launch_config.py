@@ -63,6 +63,9 @@ libraries documents its kernel names:
   (a row of models/kmodel.c ATTN_IMPLS), grid_ctas = grid (heads_kv x KV
   splits; checked to be a multiple of heads_kv). A split launch is followed by
   cudnn::fusion::lean_reduction_kernel (checked).
+      cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_{K}_{Q}x{KV}x{D}_{W}..
+  (2..64 query rows): impl = cudnn-sdpa-sm90-{Q}x{KV}x{D}, grid_ctas = grid (one
+  CTA per query head; checked to be a multiple of heads_q), no merge kernel.
 
 Python 3 standard library only.
 """
@@ -247,6 +250,8 @@ CUTLASS_GROUPED = re.compile(
     r"cute::tuple<cute::C<(\d+)>, cute::C<(\d+)>, cute::C<(\d+)> >")
 CUDNN_SDPA = re.compile(r"^cudnn_generated_fort_native_sdpa_sm80_flash_fprop_wmma_f16_knob_(\d+)_"
                         r"(\d+)x(\d+)x(\d+)_(\d+)x(\d+)x(\d+)_")
+CUDNN_SDPA_SM90 = re.compile(r"^cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_(\d+)_"
+                             r"(\d+)x(\d+)x(\d+)_(\d+)x(\d+)x(\d+)_")
 
 
 def grid_of(k):
@@ -308,6 +313,16 @@ def decode_grouped(row, kerns):
 
 
 def decode_attention(row, kerns):
+    m90 = CUDNN_SDPA_SM90.match(kerns[0]["Name"])
+    if m90:
+        q, kv, d = int(m90.group(2)), int(m90.group(3)), int(m90.group(4))
+        if d != int(row["head_dim"]):
+            raise Bad(f"kernel head dim {d} != head_dim {row['head_dim']}")
+        grid, hq = grid_of(kerns[0]), int(row["heads_q"])
+        if grid % hq or len(kerns) != 1:
+            raise Bad(f"the sm90 cuDNN SDPA kernel runs alone on a grid of heads_q ({hq}) CTAs, "
+                      f"got {len(kerns)} kernels and grid {grid}")
+        return {"impl": f"cudnn-sdpa-sm90-{q}x{kv}x{d}", "grid_ctas": grid}
     mt = CUDNN_SDPA.match(kerns[0]["Name"])
     if not mt:
         raise Bad(f"attention kernel not understood: {kerns[0]['Name'][:NAME_CHARS]}")
