@@ -162,15 +162,15 @@ static int is_sliding(const llm_t *m, int layer)
     return m->sliding_layer_period > 0 && layer % (int)m->sliding_layer_period == 0;
 }
 
-static decode_row_t *row_for(decode_result_t *res, const stack_kernel_t *r)
+static decode_row_t *row_for(decode_result_t *res, const stack_kernel_t *r, const char *kernel)
 {
     for (size_t i = 0; i < res->n; i++)
-        if (strcmp(res->rows[i].op, r->op) == 0 && strcmp(res->rows[i].kernel, r->kernel) == 0)
+        if (strcmp(res->rows[i].op, r->op) == 0 && strcmp(res->rows[i].kernel, kernel) == 0)
             return &res->rows[i];
     decode_row_t *row = &res->rows[res->n++];
     memset(row, 0, sizeof *row);
     snprintf(row->op, sizeof row->op, "%s", r->op);
-    snprintf(row->kernel, sizeof row->kernel, "%s", r->kernel);
+    snprintf(row->kernel, sizeof row->kernel, "%s", kernel);
     return row;
 }
 
@@ -253,7 +253,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                 for (int k = 0; k < v->launches; k++)
                     stream_issue(&st, v->us / v->launches, res);
                 res->hypothetical |= v->hypothetical;
-                decode_row_t *row = row_for(res, r);
+                decode_row_t *row = row_for(res, r, stack_row_kernel(r, &m, &g));
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
                 row->us_step += v->us;

@@ -30,22 +30,40 @@ static const gemv_impl_t GEMV_IMPLS[] = {
  * their mma.sync MMAs (the padding gbsim has always applied). */
 static const attn_impl_t ATTN_IMPLS[] = {
     /* name                 tile stages thr chunk merge q_tile merge_family source
-     *                      inst_fixed inst_per_tile inst_source */
+     *                      inst_fixed inst_per_tile inst_source max_splits split_min_ctx
+     *                      launch_2d min_grid_2d launch_source kernel */
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel", 0, 0, "not measured", 0, 0},
+     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, NULL, 0, NULL, NULL},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
-     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0},
+     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0, NULL, 0, NULL,
+     NULL},
     {"triton-attn",           16, 3, 128, 16, 1, 16, NULL,
      "vllm-project/vllm 7291d1b2 v1/attention/ops/triton_unified_attention.py "
      "kernel_unified_attention_3d + reduce_segments (vLLM's backend for gpt-oss on SM12x, "
      "models/data/stack/vllm-marlin.md): TILE_SIZE_DECODE 16 KV tokens, BLOCK_M 16 query rows, "
      "num_warps 4 (Triton default), num_stages 3 (Triton default: assumption that the tile loop "
      "is pipelined), NUM_PAR_SOFTMAX_SEGMENTS 16 segments of >= 16 tokens merged by "
-     "reduce_segments. Not expressed: the 2D kernel vLLM runs above 16 sequences, and sliding "
-     "layers launching 16 segments of which 1-2 work", 0, 0, "not measured", 16, 0},
+     "reduce_segments. Not expressed: sliding layers launching 16 segments of which 1-2 work",
+     0, 0, "not measured", 16, 0,
+     /* the 2D kernel above the threshold (attn_impl_launched) */
+     "triton-attn-2d", 128,
+     "vllm-project/vllm v1/attention/ops/triton_unified_attention.py unified_attention: "
+     "use_3d = not (max_seqlen_q > 1 or num_seqs > seq_threshold_3D); "
+     "v1/attention/backends/triton_attn.py: seq_threshold_3D = MIN_LAUNCH_GRID_SIZE_2D (128) // "
+     "num_heads_kv (per GPU), snapped to the nearest CUDA-graph capture size "
+     "(config/vllm.py _set_cudagraph_sizes: [1, 2, 4] + range(8, 256, 8) + range(256, ..., 16))",
+     NULL},
+    {"triton-attn-2d",        32, 3, 128, 32, 0, 16, NULL,
+     "vllm-project/vllm v1/attention/ops/triton_unified_attention.py kernel_unified_attention "
+     "with IS_3D false (the 2D launch vLLM picks for more than seq_threshold_3D sequences or "
+     "more than one query per sequence): grid (q blocks, heads_kv), one CTA per sequence and "
+     "KV head over the whole context, TILE_SIZE_PREFILL 32 KV tokens even at decode, BLOCK_M 16 "
+     "query rows, num_warps 4 and num_stages 3 (Triton defaults), no segments, no "
+     "reduce_segments", 0, 0, "not measured", 1, 0, NULL, 0, NULL,
+     "kernel_unified_attention_2d"},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -65,7 +83,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      /* split rule: the grids CUPTI recorded, 8 KV heads x 1 / 8 / 16 / 32 / 32 splits at
       * ctx 512 / 1024 / 2049 / 4096 / 8192..131072 (traces/hopper/h100_shapes.csv,
       * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv) */
-     32, 1024},
+     32, 1024, NULL, 0, NULL, NULL},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -78,7 +96,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
-     32, 1024},
+     32, 1024, NULL, 0, NULL, NULL},
 };
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
@@ -116,6 +134,27 @@ const attn_impl_t *attn_impl_find(const char *name)
     return TABLE_FIND(ATTN_IMPLS, name);
 }
 
+/* vLLM's unified_attention launches the 3D (split-KV) kernel only while
+ * every sequence has one query and the sequences are at most
+ * seq_threshold_3D = min_grid_2d / heads_kv snapped to the nearest CUDA-graph
+ * capture size (ties to the smaller; launch_source) */
+const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64_t q_len,
+                                      int64_t heads_kv)
+{
+    assert(im != NULL && heads_kv > 0);
+    if (im->launch_2d == NULL)
+        return im;
+    int64_t raw = im->min_grid_2d / heads_kv, thr = 1;
+    for (int64_t c = 1; c <= 512; c = c < 4 ? 2 * c : c < 256 ? c + 8 - c % 8 : c + 16)
+        if (llabs(c - raw) < llabs(thr - raw))
+            thr = c;
+    if (q_len == 1 && seqs <= thr)
+        return im;
+    const attn_impl_t *alt = attn_impl_find(im->launch_2d);
+    assert(alt != NULL);
+    return alt;
+}
+
 const attn_impl_t *attn_impl_at(size_t i)
 {
     return i < sizeof ATTN_IMPLS / sizeof ATTN_IMPLS[0] ? &ATTN_IMPLS[i] : NULL;
@@ -124,7 +163,8 @@ const attn_impl_t *attn_impl_at(size_t i)
 /* kmodel_test checks that these lists name every row, in order. */
 const char *attn_impl_names(void)
 {
-    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64";
+    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, triton-attn-2d, cudnn-sdpa-16x128x64, "
+           "cudnn-sdpa-64x64x64";
 }
 
 const gemm_impl_t *gemm_impl_find(const char *name)

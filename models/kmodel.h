@@ -57,6 +57,13 @@ typedef struct {
      * CTAs, chunks of >= min_chunk); else floor(ctx / min_chunk) splits, at
      * most max_splits, and none below split_min_ctx tokens */
     int max_splits, split_min_ctx;
+    /* a library that launches another kernel above a batch size: the impl it
+     * launches instead (NULL: none) when the step has more than one query per
+     * sequence or more sequences than min_grid_2d / heads_kv (attn_impl_launched) */
+    const char *launch_2d;
+    int min_grid_2d;
+    const char *launch_source;
+    const char *kernel;       /* the kernel's name when another row's impl switched to it */
 } attn_impl_t;
 
 /* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it
@@ -150,6 +157,12 @@ bound_t kresult_bound(const kresult_t *r);
 const gemv_impl_t *gemv_impl_find(const char *name);
 const attn_impl_t *attn_impl_find(const char *name);
 const gemm_impl_t *gemm_impl_find(const char *name);
+/* The attention kernel a library launches for a step of seqs sequences of
+ * q_len queries over heads_kv KV heads (per GPU): im, or its launch_2d
+ * variant when im's rule picks that (kmodel.c states the rule and its
+ * source). */
+const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64_t q_len,
+                                      int64_t heads_kv);
 /* Row i of a table, or NULL past its end. */
 const attn_impl_t *attn_impl_at(size_t i);
 const gemm_impl_t *gemm_impl_at(size_t i);

@@ -1090,8 +1090,9 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         d->heads_kv = hkv;
         d->head_dim = hd;
         d->kv_dt = s->kv_dtype;
-        d->attn = r->attn;
-        d->grid_ctas = r->launch.grid;
+        /* the library's kernel for this batch (a given grid is the row's own kernel's) */
+        d->attn = attn_impl_launched(r->attn, g->seqs, g->q_len, hkv);
+        d->grid_ctas = d->attn == r->attn ? r->launch.grid : 0;
         break;
     }
     case SH_RESIDUAL:
@@ -1194,6 +1195,14 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         return set_small(d, r, mo, g, (int)ab, split, code, err, errlen);
     }
     return 0;
+}
+
+const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step_geom_t *g)
+{
+    if (r->model != KM_ATTENTION)
+        return r->kernel;
+    const attn_impl_t *im = attn_impl_launched(r->attn, g->seqs, g->q_len, (int64_t)m->n_heads_kv);
+    return im == r->attn ? r->kernel : im->kernel;
 }
 
 /* Weight elements row r reads per layer (per step for step rows), and whether

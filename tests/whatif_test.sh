@@ -56,6 +56,20 @@ run z --layers 2 --batch 16 --skew 1.2
 gt "$(val step_us "$tmp/u")" "$(val step_us "$tmp/z")" && pass skew-shortens-moe ||
     fail skew-shortens-moe "$(val step_us "$tmp/u") vs $(val step_us "$tmp/z")"
 
+# vLLM's Triton attention: the split-KV 3D kernel up to seq_threshold_3D
+# sequences (128 / KV heads: 16 for gpt-oss, 32 for qwen3's 4 KV heads), the 2D
+# kernel above it and for more than one query per sequence
+kern() { awk '$1 == "attention" { print $2 }' "$tmp/$1"; }
+run a16 --stack vllm-marlin --layers 1 --batch 16
+run a17 --stack vllm-marlin --layers 1 --batch 17
+run q32 --stack vllm-marlin --layers 1 --batch 32 --model qwen3-30b-a3b
+run q33 --stack vllm-marlin --layers 1 --batch 33 --model qwen3-30b-a3b
+run sp2 --stack vllm-marlin --layers 1 --spec 2 --accept 0.5
+if [ "$(kern a16)" = kernel_unified_attention_3d ] && [ "$(kern a17)" = kernel_unified_attention_2d ] &&
+   [ "$(kern q32)" = kernel_unified_attention_3d ] && [ "$(kern q33)" = kernel_unified_attention_2d ] &&
+   [ "$(kern sp2)" = kernel_unified_attention_2d ]; then pass triton-attn-2d-above-threshold
+else fail triton-attn-2d-above-threshold "$(kern a16) $(kern a17) $(kern q32) $(kern q33) $(kern sp2)"; fi
+
 # a forbidden tile is refused with its rule, and simulated as hypothetical when relaxed
 run t1 --layers 1 --set moe_fc1.tile=64x128x128
 [ $RC = 2 ] && grep -q block_scaled_tile_m_whole_sf_atoms "$tmp/t1.err" && pass relax-refused ||
