@@ -190,7 +190,8 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
             return -1;
     }
     step_geom_t g;
-    stack_geom(&m, c->seqs, c->q_len, c->ctx, c->route_skew, &g);
+    route_t route = {.skew = c->route_skew, .hist = c->experts};
+    stack_geom_route(&m, c->seqs, c->q_len, c->ctx, &route, &g);
     int graphs = c->graphs < 0 ? s->graphs_default : c->graphs;
     double held = stack_weight_bytes(s, &m) + stack_kv_bytes(s, &m, &g);
     if (held > c->arch->dram_capacity_gb * 1e9) {
@@ -306,6 +307,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                                                                                   (int)c->q_len - 1)
                                                              : (double)c->q_len);
     res->tok_per_s = res->tokens_per_step / step_s;
+    res->experts_per_layer = g.experts_active;
     res->min_bytes = stack_min_bytes(s, &m, &g);
     res->limit_tok_per_s = res->tokens_per_step / (res->min_bytes / (c->arch->dram_peak_gbps * 1e9));
     return 0;

@@ -805,31 +805,23 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
 
 /* ---------------------------------------------------------- geometry -- */
 
-void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
-                step_geom_t *g)
+void stack_geom_route(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx,
+                      const route_t *route, step_geom_t *g)
 {
     g->seqs = seqs;
     g->q_len = q_len;
     g->tokens = seqs * q_len;
     g->ctx = ctx;
     g->routed_rows = g->tokens * (int64_t)m->top_k;
-    g->experts_active = 0;
-    if (m->n_experts <= 0)
-        return;
-    /* expected distinct experts when each of M tokens picks top_k of E, expert i
-     * with probability p_i ~ (i+1)^-skew (Zipf; skew 0 = a load-balanced router):
-     * sum_i 1 - (1 - min(1, k p_i))^M; for skew 0, E (1 - (1 - k/E)^M) */
-    double e = m->n_experts, k = m->top_k, norm = 0;
-    if (skew == 0) {
-        g->experts_active = e * (1.0 - pow(1.0 - k / e, (double)g->tokens));
-        return;
-    }
-    for (int i = 0; i < (int)e; i++)
-        norm += pow(i + 1.0, -skew);
-    for (int i = 0; i < (int)e; i++) {
-        double p = fmin(1.0, k * pow(i + 1.0, -skew) / norm);
-        g->experts_active += 1.0 - pow(1.0 - p, (double)g->tokens);
-    }
+    g->route = *route;
+    g->experts_active = route_experts_active(route, m, g->tokens);
+}
+
+void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
+                step_geom_t *g)
+{
+    route_t r = {.skew = skew};
+    stack_geom_route(m, seqs, q_len, ctx, &r, g);
 }
 
 static int64_t groups_of(const step_geom_t *g)

@@ -25,6 +25,7 @@
 #include "models/arch.h"
 #include "models/kmodel.h"
 #include "models/llm.h"
+#include "models/route.h"
 
 typedef enum { AT_LAYER, AT_STEP } stack_where_t;
 
@@ -130,10 +131,14 @@ typedef struct {
     int64_t ctx;             /* KV length of each sequence before this step */
     double experts_active;   /* expected distinct experts per layer */
     int64_t routed_rows;     /* M * top_k */
+    route_t route;           /* the routing statistics (route.h) */
 } step_geom_t;
 
-/* Geometry of a step of seqs sequences with q_len positions each; skew in
- * [0, 1) concentrates routing (0 = uniform; stack.c stack_geom). */
+/* Geometry of a step of seqs sequences with q_len positions each, routed as
+ * route says (route.h: uniform, Zipf or a measured histogram). */
+void stack_geom_route(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx,
+                      const route_t *route, step_geom_t *g);
+/* stack_geom_route with Zipf routing of exponent skew (0 = uniform). */
 void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
                 step_geom_t *g);
 
