@@ -101,28 +101,57 @@ static const attn_impl_t ATTN_IMPLS[] = {
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
 static const gemm_impl_t GEMM_IMPLS[] = {
-    /* name          reduce kernel, prepare kernel */
+    /* name          reduce kernel, prepare kernel, source, pad_hidden, pad_inter, moe_align,
+     *               pad_source */
     {"cutlass",      0, 0,
      "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
-     "fp32 partials and their in-kernel reduction is not modelled. The default"},
+     "fp32 partials and their in-kernel reduction is not modelled. The default", 0, 0, 0, NULL},
     {"marlin",       0, 0,
      "vllm-project/vllm 7291d1b2 csrc/moe/marlin_moe_wna16 (models/data/stack/vllm-marlin.md): "
      "W4A16, FP4 weights dequantized to bf16 in registers before mma.sync m16n8k16; stream-K "
      "partials reduced in the kernel (no reduce kernel); its set-up kernels "
-     "(moe_align_block_size) are the stack's own rows"},
+     "(moe_align_block_size) are the stack's own rows",
+     256, 128, 1,
+     "vllm-project/vllm model_executor/layers/quantization/mxfp4.py Mxfp4MoEMethod.create_weights "
+     "for Mxfp4Backend.MARLIN: intermediate_size_per_partition round_up(., 128), hidden_size "
+     "round_up(., 256) ('the moe marlin kernel requires that for each linear n % 256 == 0 and "
+     "k % 128 == 0'; gpt-oss: 2880 -> 3072 and 2944, 9 % more expert bytes); "
+     "fused_moe/fused_marlin_moe.py fused_marlin_moe: moe_align_block_size(topk_ids, "
+     "block_size_m, ...) pads each expert's rows to whole blocks of block_size_m, and "
+     "moe_wna16_marlin_gemm runs one work unit per block (sorted_token_ids, expert_ids)"},
     {"cublas-nvjet", 1, 0,
      "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
      "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
      "partials (split x m x n x 4 B) and a second kernel, cublasLt::splitKreduce_kernel "
      "(grid 4..90 CTAs x 32 threads, 1.5-1.8 us per call on H100), sums them and writes the "
-     "bf16 output"},
+     "bf16 output", 0, 0, 0, NULL},
     {"torch-grouped-mm", 0, 1,
      "pytorch/pytorch aten/src/ATen/native/cuda/GroupMM.cu (torch._grouped_mm): "
      "at::cuda::detail::prepare_grouped_gemm_data<<<1, group_count>>> writes the per-group "
      "A/B/C pointers, strides and problem shapes (GroupMMCommon.cuh), then the CUTLASS sm90 "
      "ptr-array kernel (gemm.c) reads them; both kernels are in every call's CUPTI records "
-     "(traces/hopper/h100_cuda_gpu_trace.csv)"},
+     "(traces/hopper/h100_cuda_gpu_trace.csv)", 0, 0, 0, NULL},
 };
+
+/* vllm-project/vllm fused_moe/fused_marlin_moe.py fused_marlin_moe: "for
+ * block_size_m in [8, 16, 32, 48, 64]: if M * topk / E / block_size_m < 0.9:
+ * break", then at least 16 when the activations are 8-bit (input_dtype
+ * itemsize 1) */
+int gemm_impl_moe_block(const gemm_impl_t *im, int64_t tokens, int top_k, int experts,
+                        dtype_t acts)
+{
+    static const int BLOCKS[] = {8, 16, 32, 48, 64};
+    assert(im != NULL && im->moe_align && experts > 0);
+    int bs = BLOCKS[0];
+    for (size_t i = 0; i < sizeof BLOCKS / sizeof BLOCKS[0]; i++) {
+        bs = BLOCKS[i];
+        if ((double)tokens * top_k / experts / bs < 0.9)
+            break;
+    }
+    if (dtype_info(acts)->elem_bits == 8 && bs < 16)
+        bs = 16;
+    return bs;
+}
 
 const gemv_impl_t *gemv_impl_find(const char *name)
 {

@@ -76,6 +76,13 @@ typedef struct {
     int prepare_kernel;       /* 1: a one-CTA kernel writes the per-group pointers and
                                  shapes first (PyTorch prepare_grouped_gemm_data) */
     const char *source;
+    /* expert GEMMs: the engine stores the expert weights with hidden and the
+     * expert intermediate rounded up to these multiples (0: as the model) */
+    int pad_hidden, pad_inter;
+    /* 1: each expert's rows are padded to whole blocks of gemm_impl_moe_block
+     * rows, each block a separate work unit (0: rows as routed) */
+    int moe_align;
+    const char *pad_source;
 } gemm_impl_t;
 
 typedef struct {
@@ -163,6 +170,11 @@ const gemm_impl_t *gemm_impl_find(const char *name);
  * source). */
 const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64_t q_len,
                                       int64_t heads_kv);
+/* Rows per block of an engine whose impl pads each expert's rows to blocks
+ * (moe_align), for `tokens` token rows each routed to top_k of `experts`
+ * experts with activations of format acts (kmodel.c states the rule). */
+int gemm_impl_moe_block(const gemm_impl_t *im, int64_t tokens, int top_k, int experts,
+                        dtype_t acts);
 /* Row i of a table, or NULL past its end. */
 const attn_impl_t *attn_impl_at(size_t i);
 const gemm_impl_t *gemm_impl_at(size_t i);

@@ -996,6 +996,16 @@ static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r
         d->kind = KM_GEMM;
 }
 
+/* Hidden and expert intermediate of row r's expert weights as the engine
+ * stores them: the model's, rounded up where its impl pads (gemm_impl_t). */
+static void expert_dims(const stack_kernel_t *r, const llm_t *mo, int64_t *h, int64_t *i)
+{
+    const gemm_impl_t *im = r->model == KM_GROUPED_GEMM ? r->gemm_impl : NULL;
+    int64_t ph = im && im->pad_hidden ? im->pad_hidden : 1, pi = im && im->pad_inter ? im->pad_inter : 1;
+    *h = ((int64_t)mo->hidden + ph - 1) / ph * ph;
+    *i = ((int64_t)mo->expert_inter + pi - 1) / pi * pi;
+}
+
 int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *mo,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen)
 {
@@ -1106,8 +1116,10 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     case SH_FC2:
     case SH_FC1_GATE:
     case SH_FC1_UP: {
-        int64_t n = r->shape == SH_FC1 ? 2 * I : r->shape == SH_FC2 ? H : I;
-        int64_t k = r->shape == SH_FC2 ? I : H;
+        int64_t eh, ei;
+        expert_dims(r, mo, &eh, &ei);
+        int64_t n = r->shape == SH_FC1 ? 2 * ei : r->shape == SH_FC2 ? eh : ei;
+        int64_t k = r->shape == SH_FC2 ? ei : eh;
         d->a_dt = r->acts;
         d->b_dt = r->weights;
         d->out_bytes = (int)ab;
@@ -1138,6 +1150,21 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         d->out_bytes = 2;
         if (recorded)
             set_launch(d, r);
+        if (r->gemm_impl && r->gemm_impl->moe_align) {
+            /* each expert's rows padded to whole blocks, one work unit each: the
+             * blocks are the groups, a block's rows the tile's token side (SM120's
+             * B tiles have no 48: a 48-row block runs as 64) */
+            int bs = gemm_impl_moe_block(r->gemm_impl, M, (int)mo->top_k, (int)mo->n_experts,
+                                         r->acts);
+            int64_t blocks = (int64_t)llround(route_blocks(&g->route, mo, M, bs));
+            d->groups = blocks > 1 ? blocks : 1;
+            d->m = d->groups * bs;
+            int side = bs == 48 ? 64 : bs;
+            if (recorded && d->tile_m && d->swap_ab && d->tile_n < side)
+                d->tile_n = side;
+            else if (recorded && d->tile_m && !d->swap_ab && d->tile_m < side)
+                d->tile_m = side;
+        }
         break;
     }
     case SH_MOE_ACT:
@@ -1201,7 +1228,9 @@ const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step
  * they are experts' (times the distinct experts of the step). */
 static double weight_elems(const stack_kernel_t *r, const llm_t *mo, int *per_expert)
 {
-    double H = mo->hidden, I = mo->expert_inter, F = mo->ffn_inter;
+    int64_t eh, ei;
+    expert_dims(r, mo, &eh, &ei);
+    double H = mo->hidden, I = (double)ei, F = mo->ffn_inter;
     double q = mo->n_heads_q * mo->head_dim, kv = mo->n_heads_kv * mo->head_dim;
     *per_expert = 0;
     switch (r->shape) {
@@ -1213,8 +1242,8 @@ static double weight_elems(const stack_kernel_t *r, const llm_t *mo, int *per_ex
     case SH_LM_HEAD: return mo->vocab * H;
     case SH_FFN_GATE_UP: return 2 * F * H;
     case SH_FFN_GATE: case SH_FFN_UP: case SH_FFN_DOWN: return F * H;
-    case SH_FC1: *per_expert = 1; return 2 * I * H;
-    case SH_FC1_GATE: case SH_FC1_UP: case SH_FC2: *per_expert = 1; return I * H;
+    case SH_FC1: *per_expert = 1; return 2 * I * (double)eh;
+    case SH_FC1_GATE: case SH_FC1_UP: case SH_FC2: *per_expert = 1; return I * (double)eh;
     default: return 0;
     }
 }
