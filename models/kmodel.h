@@ -26,6 +26,9 @@ typedef struct {
     int vec_bytes;            /* weight bytes one thread loads per load instruction */
     int loads_in_flight;      /* independent weight loads per thread before first use */
     double inst_per_vec;      /* warp instructions per vector per token column */
+    double ffma_per_vec;      /* of them, fp32 FFMAs: they issue no faster than the SM's
+                                 fp32 lanes take them (fp32_flop_per_clk_sm / 2 / 32 warp
+                                 FFMAs per clock) */
     int max_cols;             /* largest M the kernel accepts */
     int k_tile;               /* elements of a row read per step (0 = whole rows) */
     int tma;                  /* > 0: weights arrive as TMA k-tile boxes of this many
