@@ -83,7 +83,12 @@ static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r
         fprintf(f, " spec=%lld accept=%.3f", (long long)c->q_len, c->accept);
     if (c->route_skew > 0)
         fprintf(f, " skew=%.3f", c->route_skew);
+    if (c->experts)
+        fprintf(f, " experts=%s", c->experts->name);
     fprintf(f, "\n");
+    if (c->experts)
+        fprintf(f, "# routing: measured histogram %s: %.2f distinct experts per layer\n",
+                c->experts->name, r->experts_per_layer);
     fprintf(f, "%-13s %-48s %10s %10s %10s %7s %s\n", "op", "kernel", "calls/step", "us/call",
             "us/step", "share%", "bound");
     for (size_t i = 0; i < r->n; i++) {

@@ -17,7 +17,7 @@
 
 static const char USAGE[] =
     "usage: gbsim tile [--arch A] [--a T] [--b T] [--tile MxNxK] [--schedule coop|pingpong]\n"
-    "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S] [--stream-k]\n"
+    "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S] [--stream-k] [--stages S]\n"
     "                  [--m M --n N --k K [--groups G]]";
 static const char MORE[] =
     "Prints key=value lines. Always: valid, rule, reason, mma, sf_vec, hypothetical, stages,\n"
@@ -113,6 +113,8 @@ int cmd_tile_rows(cmd_tile_args_t *t, cli_opt_t *rows, int max)
         {"stream-k", CLI_FLAG, "stream-K: k-iterations spread evenly over persistent CTAs (dense, "
                                "coop)", .to = &t->stream_k},
         {"cluster", CLI_STR, "MxN cluster (SM12x accepts only 1x1)", .to = &t->cluster},
+        {"stages", CLI_INT, "pipeline stages (default: as many as fit the shared memory)",
+         .to = &t->stages, .min = 1, .max = 64},
         {"relax", CLI_STR, "RULE[,RULE...]|all: simulate a configuration these rules forbid "
                            "(hypothetical=yes, relaxed= names them)", .to = &t->relax},
         {"m", CLI_INT, "token rows (grouped: all routed rows)", .to = &t->m, .min = 1, .max = 1e9},
@@ -138,7 +140,8 @@ int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, siz
     gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = (int)t->out_bytes,
                      .tile_m = 128, .tile_n = 128, .tile_k = 128, .split_k = (int)t->split_k,
                      .sf_vec = (int)t->sf_vec, .sched = t->sched == 2 ? GEMM_PINGPONG : GEMM_COOP,
-                     .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k};
+                     .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k,
+                     .stages = (int)t->stages};
     if (t->relax && gemm_rule_mask(t->relax, &o.relax, err, errlen) != 0)
         return -1;
     if (t->a && dtype_parse(t->a, &o.a_dt) != 0)

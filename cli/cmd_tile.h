@@ -13,7 +13,7 @@
 typedef struct {
     const char *arch, *a, *b, *tile, *cluster;  /* NULL: the default */
     const char *relax;                          /* gemm rules not enforced (NULL: none) */
-    int64_t sf_vec, split_k, out_bytes;
+    int64_t sf_vec, split_k, out_bytes, stages;  /* stages 0: as many as fit */
     int64_t m, n, k, groups;                    /* m, n, k: -1 when not given */
     int sched;                                  /* index in coop|cooperative|pingpong */
     int grouped, swap_ab, stream_k;

@@ -51,6 +51,9 @@ int decode_opts_rows(decode_opts_t *o, cli_opt_t *rows, int max)
          .to = &o->graphs, .choices = "off|on"},
         {"skew", CLI_NUM, "Zipf exponent of expert popularity, 0..4 (default 0: uniform routing)",
          .to = &o->skew, .min = 0, .max = 4},
+        {"experts", CLI_STR, "measured expert popularity instead of --skew: a histogram preset "
+                             "(gpt-oss-20b) or FILE.csv (docs/formats.md#expert-histograms)",
+         .to = &o->experts},
         {"relax", CLI_STR, "RULE[,RULE...]|all: simulate tiles these validity rules forbid (output "
                            "says hypothetical: yes)", .to = &o->relax},
         {"tp", CLI_INT, "N, GPUs of a tensor-parallel group, 1..1024 (default 1): each runs 1/N "
@@ -158,6 +161,18 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
         setup_free(s);
         return -1;
     }
+    if (o->experts) {
+        if (o->skew > 0) {
+            snprintf(err, errlen, "--experts and --skew both give the expert popularity: give one");
+            setup_free(s);
+            return -1;
+        }
+        s->experts = route_load(o->experts, &s->model, err, errlen);
+        if (s->experts == NULL) {
+            setup_free(s);
+            return -1;
+        }
+    }
     if (o->tp > 1) {
         llm_t part;
         if (link_check(&s->link, (int)o->tp, err, errlen) != 0 ||
@@ -180,7 +195,7 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
                         .q_len = o->spec, .ctx = ctx, .layers = (int)layers, .graphs = o->graphs,
                         .speculative = o->accept >= 0, .accept = o->accept,
                         .draft_us = o->draft_us + (double)(o->spec - 1) * *draft_step_us,
-                        .route_skew = o->skew, .tp = (int)o->tp,
+                        .route_skew = o->skew, .experts = s->experts, .tp = (int)o->tp,
                         .link = o->tp > 1 ? &s->link : NULL};
     char e[1200];
     if (decode_run(c, r, e, sizeof e) != 0) {

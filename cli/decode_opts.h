@@ -18,6 +18,7 @@ typedef struct {
     const char *ctx, *layers;           /* converted against the model (NULL: 2048, all) */
     int graphs;                         /* -1: the stack's; 0 off; 1 on */
     double accept, draft_us, skew;      /* accept < 0: no speculation */
+    const char *experts;                /* measured expert histogram, preset or FILE.csv (NULL: --skew) */
     const char *draft;                  /* drafter: ngram, eagle, a model preset or FILE.csv
                                            (NULL: --draft-us alone) */
     const char *relax;                  /* NULL: none */
@@ -27,7 +28,7 @@ typedef struct {
 } decode_opts_t;
 
 /* Most rows decode_opts_rows writes. */
-#define DECODE_OPTS_MAX 18
+#define DECODE_OPTS_MAX 20
 
 /* The defaults: gb10, gpt-oss-120b, vllm-cutlass, one sequence, ctx 2048,
  * one GPU. */

@@ -162,15 +162,15 @@ static int is_sliding(const llm_t *m, int layer)
     return m->sliding_layer_period > 0 && layer % (int)m->sliding_layer_period == 0;
 }
 
-static decode_row_t *row_for(decode_result_t *res, const stack_kernel_t *r)
+static decode_row_t *row_for(decode_result_t *res, const stack_kernel_t *r, const char *kernel)
 {
     for (size_t i = 0; i < res->n; i++)
-        if (strcmp(res->rows[i].op, r->op) == 0 && strcmp(res->rows[i].kernel, r->kernel) == 0)
+        if (strcmp(res->rows[i].op, r->op) == 0 && strcmp(res->rows[i].kernel, kernel) == 0)
             return &res->rows[i];
     decode_row_t *row = &res->rows[res->n++];
     memset(row, 0, sizeof *row);
     snprintf(row->op, sizeof row->op, "%s", r->op);
-    snprintf(row->kernel, sizeof row->kernel, "%s", r->kernel);
+    snprintf(row->kernel, sizeof row->kernel, "%s", kernel);
     return row;
 }
 
@@ -190,7 +190,8 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
             return -1;
     }
     step_geom_t g;
-    stack_geom(&m, c->seqs, c->q_len, c->ctx, c->route_skew, &g);
+    route_t route = {.skew = c->route_skew, .hist = c->experts};
+    stack_geom_route(&m, c->seqs, c->q_len, c->ctx, &route, &g);
     int graphs = c->graphs < 0 ? s->graphs_default : c->graphs;
     double held = stack_weight_bytes(s, &m) + stack_kv_bytes(s, &m, &g);
     if (held > c->arch->dram_capacity_gb * 1e9) {
@@ -253,7 +254,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                 for (int k = 0; k < v->launches; k++)
                     stream_issue(&st, v->us / v->launches, res);
                 res->hypothetical |= v->hypothetical;
-                decode_row_t *row = row_for(res, r);
+                decode_row_t *row = row_for(res, r, stack_row_kernel(r, &m, &g));
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
                 row->us_step += v->us;
@@ -306,6 +307,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                                                                                   (int)c->q_len - 1)
                                                              : (double)c->q_len);
     res->tok_per_s = res->tokens_per_step / step_s;
+    res->experts_per_layer = g.experts_active;
     res->min_bytes = stack_min_bytes(s, &m, &g);
     res->limit_tok_per_s = res->tokens_per_step / (res->min_bytes / (c->arch->dram_peak_gbps * 1e9));
     return 0;

@@ -35,6 +35,7 @@ typedef struct {
     double accept;      /* speculative: in [0, 1] */
     double draft_us;    /* speculative: drafting time per step, added to the step */
     double route_skew;  /* Zipf exponent of expert popularity (0 = uniform routing) */
+    const route_hist_t *experts;  /* measured expert popularity (NULL: route_skew) */
     int tp;             /* GPUs of the tensor-parallel group (0 or 1: one GPU) */
     const link_t *link; /* tp > 1: the group's interconnect */
 } decode_cfg_t;
@@ -54,6 +55,7 @@ typedef struct {
     size_t n;
     double step_us;
     double tokens_per_step;     /* B x K, or B x the expected tokens kept (speculative) */
+    double experts_per_layer;   /* expected distinct routed experts per layer (0: dense) */
     double tok_per_s;
     double limit_tok_per_s;     /* tokens / (min bytes / peak DRAM bandwidth) */
     double min_bytes;           /* bytes that must move per step (per GPU with tp > 1) */

@@ -191,6 +191,23 @@ static int r_stages_fit(const rctx_t *x, char *why, size_t n)
     return 0;
 }
 
+/* Registers one CTA holds: CUTLASS's warp-specialized kernels (sm90
+ * cooperative and pingpong, which SM120 builds on) launch 384 threads with
+ * __launch_bounds__(384, MinBlocksPerMultiprocessor 1) and re-balance with
+ * setmaxnreg: the producer warp group keeps LoadRegisterRequirement = 40 per
+ * thread, the two MMA warp groups take MmaRegisterRequirement = 232
+ * (kernel/sm90_gemm_tma_warpspecialized_cooperative.hpp, _pingpong.hpp) */
+enum { CTA_REGS = 128 * 40 + 256 * 232 };
+
+static int r_regs_fit(const rctx_t *x, char *why, size_t n)
+{
+    if (x->a->regs_per_sm >= CTA_REGS)
+        return 1;
+    snprintf(why, n, "one CTA holds %d registers (128 producer threads x 40 + 256 MMA threads x "
+             "232 after setmaxnreg), the arch has regs_per_sm=%.0f", CTA_REGS, x->a->regs_per_sm);
+    return 0;
+}
+
 typedef struct {
     gemm_rule_info_t info;
     rule_fn ok;
@@ -218,6 +235,9 @@ static const rule_t RULES[] = {
       "a kernel's SharedStorage must fit the per-CTA opt-in shared memory (arch "
       "smem_per_cta_max_bytes; GemmUniversalAdapter::initialize sets "
       "cudaFuncAttributeMaxDynamicSharedMemorySize and fails above it)"}, r_stages_fit, 1},
+    {{"registers_fit_on_the_sm",
+      "kernel/sm90_gemm_tma_warpspecialized_cooperative.hpp LoadRegisterRequirement 40, "
+      "MmaRegisterRequirement 232 (setmaxnreg) for 128 + 256 threads"}, r_regs_fit, 0},
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 
@@ -393,7 +413,10 @@ void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
     c->mma_cyc_per_ktile = x.rate > 0 ? 2.0 * tm * tn * tk / x.rate + dequant_cyc : 0;
     int by_smem = (int)(a->smem_per_sm_bytes / (c->smem_total_bytes > 0 ? c->smem_total_bytes : 1));
     int by_threads = (int)(a->max_threads_per_sm / c->threads);
+    int by_regs = (int)(a->regs_per_sm / CTA_REGS);
     c->ctas_per_sm = by_smem < by_threads ? by_smem : by_threads;
+    if (by_regs < c->ctas_per_sm)
+        c->ctas_per_sm = by_regs;
     if (c->ctas_per_sm < 1)
         c->ctas_per_sm = 1;
     if (!apply_rules(&x, 1))

@@ -13,14 +13,14 @@
 /* GEMV kernels. Structure from the named source; where the source is closed
  * (cuBLAS) the row says so and gives what it assumes. */
 static const gemv_impl_t GEMV_IMPLS[] = {
-    /* name          thr rows vec infl inst/vec maxM k_tile tma(box rows) */
-    {"cublas-gemv",  128, 4, 16, 4, 17.0, 16, 64, 64,
+    /* name          thr rows vec infl inst/vec ffma/vec maxM k_tile tma(box rows) */
+    {"cublas-gemv",  128, 4, 16, 4, 17.0, 8.0, 16, 64, 64,
      "assumption: cuBLAS gemv is closed source; a warp-per-row bf16 GEMV with 16-B loads, "
      "4 loads in flight per thread, 8 cvt + 8 FFMA + 1 LDG per vector; k_tile 64 as the "
      "nvjet_sm90_tst_64x8_64x16 kernels cuBLAS picks at M=1 (traces/hopper/h100_shapes.csv), "
      "which load k-tiles with TMA in 64-row boxes (Hopper nvjet kernels are TMA "
      "warp-specialized; their tile M is 64)"},
-    {"llamacpp-mmvq", 128, 1, 8, 2, 20.0, 8, 0, 0,
+    {"llamacpp-mmvq", 128, 1, 8, 2, 20.0, 0.0, 8, 0, 0,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/mmvq.cu: mul_mat_vec_q, calc_nwarps=4 and "
      "calc_rows_per_block=1 for ncols_dst=1 on NVIDIA; VDR_MXFP4_Q8_1_MMVQ=2 ints per thread "
      "(vecdotq.cuh); ~20 instr per 8 B (LUT __byte_perm decode + 4 dp4a + scale)"},
@@ -30,23 +30,41 @@ static const gemv_impl_t GEMV_IMPLS[] = {
  * their mma.sync MMAs (the padding gbsim has always applied). */
 static const attn_impl_t ATTN_IMPLS[] = {
     /* name                 tile stages thr chunk merge q_tile merge_family source
-     *                      inst_fixed inst_per_tile inst_source */
+     *                      inst_fixed inst_per_tile inst_source max_splits split_min_ctx max_ctas
+     *                      per_q_head head_dim library
+     *                      launch_2d min_grid_2d launch_source kernel */
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, 0, 0, 0, 0},
+     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
-     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0,
-     0, 0, 0, 0},
+     "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0, 0, 0, 0, 0,
+     NULL, 0, NULL, NULL},
     {"triton-attn",           16, 3, 128, 16, 1, 16, NULL,
      "vllm-project/vllm 7291d1b2 v1/attention/ops/triton_unified_attention.py "
      "kernel_unified_attention_3d + reduce_segments (vLLM's backend for gpt-oss on SM12x, "
      "models/data/stack/vllm-marlin.md): TILE_SIZE_DECODE 16 KV tokens, BLOCK_M 16 query rows, "
      "num_warps 4 (Triton default), num_stages 3 (Triton default: assumption that the tile loop "
      "is pipelined), NUM_PAR_SOFTMAX_SEGMENTS 16 segments of >= 16 tokens merged by "
-     "reduce_segments. Not expressed: the 2D kernel vLLM runs above 16 sequences, and sliding "
-     "layers launching 16 segments of which 1-2 work", 0, 0, "not measured", 16, 0, 0, 0, 0, 0},
+     "reduce_segments. Not expressed: sliding layers launching 16 segments of which 1-2 work",
+     0, 0, "not measured", 16, 0, 0, 0, 0, 0,
+     /* the 2D kernel above the threshold (attn_impl_launched) */
+     "triton-attn-2d", 128,
+     "vllm-project/vllm v1/attention/ops/triton_unified_attention.py unified_attention: "
+     "use_3d = not (max_seqlen_q > 1 or num_seqs > seq_threshold_3D); "
+     "v1/attention/backends/triton_attn.py: seq_threshold_3D = MIN_LAUNCH_GRID_SIZE_2D (128) // "
+     "num_heads_kv (per GPU), snapped to the nearest CUDA-graph capture size "
+     "(config/vllm.py _set_cudagraph_sizes: [1, 2, 4] + range(8, 256, 8) + range(256, ..., 16))",
+     NULL},
+    {"triton-attn-2d",        32, 3, 128, 32, 0, 16, NULL,
+     "vllm-project/vllm v1/attention/ops/triton_unified_attention.py kernel_unified_attention "
+     "with IS_3D false (the 2D launch vLLM picks for more than seq_threshold_3D sequences or "
+     "more than one query per sequence): grid (q blocks, heads_kv), one CTA per sequence and "
+     "KV head over the whole context, TILE_SIZE_PREFILL 32 KV tokens even at decode, BLOCK_M 16 "
+     "query rows, num_warps 4 and num_stages 3 (Triton defaults), no segments, no "
+     "reduce_segments", 0, 0, "not measured", 1, 0, 0, 0, 0, 0, NULL, 0, NULL,
+     "kernel_unified_attention_2d"},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -68,7 +86,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
       * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv); 16 KV
       * heads x 16 and 4 x 64 at ctx 16384 (microbench/results/kcudnn_times_h100.csv):
       * at most 256 CTAs */
-     256, 1024, 256, 0, 64, 0},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, NULL},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -81,7 +99,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
-     256, 1024, 256, 0, 64, 0},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, NULL},
     {"cudnn-sdpa-16x128x128", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, one query row, head dim 128); what "
      "its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -95,7 +113,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 1, 2, 4, 8, 16 KV tiles per CTA (GQA 40/8 and 16/4, "
      "ctx 512..65536), least squares, residuals <= 0.8 %",
-     256, 1024, 256, 0, 128, 0},
+     256, 1024, 256, 0, 128, 0, NULL, 0, NULL, NULL},
     {"cudnn-sdpa-sm90-64x128x64", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 64); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -109,7 +127,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.2 %",
-     1, 0, 0, 1, 64, 0},   /* max_splits 1: never split */
+     1, 0, 0, 1, 64, 0, NULL, 0, NULL, NULL},   /* max_splits 1: never split */
     {"cudnn-sdpa-sm90-64x128x128", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 128); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -120,11 +138,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.6 %",
-     1, 0, 0, 1, 128, 0},  /* max_splits 1: never split */
+     1, 0, 0, 1, 128, 0, NULL, 0, NULL, NULL},  /* max_splits 1: never split */
     {"cudnn-sdpa", 0, 0, 0, 0, 0, 0, NULL,
      "PyTorch SDPA's cuDNN backend (the default on Hopper in PyTorch 2.11): the kernel is cuDNN's "
      "choice, CUDNN_SDPA_RULES below",
-     0, 0, NULL, 0, 0, 0, 0, 0, 1},
+     0, 0, NULL, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, NULL},
 };
 
 typedef struct {
@@ -154,28 +172,57 @@ static const cudnn_rule_t CUDNN_SDPA_RULES[] = {
 
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
 static const gemm_impl_t GEMM_IMPLS[] = {
-    /* name          reduce kernel, prepare kernel */
+    /* name          reduce kernel, prepare kernel, source, pad_hidden, pad_inter, moe_align,
+     *               pad_source */
     {"cutlass",      0, 0,
      "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
-     "fp32 partials and their in-kernel reduction is not modelled. The default"},
+     "fp32 partials and their in-kernel reduction is not modelled. The default", 0, 0, 0, NULL},
     {"marlin",       0, 0,
      "vllm-project/vllm 7291d1b2 csrc/moe/marlin_moe_wna16 (models/data/stack/vllm-marlin.md): "
      "W4A16, FP4 weights dequantized to bf16 in registers before mma.sync m16n8k16; stream-K "
      "partials reduced in the kernel (no reduce kernel); its set-up kernels "
-     "(moe_align_block_size) are the stack's own rows"},
+     "(moe_align_block_size) are the stack's own rows",
+     256, 128, 1,
+     "vllm-project/vllm model_executor/layers/quantization/mxfp4.py Mxfp4MoEMethod.create_weights "
+     "for Mxfp4Backend.MARLIN: intermediate_size_per_partition round_up(., 128), hidden_size "
+     "round_up(., 256) ('the moe marlin kernel requires that for each linear n % 256 == 0 and "
+     "k % 128 == 0'; gpt-oss: 2880 -> 3072 and 2944, 9 % more expert bytes); "
+     "fused_moe/fused_marlin_moe.py fused_marlin_moe: moe_align_block_size(topk_ids, "
+     "block_size_m, ...) pads each expert's rows to whole blocks of block_size_m, and "
+     "moe_wna16_marlin_gemm runs one work unit per block (sorted_token_ids, expert_ids)"},
     {"cublas-nvjet", 1, 0,
      "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
      "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
      "partials (split x m x n x 4 B) and a second kernel, cublasLt::splitKreduce_kernel "
      "(grid 4..90 CTAs x 32 threads, 1.5-1.8 us per call on H100), sums them and writes the "
-     "bf16 output"},
+     "bf16 output", 0, 0, 0, NULL},
     {"torch-grouped-mm", 0, 1,
      "pytorch/pytorch aten/src/ATen/native/cuda/GroupMM.cu (torch._grouped_mm): "
      "at::cuda::detail::prepare_grouped_gemm_data<<<1, group_count>>> writes the per-group "
      "A/B/C pointers, strides and problem shapes (GroupMMCommon.cuh), then the CUTLASS sm90 "
      "ptr-array kernel (gemm.c) reads them; both kernels are in every call's CUPTI records "
-     "(traces/hopper/h100_cuda_gpu_trace.csv)"},
+     "(traces/hopper/h100_cuda_gpu_trace.csv)", 0, 0, 0, NULL},
 };
+
+/* vllm-project/vllm fused_moe/fused_marlin_moe.py fused_marlin_moe: "for
+ * block_size_m in [8, 16, 32, 48, 64]: if M * topk / E / block_size_m < 0.9:
+ * break", then at least 16 when the activations are 8-bit (input_dtype
+ * itemsize 1) */
+int gemm_impl_moe_block(const gemm_impl_t *im, int64_t tokens, int top_k, int experts,
+                        dtype_t acts)
+{
+    static const int BLOCKS[] = {8, 16, 32, 48, 64};
+    assert(im != NULL && im->moe_align && experts > 0);
+    int bs = BLOCKS[0];
+    for (size_t i = 0; i < sizeof BLOCKS / sizeof BLOCKS[0]; i++) {
+        bs = BLOCKS[i];
+        if ((double)tokens * top_k / experts / bs < 0.9)
+            break;
+    }
+    if (dtype_info(acts)->elem_bits == 8 && bs < 16)
+        bs = 16;
+    return bs;
+}
 
 const gemv_impl_t *gemv_impl_find(const char *name)
 {
@@ -187,6 +234,27 @@ const attn_impl_t *attn_impl_find(const char *name)
     return TABLE_FIND(ATTN_IMPLS, name);
 }
 
+/* vLLM's unified_attention launches the 3D (split-KV) kernel only while
+ * every sequence has one query and the sequences are at most
+ * seq_threshold_3D = min_grid_2d / heads_kv snapped to the nearest CUDA-graph
+ * capture size (ties to the smaller; launch_source) */
+const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64_t q_len,
+                                      int64_t heads_kv)
+{
+    assert(im != NULL && heads_kv > 0);
+    if (im->launch_2d == NULL)
+        return im;
+    int64_t raw = im->min_grid_2d / heads_kv, thr = 1;
+    for (int64_t c = 1; c <= 512; c = c < 4 ? 2 * c : c < 256 ? c + 8 - c % 8 : c + 16)
+        if (llabs(c - raw) < llabs(thr - raw))
+            thr = c;
+    if (q_len == 1 && seqs <= thr)
+        return im;
+    const attn_impl_t *alt = attn_impl_find(im->launch_2d);
+    assert(alt != NULL);
+    return alt;
+}
+
 const attn_impl_t *attn_impl_at(size_t i)
 {
     return i < sizeof ATTN_IMPLS / sizeof ATTN_IMPLS[0] ? &ATTN_IMPLS[i] : NULL;
@@ -195,7 +263,7 @@ const attn_impl_t *attn_impl_at(size_t i)
 /* kmodel_test checks that these lists name every row, in order. */
 const char *attn_impl_names(void)
 {
-    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64, "
+    return "flashinfer-fa2, llamacpp-fattn-vec, triton-attn, triton-attn-2d, cudnn-sdpa-16x128x64, cudnn-sdpa-64x64x64, "
            "cudnn-sdpa-16x128x128, cudnn-sdpa-sm90-64x128x64, cudnn-sdpa-sm90-64x128x128, cudnn-sdpa";
 }
 
@@ -326,8 +394,9 @@ static kitem_t gemv_make_item(const arch_t *a, const kdesc_t *d, int64_t rows)
         .tma = im->tma > 0,
         .tma_box_rows = im->tma,
         .l2_bytes = x_bytes / steps,
-        .compute_cyc = (im->threads / 32.0) * im->inst_per_vec * (double)d->m /
-                       a->issue_warp_inst_per_clk_sm,
+        .compute_cyc = (im->threads / 32.0) * (double)d->m *
+                       fmax(im->inst_per_vec / a->issue_warp_inst_per_clk_sm,
+                            im->ffma_per_vec / (a->fp32_flop_per_clk_sm / 64.0)),
         .epi_cyc = 64.0 + 16.0 * (double)rows * (double)d->m,
         .epi_dram_bytes = (double)rows * (double)d->m * d->out_bytes,
     };

@@ -26,6 +26,9 @@ typedef struct {
     int vec_bytes;            /* weight bytes one thread loads per load instruction */
     int loads_in_flight;      /* independent weight loads per thread before first use */
     double inst_per_vec;      /* warp instructions per vector per token column */
+    double ffma_per_vec;      /* of them, fp32 FFMAs: they issue no faster than the SM's
+                                 fp32 lanes take them (fp32_flop_per_clk_sm / 2 / 32 warp
+                                 FFMAs per clock) */
     int max_cols;             /* largest M the kernel accepts */
     int k_tile;               /* elements of a row read per step (0 = whole rows) */
     int tma;                  /* > 0: weights arrive as TMA k-tile boxes of this many
@@ -64,6 +67,13 @@ typedef struct {
     int head_dim;             /* the head dim the kernel is built for (0: any) */
     int library;              /* 1: not a kernel but a library's selection rule
                                  (attn_impl_pick gives the kernel) */
+    /* a library that launches another kernel above a batch size: the impl it
+     * launches instead (NULL: none) when the step has more than one query per
+     * sequence or more sequences than min_grid_2d / heads_kv (attn_impl_launched) */
+    const char *launch_2d;
+    int min_grid_2d;
+    const char *launch_source;
+    const char *kernel;       /* the kernel's name when another row's impl switched to it */
 } attn_impl_t;
 
 /* The kernel im stands for at m query rows per sequence, head_dim and ctx:
@@ -82,6 +92,13 @@ typedef struct {
     int prepare_kernel;       /* 1: a one-CTA kernel writes the per-group pointers and
                                  shapes first (PyTorch prepare_grouped_gemm_data) */
     const char *source;
+    /* expert GEMMs: the engine stores the expert weights with hidden and the
+     * expert intermediate rounded up to these multiples (0: as the model) */
+    int pad_hidden, pad_inter;
+    /* 1: each expert's rows are padded to whole blocks of gemm_impl_moe_block
+     * rows, each block a separate work unit (0: rows as routed) */
+    int moe_align;
+    const char *pad_source;
 } gemm_impl_t;
 
 typedef struct {
@@ -163,6 +180,17 @@ bound_t kresult_bound(const kresult_t *r);
 const gemv_impl_t *gemv_impl_find(const char *name);
 const attn_impl_t *attn_impl_find(const char *name);
 const gemm_impl_t *gemm_impl_find(const char *name);
+/* The attention kernel a library launches for a step of seqs sequences of
+ * q_len queries over heads_kv KV heads (per GPU): im, or its launch_2d
+ * variant when im's rule picks that (kmodel.c states the rule and its
+ * source). */
+const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64_t q_len,
+                                      int64_t heads_kv);
+/* Rows per block of an engine whose impl pads each expert's rows to blocks
+ * (moe_align), for `tokens` token rows each routed to top_k of `experts`
+ * experts with activations of format acts (kmodel.c states the rule). */
+int gemm_impl_moe_block(const gemm_impl_t *im, int64_t tokens, int top_k, int experts,
+                        dtype_t acts);
 /* Row i of a table, or NULL past its end. */
 const attn_impl_t *attn_impl_at(size_t i);
 const gemm_impl_t *gemm_impl_at(size_t i);

@@ -148,4 +148,6 @@ void setup_free(setup_t *s)
 {
     stack_free(s->stack);
     s->stack = NULL;
+    route_free(s->experts);
+    s->experts = NULL;
 }

@@ -7,6 +7,7 @@
 #include "models/arch.h"
 #include "models/link.h"
 #include "models/llm.h"
+#include "models/route.h"
 #include "models/stack.h"
 
 #define SETUP_MAX_SETS 64
@@ -21,6 +22,7 @@ typedef struct {
     link_t link;            /* the tensor-parallel group's interconnect */
     param_origin_t link_origin[8];
     int has_link;
+    route_hist_t *experts;  /* a measured expert histogram (decode --experts), or NULL; setup_free */
 } setup_t;
 
 /* Load arch `arch_name` and, if model_name != NULL, model `model_name` (a

@@ -805,31 +805,23 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
 
 /* ---------------------------------------------------------- geometry -- */
 
-void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
-                step_geom_t *g)
+void stack_geom_route(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx,
+                      const route_t *route, step_geom_t *g)
 {
     g->seqs = seqs;
     g->q_len = q_len;
     g->tokens = seqs * q_len;
     g->ctx = ctx;
     g->routed_rows = g->tokens * (int64_t)m->top_k;
-    g->experts_active = 0;
-    if (m->n_experts <= 0)
-        return;
-    /* expected distinct experts when each of M tokens picks top_k of E, expert i
-     * with probability p_i ~ (i+1)^-skew (Zipf; skew 0 = a load-balanced router):
-     * sum_i 1 - (1 - min(1, k p_i))^M; for skew 0, E (1 - (1 - k/E)^M) */
-    double e = m->n_experts, k = m->top_k, norm = 0;
-    if (skew == 0) {
-        g->experts_active = e * (1.0 - pow(1.0 - k / e, (double)g->tokens));
-        return;
-    }
-    for (int i = 0; i < (int)e; i++)
-        norm += pow(i + 1.0, -skew);
-    for (int i = 0; i < (int)e; i++) {
-        double p = fmin(1.0, k * pow(i + 1.0, -skew) / norm);
-        g->experts_active += 1.0 - pow(1.0 - p, (double)g->tokens);
-    }
+    g->route = *route;
+    g->experts_active = route_experts_active(route, m, g->tokens);
+}
+
+void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
+                step_geom_t *g)
+{
+    route_t r = {.skew = skew};
+    stack_geom_route(m, seqs, q_len, ctx, &r, g);
 }
 
 static int64_t groups_of(const step_geom_t *g)
@@ -1004,6 +996,16 @@ static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r
         d->kind = KM_GEMM;
 }
 
+/* Hidden and expert intermediate of row r's expert weights as the engine
+ * stores them: the model's, rounded up where its impl pads (gemm_impl_t). */
+static void expert_dims(const stack_kernel_t *r, const llm_t *mo, int64_t *h, int64_t *i)
+{
+    const gemm_impl_t *im = r->model == KM_GROUPED_GEMM ? r->gemm_impl : NULL;
+    int64_t ph = im && im->pad_hidden ? im->pad_hidden : 1, pi = im && im->pad_inter ? im->pad_inter : 1;
+    *h = ((int64_t)mo->hidden + ph - 1) / ph * ph;
+    *i = ((int64_t)mo->expert_inter + pi - 1) / pi * pi;
+}
+
 int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *mo,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen)
 {
@@ -1090,8 +1092,9 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         d->heads_kv = hkv;
         d->head_dim = hd;
         d->kv_dt = s->kv_dtype;
-        d->attn = r->attn;
-        d->grid_ctas = r->launch.grid;
+        /* the library's kernel for this batch (a given grid is the row's own kernel's) */
+        d->attn = attn_impl_launched(r->attn, g->seqs, g->q_len, hkv);
+        d->grid_ctas = d->attn == r->attn ? r->launch.grid : 0;
         break;
     }
     case SH_RESIDUAL:
@@ -1113,8 +1116,10 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     case SH_FC2:
     case SH_FC1_GATE:
     case SH_FC1_UP: {
-        int64_t n = r->shape == SH_FC1 ? 2 * I : r->shape == SH_FC2 ? H : I;
-        int64_t k = r->shape == SH_FC2 ? I : H;
+        int64_t eh, ei;
+        expert_dims(r, mo, &eh, &ei);
+        int64_t n = r->shape == SH_FC1 ? 2 * ei : r->shape == SH_FC2 ? eh : ei;
+        int64_t k = r->shape == SH_FC2 ? ei : eh;
         d->a_dt = r->acts;
         d->b_dt = r->weights;
         d->out_bytes = (int)ab;
@@ -1145,6 +1150,21 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         d->out_bytes = 2;
         if (recorded)
             set_launch(d, r);
+        if (r->gemm_impl && r->gemm_impl->moe_align) {
+            /* each expert's rows padded to whole blocks, one work unit each: the
+             * blocks are the groups, a block's rows the tile's token side (SM120's
+             * B tiles have no 48: a 48-row block runs as 64) */
+            int bs = gemm_impl_moe_block(r->gemm_impl, M, (int)mo->top_k, (int)mo->n_experts,
+                                         r->acts);
+            int64_t blocks = (int64_t)llround(route_blocks(&g->route, mo, M, bs));
+            d->groups = blocks > 1 ? blocks : 1;
+            d->m = d->groups * bs;
+            int side = bs == 48 ? 64 : bs;
+            if (recorded && d->tile_m && d->swap_ab && d->tile_n < side)
+                d->tile_n = side;
+            else if (recorded && d->tile_m && !d->swap_ab && d->tile_m < side)
+                d->tile_m = side;
+        }
         break;
     }
     case SH_MOE_ACT:
@@ -1196,11 +1216,21 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     return 0;
 }
 
+const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step_geom_t *g)
+{
+    if (r->model != KM_ATTENTION)
+        return r->kernel;
+    const attn_impl_t *im = attn_impl_launched(r->attn, g->seqs, g->q_len, (int64_t)m->n_heads_kv);
+    return im == r->attn ? r->kernel : im->kernel;
+}
+
 /* Weight elements row r reads per layer (per step for step rows), and whether
  * they are experts' (times the distinct experts of the step). */
 static double weight_elems(const stack_kernel_t *r, const llm_t *mo, int *per_expert)
 {
-    double H = mo->hidden, I = mo->expert_inter, F = mo->ffn_inter;
+    int64_t eh, ei;
+    expert_dims(r, mo, &eh, &ei);
+    double H = mo->hidden, I = (double)ei, F = mo->ffn_inter;
     double q = mo->n_heads_q * mo->head_dim, kv = mo->n_heads_kv * mo->head_dim;
     *per_expert = 0;
     switch (r->shape) {
@@ -1212,8 +1242,8 @@ static double weight_elems(const stack_kernel_t *r, const llm_t *mo, int *per_ex
     case SH_LM_HEAD: return mo->vocab * H;
     case SH_FFN_GATE_UP: return 2 * F * H;
     case SH_FFN_GATE: case SH_FFN_UP: case SH_FFN_DOWN: return F * H;
-    case SH_FC1: *per_expert = 1; return 2 * I * H;
-    case SH_FC1_GATE: case SH_FC1_UP: case SH_FC2: *per_expert = 1; return I * H;
+    case SH_FC1: *per_expert = 1; return 2 * I * (double)eh;
+    case SH_FC1_GATE: case SH_FC1_UP: case SH_FC2: *per_expert = 1; return I * (double)eh;
     default: return 0;
     }
 }

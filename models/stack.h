@@ -25,6 +25,7 @@
 #include "models/arch.h"
 #include "models/kmodel.h"
 #include "models/llm.h"
+#include "models/route.h"
 
 typedef enum { AT_LAYER, AT_STEP } stack_where_t;
 
@@ -130,10 +131,14 @@ typedef struct {
     int64_t ctx;             /* KV length of each sequence before this step */
     double experts_active;   /* expected distinct experts per layer */
     int64_t routed_rows;     /* M * top_k */
+    route_t route;           /* the routing statistics (route.h) */
 } step_geom_t;
 
-/* Geometry of a step of seqs sequences with q_len positions each; skew in
- * [0, 1) concentrates routing (0 = uniform; stack.c stack_geom). */
+/* Geometry of a step of seqs sequences with q_len positions each, routed as
+ * route says (route.h: uniform, Zipf or a measured histogram). */
+void stack_geom_route(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx,
+                      const route_t *route, step_geom_t *g);
+/* stack_geom_route with Zipf routing of exponent skew (0 = uniform). */
 void stack_geom(const llm_t *m, int64_t seqs, int64_t q_len, int64_t ctx, double skew,
                 step_geom_t *g);
 
@@ -153,6 +158,11 @@ int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_
  * this shape. */
 int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
+
+/* The name of the kernel row r launches in this step: the row's own, or for
+ * an attention row whose library switches kernels with the batch
+ * (attn_impl_launched) the kernel it switched to. */
+const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step_geom_t *g);
 
 /* Bytes that must move per step at minimum: each weight a row reads, once, at
  * that row's storage format, and every sequence's KV cache once at kv_dtype. */

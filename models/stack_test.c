@@ -326,6 +326,61 @@ static void test_weight_format_moves_the_limit(check_t *ck)
     decode_free(&b);
 }
 
+/* vLLM's Marlin MoE stores gpt-oss's experts padded (hidden 2880 -> 3072,
+ * intermediate 2880 -> 2944) and pads each expert's rows to whole moe blocks
+ * (8 rows while M top_k / E / 8 < 0.9, then 16, ...): the FC GEMMs run the
+ * padded shapes, one group per block, and the limit counts the padded bytes. */
+static void test_marlin_pads_experts(check_t *ck)
+{
+    char err[1400];
+    setup_t s;
+    if (setup_load_stack(&s, "gb10", "gpt-oss-120b", "vllm-marlin", 0, NULL, 0, err, sizeof err) != 0) {
+        CHECK(0, "%s", err);
+        return;
+    }
+    const struct {
+        int64_t tokens;
+        int block;
+    } CASES[] = {{1, 8}, {64, 8}, {230, 8}, {231, 16}, {1024, 48}};
+    for (size_t c = 0; c < sizeof CASES / sizeof CASES[0]; c++) {
+        step_geom_t g;
+        stack_geom(&s.model, CASES[c].tokens, 1, 512, 0, &g);
+        for (size_t i = 0; i < s.stack->n_kernels; i++) {
+            const stack_kernel_t *r = &s.stack->kernels[i];
+            if (r->shape != SH_FC1 && r->shape != SH_FC2)
+                continue;
+            kdesc_t d;
+            if (!CHECK(stack_kdesc(s.stack, r, &s.arch, &s.model, &g, 0, &d, err, sizeof err) == 0,
+                       "%s", err))
+                continue;
+            int fc1 = r->shape == SH_FC1;
+            CHECK(d.n == (fc1 ? 5888 : 3072) && d.k == (fc1 ? 3072 : 2944), "%s: n %lld k %lld",
+                  r->op, (long long)d.n, (long long)d.k);
+            /* groups = expected blocks, each of the block's rows */
+            int bs = CASES[c].block;
+            double blocks = route_blocks(&g.route, &s.model, CASES[c].tokens, bs);
+            CHECK(d.groups == (int64_t)llround(blocks) && d.m == d.groups * bs &&
+                      d.groups >= (int64_t)llround(g.experts_active) &&
+                      d.tile_n == (bs == 48 ? 64 : bs),
+                  "M=%lld: groups %lld rows %lld tile_n %d, want %.1f blocks of %d (experts %.1f)",
+                  (long long)CASES[c].tokens, (long long)d.groups, (long long)d.m, d.tile_n, blocks,
+                  bs, g.experts_active);
+        }
+    }
+    /* the limit's expert bytes at M = 1: 9 % more than the model's (the rest
+     * without experts also drops the bf16 router) */
+    step_geom_t g;
+    stack_geom(&s.model, 1, 1, 0, 0, &g);
+    llm_t dense = s.model;
+    double padded = stack_min_bytes(s.stack, &s.model, &g);
+    dense.n_experts = dense.top_k = dense.expert_inter = 0;
+    double rest = stack_min_bytes(s.stack, &dense, &g);
+    double want = s.model.n_layers * (4 * (5888.0 * 3072 + 3072.0 * 2944) * 4.25 / 8 +
+                                      128.0 * 2880 * 2);
+    CHECK(fabs((padded - rest) / want - 1) < 1e-9, "expert bytes %.0f, want %.0f", padded - rest, want);
+    setup_free(&s);
+}
+
 /* Rule: a tile a validity rule forbids is refused with the rule unless that
  * rule is relaxed; relaxed, it runs and the result says hypothetical. */
 static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
@@ -448,6 +503,7 @@ int main(void)
     test_unknown_set_keys_are_refused(&ck);
     test_relaxed_rule_runs_and_is_hypothetical(&ck);
     test_weight_format_moves_the_limit(&ck);
+    test_marlin_pads_experts(&ck);
     test_stack_keys_move_what_they_name(&ck);
     test_every_field_moves_the_op_it_names(&ck);
     return check_end(&ck);

@@ -5,6 +5,7 @@
 # baseline has the case; the table has the same rows; bad options exit 2.
 # Run by ctest as: bash tests/bench_test.sh PATH/TO/gbsim
 set -u
+export GBSIM_SAMPLES=0   # no uncertainty draws: this test reads the central figures
 gbsim=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -7,6 +7,7 @@
 # in the message, in replay and in tile; sizes below the limits fold. No
 # timing is checked. Run by ctest as: bash tests/bounded_test.sh PATH/TO/gbsim
 set -u
+export GBSIM_SAMPLES=0   # no uncertainty draws: this test reads the central figures
 gbsim=$1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

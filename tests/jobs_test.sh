@@ -6,6 +6,7 @@
 # (the same lines, the same message, exit 2). --out is the same file.
 # Run by ctest as: bash tests/jobs_test.sh PATH/TO/gbsim
 set -u
+export GBSIM_SAMPLES=0   # no uncertainty draws: this test reads the central figures
 gbsim=$1
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)

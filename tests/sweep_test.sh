@@ -19,6 +19,7 @@
 #   - with gnuplot installed: bars, curves and heatmap plots are written (PNG),
 #     the plot kind can be forced, and bars of a tile sweep are refused.
 set -u
+export GBSIM_SAMPLES=0   # no uncertainty draws: this test reads the central figures
 export LC_ALL=C
 
 if [ $# -lt 1 ] || [ ! -x "$1" ]; then

@@ -4,6 +4,7 @@
 # from the source root): each prints "ok NAME" or "FAIL NAME: details"; the last
 # line is "N passed, M failed". Small steps (--layers) keep it fast.
 set -u
+export GBSIM_SAMPLES=0   # no uncertainty draws: this test reads the central figures
 export LC_ALL=C
 G=$1
 npass=0 nfail=0
@@ -55,6 +56,50 @@ run u --layers 2 --batch 16
 run z --layers 2 --batch 16 --skew 1.2
 gt "$(val step_us "$tmp/u")" "$(val step_us "$tmp/z")" && pass skew-shortens-moe ||
     fail skew-shortens-moe "$(val step_us "$tmp/u") vs $(val step_us "$tmp/z")"
+
+# --experts: a measured expert-popularity histogram; a concentrated one touches
+# fewer distinct experts than uniform routing (a flat histogram) and shortens
+# the MoE step; bad files name their line and write nothing
+ex() { sed -n 's/^# routing: .*: \([0-9.]*\) distinct experts per layer$/\1/p' "$tmp/$1"; }
+{ echo "# source: flat, the load-balanced router"; echo "expert,share"
+  for i in $(seq 0 31); do echo "$i,1"; done; } > "$tmp/flat.csv"
+{ echo "# source: test, 8 experts take every token"; echo "expert,count"
+  for i in $(seq 0 31); do echo "$i,$([ "$i" -lt 8 ] && echo 100 || echo 0)"; done; } > "$tmp/hot.csv"
+run hf --model gpt-oss-20b --layers 4 --batch 16 --experts "$tmp/flat.csv"
+run hm --model gpt-oss-20b --layers 4 --batch 16 --experts gpt-oss-20b
+run hh --model gpt-oss-20b --layers 4 --batch 16 --experts "$tmp/hot.csv"
+run hu --model gpt-oss-20b --layers 4 --batch 16
+if [ "$(val step_us "$tmp/hf")" = "$(val step_us "$tmp/hu")" ] && gt "$(ex hf)" "$(ex hm)" &&
+   gt "$(ex hm)" "$(ex hh)" && [ "$(ex hh)" = 8.00 ] &&
+   gt "$(val step_us "$tmp/hf")" "$(val step_us "$tmp/hm")" &&
+   gt "$(val step_us "$tmp/hm")" "$(val step_us "$tmp/hh")"; then pass experts-histogram-moves-moe
+else fail experts-histogram-moves-moe "experts $(ex hf) $(ex hm) $(ex hh), step $(val step_us "$tmp/hf") \
+$(val step_us "$tmp/hm") $(val step_us "$tmp/hh") uniform $(val step_us "$tmp/hu")"; fi
+{ echo "# source: test"; echo "expert,share"; echo "0,1"; echo "32,1"; } > "$tmp/bad.csv"
+"$G" decode --model gpt-oss-20b --layers 1 --experts "$tmp/bad.csv" --out "$tmp/bad.out" \
+    >/dev/null 2>"$tmp/bad.err"
+RC=$?
+[ $RC = 2 ] && grep -q "bad.csv:4: expert '32': expected an integer in \[0, 31\]" "$tmp/bad.err" &&
+    [ ! -e "$tmp/bad.out" ] && pass experts-bad-file || fail experts-bad-file "rc $RC $(cat "$tmp/bad.err")"
+run bad --model gpt-oss-20b --layers 1 --experts gpt-oss-20b --skew 1
+[ $RC = 2 ] && grep -q 'give one' "$tmp/bad.err" && pass experts-or-skew || fail experts-or-skew "rc $RC"
+run bad --layers 1 --experts gpt-oss-20b
+[ $RC = 2 ] && grep -q 'no row for expert 32' "$tmp/bad.err" && pass experts-other-model ||
+    fail experts-other-model "rc $RC $(cat "$tmp/bad.err")"
+
+# vLLM's Triton attention: the split-KV 3D kernel up to seq_threshold_3D
+# sequences (128 / KV heads: 16 for gpt-oss, 32 for qwen3's 4 KV heads), the 2D
+# kernel above it and for more than one query per sequence
+kern() { awk '$1 == "attention" { print $2 }' "$tmp/$1"; }
+run a16 --stack vllm-marlin --layers 1 --batch 16
+run a17 --stack vllm-marlin --layers 1 --batch 17
+run q32 --stack vllm-marlin --layers 1 --batch 32 --model qwen3-30b-a3b
+run q33 --stack vllm-marlin --layers 1 --batch 33 --model qwen3-30b-a3b
+run sp2 --stack vllm-marlin --layers 1 --spec 2 --accept 0.5
+if [ "$(kern a16)" = kernel_unified_attention_3d ] && [ "$(kern a17)" = kernel_unified_attention_2d ] &&
+   [ "$(kern q32)" = kernel_unified_attention_3d ] && [ "$(kern q33)" = kernel_unified_attention_2d ] &&
+   [ "$(kern sp2)" = kernel_unified_attention_2d ]; then pass triton-attn-2d-above-threshold
+else fail triton-attn-2d-above-threshold "$(kern a16) $(kern a17) $(kern q32) $(kern q33) $(kern sp2)"; fi
 
 # a forbidden tile is refused with its rule, and simulated as hypothetical when relaxed
 run t1 --layers 1 --set moe_fc1.tile=64x128x128
