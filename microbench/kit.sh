@@ -58,7 +58,11 @@ if [ -z "$base" ]; then
   esac
 fi
 if [ -f "$base" ]; then base_csv=$base; else base_csv=$root/models/data/arch/$base.csv; fi
-[ -f "$base_csv" ] || die "--arch-base '$base': neither a file nor a preset (models/data/arch: $(cd "$root/models/data/arch" && ls *.csv | sed 's/\.csv$//' | tr '\n' ' '))"
+if [ ! -f "$base_csv" ]; then
+  names=""
+  for f in "$root"/models/data/arch/*.csv; do names="$names ${f##*/}"; done
+  die "--arch-base '$base': neither a file nor a preset (models/data/arch:${names//.csv/})"
+fi
 if [ -z "$sm" ]; then
   case $cc in
     [0-9]*.[0-9]*) sm=sm_${cc/./}; if [ "${cc%%.*}" -ge 9 ]; then sm=${sm}a; fi ;;
@@ -96,6 +100,7 @@ done
 # 3. build, the four programs side by side
 build_one() {  # name, then nvcc's arguments after the source
   local name=$1; shift
+  # shellcheck disable=SC2086  # $arch is one word or -gencode=...: never split
   if nvcc -O3 $arch "$here/$name.cu" -o "$build/$name" "$@" >"$build/$name.log" 2>&1; then
     return 0
   fi
@@ -107,6 +112,7 @@ build_one tmabench -lcuda & pids+=($!)
 build_one ubench & pids+=($!)
 if [ -n "$cupti_lib" ]; then
   for f in "$cupti_lib"/libcupti.so*; do cupti_so=${f##*/}; break; done
+  # shellcheck disable=SC2086
   nvcc -O3 $arch -DKCOLD_MAIN "$here/kcold.cu" -o "$build/kcold" -I"$cupti_inc" -L"$cupti_lib" -l:"$cupti_so" \
     -lcuda -Xlinker -rpath,"$cupti_lib" >"$build/kcold.log" 2>&1 & pids+=($!)
 else

@@ -265,8 +265,8 @@ def device_field(i):
 # absolute in the key's unit), derivation (run, base values) -> samples, and what the
 # source says. Tolerances: 10 % run to run and machine to machine (H100 readings a day
 # apart differ by up to 4 %: kcold_h100.txt's two runs, membench vs membench5); CUPTI
-# times tick in 32 ns; the eager launch gap, timed from the host, 20 % (802 and 950 ns
-# on two H100s, docs/validation.md).
+# times tick in 32 ns; the eager launch gap, timed from the host, 20 % (699-950 ns
+# across the H100/H200 readings behind the presets).
 KEYS = [
     ("n_sm", 0, 0, 0, device_field(1), "cudaDeviceProp multiProcessorCount"),
     ("l2_bytes", 0, 0, 0, device_field(2), "cudaDeviceProp l2CacheSize"),
@@ -300,10 +300,10 @@ KEYS = [
      "traces/capture/torch_launch.py: host time per eager torch.add"),
     ("launch_gap_ns", 0, 0.20, 32, launch_gap,
      "ubench.cu: eager period of empty kernels queued behind a spin kernel, minus kernel_fixed_ns"),
-    ("graph_gap_ns", 0, 0.10, 32, lambda run, base: [run[("graph", "store_g1")]] if ("graph", "store_g1") in run else [],
+    ("graph_gap_ns", 0, 0.10, 32, one(("graph", "store_g1")),
      "kcold.cu: CUPTI gap between storing kernels of a 512-kernel CUDA graph"),
     ("graph_gap_cold_ns", 0, 0.10, 32, one(("kgap_fill",)),
-     "kgap probe: CUPTI gap between small graph kernels behind a fill of 5x L2"),
+     "kcold.cu/kgap_probe.py: CUPTI gap between small graph kernels behind a fill of 5x L2"),
     ("kernel_fixed_ns", 0, 0.10, 32, kernel_fixed, "kcold.cu: CUPTI duration of an empty 1-CTA kernel, hot"),
 ]
 

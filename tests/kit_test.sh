@@ -70,6 +70,7 @@ else
 fi
 
 # two runs in the kit's raw format: the median and the spread
+# shellcheck disable=SC2046
 { echo "#@kit id=kit-two-runs"; echo "#@run 1"; cat $(raw_of h100); echo "#@run 2"; cat $R/membench5_h100.txt; } >"$tmp/two.txt"
 $digest --base models/data/arch/h100.csv --out "$tmp/two.csv" "$tmp/two.txt" >/dev/null 2>&1
 r1=$(awk '$1 == "test4" && $2 == 128 { print $3 }' $R/membench_h100.txt)
@@ -90,7 +91,7 @@ sed 's/^test4 1440 .*/test4 1440 3200.0/' $R/membench_h100.txt >"$tmp/membench_f
 # shellcheck disable=SC2046
 $digest --base models/data/arch/h100.csv --id results-h100 --out "$tmp/fast.csv" "$tmp/membench_fast.txt" \
   $(raw_of h100 | cut -d' ' -f2-) >/dev/null 2>&1
-moved="" same=1
+moved=""
 for k in $KEYS; do
   if [ "$(value $k "$tmp/fast.csv")" != "$(value $k "$tmp/h100.csv")" ]; then moved="$moved $k"; fi
 done
