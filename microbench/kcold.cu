@@ -25,6 +25,25 @@
 //
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
 //          -o kcold.so microbench/kcold.cu -lcuda
+//
+// Built with -DKCOLD_MAIN it is instead a program that times, with CUPTI's
+// activity API directly (no PyTorch), what kcold.py and kgap_probe.py time,
+// and prints their line formats (microbench/kit.sh runs it; docs/kit.md):
+//   k_empty 1 128 - hot_ns - -     CUPTI duration of k_empty<<<1,128>>> run 30
+//                                  times back to back, median (kernel_fixed_ns)
+//   graph NAME n 512 period_ns - cupti_dur_ns D cupti_gap_ns G
+//                                  a CUDA graph of 512 k_empty or k_store
+//                                  (1 CTA), replayed 3 times: median duration
+//                                  and gap (graph_gap_ns: store_g1)
+//   PRE n_pre gap_ns dur_a_ns dur_b_ns first_gap_ns
+//                                  kgap_probe.py's probe with kcold's kernels:
+//                                  a graph of 8 small kernels (k_param<512> and
+//                                  k_copy, 4 CTAs, alternating) after nothing
+//                                  (none) or after a fill of max(256 MB, 5x L2)
+//                                  (fill), 20 replays; median gap between the 8
+//                                  (graph_gap_cold_ns: fill)
+// Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -DKCOLD_MAIN -o kcold \
+//          microbench/kcold.cu -lcuda -I$CUPTI/include -L$CUPTI/lib64 -lcupti
 #include <cuda.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -107,6 +126,7 @@ __global__ void k_tma(const __grid_constant__ CUtensorMap map, int nbox, int st,
 
 #define CODE_SIZES(X) X(16) X(64) X(256) X(1024) X(4096)
 
+#ifndef KCOLD_MAIN
 extern "C" {
 int kc_empty(int grid, int block, void *stream)
 {
@@ -193,3 +213,203 @@ int kc_tma(int grid, int nbox, int st, void *buf, long n_rows, void *p, void *st
     }
 CODE_SIZES(DEF)
 }
+#endif /* !KCOLD_MAIN */
+
+#ifdef KCOLD_MAIN
+#include <cupti.h>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#define CK(x) do { cudaError_t e_ = (x); if (e_ != cudaSuccess) { \
+    fprintf(stderr, "%s:%d %s\n", __FILE__, __LINE__, cudaGetErrorString(e_)); exit(1); } } while (0)
+#define CP(x) do { CUptiResult e_ = (x); if (e_ != CUPTI_SUCCESS) { const char *m_ = "?"; \
+    cuptiGetResultString(e_, &m_); fprintf(stderr, "%s:%d CUPTI: %s\n", __FILE__, __LINE__, m_); exit(1); } } while (0)
+
+#if CUPTI_API_VERSION >= 130000
+typedef CUpti_ActivityKernel10 kc_kernel_rec;
+#else
+typedef CUpti_ActivityKernel9 kc_kernel_rec;
+#endif
+
+// One kernel as CUPTI saw it: start and end in ns on CUPTI's clock.
+struct kc_span {
+    unsigned long long start, end;
+    int grid;
+};
+
+// CUPTI's buffer callbacks take no user pointer, so the records of the
+// current window go to this one list (the program's only global state).
+static std::vector<kc_span> kc_recs;
+
+static void CUPTIAPI kc_buf_request(uint8_t **buf, size_t *size, size_t *max_recs)
+{
+    *size = 8u << 20;
+    *buf = (uint8_t *)aligned_alloc(8, *size);
+    *max_recs = 0;
+    if (!*buf)
+        exit(1);
+}
+
+static void CUPTIAPI kc_buf_done(CUcontext, uint32_t, uint8_t *buf, size_t, size_t valid)
+{
+    CUpti_Activity *rec = NULL;
+    while (cuptiActivityGetNextRecord(buf, valid, &rec) == CUPTI_SUCCESS)
+        if (rec->kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL || rec->kind == CUPTI_ACTIVITY_KIND_KERNEL) {
+            const kc_kernel_rec *k = (const kc_kernel_rec *)rec;
+            kc_recs.push_back({k->start, k->end, k->gridX});
+        }
+    free(buf);
+}
+
+// Run fn under CUPTI and return its kernels sorted by start.
+template <class F>
+static std::vector<kc_span> kernels_of(F fn)
+{
+    CK(cudaDeviceSynchronize());
+    CP(cuptiActivityFlushAll(1));
+    kc_recs.clear();
+    fn();
+    CK(cudaDeviceSynchronize());
+    CP(cuptiActivityFlushAll(1));
+    std::vector<kc_span> v = kc_recs;
+    std::sort(v.begin(), v.end(), [](const kc_span &a, const kc_span &b) { return a.start < b.start; });
+    return v;
+}
+
+static double median(std::vector<double> v)
+{
+    if (v.empty())
+        return -1;
+    std::sort(v.begin(), v.end());
+    size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+__global__ void k_fill(int4 *p, size_t n)
+{
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
+        p[i] = make_int4(1, 1, 1, 1);
+}
+
+// A graph of the launches body(stream) makes, instantiated and replayed 3 times.
+template <class F>
+static cudaGraphExec_t graph_of(cudaStream_t s, F body)
+{
+    cudaGraph_t g;
+    cudaGraphExec_t ge;
+    CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeGlobal));
+    body(s);
+    CK(cudaStreamEndCapture(s, &g));
+    CK(cudaGraphInstantiate(&ge, g, 0));
+    for (int i = 0; i < 3; i++)
+        CK(cudaGraphLaunch(ge, s));
+    CK(cudaStreamSynchronize(s));
+    return ge;
+}
+
+// kcold.py's graph_stats: n launches of one kernel in a graph, 3 replays.
+template <class F>
+static void graph_stats(const char *name, cudaStream_t s, F launch)
+{
+    const int n = 512;
+    cudaGraphExec_t ge = graph_of(s, [&](cudaStream_t st) {
+        for (int i = 0; i < n; i++)
+            launch(st);
+    });
+    std::vector<kc_span> ks = kernels_of([&] {
+        for (int r = 0; r < 3; r++)
+            CK(cudaGraphLaunch(ge, s));
+    });
+    std::vector<double> dur, gap;
+    for (size_t i = 0; i < ks.size(); i++) {
+        dur.push_back((double)(ks[i].end - ks[i].start));
+        if (i + 1 < ks.size() && (i + 1) % n != 0)
+            gap.push_back((double)ks[i + 1].start - (double)ks[i].end);
+    }
+    printf("graph %s n %d period_ns - cupti_dur_ns %.0f cupti_gap_ns %.0f\n", name, n, median(dur), median(gap));
+    fflush(stdout);
+}
+
+int main()
+{
+    cudaDeviceProp pr;
+    CK(cudaGetDeviceProperties(&pr, 0));
+    printf("# microbench/kcold.cu (KCOLD_MAIN, CUPTI %d) on %s (%d SMs), l2 %d\n", (int)CUPTI_API_VERSION, pr.name,
+           pr.multiProcessorCount, pr.l2CacheSize);
+    CP(cuptiActivityRegisterCallbacks(kc_buf_request, kc_buf_done));
+    CP(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL));
+    cudaStream_t s;
+    CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    int *out, *in;
+    CK(cudaMalloc(&out, 132 * 1024 * 4));
+    CK(cudaMalloc(&in, 132 * 1024 * 4));
+    CK(cudaMemset(in, 0, 132 * 1024 * 4));
+    const size_t fill_bytes = std::max((size_t)256 << 20, (size_t)pr.l2CacheSize * 5);
+    int4 *fbuf;
+    CK(cudaMalloc(&fbuf, fill_bytes));
+
+    // a kernel's fixed cost: k_empty back to back, hot
+    printf("# kernel grid block code_bytes hot_ns icold_ns cold_ns (medians of 30 CUPTI durations)\n");
+    for (int i = 0; i < 3; i++)
+        k_empty<<<1, 128, 0, s>>>();
+    std::vector<kc_span> ks = kernels_of([&] {
+        for (int i = 0; i < 30; i++)
+            k_empty<<<1, 128, 0, s>>>();
+    });
+    std::vector<double> dur;
+    for (auto &k : ks)
+        dur.push_back((double)(k.end - k.start));
+    printf("k_empty 1 128 - %.0f - -\n", median(dur));
+
+    // the gap between kernels of a graph, warm
+    printf("# graph name n period_ns (unprofiled, per kernel) cupti_dur_ns cupti_gap_ns (profiled medians)\n");
+    graph_stats("empty_g1", s, [&](cudaStream_t st) { k_empty<<<1, 128, 0, st>>>(); });
+    graph_stats("store_g1", s, [&](cudaStream_t st) { k_store<<<1, 128, 0, st>>>(out); });
+
+    // the gap when the graph's node state was evicted from L2 (kgap_probe.py)
+    printf("# pre n_pre_kernels gap_ns (median, between the 8 small kernels) dur_a_ns dur_b_ns "
+           "first_gap_ns (pre -> first small kernel)\n");
+    blob<512> b;
+    for (int i = 0; i < 128; i++)
+        b.w[i] = i;
+    for (int fill = 0; fill < 2; fill++) {
+        cudaGraphExec_t ge = graph_of(s, [&](cudaStream_t st) {
+            if (fill)
+                k_fill<<<pr.multiProcessorCount * 4, 512, 0, st>>>(fbuf, fill_bytes / 16);
+            for (int i = 0; i < 4; i++) {
+                k_param<512><<<4, 128, 0, st>>>(b, out);
+                k_copy<<<4, 128, 0, st>>>(in, out + 4 * 128);
+            }
+        });
+        const int reps = 20;
+        ks = kernels_of([&] {
+            for (int r = 0; r < reps; r++)
+                CK(cudaGraphLaunch(ge, s));
+        });
+        const int per = (int)ks.size() / reps, npre = per - 8;
+        if (per * reps != (int)ks.size() || npre != fill) {
+            fprintf(stderr, "kcold: %zu kernel records for %d replays of %d kernels\n", ks.size(), reps, 8 + fill);
+            return 1;
+        }
+        std::vector<double> gap, first, da, db;
+        for (int r = 0; r < reps; r++) {
+            const kc_span *rk = &ks[(size_t)r * per];
+            if (npre)
+                first.push_back((double)rk[npre].start - (double)rk[npre - 1].end);
+            for (int i = npre; i < per - 1; i++)
+                gap.push_back((double)rk[i + 1].start - (double)rk[i].end);
+            for (int i = npre; i < per; i++)
+                ((i - npre) % 2 == 0 ? da : db).push_back((double)(rk[i].end - rk[i].start));
+        }
+        char fs[32] = "-";
+        if (npre)
+            snprintf(fs, sizeof fs, "%.0f", median(first));
+        printf("%s %d %.0f %.0f %.0f %s\n", fill ? "fill" : "none", npre, median(gap), median(da), median(db), fs);
+        fflush(stdout);
+    }
+    CP(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL));
+    return 0;
+}
+#endif /* KCOLD_MAIN */

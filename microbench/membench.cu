@@ -27,9 +27,14 @@
 //    with TMA by tmabench.cu. Not used by any preset.
 // 6. test 5 with the L2 fetch size cp.async asks for (.L2::128B/256B): no
 //    effect (microbench/results/membench6_h200.txt, H200). Not used.
-// Run one test: membench N (default: all).
+// Run some tests: membench N [N ...] (default: all); microbench/kit.sh runs
+// membench 1 2 4.
 // Buffers are 2 GiB and rotated so nothing is served from L2 (50-60 MB).
+// Tests 5 and 6 pad each CTA's shared memory past half the SM's (116 KB on
+// sm_90, 52 KB on sm_12x) so one CTA runs per SM; a ring that does not fit
+// the device's per-block limit prints 0.
 // Build: nvcc -O3 -gencode=arch=compute_90,code=sm_90 membench.cu -o membench
+//        (sm_121a on a DGX Spark; microbench/kit.sh builds for the local GPU)
 #include <cstdio>
 #include <cstdlib>
 #include <cstdint>
@@ -157,14 +162,32 @@ __global__ void pipe_rows(const uint8_t *__restrict__ m, int row_bytes, int run,
         sink[0] = acc;
 }
 
+// Dynamic shared memory that keeps one CTA per SM: more than half the SM's
+// (116 KB on sm_90's 228 KB, as every committed result used), at least need.
+static size_t one_cta_smem(size_t need)
+{
+    int per_sm = 0;
+    CK(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, 0));
+    return std::max(need, (size_t)per_sm / 2 + 2048);
+}
+
+// The largest ring a test may ask for: 200 KB, or less where the device's
+// per-block opt-in limit (less 2 KB of static shared memory) is lower.
+static size_t ring_limit()
+{
+    int optin = 0;
+    CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
+    return std::min((size_t)200 * 1024, (size_t)optin - 2048);
+}
+
 template <int D, int PF = 0>
 static float run_pipe(const uint8_t *buf, size_t half, int row_bytes, int run, int rows_per_cta,
                       int4 *sink, cudaEvent_t a, cudaEvent_t b)
 {
     size_t need = (size_t)D * rows_per_cta * run;
-    if (need > 200 * 1024)
+    if (need > ring_limit())
         return 0;
-    size_t smem = std::max(need, (size_t)116 * 1024);
+    size_t smem = one_cta_smem(need);
     CK(cudaFuncSetAttribute(pipe_rows<D, PF>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t ctas = half / ((size_t)row_bytes * rows_per_cta);
     float best = 0;
@@ -184,7 +207,16 @@ static float run_pipe(const uint8_t *buf, size_t half, int row_bytes, int run, i
 
 int main(int argc, char **argv)
 {
-    int only = argc > 1 ? atoi(argv[1]) : 0;
+    // the tests named on the command line, or all of them
+    bool want[7] = {argc <= 1, argc <= 1, argc <= 1, argc <= 1, argc <= 1, argc <= 1, argc <= 1};
+    for (int i = 1; i < argc; i++) {
+        int t = atoi(argv[i]);
+        if (t < 1 || t > 6) {
+            fprintf(stderr, "membench: test '%s': expected a number 1-6\n", argv[i]);
+            return 2;
+        }
+        want[t] = true;
+    }
     cudaDeviceProp pr;
     CK(cudaGetDeviceProperties(&pr, 0));
     int sms = pr.multiProcessorCount;
@@ -200,7 +232,7 @@ int main(int argc, char **argv)
     CK(cudaEventCreate(&a));
     CK(cudaEventCreate(&b));
 
-    if (only == 0 || only == 1) {
+    if (want[1]) {
     // 1. bandwidth vs active SMs (1 CTA per SM, 1024 threads, 8 x 16 B in flight per thread)
     printf("# test1 ctas bytes_per_cta gbps\n");
     int ks[] = {1, 2, 4, 8, 16, 24, 33, 48, 66, 80, 92, 99, 116, 132, 264};
@@ -223,7 +255,7 @@ int main(int argc, char **argv)
     }
 
     }
-    if (only == 0 || only == 2) {
+    if (want[2]) {
     // 2. bandwidth vs bytes in flight per SM: one CTA per SM, T threads, 1 load of 16 B each
     printf("# test2 threads_per_sm inflight_bytes_per_sm gbps\n");
     int ts[] = {32, 64, 128, 256, 512, 1024};
@@ -244,7 +276,7 @@ int main(int argc, char **argv)
     }
 
     }
-    if (only == 0 || only == 3) {
+    if (want[3]) {
     // 3. latency: random cyclic permutation of 64-B lines over 1 GiB
     const size_t lines = (1ull << 30) / 64;
     std::vector<uint32_t> perm(lines);
@@ -285,7 +317,7 @@ int main(int argc, char **argv)
     printf("test3 loaded_latency_ns %.1f (cycles %.1f)\n", cyc / (double)hops / clk_ghz,
            cyc / (double)hops);
     }
-    if (only == 0 || only == 4) {
+    if (want[4]) {
     // 4. run-length sweep
     printf("# test4 run_bytes gbps (1440-B rows, 128 rows per CTA)\n");
     const int row_bytes = 1440;
@@ -308,7 +340,7 @@ int main(int argc, char **argv)
     }
     const uint8_t *b8 = (const uint8_t *)buf;
     const size_t half = total / 2;
-    if (only == 0 || only == 5) {
+    if (want[5]) {
     // 5. run length x pipeline depth (cp.async ring, 128 threads per CTA)
     printf("# test5 row_bytes rows_per_cta run_bytes depth gbps (1 CTA per SM)\n");
     // one CTA per SM (the ring is padded to >= 116 KB), as a TMA GEMV kernel runs
@@ -333,7 +365,7 @@ int main(int argc, char **argv)
         printf("test5 %d %d %d %d %.1f\n", c.row, c.rows, c.run, c.depth, g);
     }
     }
-    if (only == 0 || only == 6) {
+    if (want[6]) {
     // 6. test 5 with the L2 fetch size the copy asks for (cp.async .L2::128B / ::256B,
     //    what a TMA descriptor's l2Promotion sets): does promotion turn the next
     //    k-tile's DRAM visit into an L2 hit?

@@ -79,12 +79,19 @@
 // kernel, by an amount that varies between machines; the traces are taken
 // with the GPU busy.
 //
+// tmabench kit runs only the configurations the presets' TMA keys come from
+// (run_kit below; microbench/kit.sh). Rings are padded past half the SM's
+// shared memory (one CTA per SM) and a ring larger than the device allows
+// prints 0, so the program also runs on sm_12x (100 KB per SM).
+//
 // Prints: testN row_bytes rows_per_cta run_bytes depth <l2_promo|swizzle|multicast> ctas gbps
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a tmabench.cu -lcuda -o tmabench
+//        (compute_121a/sm_121a on a DGX Spark)
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 #include <chrono>
 #include <unistd.h>
@@ -534,6 +541,26 @@ static CUtensorMapL2promotion promotion_of(int bytes)
                           : CU_TENSOR_MAP_L2_PROMOTION_NONE;
 }
 
+// Dynamic shared memory that keeps one CTA per SM: more than half the SM's
+// (116 KB on sm_90's 228 KB, as every committed result used; 52 KB on
+// sm_12x's 100 KB), at least need.
+static size_t one_cta_smem(size_t need)
+{
+    int per_sm = 0;
+    CK(cudaDeviceGetAttribute(&per_sm, cudaDevAttrMaxSharedMemoryPerMultiprocessor, 0));
+    return std::max(need, (size_t)per_sm / 2 + 2048);
+}
+
+// The largest ring a configuration may ask for: 200 KB, or less where the
+// device's per-block opt-in limit (less 2 KB of static shared memory) is
+// lower (97 KB on sm_12x). A configuration above it prints 0.
+static size_t ring_limit()
+{
+    int optin = 0;
+    CK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, 0));
+    return std::min((size_t)200 * 1024, (size_t)optin - 2048);
+}
+
 // The fastest of 4 launches, in ms: launch(rep) encodes its maps over the
 // half of the buffer rep % 2 selects (so L2 never holds the data) and launches.
 template <class F>
@@ -563,7 +590,9 @@ static float run_mc(uint8_t *buf, size_t half, int row_bytes, int rows, int run,
                     int *sink)
 {
     const int eb = 2;
-    size_t smem = std::max((size_t)depth * rows * run, (size_t)116 * 1024);
+    if ((size_t)depth * rows * run > ring_limit())
+        return 0;
+    size_t smem = one_cta_smem((size_t)depth * rows * run);
     CK(cudaFuncSetAttribute(tma_rows_mc, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows * rows;
     int n_blocks = (int)(n_rows / rows);
@@ -623,7 +652,9 @@ static float run_ab(uint8_t *buf, uint8_t *abuf, size_t half, int row_bytes, int
 {
     const int eb = 2;
     size_t need = (size_t)depth * ((with_b ? rows : 0) + (with_a ? a_rows : 0)) * run;
-    size_t smem = std::max(need, (size_t)116 * 1024);
+    if (need > ring_limit())
+        return 0;
+    size_t smem = one_cta_smem(need);
     CK(cudaFuncSetAttribute(tma_rows_ab, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows * rows;
     int n_blocks = (int)(n_rows / rows);
@@ -647,9 +678,9 @@ static float run_cfg(uint8_t *buf, size_t half, int row_bytes, int rows_per_cta,
                      int box_rows_max = 256)
 {
     size_t need = (size_t)np * depth * rows_per_cta * run;
-    if (need > 200 * 1024 || depth > MAXD || np > 4 || row_bytes % run || run / ebytes > 256)
+    if (need > ring_limit() || depth > MAXD || np > 4 || row_bytes % run || run / ebytes > 256)
         return 0;
-    size_t smem = std::max(need, (size_t)116 * 1024);
+    size_t smem = one_cta_smem(need);
     CK(cudaFuncSetAttribute(tma_rows, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / rows_per_cta * rows_per_cta;
     int n_blocks = (int)(n_rows / rows_per_cta);
@@ -705,7 +736,13 @@ static void run_gg(uint8_t *buf, uint8_t *abuf, size_t half, int depth, int ctas
                    int with_b, int a_valid, int a_groups, int *sink)
 {
     const int row_bytes = 5760, nk = row_bytes / 256;
-    size_t smem = std::max((size_t)depth * ((with_b ? 128 * 256 : 0) + (with_a ? 64 * 256 : 0)), (size_t)116 * 1024);
+    size_t need = (size_t)depth * ((with_b ? 128 * 256 : 0) + (with_a ? 64 * 256 : 0));
+    if (need > ring_limit()) {
+        printf("# test13 %d %d %d %d %d %d %d: %zu B of stages do not fit\n", mc, with_a, with_b, a_valid,
+               a_groups, depth, ctas, need);
+        return;
+    }
+    size_t smem = one_cta_smem(need);
     CK(cudaFuncSetAttribute(tma_gg, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
     size_t n_rows = half / row_bytes / 128 * 128;
     int n_blocks = (int)(n_rows / 128);
@@ -812,6 +849,123 @@ static void run_idle(uint8_t *buf, uint8_t *abuf, size_t half, int *sink)
     }
 }
 
+// Test 14: one configuration of tma_burst, timed 5 times (the first launch
+// warms L2 for the hot rows); prints when each stage of CTA 0 landed, in ns
+// at the rated SM clock, for the launch whose last stage landed first. Rows
+// of 16384 B (8192 bf16): stage s reads column block s (128 B) of box_rows-row
+// blocks; each configuration reads fresh rows (cold: DRAM) or, hot, repeats
+// the same rows in every launch after the first (L2).
+struct burst_cfg {
+    int ctas, nst, boxes, rows, issuers, hot;
+};
+struct burster {
+    uint8_t *buf;
+    size_t n_rows;
+    long long *dt;
+    int clk_khz = 0, block = 0;
+    burster(uint8_t *b, size_t half) : buf(b), n_rows(half / 16384)
+    {
+        CK(cudaMalloc(&dt, 64 * 8));
+        CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
+    }
+    ~burster() { cudaFree(dt); }
+    void run(const burst_cfg &c)
+    {
+        size_t need = (size_t)c.nst * c.boxes * c.rows * 128;
+        if (need > ring_limit() || c.nst > 64) {
+            printf("# test14 %d %d %d %d %d %d: %zu B of stages do not fit\n", c.ctas, c.nst, c.boxes, c.rows,
+                   c.issuers, c.hot, need);
+            return;
+        }
+        size_t smem = one_cta_smem(need);
+        CK(cudaFuncSetAttribute(tma_burst, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
+        CUtensorMap map = tensor_map(buf, 2, 16384, n_rows, 128, c.rows, CU_TENSOR_MAP_SWIZZLE_128B,
+                                     CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
+        std::vector<long long> best(c.nst, 1ll << 60);
+        for (int rep = 0; rep < 5; rep++) {
+            // hot: the same rows as the previous launch (in L2); cold: fresh rows
+            if (!c.hot || rep == 0)
+                block += c.ctas;
+            tma_burst<<<c.ctas, 32 * (c.issuers + 1), smem>>>(map, c.nst, c.boxes, c.rows, c.issuers, dt, block,
+                                                              (int)n_rows);
+            CK(cudaGetLastError());
+            CK(cudaDeviceSynchronize());
+            std::vector<long long> t(c.nst);
+            CK(cudaMemcpy(t.data(), dt, c.nst * 8, cudaMemcpyDeviceToHost));
+            if (rep > 0 && t[c.nst - 1] < best[c.nst - 1])
+                best = t;
+        }
+        printf("test14 %d %d %d %d %d %d", c.ctas, c.nst, c.boxes, c.rows, c.issuers, c.hot);
+        for (int s2 = 0; s2 < c.nst; s2++)
+            printf(" %.0f", best[s2] / (clk_khz * 1e-6));
+        printf("\n");
+    }
+};
+
+// tmabench kit: only the configurations behind the presets' TMA keys, in the
+// tests' own line formats (microbench/kit_digest.py reads them; docs/kit.md):
+//   test7/8/9 a CTA per SM, 128-row boxes of 128-B runs, 4 stages (dram_tma_eff),
+//             64-row boxes x 16 stages (_64r), 256-row boxes x 4 (_256r), and
+//             x 8 and x 3, which fit sm_12x's 99 KB where those do not;
+//             one CTA with 2 stages of 8 KB (tma_latency_ns);
+//   test8     one CTA, the largest stages that fit (sm_tma_gbps);
+//   test10    multicast tiles of 128 rows, 2/4/8 stages (tma_mc_eff_*), on
+//             sm_9x and sm_10x only (SM12x kernels use no multicast);
+//   test13    one-token A tiles alone (tma_oob_gbps), where clusters launch;
+//   test14    hot bursts of 1- and 2-box stages (tma_stage/box_issue_ns), the
+//             committed configurations plus smaller rings that fit sm_12x.
+static void run_kit(uint8_t *buf, size_t half, int sms, int *sink)
+{
+    int cc_major = 0, cluster_ok = 0;
+    CK(cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, 0));
+    CK(cudaDeviceGetAttribute(&cluster_ok, cudaDevAttrClusterLaunch, 0));
+    struct { int test, row, rows, run, depth, ctas; } k[] = {
+        {7, 5760, 64, 128, 16, 0}, {7, 5760, 64, 128, 8, 0}, {7, 5760, 128, 128, 4, 0}, {7, 5760, 256, 128, 4, 0},
+        {7, 5760, 256, 128, 3, 0}, {7, 5760, 64, 128, 2, 1},
+        {8, 5760, 128, 128, 4, 0}, {8, 5760, 512, 128, 3, 1}, {8, 5760, 256, 128, 3, 1}, {8, 5760, 128, 128, 4, 1},
+        {9, 5760, 128, 128, 4, 0}};
+    int shown = 0;
+    for (auto c : k) {
+        if (c.test != shown) {
+            printf("# test%d%s row_bytes rows_per_cta run_bytes depth %s ctas gbps\n", c.test,
+                   c.test == 7 ? "" : c.test == 8 ? " (bf16 tensor map)" : " (bf16, swizzle)",
+                   c.test == 9 ? "swizzle_bytes" : "l2_promo_bytes");
+            shown = c.test;
+        }
+        int ctas = c.ctas ? c.ctas : sms;
+        size_t h = c.ctas ? half / 16 : half;
+        int eb = c.test == 7 ? 1 : 2, swz = c.test == 9 ? 128 : 0;
+        printf("test%d %d %d %d %d %d %d %.1f\n", c.test, c.row, c.rows, c.run, c.depth, 128, ctas,
+               run_cfg(buf, h, c.row, c.rows, c.run, c.depth, 128, ctas, sink, eb, swz));
+        fflush(stdout);
+    }
+    if (cc_major == 9 || cc_major == 10) {
+        printf("# test10 row_bytes tile_rows run_bytes depth multicast ctas unique_gbps\n");
+        for (int depth : {2, 4, 8}) {
+            printf("test10 5760 128 128 %d 1 %d %.1f\n", depth, sms, run_mc(buf, half, 5760, 128, 128, depth, sms, sink));
+            printf("test10 5760 128 128 %d 0 %d %.1f\n", depth, sms,
+                   run_cfg(buf, half, 5760, 128, 128, depth, 128, sms, sink, 2, 128));
+        }
+    }
+    printf("# test14 ctas nst boxes box_rows issuers l2 landing_ns_of_stage[0..nst-1] (CTA 0)\n");
+    const burst_cfg c14[] = {{1, 16, 1, 64, 1, 1}, {1, 12, 1, 128, 1, 1}, {1, 24, 1, 32, 1, 1}, {1, 24, 1, 8, 1, 1},
+                             {1, 12, 2, 64, 1, 1}, {1, 12, 1, 64, 1, 1},  {1, 12, 2, 32, 1, 1}};
+    burster bu(buf, half);
+    for (auto c : c14)
+        bu.run(c);
+    fflush(stdout);
+    if (cluster_ok) {
+        printf("# test13 mc with_a with_b a_valid a_groups depth ctas ns_per_stage unique_gbps\n");
+        uint8_t *abuf;
+        CK(cudaMalloc(&abuf, 8 << 20));
+        CK(cudaMemset(abuf, 1, 8 << 20));
+        run_gg(buf, abuf, half, 4, sms & ~1, 1, 1, 0, 1, 4, sink);
+        CK(cudaFree(abuf));
+    } else {
+        printf("# test13 skipped: the device launches no thread-block clusters\n");
+    }
+}
+
 int main(int argc, char **argv)
 {
     cudaDeviceProp prop;
@@ -824,6 +978,10 @@ int main(int argc, char **argv)
     CK(cudaMalloc(&buf, total));
     CK(cudaMalloc(&sink, 64));
     CK(cudaMemset(buf, 1, total));
+    if (argc > 1 && strcmp(argv[1], "kit") == 0) {       // tmabench kit: microbench/kit.sh
+        run_kit(buf, half, sms, sink);
+        return 0;
+    }
     const bool only11 = argc > 1 && atoi(argv[1]) == 11;  // tmabench 11: test 11 alone
     if (argc > 1 && atoi(argv[1]) == 17) {                 // tmabench 17: test 17 alone
         printf("# test17 idle_us kernel_us (1-round grouped stage kernel after the GPU idled)\n");
@@ -856,7 +1014,7 @@ int main(int argc, char **argv)
             for (int depth : {4, 16}) {
                 size_t h = ctas == 1 ? half / 16 : half;
                 size_t n_rows = h / row_bytes / rows * rows;
-                size_t smem = std::max((size_t)depth * rows * run, (size_t)116 * 1024);
+                size_t smem = one_cta_smem((size_t)depth * rows * run);
                 CK(cudaFuncSetAttribute(tma_trace, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
                 for (int rep = 0; rep < 3; rep++) {
                     CK(cudaMemset(dst, 0, TRACE_N * 5 * 8));
@@ -889,46 +1047,16 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc > 1 && atoi(argv[1]) == 14) {                 // tmabench 14: test 14 alone
-        // rows of 16384 B (8192 bf16): stage s reads column block s (128 B) of
-        // 64-row blocks; rep r uses fresh rows (cold: DRAM) or repeats (hot: L2)
         printf("# test14 ctas nst boxes box_rows issuers l2 landing_ns_of_stage[0..nst-1] (CTA 0)\n");
-        const int row_bytes = 16384;
-        size_t n_rows = half / row_bytes;
-        long long *dt;
-        CK(cudaMalloc(&dt, 64 * 8));
-        int clk_khz = 0;
-        CK(cudaDeviceGetAttribute(&clk_khz, cudaDevAttrClockRate, 0));
-        struct { int ctas, nst, boxes, rows, issuers, hot; } c14[] = {
+        const burst_cfg c14[] = {
             {1, 16, 1, 64, 1, 0}, {1, 16, 1, 64, 1, 1}, {1, 12, 2, 64, 1, 0}, {1, 16, 1, 64, 2, 0},
             {1, 16, 1, 64, 4, 0}, {1, 6, 4, 64, 1, 0}, {1, 24, 1, 64, 1, 0}, {1, 12, 1, 128, 1, 0},
             {1, 12, 1, 128, 1, 1}, {1, 24, 1, 32, 1, 0}, {1, 24, 1, 32, 1, 1}, {1, 24, 1, 8, 1, 1},
             {1, 12, 2, 64, 1, 1}, {1, 16, 1, 64, 2, 1}, {132, 16, 1, 64, 1, 0}, {132, 16, 1, 64, 2, 0},
             {132, 16, 1, 64, 1, 1}};
-        int block = 0;
-        for (auto c : c14) {
-            size_t smem = std::max((size_t)c.nst * c.boxes * c.rows * 128, (size_t)116 * 1024);
-            CK(cudaFuncSetAttribute(tma_burst, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem));
-            CUtensorMap map = tensor_map(buf, 2, row_bytes, n_rows, 128, c.rows, CU_TENSOR_MAP_SWIZZLE_128B,
-                                         CU_TENSOR_MAP_L2_PROMOTION_L2_128B);
-            std::vector<long long> best(c.nst, 1ll << 60);
-            for (int rep = 0; rep < 5; rep++) {
-                // hot: the same rows as the previous launch (in L2); cold: fresh rows
-                if (!c.hot || rep == 0)
-                    block += c.ctas;
-                tma_burst<<<c.ctas, 32 * (c.issuers + 1), smem>>>(map, c.nst, c.boxes, c.rows, c.issuers, dt, block,
-                                                                  (int)n_rows);
-                CK(cudaGetLastError());
-                CK(cudaDeviceSynchronize());
-                std::vector<long long> t(c.nst);
-                CK(cudaMemcpy(t.data(), dt, c.nst * 8, cudaMemcpyDeviceToHost));
-                if (rep > 0 && t[c.nst - 1] < best[c.nst - 1])
-                    best = t;
-            }
-            printf("test14 %d %d %d %d %d %d", c.ctas, c.nst, c.boxes, c.rows, c.issuers, c.hot);
-            for (int s2 = 0; s2 < c.nst; s2++)
-                printf(" %.0f", best[s2] / (clk_khz * 1e-6));
-            printf("\n");
-        }
+        burster bu(buf, half);
+        for (auto c : c14)
+            bu.run(c);
         return 0;
     }
     if (argc > 1 && atoi(argv[1]) == 13) {                 // tmabench 13: test 13 alone

@@ -1,11 +1,15 @@
 // Microbenchmarks for gbsim arch parameters: DRAM/L2 chase latency, L2 read
 // bandwidth, launch API time, eager back-to-back kernel period, graph period.
+// ubench kit (microbench/kit.sh) leaves out the 256 MiB and 2 GiB chases (DRAM
+// latency comes from membench.cu test 2), which take most of the run.
+// Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a ubench.cu -o ubench
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 #include <chrono>
 #include <algorithm>
 #include <random>
+#include <string>
 #define CK(x) do{cudaError_t e=(x); if(e){printf("ERR %s line %d: %s\n",#x,__LINE__,cudaGetErrorString(e)); exit(1);}}while(0)
 __global__ void chase(const unsigned *p, unsigned start, long n, unsigned *out){
   unsigned j=start; for(long i=0;i<n;i++) j=__ldcg(p+j); *out=j; }
@@ -16,7 +20,8 @@ __global__ void rd(const int4 *p, size_t n, size_t iters, int *out){
   for(size_t it=0;it<iters;it++) for(size_t i=tid;i<n;i+=st){int4 v=__ldcg(p+i); acc.x^=v.x; acc.y^=v.y; acc.z^=v.z; acc.w^=v.w;}
   if((acc.x^acc.y^acc.z^acc.w)==0x12345) *out=1; }
 static float ms(cudaEvent_t a, cudaEvent_t b){float t; CK(cudaEventElapsedTime(&t,a,b)); return t;}
-int main(){
+int main(int argc, char **argv){
+  const bool kit = argc > 1 && std::string(argv[1]) == "kit";
   cudaDeviceProp pr; CK(cudaGetDeviceProperties(&pr,0));
   printf("dev %s sms %d l2 %d clk? \n",pr.name,pr.multiProcessorCount,pr.l2CacheSize);
   cudaEvent_t a,b; CK(cudaEventCreate(&a)); CK(cudaEventCreate(&b));
@@ -24,6 +29,7 @@ int main(){
   // chase: random cyclic permutation over lines of 'stride' bytes in 'bytes'
   size_t sizes[]={1<<20, 4<<20, 16<<20, 256u<<20, 2048ull<<20};
   for(size_t bytes: sizes){
+    if(kit && bytes > (16u<<20)) continue;
     size_t stride=256/4, nl=bytes/256; std::vector<unsigned> h(bytes/4,0), perm(nl);
     for(size_t i=0;i<nl;i++) perm[i]=i; std::mt19937 g(1); std::shuffle(perm.begin()+1,perm.end(),g);
     for(size_t i=0;i<nl;i++) h[perm[i]*stride]=perm[(i+1)%nl]*stride;
