@@ -54,6 +54,18 @@ static const param_def_t ARCH_DEFS[] = {
     {"graph_gap_cold_ns",          "ns",             0,      1e6,    PARAM_REAL, F(graph_gap_cold_ns), "graph gap when the graph's node state was evicted from L2"},
     {"kernel_fixed_ns",            "ns",             0,      1e6,    PARAM_REAL, F(kernel_fixed_ns), "fixed cost inside a kernel's measured duration"},
     {"tma_desc_update_cycles",     "cycles",         0,      1e6,    PARAM_REAL, F(tma_desc_update_cycles), "grouped GEMM per-group tensormap update"},
+    {"ks_bar_32thr_cyc",           "cycles",         1,      1e4,    PARAM_REAL, F(ks_bar_32thr_cyc), "__syncthreads back to back, 32-thread CTA"},
+    {"ks_bar_128thr_cyc",          "cycles",         1,      1e4,    PARAM_REAL, F(ks_bar_128thr_cyc), "__syncthreads back to back, 128-thread CTA"},
+    {"ks_bar_512thr_cyc",          "cycles",         1,      1e4,    PARAM_REAL, F(ks_bar_512thr_cyc), "__syncthreads back to back, 512-thread CTA"},
+    {"ks_tree_32thr_cyc",          "cycles",         1,      1e4,    PARAM_REAL, F(ks_tree_32thr_cyc), "shared-memory tree step, 32-thread CTA"},
+    {"ks_tree_128thr_cyc",         "cycles",         1,      1e4,    PARAM_REAL, F(ks_tree_128thr_cyc), "shared-memory tree step, 128-thread CTA"},
+    {"ks_tree_512thr_cyc",         "cycles",         1,      1e4,    PARAM_REAL, F(ks_tree_512thr_cyc), "shared-memory tree step, 512-thread CTA"},
+    {"ks_shfl_cyc",                "cycles",         1,      1e4,    PARAM_REAL, F(ks_shfl_cyc), "warp shuffle step with its dependent combine"},
+    {"ks_smem_cyc",                "cycles",         1,      1e4,    PARAM_REAL, F(ks_smem_cyc), "dependent shared-memory load"},
+    {"ks_smem_atomic_cyc",         "cycles",         1,      1e4,    PARAM_REAL, F(ks_smem_atomic_cyc), "dependent shared-memory atomicAdd"},
+    {"ks_l1_cyc",                  "cycles",         1,      1e4,    PARAM_REAL, F(ks_l1_cyc), "dependent global load hitting L1"},
+    {"ks_issue_cyc",               "cycles",         0.25,   100,    PARAM_REAL, F(ks_issue_cyc), "cycles per instruction of a warp alone on its scheduler"},
+    {"ks_inst_scale",              "ratio",          0.1,    10,     PARAM_REAL, F(ks_inst_scale), "small-kernel instruction counts relative to sm_90's"},
 };
 
 const param_schema_t arch_schema = {"arch", ARCH_DEFS, sizeof ARCH_DEFS / sizeof ARCH_DEFS[0]};

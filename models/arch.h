@@ -70,6 +70,18 @@ typedef struct {
                                            the node last ran (a step streaming more than L2) */
     double tma_desc_update_cycles;      /* per-group tensormap update in grouped GEMM */
     double kernel_fixed_ns;             /* launch-to-first-CTA plus end-of-kernel drain, inside a kernel's measured duration */
+    /* small-kernel step costs (models/ksmall.c), SM cycles: a __syncthreads
+     * back to back and a shared-memory tree step (barrier + partner's partial
+     * + add + write), at 32, 128 and 512 threads per CTA */
+    double ks_bar_32thr_cyc, ks_bar_128thr_cyc, ks_bar_512thr_cyc;
+    double ks_tree_32thr_cyc, ks_tree_128thr_cyc, ks_tree_512thr_cyc;
+    double ks_shfl_cyc;                 /* shfl.sync.bfly + the dependent combine */
+    double ks_smem_cyc;                 /* dependent shared-memory load */
+    double ks_smem_atomic_cyc;          /* dependent shared-memory atomicAdd */
+    double ks_l1_cyc;                   /* dependent global load hitting L1 */
+    double ks_issue_cyc;                /* one more instruction of a warp alone on its scheduler */
+    double ks_inst_scale;               /* executed instructions per family relative to the
+                                           sm_90 counts of ksmall.c INSTS (code of another ISA) */
 } arch_t;
 
 extern const param_schema_t arch_schema;

@@ -638,7 +638,7 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     double inst_cyc = 0, pre_cyc = 0;
     if (im->inst_per_tile > 0) {
         double per_sm = fmax(1.0, fmin((double)ctas_per_sm, ceil((double)n_ctas / a->n_sm)));
-        double cpi = ksmall_issue_cyc((int64_t)per_sm, im->threads);
+        double cpi = ksmall_issue_cyc(a, (int64_t)per_sm, im->threads);
         inst_cyc = im->inst_per_tile * fmin(1.0, tile_tokens / im->kv_tile) * cpi / per_sm;
         pre_cyc = im->inst_fixed * cpi;
     } else {

@@ -15,48 +15,17 @@
 #include <string.h>
 
 #define PT "pytorch/pytorch aten/src/ATen/native/cuda/"
-#define UBENCH "measured: microbench/ksmall_ubench.cu (microbench/results/ksmall_ubench_h100.txt, H100, 1980 MHz)"
 
 /* ------------------------------------------------------- step costs -- */
 
-/* Barrier and shared-memory tree step, in SM cycles, by CTA size: a
- * __syncthreads back to back, and a step of barrier + shared read of a
- * partner's partial + add + shared write (the step of block_y_reduce,
- * compute_stats and the bitonic compare-exchange). Between the measured sizes
- * the cost is interpolated linearly in threads; beyond 512 it is extrapolated
- * from the 128..512 slope. */
-static const struct {
-    int threads;
-    double bar_cyc, tree_cyc;
-    const char *source;
-} SYNC_COSTS[] = {
-    {32, 14.7, 44.7, UBENCH ": bar_sync_32thr, smem_tree_step_32thr (16 threads: 14.7 too)"},
-    {128, 20.7, 50.7, UBENCH ": bar_sync_128thr, smem_tree_step_128thr"},
-    {512, 44.7, 74.9, UBENCH ": bar_sync_512thr, smem_tree_step_512thr"},
-};
-
-/* Single dependent steps, SM cycles. */
-static const struct {
-    double shfl_cyc;         /* shfl.sync.bfly + the dependent combine */
-    double smem_cyc;         /* dependent shared-memory load */
-    double smem_atomic_cyc;  /* dependent shared-memory atomicAdd */
-    double l1_cyc;           /* dependent global load hitting L1 */
-    double issue_cyc;        /* one more instruction of a warp alone on its scheduler */
-    const char *source;
-} STEP_COSTS = {29.4, 28.8, 36.8, 49.4, 3.87,
-                UBENCH ": shfl_step, smem_load, smem_atomic, l1_load; issue_cyc measured: "
-                "microbench/kinst_probe.py -> microbench/results/kinst_h100.csv (H100, 1980 MHz): "
-                "PyTorch's strided copy of 11520 elements through views of 1..6 dimensions, "
-                "each adding 47 warp instructions (divmod and multiply-add) and no memory step, "
-                "1760..2208 ns: 1.957 ns = 3.87 cycles per instruction (least squares). "
-                "H200 (same SM) gives 3.49 cycles (microbench/results/kinst_h200.csv), not used. "
-                "assumption: the same cycle counts on the other presets (only measured on sm_90)"};
-
-/* Warp schedulers (SM sub-partitions) per SM: NVIDIA H100 Tensor Core GPU
- * Architecture whitepaper (Hopper SM: four partitions, one warp scheduler
- * each, one instruction per clock); the same four in the Blackwell SM
- * (RTX Blackwell GPU Architecture whitepaper). */
-#define SCHEDULERS_PER_SM 4
+/* The barrier, shared-memory, shuffle and L1 step costs and the cost per
+ * instruction are arch keys (ks_..._cyc in models/data/arch/ files, each with its
+ * GPU and source; presets not measured carry H100's cycles by a stated
+ * transfer rule and a range). Barrier and tree steps are measured at 32, 128
+ * and 512 threads per CTA; between them the cost is interpolated linearly in
+ * threads, beyond 512 extrapolated from the 128..512 slope. Warp schedulers
+ * per SM: issue_warp_inst_per_clk_sm (one instruction per scheduler per
+ * clock). */
 
 /* Executed warp instructions per warp (smsp__inst_executed /
  * smsp__warps_launched, averaged over the launch's warps) of each family's
@@ -130,17 +99,15 @@ static const struct ksmall_inst *inst_row(const char *family, const char *functo
     return NULL;
 }
 
-static double interp_sync(int threads, int tree)
+static double interp_sync(const arch_t *a, int threads, int tree)
 {
-    const size_t n = sizeof SYNC_COSTS / sizeof SYNC_COSTS[0];
-    size_t i = 1;
-    while (i < n - 1 && threads > SYNC_COSTS[i].threads)
-        i++;
-    double x0 = SYNC_COSTS[i - 1].threads, x1 = SYNC_COSTS[i].threads;
-    double y0 = tree ? SYNC_COSTS[i - 1].tree_cyc : SYNC_COSTS[i - 1].bar_cyc;
-    double y1 = tree ? SYNC_COSTS[i].tree_cyc : SYNC_COSTS[i].bar_cyc;
-    double t = threads < x0 ? x0 : (double)threads;
-    return y0 + (y1 - y0) * (t - x0) / (x1 - x0);
+    const double x[3] = {32, 128, 512};
+    const double y[3] = {tree ? a->ks_tree_32thr_cyc : a->ks_bar_32thr_cyc,
+                         tree ? a->ks_tree_128thr_cyc : a->ks_bar_128thr_cyc,
+                         tree ? a->ks_tree_512thr_cyc : a->ks_bar_512thr_cyc};
+    int i = threads > x[1] ? 2 : 1;
+    double t = threads < x[0] ? x[0] : (double)threads;
+    return y[i - 1] + (y[i] - y[i - 1]) * (t - x[i - 1]) / (x[i] - x[i - 1]);
 }
 
 /* ----------------------------------------------------------- helpers -- */
@@ -689,7 +656,7 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
                  d->functor ? d->functor : "");
         return -1;
     }
-    c->inst = row->fixed + row->per_trip * c->trips;
+    c->inst = (row->fixed + row->per_trip * c->trips) * a->ks_inst_scale;
     assert((row->fetches > 0) == (row->fetch_source != NULL));
     c->code_level = d->shape.code;
     c->code_fetches = d->shape.code == KS_NONE ? 0 : row->fetches;
@@ -732,11 +699,12 @@ static int64_t waves_of(const arch_t *a, const ksmall_counts_t *c)
     return cdiv(c->ctas, (int64_t)a->n_sm * per_sm);
 }
 
-double ksmall_issue_cyc(int64_t ctas_per_sm, int threads)
+double ksmall_issue_cyc(const arch_t *a, int64_t ctas_per_sm, int threads)
 {
     assert(ctas_per_sm >= 1 && threads >= 1);
-    double warps_per_sched = (double)cdiv(ctas_per_sm * cdiv(threads, 32), SCHEDULERS_PER_SM);
-    return STEP_COSTS.issue_cyc > warps_per_sched ? STEP_COSTS.issue_cyc : warps_per_sched;
+    double warps_per_sched = ceil((double)(ctas_per_sm * cdiv(threads, 32)) /
+                                  a->issue_warp_inst_per_clk_sm);
+    return a->ks_issue_cyc > warps_per_sched ? a->ks_issue_cyc : warps_per_sched;
 }
 
 double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
@@ -744,10 +712,10 @@ double ksmall_path_ns(const arch_t *a, const ksmall_counts_t *c)
     double ns_per_cyc = 1e3 / a->sm_clock_mhz;
     int64_t waves = waves_of(a, c);   /* a grid larger than one wave repeats the path */
     /* CTAs per SM in a wave (at most the resident ones) */
-    double issue = ksmall_issue_cyc(cdiv(c->ctas, (int64_t)a->n_sm * waves), c->threads);
-    double cyc = c->rt_l1 * STEP_COSTS.l1_cyc + c->bar * interp_sync(c->threads, 0) +
-                 c->tree * interp_sync(c->threads, 1) + c->shfl * STEP_COSTS.shfl_cyc +
-                 c->smem * STEP_COSTS.smem_cyc + c->smem_atomic * STEP_COSTS.smem_atomic_cyc +
+    double issue = ksmall_issue_cyc(a, cdiv(c->ctas, (int64_t)a->n_sm * waves), c->threads);
+    double cyc = c->rt_l1 * a->ks_l1_cyc + c->bar * interp_sync(a, c->threads, 0) +
+                 c->tree * interp_sync(a, c->threads, 1) + c->shfl * a->ks_shfl_cyc +
+                 c->smem * a->ks_smem_cyc + c->smem_atomic * a->ks_smem_atomic_cyc +
                  c->inst * issue;
     double path = c->rt_dram * a->dram_latency_ns + c->rt_l2 * a->l2_latency_ns + cyc * ns_per_cyc;
     /* the first wave fetches the code; later waves find it in the caches */

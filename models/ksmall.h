@@ -140,9 +140,9 @@ int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, c
 
 /* SM cycles per warp instruction when ctas_per_sm CTAs of `threads` threads
  * share an SM: a warp alone on its scheduler waits out each instruction's
- * dependent latency (the measured issue cost, ksmall.c STEP_COSTS); more warps
+ * dependent latency (the arch's ks_issue_cyc); more warps
  * per scheduler than that share its one issue per cycle. */
-double ksmall_issue_cyc(int64_t ctas_per_sm, int threads);
+double ksmall_issue_cyc(const arch_t *a, int64_t ctas_per_sm, int threads);
 
 /* Path time in ns on arch a for counts c, without kernel_fixed_ns: the path
  * once per wave, the code fetches once per launch, and the bytes term. */

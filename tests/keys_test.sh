@@ -77,6 +77,18 @@ graph_gap_ns | 1000 | $H100 --graphs on --set l2_bytes=10000000000 | step_us | u
 graph_gap_cold_ns | 1000 | decode --layers 2 --graphs on | step_us | up | a CUDA graph of a step streaming more than L2
 kernel_fixed_ns | 1100 | decode --layers 2 | step_us | up | every kernel's fixed cost
 tma_desc_update_cycles | 10000 | decode --layers 2 | step_us | up | the grouped MoE GEMM rewrites its tensormaps per group
+ks_bar_32thr_cyc | 2000 | $H100 --graphs on | step_us | up | PyTorch's small kernels of <= 128 threads wait on their barriers (graph: no host time hides them)
+ks_bar_128thr_cyc | 2000 | $H100 --graphs on | step_us | up | the same, 32..512-thread CTAs
+ks_bar_512thr_cyc | 2000 | $H100 --graphs on | step_us | up | the same, 128..1024-thread CTAs
+ks_tree_32thr_cyc | 2000 | $H100 --graphs on | step_us | up | block reductions' tree steps (rms_norm, reduce, top-k) in small CTAs
+ks_tree_128thr_cyc | 2000 | $H100 --graphs on | step_us | up | the same, 32..512-thread CTAs
+ks_tree_512thr_cyc | 2000 | $H100 --graphs on | step_us | up | the same, 128..1024-thread CTAs
+ks_shfl_cyc | 2000 | $H100 --graphs on | step_us | up | warp-shuffle reductions of the small kernels
+ks_smem_cyc | 2000 | $H100 --graphs on | step_us | up | dependent shared-memory loads of the top-k and reduce kernels
+ks_smem_atomic_cyc | 2000 | $H100 --graphs on | step_us | up | the top-k radix select counts digits with shared atomics
+ks_l1_cyc | 2000 | $H100 --graphs on | step_us | up | dependent L1 loads of the small kernels
+ks_issue_cyc | 20 | $H100 --graphs on | step_us | up | every small-kernel instruction issues slower
+ks_inst_scale | 3 | $H100 --graphs on | step_us | up | three times the small kernels' instructions
 n_layers | 18 | decode | step_us | down | half the layers
 hidden | 5760 | decode --layers 2 | step_us | up | every projection twice as wide
 n_heads_q | 32 | decode --layers 2 | step_us | down | half the query projection and attention rows
