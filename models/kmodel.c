@@ -170,13 +170,145 @@ static const cudnn_rule_t CUDNN_SDPA_RULES[] = {
                                                     "512..65536; assumption: as the row above"},
 };
 
+/* ------------------------------------------------- libraries' choices -- */
+
+/* gbsim's generic CUTLASS set, for a GEMM no library's list covers (a format
+ * the libraries below do not ship, or an impl without a list of its own):
+ * TRT-LLM CutlassTileConfigSM120 shapes with K 128 and the CUTLASS sm90 bf16
+ * example defaults (K 64), each with and without swap-AB, cooperative and
+ * pingpong. Not a library's list: the fastest of what CUTLASS could build. */
+static const gemm_cand_t CUTLASS_GENERIC_CANDS[] = {
+#define CG(tm, tn, tk, src)     {tm, tn, tk, 0, 0, 0, 0, 0, 0, 0, 1, src}, {tm, tn, tk, 0, 1, 0, 0, 0, 0, 0, 1, src}
+    CG(128, 8, 128, "TRT-LLM CutlassTileConfigSM120"), CG(128, 16, 128, "TRT-LLM CutlassTileConfigSM120"),
+    CG(128, 32, 128, "TRT-LLM CutlassTileConfigSM120"), CG(128, 64, 128, "TRT-LLM CutlassTileConfigSM120"),
+    CG(128, 128, 128, "TRT-LLM CutlassTileConfigSM120"),
+    CG(128, 256, 128, "TRT-LLM CutlassTileConfigSM120"),
+    CG(256, 128, 128, "TRT-LLM CutlassTileConfigSM120"), CG(64, 64, 64, "CUTLASS sm90 bf16 default"),
+    CG(128, 64, 64, "CUTLASS sm90 bf16 default"), CG(128, 128, 64, "CUTLASS sm90 bf16 default"),
+    CG(128, 256, 64, "CUTLASS sm90 bf16 default"), CG(64, 128, 64, "CUTLASS sm90 bf16 default"),
+#undef CG
+};
+
+/* cuBLAS/cuBLASLt 13 on Hopper (closed source: its heuristic is not
+ * observable, only the kernels it launched): every nvjet_sm90_tst_* (bf16,
+ * K 64) and nvjet_sm90_qqtst_* (fp8, K 128) configuration in the development
+ * traces traces/hopper/h100_shapes.csv and h200_shapes.csv (the kernel name's
+ * AxB_KxS_CMxCN gives tile, stages and cluster; _splitK_ split-K 2; as the
+ * trace parser maps them). The held-out test set (traces/testset) does not
+ * enter the list. Selection: the fastest of these (a stand-in for the
+ * heuristic, which picks among them). */
+static const gemm_cand_t NVJET_SM90_CANDS[] = {
+    /* tile_m, tile_n, tile_k, a_bits, swap_ab, stream_k, sched, cluster_m, cluster_n, stages,
+     * split_k, source */
+#define NVJ(tm, tn, tk, bits, swap, cm, cn, st, sk, src) \
+    {tm, tn, tk, bits, swap, 0, 0, cm, cn, st, sk, "nvjet: " src}
+    NVJ(64, 8, 64, 16, 1, 2, 1, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 64, 16, 1, 4, 1, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 64, 16, 1, 4, 1, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 16, 64, 16, 1, 2, 1, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 16, 64, 16, 1, 4, 1, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 16, 64, 16, 1, 4, 1, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 32, 64, 16, 1, 2, 2, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 32, 64, 16, 1, 2, 4, 16, 2, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 32, 64, 16, 1, 4, 2, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 64, 64, 16, 1, 4, 1, 13, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 96, 64, 16, 0, 4, 2, 10, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(128, 80, 64, 16, 0, 1, 2, 8, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(512, 8, 64, 16, 1, 2, 1, 3, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(512, 16, 64, 16, 1, 2, 1, 3, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 128, 8, 0, 1, 4, 16, 1, "h100_shapes.csv"),
+    NVJ(64, 8, 128, 8, 1, 2, 1, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 128, 8, 1, 2, 2, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 128, 8, 1, 2, 4, 16, 1, "h200_shapes.csv"),
+    NVJ(64, 8, 128, 8, 0, 2, 4, 16, 1, "h100_shapes.csv"),
+    NVJ(64, 8, 128, 8, 1, 4, 1, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 8, 128, 8, 1, 4, 2, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 16, 128, 8, 1, 4, 1, 16, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(64, 32, 128, 8, 1, 4, 2, 16, 1, "h200_shapes.csv"),
+    NVJ(64, 40, 128, 8, 0, 1, 4, 16, 1, "h100_shapes.csv"),
+    NVJ(64, 56, 128, 8, 0, 1, 4, 14, 1, "h200_shapes.csv"),
+    NVJ(64, 64, 128, 8, 1, 4, 1, 13, 1, "h100_shapes.csv"),
+    NVJ(64, 96, 128, 8, 0, 4, 2, 10, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(128, 80, 128, 8, 0, 1, 2, 8, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(512, 8, 128, 8, 1, 2, 1, 3, 1, "h100_shapes.csv+h200_shapes.csv"),
+    NVJ(512, 16, 128, 8, 1, 2, 1, 3, 1, "h100_shapes.csv+h200_shapes.csv"),
+#undef NVJ
+};
+
+/* FlashInfer mm_fp4 (backend cutlass) on SM120/SM121: flashinfer-ai/flashinfer
+ * fb28d724 include/flashinfer/gemm/fp4_gemm_cutlass_template_sm120.h
+ * CutlassFp4GemmRunner::getConfigs: eight CutlassTileConfigSM120 tiles, each
+ * with swap_ab true and false, each on the data-parallel and the stream-K
+ * scheduler, cluster 1x1x1; dispatchNVFP4xNVFP4GemmCTAShapeSm120 gives the
+ * tile in elements (CtaShape128x32x64B -> 128x32x128: K in bytes of FP4);
+ * mainloop KernelTmaWarpSpecializedCooperative (fp4_gemm_template_sm120.h).
+ * Selection: FlashInfer's autotuner profiles every tactic and keeps the
+ * fastest (an untuned call runs 128x128x256, fp4_gemm_cutlass_sm120.cu). */
+static const gemm_cand_t FLASHINFER_MM_FP4_SM120_CANDS[] = {
+#define FI(tm, tn, tk, swap, sk, cfg) \
+    {tm, tn, tk, 4, swap, sk, -1, 1, 1, 0, 1, "fp4_gemm_cutlass_template_sm120.h getConfigs " cfg}
+#define FI4(tm, tn, tk, cfg) \
+    FI(tm, tn, tk, 1, 0, cfg), FI(tm, tn, tk, 0, 0, cfg), FI(tm, tn, tk, 1, 1, cfg), \
+    FI(tm, tn, tk, 0, 1, cfg)
+    FI4(128, 32, 128, "CtaShape128x32x64B"),   FI4(128, 32, 256, "CtaShape128x32x128B"),
+    FI4(128, 64, 128, "CtaShape128x64x64B"),   FI4(128, 64, 256, "CtaShape128x64x128B"),
+    FI4(128, 128, 128, "CtaShape128x128x64B"), FI4(128, 128, 256, "CtaShape128x128x128B"),
+    FI4(256, 128, 128, "CtaShape256x128x64B"), FI4(128, 256, 128, "CtaShape128x256x64B"),
+#undef FI4
+#undef FI
+};
+
+/* FlashInfer cutlass_fused_moe on SM120/SM121 (nvfp4 only): flashinfer-ai/
+ * flashinfer fb28d724 csrc/nv_internal/tensorrt_llm/kernels/cutlass_kernels/
+ * cutlass_heuristic.cpp get_candidate_configs_sm120 lists ten tiles (cluster
+ * 1x1x1, swap_ab false: the min-latency path alone sets it, not the tuned
+ * one); moe_gemm/moe_gemm_template_dispatch_tma_ws.h dispatches the eight of
+ * them below (SHAPE_CASE 120, K in bytes of FP4 -> elements;
+ * are_tile_shapes_supported_sm120) and skips 128x128x256B and 256x128x128B.
+ * No stream-K. Selection: the MoE runner's autotuner profiles each tactic. */
+static const gemm_cand_t FLASHINFER_MOE_SM120_CANDS[] = {
+#define FM(tm, tn, tk, cfg) \
+    {tm, tn, tk, 4, 0, 0, -1, 1, 1, 0, 1, "cutlass_heuristic.cpp get_candidate_configs_sm120 " cfg}
+    FM(128, 128, 256, "CtaShape128x128x128B"), FM(128, 128, 128, "CtaShape128x128x64B"),
+    FM(256, 128, 128, "CtaShape256x128x64B"),  FM(128, 256, 128, "CtaShape128x256x64B"),
+    FM(128, 32, 256, "CtaShape128x32x128B"),   FM(128, 32, 128, "CtaShape128x32x64B"),
+    FM(128, 64, 256, "CtaShape128x64x128B"),   FM(128, 64, 128, "CtaShape128x64x64B"),
+#undef FM
+};
+
+/* PyTorch torch._grouped_mm (bf16), pytorch/pytorch 06c0cf01
+ * aten/src/ATen/native/cuda/GroupMM.cu dispatch_bf16_grouped_kernel_on_tile_size:
+ * with 2D activations and 3D weights M = rows / group_count, small = (M <= 128
+ * || N <= 128); SM10x: 64x128x128 (1SM); SM9x small: 64x128x128 pingpong, else
+ * 128x256x64 cooperative; cluster 2x1x1 and StageCountAutoCarveout (as many
+ * stages as fit) throughout. group_count there is every expert; gbsim's groups
+ * are the non-empty ones, so M here is at least torch's. */
+static int torch_grouped_mm_rule(int cc, int64_t m, int64_t n, int64_t k, int64_t groups,
+                                 gemm_cand_t *out)
+{
+    (void)k;
+    int64_t per_group = m / (groups > 0 ? groups : 1);
+    int small = per_group <= 128 || n <= 128;
+    if (cc >= 100 || small)
+        *out = (gemm_cand_t){64, 128, 128, 16, 0, 0, 1, 2, 1, 0, 1,
+                             "GroupMM.cu: sm10x, or small (M <= 128 || N <= 128): 64x128x128 pong"};
+    else
+        *out = (gemm_cand_t){128, 256, 64, 16, 0, 0, -1, 2, 1, 0, 1,
+                             "GroupMM.cu: sm9x, not small: 128x256x64 cooperative"};
+    return 0;
+}
+
+#define CANDS(t) t, (int)(sizeof t / sizeof t[0])
+
 /* Tiled-GEMM implementations around gemm.c's main kernel. */
 static const gemm_impl_t GEMM_IMPLS[] = {
     /* name          reduce kernel, prepare kernel, source, pad_hidden, pad_inter, moe_align,
      *               pad_source */
     {"cutlass",      0, 0,
      "gbsim's CUTLASS 3.x kernel model (models/gemm.c); with split-K the main kernel writes "
-     "fp32 partials and their in-kernel reduction is not modelled. The default", 0, 0, 0, NULL},
+     "fp32 partials and their in-kernel reduction is not modelled. The default", 0, 0, 0, NULL,
+     CANDS(CUTLASS_GENERIC_CANDS), NULL, "the fastest of CUTLASS_GENERIC_CANDS (no library's "
+     "list)"},
     {"marlin",       0, 0,
      "vllm-project/vllm 7291d1b2 csrc/moe/marlin_moe_wna16 (models/data/stack/vllm-marlin.md): "
      "W4A16, FP4 weights dequantized to bf16 in registers before mma.sync m16n8k16; stream-K "
@@ -189,19 +321,32 @@ static const gemm_impl_t GEMM_IMPLS[] = {
      "k % 128 == 0'; gpt-oss: 2880 -> 3072 and 2944, 9 % more expert bytes); "
      "fused_moe/fused_marlin_moe.py fused_marlin_moe: moe_align_block_size(topk_ids, "
      "block_size_m, ...) pads each expert's rows to whole blocks of block_size_m, and "
-     "moe_wna16_marlin_gemm runs one work unit per block (sorted_token_ids, expert_ids)"},
+     "moe_wna16_marlin_gemm runs one work unit per block (sorted_token_ids, expert_ids)",
+     NULL, 0, NULL, "not modelled (its thread configurations are not gemm.c tiles): "
+     "gemm_impl_chooser's arch default"},
     {"cublas-nvjet", 1, 0,
      "closed source (cuBLAS/cuBLASLt 13 nvjet_sm90_tst_* kernels); inferred from the kernel "
      "names and grids in traces/hopper/h100_cuda_gpu_trace.csv: a _splitK_ kernel writes fp32 "
      "partials (split x m x n x 4 B) and a second kernel, cublasLt::splitKreduce_kernel "
      "(grid 4..90 CTAs x 32 threads, 1.5-1.8 us per call on H100), sums them and writes the "
-     "bf16 output", 0, 0, 0, NULL},
+     "bf16 output", 0, 0, 0, NULL,
+     CANDS(NVJET_SM90_CANDS), NULL, "closed-source heuristic: the fastest of the configurations "
+     "observed (NVJET_SM90_CANDS)"},
     {"torch-grouped-mm", 0, 1,
      "pytorch/pytorch aten/src/ATen/native/cuda/GroupMM.cu (torch._grouped_mm): "
      "at::cuda::detail::prepare_grouped_gemm_data<<<1, group_count>>> writes the per-group "
      "A/B/C pointers, strides and problem shapes (GroupMMCommon.cuh), then the CUTLASS sm90 "
      "ptr-array kernel (gemm.c) reads them; both kernels are in every call's CUPTI records "
-     "(traces/hopper/h100_cuda_gpu_trace.csv)", 0, 0, 0, NULL},
+     "(traces/hopper/h100_cuda_gpu_trace.csv)", 0, 0, 0, NULL,
+     NULL, 0, torch_grouped_mm_rule, "GroupMM.cu's size rule (torch_grouped_mm_rule)"},
+    {"flashinfer-mm-fp4", 0, 0,
+     "FlashInfer mm_fp4, backend cutlass, on SM120/SM121: the CUTLASS sm120 block-scaled "
+     "kernel (gemm.c)", 0, 0, 0, NULL,
+     CANDS(FLASHINFER_MM_FP4_SM120_CANDS), NULL, "autotune: the fastest of its 32 tactics"},
+    {"flashinfer-cutlass-moe", 0, 0,
+     "FlashInfer cutlass_fused_moe on SM120/SM121: the CUTLASS sm120 grouped block-scaled "
+     "kernel (gemm.c)", 0, 0, 0, NULL,
+     CANDS(FLASHINFER_MOE_SM120_CANDS), NULL, "autotune: the fastest of its 8 tactics"},
 };
 
 /* vllm-project/vllm fused_moe/fused_marlin_moe.py fused_marlin_moe: "for
@@ -303,9 +448,50 @@ const gemm_impl_t *gemm_impl_at(size_t i)
     return i < sizeof GEMM_IMPLS / sizeof GEMM_IMPLS[0] ? &GEMM_IMPLS[i] : NULL;
 }
 
+typedef struct {
+    int cc_min, cc_max, grouped;
+    int a_bits;               /* activation element bits (0: any) */
+    const char *impl;
+    const char *source;
+} gemm_default_t;
+
+/* The library that chooses a GEMM's configuration where the caller names
+ * neither a tile nor an impl with a list or rule of its own (cutlass,
+ * marlin, none): what the development traces run on each family, first
+ * matching row. */
+static const gemm_default_t GEMM_DEFAULT_LIBS[] = {
+    {0, 119, 0, 16, "cublas-nvjet", "traces/hopper: PyTorch dense bf16/fp8 GEMMs on H100/H200 are "
+                                "cuBLASLt nvjet kernels"},
+    {0, 119, 0, 8, "cublas-nvjet", "traces/hopper: fp8 dense GEMMs (torch._scaled_mm) are "
+                                   "cuBLASLt nvjet qqtst kernels"},
+    {0, 119, 1, 16, "torch-grouped-mm", "traces/hopper: PyTorch grouped GEMMs are torch._grouped_mm"},
+    {120, 129, 0, 4, "flashinfer-mm-fp4", "vLLM/SGLang on SM12x: NVFP4 dense GEMMs through FlashInfer "
+                                       "mm_fp4 (CUTLASS backend)"},
+    {120, 129, 1, 4, "flashinfer-cutlass-moe", "vLLM/SGLang on SM12x: NVFP4 MoE through "
+                                               "FlashInfer cutlass_fused_moe"},
+    {0, 999, 0, 0, "cutlass", "no library's list known for the format: gbsim's generic set"},
+    {0, 999, 1, 0, "cutlass", "no library's list known for the format: gbsim's generic set"},
+};
+
+const gemm_impl_t *gemm_impl_chooser(const gemm_impl_t *im, int cc, int grouped, int a_bits)
+{
+    if (im != NULL && strcmp(im->name, "cutlass") != 0 && (im->cands != NULL || im->rule != NULL))
+        return im;
+    for (size_t i = 0; i < sizeof GEMM_DEFAULT_LIBS / sizeof GEMM_DEFAULT_LIBS[0]; i++) {
+        const gemm_default_t *r = &GEMM_DEFAULT_LIBS[i];
+        if (cc >= r->cc_min && cc <= r->cc_max && grouped == r->grouped &&
+            (r->a_bits == 0 || r->a_bits == a_bits)) {
+            const gemm_impl_t *d = gemm_impl_find(r->impl);
+            assert(d != NULL && (d->cands != NULL || d->rule != NULL));
+            return d;
+        }
+    }
+    return NULL;
+}
+
 const char *gemm_impl_names(void)
 {
-    return "cutlass, marlin, cublas-nvjet, torch-grouped-mm";
+    return "cutlass, marlin, cublas-nvjet, torch-grouped-mm, flashinfer-mm-fp4, flashinfer-cutlass-moe";
 }
 
 const char *bound_name(bound_t b)
@@ -434,15 +620,6 @@ static int run_gemv(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *er
 
 /* ---------------------------------------------------------- tiled GEMM -- */
 
-/* Candidates a tuned library tries when the trace or stack names no tile:
- * TRT-LLM CutlassTileConfigSM120 in elements (K 128) and CUTLASS sm90 bf16
- * defaults (K 64), each cooperative and pingpong, with and without swap-AB. */
-static const int TILE_CANDIDATES[][3] = {
-    {128, 8, 128},  {128, 16, 128}, {128, 32, 128}, {128, 64, 128}, {128, 128, 128},
-    {128, 256, 128}, {256, 128, 128},
-    {64, 64, 64},   {128, 64, 64},  {128, 128, 64}, {128, 256, 64}, {64, 128, 64},
-};
-
 static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gemm_opts_t *o)
 {
     *o = (gemm_opts_t){.a_dt = d->a_dt, .b_dt = d->b_dt, .out_bytes = d->out_bytes,
@@ -452,6 +629,19 @@ static void gemm_opts_of(const kdesc_t *d, int tm, int tn, int tk, int swap, gem
                        .sf_vec = d->sf_vec, .grouped = d->kind == KM_GROUPED_GEMM,
                        .split_k = d->split_k > 1 ? d->split_k : 1, .stages = d->stages,
                        .grid = d->grid_ctas, .cluster_m = d->cluster_m, .cluster_n = d->cluster_n};
+}
+
+/* Options for candidate c of a library's list (pingpong when pp), with the
+ * descriptor's format and relaxations. */
+static void cand_opts(const kdesc_t *d, const gemm_cand_t *c, int pp, gemm_opts_t *o)
+{
+    gemm_opts_of(d, c->tile_m, c->tile_n, c->tile_k, c->swap_ab, o);
+    o->sched = pp ? GEMM_PINGPONG : GEMM_COOP;
+    o->stream_k = c->stream_k;
+    o->split_k = c->split_k > 1 ? c->split_k : 1;
+    o->stages = c->stages;
+    o->cluster_m = c->cluster_m;
+    o->cluster_n = c->cluster_n;
 }
 
 /* One launch of the ksmall family named (a library's second kernel: split-K
@@ -476,6 +666,9 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
                         .groups = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .a_in_l2 = d->a_in_l2};
     gemm_opts_t go;
     gemm_out_t g;
+    /* the impl whose extra kernels run, and the main kernel's split-K */
+    const gemm_impl_t *extra = d->gemm_impl;
+    int split = d->split_k;
     if (d->tile_m) {
         /* a named tile without a schedule: the faster valid one of cooperative
          * and pingpong (e.g. TileM 64 exists only as pingpong) */
@@ -501,29 +694,52 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         if (!ok)
             return -1;
     } else {
-        /* branch and bound: the valid candidates in order of their lower
-         * bound (kexec_bound_ps); each runs only until the best one so far
-         * ends, and none runs whose bound is not below it. Exact: the
-         * result is the first candidate in table order of least duration. */
-        enum { NCAND = sizeof TILE_CANDIDATES / sizeof TILE_CANDIDATES[0] * 4 };
+        /* the library's rule: its heuristic's one configuration, or autotune
+         * over its list; branch and bound: the valid candidates in order of
+         * their lower bound (kexec_bound_ps); each runs only until the best
+         * one so far ends, and none runs whose bound is not below it. Exact:
+         * the result is the first candidate in list order of least duration. */
+        int abits = dtype_info(d->a_dt)->elem_bits;
+        const gemm_impl_t *ch = gemm_impl_chooser(d->gemm_impl, (int)a->cc,
+                                                  d->kind == KM_GROUPED_GEMM, abits);
+        assert(ch != NULL);
+        const gemm_impl_t *lib = d->gemm_impl ? d->gemm_impl : ch;
+        gemm_cand_t one;
+        const gemm_cand_t *list = ch->cands;
+        int nlist = ch->n_cands;
+        if (ch->rule) {
+            int rc = ch->rule((int)a->cc, d->m, d->n, d->k,
+                              d->kind == KM_GROUPED_GEMM ? d->groups : 1, &one);
+            assert(rc == 0);
+            list = &one;
+            nlist = 1;
+        }
+        enum { NCAND = 2 * 64 };
+        assert(2 * nlist <= NCAND);
         struct {
             int idx;
             sim_ps_t bound;
         } cand[NCAND];
         int nc = 0, too_large = 0;
         char e[640], big[640] = "";
-        for (int ci = 0; ci < NCAND; ci++) {
-            int i = ci / 4, v = ci % 4;
-            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
-                          v & 1, &go);
-            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+        for (int ci = 0; ci < 2 * nlist; ci++) {
+            const gemm_cand_t *c = &list[ci / 2];
+            int pp = ci % 2;
+            if ((c->sched > 0 && !pp) || (c->sched < 0 && pp))
+                continue;
+            if (c->a_bits && c->a_bits != abits)
+                continue;
+            /* split-K partials need the library's reduce kernel */
+            if (c->split_k > 1 && (d->kind == KM_GROUPED_GEMM || !lib->splitk_reduce_kernel))
+                continue;
+            cand_opts(d, c, pp, &go);
             sim_ps_t lb;
             int brc = gemm_bound(a, &go, &p, &lb, e, sizeof e);
             if (brc == GEMM_TOO_LARGE && !too_large++)
                 snprintf(big, sizeof big, "%s", e);
             if (brc != 0)
                 continue;
-            /* insertion sort by (bound, table order) */
+            /* insertion sort by (bound, list order) */
             int j = nc++;
             while (j > 0 && cand[j - 1].bound > lb) {
                 cand[j] = cand[j - 1];
@@ -535,13 +751,11 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         int found = 0, best_idx = 0;
         gemm_out_t best = {0};
         for (int j = 0; j < nc; j++) {
-            int ci = cand[j].idx, i = ci / 4, v = ci % 4;
+            int ci = cand[j].idx;
             if (found && (cand[j].bound > best.r.dur_ps ||
                           (cand[j].bound == best.r.dur_ps && ci > best_idx)))
                 continue;
-            gemm_opts_of(d, TILE_CANDIDATES[i][0], TILE_CANDIDATES[i][1], TILE_CANDIDATES[i][2],
-                          v & 1, &go);
-            go.sched = v & 2 ? GEMM_PINGPONG : GEMM_COOP;
+            cand_opts(d, &list[ci / 2], ci % 2, &go);
             /* still running at the best one's end: slower, stop there */
             go.deadline_ps = found ? best.r.dur_ps : 0;
             if (gemm_run(a, &go, &p, &g, e, sizeof e) != 0)
@@ -561,10 +775,13 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
             if (too_large)
                 snprintf(err, errlen, "%s", big);
             else
-                snprintf(err, errlen, "no valid tile for %s x %s", dtype_info(d->a_dt)->name,
+                snprintf(err, errlen, "%s: none of its configurations (models/kmodel.c) is valid "
+                         "for %s x %s", ch->name, dtype_info(d->a_dt)->name,
                          dtype_info(d->b_dt)->name);
             return -1;
         }
+        split = list[best_idx / 2].split_k;
+        extra = lib;
         g = best;
     }
     o->r = g.r;
@@ -575,10 +792,10 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
     o->stages = g.cfg.stages;
     /* a library that reduces split-K partials in a second kernel; the main
      * kernel (gemm.c) only wrote them, so nothing is counted twice */
-    if (d->gemm_impl && d->gemm_impl->splitk_reduce_kernel && d->split_k > 1) {
+    if (extra && extra->splitk_reduce_kernel && split > 1) {
         /* cublasLt::splitKreduce_kernel: the fp32 partials were just written,
          * so they sit in L2; no bias in a trace row */
-        ksmall_shape_t sh = {.rows = d->m, .cols = d->n, .sel = d->split_k, .in_bytes = 2,
+        ksmall_shape_t sh = {.rows = d->m, .cols = d->n, .sel = split, .in_bytes = 2,
                              .out_bytes = d->out_bytes, .main = KS_L2};
         double us;
         if (small_us(a, "splitk_reduce", sh, &us, &o->events, err, errlen) != 0)
@@ -586,7 +803,7 @@ static int run_tgemm(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *e
         o->extra_kernels += 1;
         o->extra_us += us;
     }
-    if (d->gemm_impl && d->gemm_impl->prepare_kernel) {
+    if (extra && extra->prepare_kernel) {
         /* one thread per group reads the group offsets (written before the
          * call: DRAM in an isolated launch) and writes pointers and shapes */
         ksmall_shape_t sh = {.cols = d->kind == KM_GROUPED_GEMM ? d->groups : 1, .main = KS_DRAM};

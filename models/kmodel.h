@@ -82,8 +82,26 @@ typedef struct {
 const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head_dim, int64_t ctx,
                                   char *err, size_t errlen);
 
+/* One launch configuration a GEMM library ships (a row of its candidate list). */
+typedef struct {
+    int tile_m, tile_n, tile_k;  /* elements */
+    int a_bits;               /* activation element bits it is built for (0: any) */
+    int swap_ab, stream_k;    /* gemm.h options */
+    int sched;                /* 1: pingpong, -1: cooperative, 0: either (the faster) */
+    int cluster_m, cluster_n; /* 0: 1x1 */
+    int stages;               /* 0: as many as fit */
+    int split_k;              /* 0 or 1: none */
+    const char *source;
+} gemm_cand_t;
+
+/* A library's selection rule when the caller names no tile: a heuristic
+ * (rule) giving one configuration for the problem, else autotune = the
+ * fastest of its candidate list. */
+typedef int (*gemm_rule_fn)(int cc, int64_t m, int64_t n, int64_t k, int64_t groups,
+                            gemm_cand_t *out);
+
 /* A tiled-GEMM implementation family (the main kernel is gemm.h's); what it
- * adds around it. */
+ * adds around it, and how it chooses its configuration. */
 typedef struct {
     const char *name;
     int splitk_reduce_kernel; /* 1: split-K fp32 partials are summed by a separate
@@ -99,6 +117,12 @@ typedef struct {
      * rows, each block a separate work unit (0: rows as routed) */
     int moe_align;
     const char *pad_source;
+    /* configurations the library ships (NULL: none of its own; the arch
+     * family's default library chooses, gemm_impl_chooser) */
+    const gemm_cand_t *cands;
+    int n_cands;
+    gemm_rule_fn rule;        /* NULL: autotune over cands */
+    const char *select_source;
 } gemm_impl_t;
 
 typedef struct {
@@ -107,7 +131,8 @@ typedef struct {
     int64_t m, n, k, groups;
     dtype_t a_dt, b_dt;
     int out_bytes;            /* bytes per output element */
-    int tile_m, tile_n, tile_k;  /* 0 = pick the fastest valid tile (and swap-AB) */
+    int tile_m, tile_n, tile_k;  /* 0 = the library's selection rule picks
+                                    (gemm_impl_chooser) */
     int swap_ab, split_k, sf_vec;  /* gemm.h options; 0 = default */
     int pingpong;             /* 1: pingpong only, -1: cooperative only, 0: the faster */
     unsigned relax;           /* gemm rules not enforced (gemm_rule_mask): a hypothetical
@@ -191,6 +216,12 @@ const attn_impl_t *attn_impl_launched(const attn_impl_t *im, int64_t seqs, int64
  * experts with activations of format acts (kmodel.c states the rule). */
 int gemm_impl_moe_block(const gemm_impl_t *im, int64_t tokens, int top_k, int experts,
                         dtype_t acts);
+/* The impl whose selection rule chooses the configuration of a GEMM (grouped
+ * or not, activations of a_bits bits) of impl im (NULL: none named) on an
+ * arch of compute capability cc (x10): im itself when it is a library with a
+ * list or rule, else the family's default library for the format, else
+ * gbsim's generic CUTLASS set (kmodel.c GEMM_DEFAULT_LIBS, with sources). */
+const gemm_impl_t *gemm_impl_chooser(const gemm_impl_t *im, int cc, int grouped, int a_bits);
 /* Row i of a table, or NULL past its end. */
 const attn_impl_t *attn_impl_at(size_t i);
 const gemm_impl_t *gemm_impl_at(size_t i);

@@ -241,6 +241,113 @@ static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
     kmodel_memo_free(m);
 }
 
+/* The configuration a library's rule chose is one of its own list's rows. */
+static int in_list(const gemm_impl_t *im, const kmodel_out_t *o)
+{
+    for (int i = 0; i < im->n_cands; i++)
+        if (im->cands[i].tile_m == o->tile_m && im->cands[i].tile_n == o->tile_n &&
+            im->cands[i].tile_k == o->tile_k)
+            return 1;
+    return 0;
+}
+
+/* torch._grouped_mm (GroupMM.cu): small (M/groups <= 128 or N <= 128) ->
+ * 64x128x128 pingpong, else 128x256x64 cooperative; SM10x 64x128x128; its
+ * prepare kernel runs either way. */
+static void test_torch_grouped_mm_rule_follows_groupmm(check_t *ck)
+{
+    const gemm_impl_t *im = gemm_impl_find("torch-grouped-mm");
+    gemm_cand_t c;
+    CHECK(im && im->rule && im->rule(90, 16 * 128, 5760, 2880, 16, &c) == 0 && c.tile_m == 64 &&
+          c.tile_n == 128 && c.tile_k == 128 && c.sched == 1, "small: %dx%dx%d", c.tile_m,
+          c.tile_n, c.tile_k);
+    CHECK(im->rule(90, 16 * 129, 5760, 2880, 16, &c) == 0 && c.tile_m == 128 && c.tile_n == 256 &&
+          c.tile_k == 64 && c.sched == -1, "large: %dx%dx%d", c.tile_m, c.tile_n, c.tile_k);
+    CHECK(im->rule(90, 16 * 4096, 128, 2880, 16, &c) == 0 && c.tile_m == 64, "N <= 128: small");
+    CHECK(im->rule(100, 16 * 4096, 5760, 2880, 16, &c) == 0 && c.tile_m == 64 && c.tile_n == 128,
+          "sm10x");
+    arch_t a = preset_arch("h100");
+    kdesc_t d = {.kind = KM_GROUPED_GEMM, .m = 16, .n = 5760, .k = 2880, .groups = 4,
+                 .a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .gemm_impl = im};
+    kmodel_out_t o;
+    char err[512];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(o.tile_m == 64 && o.tile_n == 128 && o.tile_k == 128 && o.extra_kernels == 1,
+          "%dx%dx%d, %d extra", o.tile_m, o.tile_n, o.tile_k, o.extra_kernels);
+}
+
+/* cuBLAS on Hopper picks among the nvjet configurations observed: K 64 for
+ * bf16, K 128 for fp8, never a tile outside them. */
+static void test_cublas_picks_an_observed_nvjet_configuration(check_t *ck)
+{
+    const gemm_impl_t *im = gemm_impl_find("cublas-nvjet");
+    CHECK(im && im->n_cands > 0 && im->rule == NULL, "list");
+    arch_t a = preset_arch("h100");
+    kdesc_t d = {.kind = KM_GEMM, .m = 4, .n = 5120, .k = 2880, .a_dt = DT_BF16, .b_dt = DT_BF16,
+                 .out_bytes = 2, .gemm_impl = im};
+    kmodel_out_t o;
+    char err[512];
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(in_list(im, &o) && o.tile_k == 64, "bf16: %dx%dx%d", o.tile_m, o.tile_n, o.tile_k);
+    d.a_dt = d.b_dt = DT_FP8E4M3;
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(in_list(im, &o) && o.tile_k == 128, "fp8: %dx%dx%d", o.tile_m, o.tile_n, o.tile_k);
+}
+
+/* FlashInfer mm_fp4 on SM120: 8 tiles x swap-AB x stream-K, autotuned. */
+static void test_flashinfer_mm_fp4_list_and_autotune(check_t *ck)
+{
+    const gemm_impl_t *im = gemm_impl_find("flashinfer-mm-fp4");
+    CHECK(im && im->n_cands == 32 && im->rule == NULL, "32 tactics");
+    int swaps = 0, sks = 0;
+    for (int i = 0; i < im->n_cands; i++) {
+        swaps += im->cands[i].swap_ab;
+        sks += im->cands[i].stream_k;
+        CHECK(im->cands[i].cluster_m == 1 && im->cands[i].cluster_n == 1, "cluster 1x1");
+    }
+    CHECK(swaps == 16 && sks == 16, "swap %d stream-K %d", swaps, sks);
+    arch_t a = preset_arch("gb10");
+    kdesc_t d = {.kind = KM_GEMM, .m = 64, .n = 5120, .k = 4096, .a_dt = DT_NVFP4,
+                 .b_dt = DT_NVFP4, .out_bytes = 2};
+    kmodel_out_t o;
+    char err[512];
+    CHECK(gemm_impl_chooser(NULL, (int)a.cc, 0, 4) == im, "SM12x nvfp4 dense default");
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(in_list(im, &o), "%dx%dx%d", o.tile_m, o.tile_n, o.tile_k);
+}
+
+/* FlashInfer cutlass_fused_moe on SM120: the 8 dispatched tiles, no swap-AB. */
+static void test_flashinfer_moe_list_and_autotune(check_t *ck)
+{
+    const gemm_impl_t *im = gemm_impl_find("flashinfer-cutlass-moe");
+    CHECK(im && im->n_cands == 8 && im->rule == NULL, "8 tactics");
+    for (int i = 0; i < im->n_cands; i++)
+        CHECK(!im->cands[i].swap_ab && !im->cands[i].stream_k, "row %d", i);
+    arch_t a = preset_arch("gb10");
+    kdesc_t d = {.kind = KM_GROUPED_GEMM, .m = 64, .n = 5760, .k = 2880, .groups = 16,
+                 .a_dt = DT_NVFP4, .b_dt = DT_NVFP4, .out_bytes = 2};
+    kmodel_out_t o;
+    char err[512];
+    CHECK(gemm_impl_chooser(NULL, (int)a.cc, 1, 4) == im, "SM12x nvfp4 grouped default");
+    CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+    CHECK(in_list(im, &o), "%dx%dx%d", o.tile_m, o.tile_n, o.tile_k);
+}
+
+/* GEMM_DEFAULT_LIBS: which library chooses when none is named. */
+static void test_default_library_per_arch_family(check_t *ck)
+{
+    CHECK(gemm_impl_chooser(NULL, 90, 0, 16) == gemm_impl_find("cublas-nvjet"), "sm90 bf16");
+    CHECK(gemm_impl_chooser(NULL, 90, 0, 8) == gemm_impl_find("cublas-nvjet"), "sm90 fp8");
+    CHECK(gemm_impl_chooser(NULL, 90, 1, 16) == gemm_impl_find("torch-grouped-mm"),
+          "sm90 grouped");
+    CHECK(gemm_impl_chooser(gemm_impl_find("cutlass"), 90, 0, 16) ==
+          gemm_impl_find("cublas-nvjet"), "cutlass named: the family default");
+    CHECK(gemm_impl_chooser(NULL, 121, 0, 16) == gemm_impl_find("cutlass"),
+          "sm12x bf16: no library list, the generic set");
+    CHECK(gemm_impl_chooser(gemm_impl_find("torch-grouped-mm"), 121, 1, 16) ==
+          gemm_impl_find("torch-grouped-mm"), "a named library keeps its rule");
+}
+
 int main(void)
 {
     check_t ck = check_begin("kmodel_test");
@@ -253,5 +360,10 @@ int main(void)
     test_attention_issues_its_measured_instructions_per_tile(&ck);
     test_cudnn_split_rule_reproduces_the_recorded_grids(&ck);
     test_memo_keeps_outputs_by_their_full_input(&ck);
+    test_torch_grouped_mm_rule_follows_groupmm(&ck);
+    test_cublas_picks_an_observed_nvjet_configuration(&ck);
+    test_flashinfer_mm_fp4_list_and_autotune(&ck);
+    test_flashinfer_moe_list_and_autotune(&ck);
+    test_default_library_per_arch_family(&ck);
     return check_end(&ck);
 }

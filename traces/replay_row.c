@@ -35,8 +35,10 @@ static void row_kdesc(const trace_row_t *r, int use_cfg, kdesc_t *d)
             d->grid_ctas = r->grid_ctas;
             d->cluster_m = r->cluster_m;
             d->cluster_n = r->cluster_n;
-            d->gemm_impl = r->impl ? gemm_impl_find(r->impl) : NULL;
         }
+        /* --auto-config keeps the library the row recorded and lets its
+         * selection rule choose (gemm_impl_chooser) */
+        d->gemm_impl = r->impl ? gemm_impl_find(r->impl) : NULL;
         break;
     case TK_ATTENTION:
         d->kind = KM_ATTENTION;

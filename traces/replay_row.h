@@ -6,12 +6,13 @@
  * launch configuration is honoured where given: tile, stages, swap_ab,
  * split_k, grid_ctas and impl (the implementation row: cuBLAS's separate
  * split-K reduce kernel, cuDNN's attention tiles). With REPLAY_AUTO_CONFIG
- * (`replay --auto-config`) every one of those columns is ignored and gbsim
- * picks, as a tuned library would: gemm rows take the fastest of a
- * dequantizing GEMV (m <= 16, unscaled activations) and the valid candidate
- * tiles; grouped_gemm rows use the persistent grouped kernel; attention uses
- * flashinfer-fa2. In either mode a gemm row without a tile is priced the
- * auto way. */
+ * (`replay --auto-config`) the configuration columns are ignored but the
+ * row's library (impl) is kept, and its selection rule picks
+ * (gemm_impl_chooser: cuBLAS's observed nvjet list, torch._grouped_mm's size
+ * rule, FlashInfer's SM120 lists; a row without impl gets the arch family's
+ * default library; cuDNN's attention rule); gemm rows also take a
+ * dequantizing GEMV (m <= 16, unscaled activations) where faster. In either
+ * mode a gemm row without a tile is priced the auto way. */
 #ifndef GBSIM_REPLAY_ROW_H
 #define GBSIM_REPLAY_ROW_H
 
