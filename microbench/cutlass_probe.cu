@@ -1,7 +1,7 @@
 // cutlass_probe.cu -- host-only probe of CUTLASS's SM120/SM121 block-scaled GEMM builders (own code;
 // it only includes CUTLASS headers). It prints, for ONE configuration chosen by -D macros, the constants
 // derived by cutlass::gemm::collective::CollectiveBuilder<Sm120, OpClassBlockScaledTensorOp, ...>,
-// the SM120 epilogue builder (void C, bf16 D, EpilogueTileAuto) and kernel::GemmUniversal.
+// the SM120 epilogue builder (C of PROBE_C, bf16 D, EpilogueTileAuto) and kernel::GemmUniversal.
 // No kernel is launched and no GPU is needed: the binary only prints constexpr values.
 //
 // Build + run (one configuration per translation unit, so a failing static_assert only kills that one):
@@ -9,7 +9,7 @@
 //   nvcc -std=c++17 -arch=sm_121a --expt-relaxed-constexpr -diag-suppress 20012 \
 //        -I/tmp/cutlass/include -I/tmp/cutlass/tools/util/include \
 //        -DPROBE_A=PROBE_MXF8 -DPROBE_B=PROBE_MXF4 -DPROBE_M=128 -DPROBE_N=128 -DPROBE_K=128 \
-//        -DPROBE_GROUPED=0 -DPROBE_PINGPONG=0 cutlass_probe.cu -o probe && ./probe
+//        -DPROBE_GROUPED=0 -DPROBE_PINGPONG=0 -DPROBE_C=PROBE_C_BF16 cutlass_probe.cu -o probe && ./probe
 //   (about 40 s per configuration on 1 CPU core; nvcc 13.0 V13.0.88)
 // Macros:
 //   PROBE_A/PROBE_B   PROBE_MXF8 (mx_float8_t<e4m3>, align 16), PROBE_MXF4 (mx_float4_t<e2m1>, align 32),
@@ -17,12 +17,14 @@
 //   PROBE_M/N/K       CTA tile in elements; cluster is 1x1x1
 //   PROBE_GROUPED     0 = dense (Shape<int,int,int,int>), 1 = grouped ptr-array (GroupProblemShape, Layout* tags)
 //   PROBE_PINGPONG    0 = cooperative, 1 = pingpong (generic Kernel[PtrArray]TmaWarpSpecialized{Cooperative,Pingpong})
+//   PROBE_C           source operand C of D = alpha.A.B + beta.C (default fusion LinearCombination, RowMajor,
+//                     128-bit aligned): PROBE_C_VOID (default: D = A.B), PROBE_C_BF16, PROBE_C_FP16, PROBE_C_FP32
 //   PROBE_BUILDER_ONLY=1   print only the builder's PipelineStages/reserved bytes (works when the collective
 //                          static_asserts "Stages >= 2")
 //   PROBE_SCHED_EXPLICIT=1 dense only: use KernelTmaWarpSpecialized[Pingpong]{Nvf4,Mxf4,Mxf8f6f4}Sm120
 //   PROBE_ALIGN_A/B        override alignments (the explicit Mxf8f6f4 schedule needs 128 for an FP4 operand)
 //   PROBE_DEVICE=1         also instantiate cutlass::device_kernel<GemmKernel> (add -Xptxas -v for registers)
-// Output: "ROW,<a>,<b>,M,N,K,kernel,schedule,yes,stages,mainloop_smem,epilogue_smem,kernel_smem,tma_bytes,threads,min_blocks"
+// Output: "ROW,<a>,<b>,<c>,M,N,K,kernel,schedule,yes,stages,mainloop_smem,epilogue_smem,kernel_smem,tma_bytes,threads,min_blocks"
 //         followed by "KV key=value" detail lines.
 
 #include <cstdio>
@@ -42,10 +44,24 @@
 #define PROBE_MXF4 2
 #define PROBE_NVF4 3
 
+#define PROBE_C_VOID 0
+#define PROBE_C_BF16 1
+#define PROBE_C_FP16 2
+#define PROBE_C_FP32 3
+#ifndef PROBE_C
+#define PROBE_C PROBE_C_VOID
+#endif
+
 template <int T> struct ProbeType;
 template <> struct ProbeType<PROBE_MXF8> { using type = cutlass::mx_float8_t<cutlass::float_e4m3_t>; static constexpr int align = 16; static constexpr const char* name = "mxfp8"; };
 template <> struct ProbeType<PROBE_MXF4> { using type = cutlass::mx_float4_t<cutlass::float_e2m1_t>; static constexpr int align = 32; static constexpr const char* name = "mxfp4"; };
 template <> struct ProbeType<PROBE_NVF4> { using type = cutlass::nv_float4_t<cutlass::float_e2m1_t>; static constexpr int align = 32; static constexpr const char* name = "nvfp4"; };
+
+template <int T> struct ProbeC;
+template <> struct ProbeC<PROBE_C_VOID> { using type = void; static constexpr const char* name = "void"; };
+template <> struct ProbeC<PROBE_C_BF16> { using type = cutlass::bfloat16_t; static constexpr const char* name = "bf16"; };
+template <> struct ProbeC<PROBE_C_FP16> { using type = cutlass::half_t; static constexpr const char* name = "fp16"; };
+template <> struct ProbeC<PROBE_C_FP32> { using type = float; static constexpr const char* name = "fp32"; };
 
 using namespace cute;
 
@@ -73,7 +89,9 @@ using LayoutCTagArg = cute::conditional_t<kGrouped, LayoutCTag*, LayoutCTag>;
 
 using ElementD = cutlass::bfloat16_t;
 constexpr int AlignD = 128 / cutlass::sizeof_bits<ElementD>::value;   // 8
-constexpr int AlignC = AlignD;                                         // C is void
+using ElementC = typename ProbeC<PROBE_C>::type;
+constexpr int AlignC = cute::is_void_v<ElementC> ? AlignD                 // C is void
+                     : 128 / cutlass::sizeof_bits<cute::conditional_t<cute::is_void_v<ElementC>, ElementD, ElementC>>::value;
 
 using MainloopSchedule = cute::conditional_t<kGrouped,
     cute::conditional_t<kPingpong, cutlass::gemm::KernelPtrArrayTmaWarpSpecializedPingpong,
@@ -101,7 +119,7 @@ using CollectiveEpilogue = typename cutlass::epilogue::collective::CollectiveBui
     cutlass::arch::Sm120, cutlass::arch::OpClassTensorOp,
     TileShape, ClusterShape, cutlass::epilogue::collective::EpilogueTileAuto,
     float, float,
-    void, LayoutCTagArg, AlignC,
+    ElementC, LayoutCTagArg, AlignC,
     ElementD, LayoutCTagArg, AlignD,
     EpilogueSchedule>::CollectiveOp;
 
@@ -125,11 +143,11 @@ using GemmKernel = cutlass::gemm::kernel::GemmUniversal<ProblemShape, Collective
 // Recover the epilogue's StagesC/StagesD from its (public) dispatch-policy template argument.
 template <class T> struct EpiPolicyOf;
 template <template <class...> class X, class P, class... R> struct EpiPolicyOf<X<P, R...>> { using type = P; };
-template <class P> struct EpiStages { static constexpr int C = -1, D = -1; };
+template <class P> struct EpiStages { static constexpr int C = -1, D = -1, Reuse = -1, Delay = -1; };
 template <int C_, int D_, int F_, bool R_, bool DL_>
-struct EpiStages<cutlass::epilogue::Sm90TmaWarpSpecialized<C_, D_, F_, R_, DL_>> { static constexpr int C = C_, D = D_; };
+struct EpiStages<cutlass::epilogue::Sm90TmaWarpSpecialized<C_, D_, F_, R_, DL_>> { static constexpr int C = C_, D = D_, Reuse = R_, Delay = DL_; };
 template <int C_, int D_, int F_, bool R_, bool DL_, int N_>
-struct EpiStages<cutlass::epilogue::Sm90PtrArrayTmaWarpSpecialized<C_, D_, F_, R_, DL_, N_>> { static constexpr int C = C_, D = D_; };
+struct EpiStages<cutlass::epilogue::Sm90PtrArrayTmaWarpSpecialized<C_, D_, F_, R_, DL_, N_>> { static constexpr int C = C_, D = D_, Reuse = R_, Delay = DL_; };
 
 #if PROBE_DEVICE
 // Optional: force instantiation of the kernel body so device-side static_asserts are checked too.
@@ -140,8 +158,8 @@ auto probe_kernel_ptr = &cutlass::device_kernel<GemmKernel>;
 // Builder-only mode: never touches CollectiveOp, so configurations rejected by the collective's
 // "Stages >= 2" static_assert still report the builder's derived stage count and reserved bytes.
 int main() {
-  printf("BUILDER PipelineStages=%d ReducedSmemCapacityBytes=%d carveout(epilogue SharedStorage)=%zu SchedulerPipelineStorage=%zu CLCResponseStorage=%zu TensorMapStorage=%zu TensorMapReadyPipelineStorage=%zu UseMxf8f6f4=%d\n",
-         MainloopBuilder::PipelineStages, MainloopBuilder::ReducedSmemCapacityBytes, sizeof(typename CollectiveEpilogue::SharedStorage),
+  printf("BUILDER C=%s PipelineStages=%d ReducedSmemCapacityBytes=%d carveout(epilogue SharedStorage)=%zu SchedulerPipelineStorage=%zu CLCResponseStorage=%zu TensorMapStorage=%zu TensorMapReadyPipelineStorage=%zu UseMxf8f6f4=%d\n",
+         ProbeC<PROBE_C>::name, MainloopBuilder::PipelineStages, MainloopBuilder::ReducedSmemCapacityBytes, sizeof(typename CollectiveEpilogue::SharedStorage),
          (size_t)MainloopBuilder::SchedulerPipelineStorage, (size_t)MainloopBuilder::CLCResponseStorage,
          (size_t)MainloopBuilder::TensorMapStorage, (size_t)MainloopBuilder::TensorMapReadyPipelineStorage, (int)MainloopBuilder::UseMxf8f6f4);
   return 0;
@@ -165,8 +183,8 @@ int main() {
   constexpr long tma_sfa = cutlass::bits_to_bytes(long(cosize(take<0,2>(typename CM::SmemLayoutSFA{}))) * cute::sizeof_bits_v<typename CM::ElementSF>);
   constexpr long tma_sfb = cutlass::bits_to_bytes(long(cosize(take<0,2>(typename CM::SmemLayoutSFB{}))) * cute::sizeof_bits_v<typename CM::ElementSF>);
 
-  printf("ROW,%s,%s,%d,%d,%d,%s,%s,yes,%d,%zu,%zu,%zu,%u,%u,%u\n",
-         TA::name, TB::name, PROBE_M, PROBE_N, PROBE_K,
+  printf("ROW,%s,%s,%s,%d,%d,%d,%s,%s,yes,%d,%zu,%zu,%zu,%u,%u,%u\n",
+         TA::name, TB::name, ProbeC<PROBE_C>::name, PROBE_M, PROBE_N, PROBE_K,
          kGrouped ? "grouped" : "dense", kPingpong ? "pingpong" : "cooperative",
          stages, sizeof(typename CM::SharedStorage), sizeof(typename CE::SharedStorage),
          sizeof(typename K::SharedStorage), (unsigned)CM::TmaTransactionBytes,
@@ -183,6 +201,10 @@ int main() {
          sizeof(typename CM::TensorStorage), sizeof(typename CM::PipelineStorage));
   printf("KV sizeof_epilogue_TensorStorage=%zu sizeof_epilogue_PipelineStorage=%zu\n",
          sizeof(typename CE::TensorStorage), sizeof(typename CE::PipelineStorage));
+  printf("KV epi_collective=%zu epi_fusion=%zu epi_tma_C_bytes=%u epi_tile=%dx%d epi_ReuseSmemC=%d epi_DelayTmaStore=%d\n",
+         sizeof(typename CE::TensorStorage::CollectiveStorage), sizeof(typename CE::TensorStorage::FusionStorage),
+         (unsigned)CE::TmaTransactionBytes, int(size<0>(typename CE::EpilogueTile{})), int(size<1>(typename CE::EpilogueTile{})),
+         EpiStages<typename EpiPolicyOf<CE>::type>::Reuse, EpiStages<typename EpiPolicyOf<CE>::type>::Delay);
   printf("KV builder_ReducedSmemCapacityBytes=%d SchedulerPipelineStorage=%zu CLCResponseStorage=%zu TensorMapStorage=%zu TensorMapReadyPipelineStorage=%zu UseMxf8f6f4=%d\n",
          MainloopBuilder::ReducedSmemCapacityBytes, (size_t)MainloopBuilder::SchedulerPipelineStorage,
          (size_t)MainloopBuilder::CLCResponseStorage, (size_t)MainloopBuilder::TensorMapStorage,
