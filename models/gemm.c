@@ -319,6 +319,64 @@ static int apply_rules(const rctx_t *x, int after_smem)
     return 1;
 }
 
+/* The epilogue carveout, sizeof(CollectiveEpilogue::SharedStorage), as the
+ * SM120 epilogue builder derives it (epilogue/collective/builders/
+ * sm120_builder.inl: sm120_compute_tile_shape_or_override,
+ * sm120_get_tma_dispatch_policy; storage in collective/
+ * sm90_epilogue_tma_warpspecialized.hpp SharedStorage). Checked against
+ * CUTLASS compiled for sm_121a for every C type
+ * (models/data/cutlass_sm120_probe.csv). Returns the epilogue's
+ * TensorStorage bytes (its SharedStorage less the C load pipeline). */
+static double epilogue_derive(const gemm_opts_t *o, gemm_cfg_t *c)
+{
+    int tm = c->tile_m, tn = c->tile_n, ob = o->out_bytes, cb = o->c_bytes;
+    /* EpilogueTileAuto: EpiN = min(TileN, 32), EpiM = 128 below TileN 16, else 64 */
+    c->epi_tile_n = tn < 32 ? tn : 32;
+    c->epi_tile_m = tn < 16 ? 128 : 64;
+    if (c->epi_tile_m > tm)
+        c->epi_tile_m = tm;
+    int epi_tiles = (tm / c->epi_tile_m) * (tn / c->epi_tile_n);
+    /* StagesD = min(EpiTiles, 2); C reuses D's buffers when as wide and wider
+     * than 8 bits (ReuseSmem), then StagesC = max(min(EpiTiles, 2), StagesD + 1),
+     * else StagesC = StagesD */
+    int reuse = cb > 0 && cb == ob && ob > 1;
+    c->epi_stages_d = epi_tiles < 2 ? epi_tiles : 2;
+    c->epi_stages_c = c->epi_stages_d;
+    if (reuse && c->epi_stages_c < c->epi_stages_d + 1)
+        c->epi_stages_c = c->epi_stages_d + 1;
+    double sub = (double)c->epi_tile_m * c->epi_tile_n;
+    /* each buffer aligned to its swizzle atom: 8 rows of min(EpiN x bytes, 128 B)
+     * (alignment_for_swizzle of the ss_smem_selector atom) */
+    double al_d = 8.0 * (c->epi_tile_n * ob < 128 ? c->epi_tile_n * ob : 128);
+    double al_c = 8.0 * (c->epi_tile_n * cb < 128 ? c->epi_tile_n * cb : 128);
+    double d = c->epi_stages_d * sub * ob, al = al_d, coll;
+    if (cb == 0)
+        coll = d;                                     /* CollectiveStorageWithoutC */
+    else if (reuse)
+        coll = c->epi_stages_c * sub * cb;            /* CollectiveStorageReuseC: a union */
+    else {                                            /* CollectiveStorageWithC */
+        al = al_c > al_d ? al_c : al_d;
+        coll = ceil(c->epi_stages_c * sub * cb / al_d) * al_d + d;
+        coll = ceil(coll / al) * al;
+    }
+    /* + the fusion callbacks' 1-B empty storage, padded to the alignment; then
+     * the C load pipeline (PipelineTransactionAsync<StagesC>: 16 B a stage)
+     * and, grouped, the tensormaps of C and of D for each of the 2 epilogue
+     * warp groups, 128 B each (sm90_epilogue_array_tma_warpspecialized.hpp
+     * TensorMapStorage), together padded to the alignment */
+    double tensor = coll + al, tail = 16.0 * c->epi_stages_c + (o->grouped ? 3 * 128.0 : 0);
+    c->smem_epilogue_bytes = tensor + ceil(tail / al) * al;
+    /* no C: StagesD = 2 buffers of 64 x EpiN, each row padded by EpiN / 8
+     * elements; the same bytes as the rule above for TileM >= 128 and D of at
+     * most 4 B, dense (probe: 9216, 4608, 2304 B for TileN >= 32, 16, 8 with
+     * bf16 D); below TileM 128 the builder takes one D stage where this keeps
+     * two, and grouped it adds the tensormaps (probe: 4864, 2688 B at TileN 16, 8) */
+    if (cb == 0)
+        c->smem_epilogue_bytes = 2.0 * 64 * (c->epi_tile_n + c->epi_tile_n / 8.0) * ob;
+    c->tma_c_bytes_per_subtile = sub * cb;
+    return tensor;
+}
+
 void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
 {
     memset(c, 0, sizeof *c);
@@ -388,14 +446,7 @@ void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
      * tensormaps 256 B, PipelineAsync<3> tensormap-ready 48 B; dense: CLC
      * pipeline 48 B + 3 x 16 B CLC responses */
     c->smem_reserved_bytes = o->grouped ? 432.0 : 96.0;
-    /* epilogue carveout = sizeof(CollectiveEpilogue::SharedStorage)
-     * (epilogue/collective/builders/sm120_builder.inl): StagesD = 2 buffers of
-     * a 64 x EpiN tile of D, EpiN = min(TileN, 32), each row padded by EpiN/8
-     * elements; checked against CUTLASS compiled for sm_121a
-     * (models/data/cutlass_sm120_probe.csv: 9216, 4608, 2304 B for TileN >= 32,
-     * 16, 8 with bf16 D) */
-    int epi_n = tn < 32 ? tn : 32;
-    c->smem_epilogue_bytes = 2.0 * 64 * (epi_n + epi_n / 8.0) * o->out_bytes;
+    double epi_tensor = epilogue_derive(o, c);
     double cap = a->smem_per_cta_max_bytes - c->smem_reserved_bytes - c->smem_epilogue_bytes;
     c->stages_fit = cap > 0 ? (int)floor(cap / c->stage_bytes) : 0;
     c->stages = o->stages > 0 ? o->stages : c->stages_fit;
@@ -405,9 +456,21 @@ void gemm_cfg_derive(const arch_t *a, const gemm_opts_t *o, gemm_cfg_t *c)
     c->smem_mainloop_bytes = c->stages * data + (is_sm12x(a) ? 1024.0 : c->stages * barrier);
     /* kernel SharedStorage: mainloop + epilogue rounded up to 1024 B; grouped
      * adds 1024 B of tensormaps and scheduler storage (probe: 77824 dense,
-     * 78848 grouped at 128x128x128) */
-    c->smem_total_bytes = ceil((c->smem_mainloop_bytes + c->smem_epilogue_bytes) / 1024.0) * 1024.0 +
-                          (o->grouped ? 1024.0 : 0);
+     * 78848 grouped at 128x128x128). With a C, as GemmUniversal lays it out:
+     * the mainloop's TensorStorage (aligned to 1024 B) and the epilogue's,
+     * together aligned to 1024 B, then every pipeline (the epilogue's C load
+     * pipeline among them) in the mainloop's pipeline bytes rounded up to
+     * 1024 B (probe: 94208 with fp32 C at 128x128x128, 93184 with bf16 C at
+     * MXFP4 128x256x128) */
+    double grouped_extra = o->grouped ? 1024.0 : 0;
+    if (o->c_bytes > 0) {
+        double tensors = ceil(c->stages * data / 1024.0) * 1024.0 + epi_tensor;
+        double pipes = c->smem_mainloop_bytes - c->stages * data;
+        c->smem_total_bytes = ceil(tensors / 1024.0) * 1024.0 + ceil(pipes / 1024.0) * 1024.0 +
+                              grouped_extra;
+    } else
+        c->smem_total_bytes = ceil((c->smem_mainloop_bytes + c->smem_epilogue_bytes) / 1024.0) * 1024.0 +
+                              grouped_extra;
     double gm_a = dtype_info(x.mma_a)->elem_bits / 8.0, gm_b = dtype_info(x.mma_b)->elem_bits / 8.0;
     c->tma_bytes_per_ktile = tm * tk * gm_a + tn * tk * gm_b + c->stage_sfa_bytes + c->stage_sfb_bytes;
     c->mma_cyc_per_ktile = x.rate > 0 ? 2.0 * tm * tn * tk / x.rate + dequant_cyc : 0;
@@ -605,6 +668,7 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     }
     out->epi_cyc = g->epi_cyc;
     double out_elem = g->o->split_k > 1 ? 4.0 : g->o->out_bytes; /* split-K: fp32 partials */
+    int stores_d = g->o->split_k <= 1;
     if (g->o->stream_k && steps < g->k_tiles) {
         /* a piece of a split tile: earlier pieces leave fp32 partials, the last
          * piece reads them back (about one per earlier piece) and stores D */
@@ -613,10 +677,14 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
         int64_t per = cdiv(g->total * g->k_tiles, g->grid);
         double earlier = k0 > 0 ? (double)cdiv(k0, per < g->k_tiles ? per : g->k_tiles) : 0;
         out_elem = last ? g->o->out_bytes : 4.0;
+        stores_d = last;
         if (last)
             out->l2_bytes += earlier * partial / steps;
     }
     out->epi_dram_bytes = (double)rows * (double)cols * out_elem;
+    /* a source operand C: the epilogue that stores D loads C's tile first */
+    if (stores_d)
+        out->epi_dram_bytes += (double)rows * (double)cols * g->o->c_bytes;
     return 1;
 }
 

@@ -40,6 +40,10 @@ typedef enum { GEMM_COOP, GEMM_PINGPONG } gemm_sched_t;
 typedef struct {
     dtype_t a_dt, b_dt;       /* activations, weights, as stored */
     int out_bytes;            /* bytes per output element (2 = bf16) */
+    int c_bytes;              /* bytes per element of a source operand C read by the
+                                 epilogue, D = alpha.A.B + beta.C: 0 = none (D = A.B),
+                                 2 = bf16/fp16, 4 = fp32; its shared storage follows
+                                 the SM120 epilogue builder on every arch */
     int tile_m, tile_n, tile_k;  /* the kernel's CTA tile, in elements */
     gemm_sched_t sched;
     int swap_ab;
@@ -87,7 +91,12 @@ typedef struct {
     double stage_bytes;       /* smem per stage incl. SF and barrier */
     double stage_a_bytes, stage_b_bytes, stage_sfa_bytes, stage_sfb_bytes;
     double smem_mainloop_bytes;  /* stages * stage_bytes */
-    double smem_epilogue_bytes;
+    double smem_epilogue_bytes;  /* sizeof(CollectiveEpilogue::SharedStorage): StagesC
+                                    subtiles of C (shared with D when C and D are as
+                                    wide), StagesD of D, the C load pipeline */
+    int epi_tile_m, epi_tile_n;  /* the epilogue subtile, in elements */
+    int epi_stages_c, epi_stages_d;
+    double tma_c_bytes_per_subtile;  /* gmem bytes one epilogue subtile of C loads (0: no C) */
     double smem_reserved_bytes;  /* scheduler pipeline, tensormaps, CLC responses */
     double smem_total_bytes;
     double tma_bytes_per_ktile;  /* gmem bytes one full k-tile loads (A + B + SFA + SFB) */

@@ -325,6 +325,38 @@ static void test_problem_strides_16_byte_aligned(check_t *ck)
               strstr(err, "problem_strides_16_byte_aligned") != NULL, "err: %s", err);
 }
 
+/* A source operand C (c_bytes) moves what it names: the epilogue's shared
+ * storage (and with it the stages that fit), its C TMA bytes and the bytes
+ * the epilogue moves; no C leaves the configuration as it was. */
+static void test_source_operand_c_moves_epilogue_and_traffic(check_t *ck)
+{
+    arch_t a = preset_arch("gb10");
+    gemm_opts_t o = fc(128, 32, 128);
+    gemm_problem_t p = {.m = 64, .n = 5760, .k = 2880, .groups = 1, .a_in_l2 = 1};
+    gemm_out_t none, bf16, fp32;
+    char err[512];
+    CHECK(gemm_run(&a, &o, &p, &none, err, sizeof err) == 0, "%s", err);
+    o.c_bytes = 2;
+    CHECK(gemm_run(&a, &o, &p, &bf16, err, sizeof err) == 0, "%s", err);
+    o.c_bytes = 4;
+    CHECK(gemm_run(&a, &o, &p, &fp32, err, sizeof err) == 0, "%s", err);
+    CHECK(none.cfg.tma_c_bytes_per_subtile == 0 && bf16.cfg.tma_c_bytes_per_subtile == 64 * 32 * 2 &&
+              fp32.cfg.tma_c_bytes_per_subtile == 64 * 32 * 4, "C TMA bytes %.0f %.0f %.0f",
+          none.cfg.tma_c_bytes_per_subtile, bf16.cfg.tma_c_bytes_per_subtile,
+          fp32.cfg.tma_c_bytes_per_subtile);
+    CHECK(none.cfg.smem_epilogue_bytes < bf16.cfg.smem_epilogue_bytes &&
+              bf16.cfg.smem_epilogue_bytes < fp32.cfg.smem_epilogue_bytes,
+          "epilogue %.0f %.0f %.0f", none.cfg.smem_epilogue_bytes, bf16.cfg.smem_epilogue_bytes,
+          fp32.cfg.smem_epilogue_bytes);
+    CHECK(bf16.cfg.epi_stages_c == 3 && fp32.cfg.epi_stages_c == 2, "StagesC %d %d",
+          bf16.cfg.epi_stages_c, fp32.cfg.epi_stages_c);
+    /* 128x32x128: 4 stages with no C, 3 with an fp32 C (probe) */
+    CHECK(none.cfg.stages == 4 && fp32.cfg.stages == 3, "stages %d %d", none.cfg.stages,
+          fp32.cfg.stages);
+    CHECK(none.r.dram_bytes < bf16.r.dram_bytes && bf16.r.dram_bytes < fp32.r.dram_bytes,
+          "dram bytes %.0f %.0f %.0f", none.r.dram_bytes, bf16.r.dram_bytes, fp32.r.dram_bytes);
+}
+
 /* Every rule of the table has a test above and a source. */
 static void test_every_rule_names_its_source(check_t *ck)
 {
@@ -568,6 +600,7 @@ int main(void)
 {
     check_t ck = check_begin("gemm_test");
     test_arch_has_the_mma(&ck);
+    test_source_operand_c_moves_epilogue_and_traffic(&ck);
     test_cluster_multicast_reads_shared_tiles_once(&ck);
     test_multicast_weights_stream_at_the_measured_efficiency(&ck);
     test_block_scaled_needs_both_operands_scaled(&ck);
