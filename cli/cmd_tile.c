@@ -18,11 +18,13 @@
 static const char USAGE[] =
     "usage: gbsim tile [--arch A] [--a T] [--b T] [--tile MxNxK] [--schedule coop|pingpong]\n"
     "                  [--grouped] [--swap-ab] [--sf-vec V] [--split-k S] [--stream-k] [--stages S]\n"
+    "                  [--c void|bf16|fp16|fp32]\n"
     "                  [--m M --n N --k K [--groups G]]";
 static const char MORE[] =
     "Prints key=value lines. Always: valid, rule, reason, mma, sf_vec, hypothetical, stages,\n"
     "stage_bytes, stage_a_bytes, stage_b_bytes, stage_sfa_bytes, stage_sfb_bytes,\n"
-    "tma_bytes_per_ktile, smem_mainloop_bytes, smem_epilogue_bytes, smem_reserved_bytes,\n"
+    "tma_bytes_per_ktile, smem_mainloop_bytes, smem_epilogue_bytes, epilogue_tile,\n"
+    "epilogue_stages_c, epilogue_stages_d, tma_c_bytes_per_subtile, smem_reserved_bytes,\n"
     "smem_total_bytes, threads, ctas_per_sm, mma_cycles_per_ktile.\n"
     "With --m --n --k: predicted_us, dram_floor_us (weight bytes / achievable DRAM\n"
     "bandwidth), dram_busy_pct, mma_busy_pct, l2_busy_pct, exposed_fill_us, desc_update_us and\n"
@@ -31,6 +33,10 @@ static const char MORE[] =
     "percentile over N draws of the ranged arch keys) and most_sensitive.\n"
     "An invalid configuration prints valid=no with the CUTLASS rule and exits 0;\n"
     "malformed options exit 2.\n";
+
+/* bytes per element of --c's choices, in the order of its choices string */
+static const int C_BYTES[] = {0, 2, 2, 4};
+static const char *const C_NAMES[] = {"void", "bf16", "fp16", "fp32"};
 
 static int parse_pair(const char *opt, const char *s, int *x, int *y, int *z, int want, char *err,
                       size_t errlen)
@@ -122,6 +128,9 @@ int cmd_tile_rows(cmd_tile_args_t *t, cli_opt_t *rows, int max)
         {"k", CLI_INT, "reduction depth", .to = &t->k, .min = 1, .max = 1e9},
         {"groups", CLI_INT, "non-empty groups (grouped; default 1)", .to = &t->groups, .min = 1,
          .max = 1e9},
+        {"c", CLI_CHOICE, "source operand C of D = alpha.A.B + beta.C, read by the epilogue: "
+                          "void|bf16|fp16|fp32 (default void: D = A.B)", .to = &t->c,
+         .choices = "void|bf16|fp16|fp32"},
         {"out-bytes", CLI_INT, "bytes per output element (default 2 = bf16)", .to = &t->out_bytes,
          .min = 1, .max = 8},
         {"set", CLI_LIST, "key=value: override an arch parameter (repeatable)", .to = &t->sets},
@@ -141,7 +150,7 @@ int cmd_tile_eval(const cmd_tile_args_t *t, cmd_tile_point_t *pt, char *err, siz
                      .tile_m = 128, .tile_n = 128, .tile_k = 128, .split_k = (int)t->split_k,
                      .sf_vec = (int)t->sf_vec, .sched = t->sched == 2 ? GEMM_PINGPONG : GEMM_COOP,
                      .grouped = t->grouped, .swap_ab = t->swap_ab, .stream_k = t->stream_k,
-                     .stages = (int)t->stages};
+                     .stages = (int)t->stages, .c_bytes = C_BYTES[t->c]};
     if (t->relax && gemm_rule_mask(t->relax, &o.relax, err, errlen) != 0)
         return -1;
     if (t->a && dtype_parse(t->a, &o.a_dt) != 0)
@@ -224,9 +233,10 @@ int cmd_tile_main(int argc, char **argv)
         if (urc != 0)
             return cli_fail(err);
     }
-    printf("arch=%s\na=%s\nb=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\nsplit_k=%d\n"
-           "stream_k=%s\n", arch,
-           dtype_info(o.a_dt)->name, dtype_info(o.b_dt)->name, o.tile_m, o.tile_n, o.tile_k,
+    printf("arch=%s\na=%s\nb=%s\nc=%s\ntile=%dx%dx%d\nschedule=%s\ngrouped=%s\nswap_ab=%s\n"
+           "split_k=%d\nstream_k=%s\n", arch,
+           dtype_info(o.a_dt)->name, dtype_info(o.b_dt)->name, C_NAMES[t.c], o.tile_m, o.tile_n,
+           o.tile_k,
            o.sched == GEMM_PINGPONG ? "pingpong" : "coop", o.grouped ? "yes" : "no",
            o.swap_ab ? "yes" : "no", o.split_k, o.stream_k ? "yes" : "no");
     printf("valid=%s\nrule=%s\nreason=%s\n", c->valid ? "yes" : "no", c->valid ? "-" : c->rule,
@@ -235,12 +245,15 @@ int cmd_tile_main(int argc, char **argv)
         printf("relaxed=%s\n", c->relaxed);
     printf("mma=%s\nsf_vec=%d\nhypothetical=%s\nstages=%d\nstage_bytes=%.0f\nstage_a_bytes=%.0f\n"
            "stage_b_bytes=%.0f\nstage_sfa_bytes=%.0f\nstage_sfb_bytes=%.0f\ntma_bytes_per_ktile=%.0f\n"
-           "smem_mainloop_bytes=%.0f\nsmem_epilogue_bytes=%.0f\nsmem_reserved_bytes=%.0f\n"
-           "smem_total_bytes=%.0f\nthreads=%d\nctas_per_sm=%d\nmma_cycles_per_ktile=%.1f\n",
+           "smem_mainloop_bytes=%.0f\nsmem_epilogue_bytes=%.0f\nepilogue_tile=%dx%d\n"
+           "epilogue_stages_c=%d\nepilogue_stages_d=%d\ntma_c_bytes_per_subtile=%.0f\n"
+           "smem_reserved_bytes=%.0f\nsmem_total_bytes=%.0f\nthreads=%d\nctas_per_sm=%d\n"
+           "mma_cycles_per_ktile=%.1f\n",
            c->mma ? c->mma : "-", c->sf_vec, c->hypothetical ? "yes" : "no", c->stages,
            c->stage_bytes, c->stage_a_bytes, c->stage_b_bytes, c->stage_sfa_bytes,
            c->stage_sfb_bytes, c->tma_bytes_per_ktile, c->smem_mainloop_bytes,
-           c->smem_epilogue_bytes, c->smem_reserved_bytes, c->smem_total_bytes, c->threads,
+           c->smem_epilogue_bytes, c->epi_tile_m, c->epi_tile_n, c->epi_stages_c, c->epi_stages_d,
+           c->tma_c_bytes_per_subtile, c->smem_reserved_bytes, c->smem_total_bytes, c->threads,
            c->ctas_per_sm, c->mma_cyc_per_ktile);
     if (pt.ran) {
         double dur = (double)g.r.dur_ps, us = pt.predicted_us;

@@ -16,6 +16,8 @@ typedef struct {
     int64_t sf_vec, split_k, out_bytes, stages;  /* stages 0: as many as fit */
     int64_t m, n, k, groups;                    /* m, n, k: -1 when not given */
     int sched;                                  /* index in coop|cooperative|pingpong */
+    int c;                                      /* source operand C: index in
+                                                   void|bf16|fp16|fp32 */
     int grouped, swap_ab, stream_k;
     cli_list_t sets;                            /* --set key=value (arch keys) */
 } cmd_tile_args_t;

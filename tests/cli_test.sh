@@ -840,6 +840,13 @@ bad_input repeat[replay-arch] -- "$GBSIM" replay --arch gb10 --arch h100 "$T/ok.
 err_has repeat[replay-arch]/message --arch "given twice" "'gb10'" "'h100'"
 bad_input repeat[tile-flag] -- "$GBSIM" tile --grouped --grouped
 err_has repeat[tile-flag]/message --grouped "given twice"
+# tile --c: the source operand's type is one of four; anything else is bad input
+bad_input tile-c-unknown -- "$GBSIM" tile --c int8
+err_has tile-c-unknown/message --c "'int8'" void bf16 fp16 fp32
+bad_input tile-c-empty -- "$GBSIM" tile --c ""
+bad_input tile-c-case -- "$GBSIM" tile --c BF16
+check tile-c-fp32 0 -- "$GBSIM" tile --c fp32
+out_has tile-c-fp32/keys c=fp32 epilogue_stages_c= tma_c_bytes_per_subtile=8192
 bad_input repeat[verify-out] -- "$GBSIM" verify --m 1 --n 8 --k 32 --out "$W/rep1.txt" --out "$W/rep2.txt"
 err_has repeat[verify-out]/message --out "given twice"
 absent repeat[verify-out]/no-first-file "$W/rep1.txt"
