@@ -402,3 +402,15 @@ int cli_out_write(const char *path, const char *data, size_t len)
         return cli_fail(err);
     return 0;
 }
+
+int cli_samples(int64_t *samples, int64_t dflt, int64_t max)
+{
+    if (*samples >= 0)
+        return 0;
+    const char *env = getenv("GBSIM_SAMPLES");
+    char err[256];
+    *samples = dflt;
+    if (env && *env && cli_int("GBSIM_SAMPLES", env, 0, max, samples, err, sizeof err) != 0)
+        return cli_error("%s", err);
+    return 0;
+}

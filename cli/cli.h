@@ -114,6 +114,12 @@ int cli_int(const char *opt, const char *s, int64_t lo, int64_t hi, int64_t *out
  * and max_positions is at fault and returns CLI_EXIT_USAGE. */
 int cli_ctx(const char *ctx_s, int64_t batch, double max_positions, int64_t *ctx);
 
+/* The number of uncertainty draws: *samples as --samples gave it, or, when
+ * the option was not given (*samples < 0), $GBSIM_SAMPLES (unset or empty:
+ * dflt), each within 0..max. Returns 0, or reports the bad value (naming
+ * GBSIM_SAMPLES) and returns CLI_EXIT_USAGE. */
+int cli_samples(int64_t *samples, int64_t dflt, int64_t max);
+
 /* The one error report: "gbsim: error: " and the printf-formatted message on
  * stderr. Returns CLI_EXIT_USAGE. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

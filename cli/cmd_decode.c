@@ -180,10 +180,7 @@ int cmd_decode_main(int argc, char **argv)
     decode_opts_init(&d);
     int format = 0;   /* table|csv */
     const char *out = NULL, *plot = NULL;
-    int64_t samples = UNCERT_SAMPLES_DEFAULT;
-    const char *env = getenv("GBSIM_SAMPLES");
-    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
-        return cli_fail(err);
+    int64_t samples = -1;   /* not given: $GBSIM_SAMPLES, else the default (cli_samples) */
     cli_opt_t opts[DECODE_OPTS_MAX + 5];
     int nopts = decode_opts_rows(&d, opts, DECODE_OPTS_MAX);
     opts[nopts++] = (cli_opt_t){"format", CLI_CHOICE, "table|csv (default table)", .to = &format,
@@ -192,7 +189,7 @@ int cmd_decode_main(int argc, char **argv)
                                 .to = &out};
     opts[nopts++] = (cli_opt_t){"plot", CLI_OUT, "draw the breakdown to FILE.png or FILE.svg with "
                                                  "gnuplot", .to = &plot};
-    opts[nopts++] = (cli_opt_t){"samples", CLI_INT, "N draws of the ranged arch and model keys for "
+    opts[nopts++] = (cli_opt_t){"samples", CLI_INT, "N draws of the ranged arch, model and link keys for "
                                 "the *_range lines, 0..10000 (default $GBSIM_SAMPLES, else 32; 0: "
                                 "no interval)", .to = &samples, .min = 0, .max = UNCERT_SAMPLES_MAX};
     opts[nopts++] = (cli_opt_t)CLI_OPT_HELP;
@@ -200,6 +197,8 @@ int cmd_decode_main(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &status) != 0)
         return status;
+    if (cli_samples(&samples, UNCERT_SAMPLES_DEFAULT, UNCERT_SAMPLES_MAX) != 0)
+        return CLI_EXIT_USAGE;
     if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
         return cli_fail(err);
     setup_t s;

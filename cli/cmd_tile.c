@@ -198,10 +198,7 @@ int cmd_tile_main(int argc, char **argv)
     cmd_tile_args_t t;
     cmd_tile_args_init(&t);
     char err[1024];
-    int64_t samples = UNCERT_SAMPLES_DEFAULT;
-    const char *env = getenv("GBSIM_SAMPLES");
-    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
-        return cli_fail(err);
+    int64_t samples = -1;   /* not given: $GBSIM_SAMPLES, else the default (cli_samples) */
     cli_opt_t opts[CMD_TILE_OPTS_MAX + 1];
     int nopts = cmd_tile_rows(&t, opts, CMD_TILE_OPTS_MAX);
     opts[nopts] = opts[nopts - 1];   /* --help stays last */
@@ -214,6 +211,8 @@ int cmd_tile_main(int argc, char **argv)
     int status;
     if (cli_parse(&cmd, argc, argv, &status) != 0)
         return status;
+    if (cli_samples(&samples, UNCERT_SAMPLES_DEFAULT, UNCERT_SAMPLES_MAX) != 0)
+        return CLI_EXIT_USAGE;
     cmd_tile_point_t pt;
     if (cmd_tile_eval(&t, &pt, err, sizeof err) != 0)
         return cli_fail(err);

@@ -86,7 +86,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
       * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv); 16 KV
       * heads x 16 and 4 x 64 at ctx 16384 (microbench/results/kcudnn_times_h100.csv):
       * at most 256 CTAs */
-     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, NULL},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x64 + lean_reduction"},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -99,7 +99,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
-     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, NULL},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 64x64x64 + lean_reduction"},
     {"cudnn-sdpa-16x128x128", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, one query row, head dim 128); what "
      "its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -113,7 +113,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 1, 2, 4, 8, 16 KV tiles per CTA (GQA 40/8 and 16/4, "
      "ctx 512..65536), least squares, residuals <= 0.8 %",
-     256, 1024, 256, 0, 128, 0, NULL, 0, NULL, NULL},
+     256, 1024, 256, 0, 128, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x128 + lean_reduction"},
     {"cudnn-sdpa-sm90-64x128x64", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 64); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -127,7 +127,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.2 %",
-     1, 0, 0, 1, 64, 0, NULL, 0, NULL, NULL},   /* max_splits 1: never split */
+     1, 0, 0, 1, 64, 0, NULL, 0, NULL, "cudnn sdpa sm90 wgmma 64x128x64 (no split)"},   /* max_splits 1: never split */
     {"cudnn-sdpa-sm90-64x128x128", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 128); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -138,7 +138,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.6 %",
-     1, 0, 0, 1, 128, 0, NULL, 0, NULL, NULL},  /* max_splits 1: never split */
+     1, 0, 0, 1, 128, 0, NULL, 0, NULL, "cudnn sdpa sm90 wgmma 64x128x128 (no split)"},  /* max_splits 1: never split */
     {"cudnn-sdpa", 0, 0, 0, 0, 0, 0, NULL,
      "PyTorch SDPA's cuDNN backend (the default on Hopper in PyTorch 2.11): the kernel is cuDNN's "
      "choice, CUDNN_SDPA_RULES below",
@@ -146,6 +146,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
 };
 
 typedef struct {
+    int cc_min, cc_max;                  /* the arch's compute capability (x10) */
     int64_t m_min, m_max, head_dim, ctx_min;
     const char *impl;
     const char *source;
@@ -158,16 +159,25 @@ typedef struct {
  * are observations, not cuDNN's heuristic itself; shapes outside them (head
  * dims other than 64 and 128, more than 4096 query rows) are refused. */
 static const cudnn_rule_t CUDNN_SDPA_RULES[] = {
-    {1, 1, 64, 320, "cudnn-sdpa-16x128x64", "kcudnn_times_h100.csv: q 1, ctx 512..65536; "
-                                            "h100_shapes.csv: ctx >= 320"},
-    {1, 1, 64, 0, "cudnn-sdpa-64x64x64", "traces/hopper/h100_shapes.csv: ctx 128 (and 192, 256 "
-                                         "in kattn_ncu_raw_h100.csv)"},
-    {1, 1, 128, 0, "cudnn-sdpa-16x128x128", "kcudnn_times_h100.csv: q 1, ctx 512..65536"},
-    {2, 4096, 64, 0, "cudnn-sdpa-sm90-64x128x64", "kcudnn_times_h100.csv: q 3 and 6, ctx "
-                                                  "512..65536; assumption: the same kernel up to "
-                                                  "4096 rows (not observed above 8)"},
-    {2, 4096, 128, 0, "cudnn-sdpa-sm90-64x128x128", "kcudnn_times_h100.csv: q 3 and 6, ctx "
-                                                    "512..65536; assumption: as the row above"},
+    {90, 99, 1, 1, 64, 320, "cudnn-sdpa-16x128x64", "kcudnn_times_h100.csv: q 1, ctx 512..65536; "
+                                                    "h100_shapes.csv: ctx >= 320"},
+    {90, 99, 1, 1, 64, 0, "cudnn-sdpa-64x64x64", "traces/hopper/h100_shapes.csv: ctx 128 (and 192, "
+                                                 "256 in kattn_ncu_raw_h100.csv)"},
+    {90, 99, 1, 1, 128, 0, "cudnn-sdpa-16x128x128", "kcudnn_times_h100.csv: q 1, ctx 512..65536"},
+    {90, 99, 2, 4096, 64, 0, "cudnn-sdpa-sm90-64x128x64", "kcudnn_times_h100.csv: q 3 and 6, ctx "
+                                                          "512..65536; assumption: the same kernel "
+                                                          "up to 4096 rows (not observed above 8), "
+                                                          "one CTA per 64 query rows of a head"},
+    {90, 99, 2, 4096, 128, 0, "cudnn-sdpa-sm90-64x128x128", "kcudnn_times_h100.csv: q 3 and 6, ctx "
+                                                            "512..65536; assumption: as the row "
+                                                            "above"},
+    /* no wgmma off sm_90: cuDNN's sm80 (mma.sync) kernels, split as on sm_90 */
+    {80, 89, 1, 4096, 64, 0, "cudnn-sdpa-16x128x64", "assumption: not observed off sm_90; the "
+                                                     "sm80 kernel cuDNN runs on sm_90 at one query"},
+    {80, 89, 1, 4096, 128, 0, "cudnn-sdpa-16x128x128", "assumption: as the row above"},
+    {100, 999, 1, 4096, 64, 0, "cudnn-sdpa-16x128x64", "assumption: as the row above (sm_10x and "
+                                                       "sm_12x run sm80 mma.sync code)"},
+    {100, 999, 1, 4096, 128, 0, "cudnn-sdpa-16x128x128", "assumption: as the row above"},
 };
 
 /* ------------------------------------------------- libraries' choices -- */
@@ -412,8 +422,8 @@ const char *attn_impl_names(void)
            "cudnn-sdpa-16x128x128, cudnn-sdpa-sm90-64x128x64, cudnn-sdpa-sm90-64x128x128, cudnn-sdpa";
 }
 
-const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head_dim, int64_t ctx,
-                                  char *err, size_t errlen)
+const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int cc, int64_t m, int64_t head_dim,
+                                  int64_t ctx, char *err, size_t errlen)
 {
     assert(im != NULL);
     if (!im->library) {
@@ -426,15 +436,16 @@ const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head
     }
     for (size_t i = 0; i < sizeof CUDNN_SDPA_RULES / sizeof CUDNN_SDPA_RULES[0]; i++) {
         const cudnn_rule_t *r = &CUDNN_SDPA_RULES[i];
-        if (m >= r->m_min && m <= r->m_max && head_dim == r->head_dim && ctx >= r->ctx_min) {
+        if (cc >= r->cc_min && cc <= r->cc_max && m >= r->m_min && m <= r->m_max &&
+            head_dim == r->head_dim && ctx >= r->ctx_min) {
             const attn_impl_t *k = attn_impl_find(r->impl);
             assert(k != NULL && k->head_dim == head_dim && !k->library);
             return k;
         }
     }
-    snprintf(err, errlen, "%s: no kernel observed for %lld query rows at head_dim %lld (cuDNN's "
-             "decode kernels in models/kmodel.c CUDNN_SDPA_RULES: 1..4096 rows, head_dim 64 or 128)",
-             im->name, (long long)m, (long long)head_dim);
+    snprintf(err, errlen, "%s: no kernel for %lld query rows at head_dim %lld on cc %d (cuDNN's "
+             "decode kernels in models/kmodel.c CUDNN_SDPA_RULES: 1..4096 rows, head_dim 64 or 128, "
+             "cc 80 and above)", im->name, (long long)m, (long long)head_dim, cc);
     return NULL;
 }
 
@@ -841,7 +852,7 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     int64_t group = d->heads_q / d->heads_kv;
     /* a CTA's query rows, padded to the MMA's M: a KV head's group x m, or one
      * query head's m */
-    int64_t q_rows = im->per_q_head ? d->m : group * d->m;
+    int64_t q_rows = im->per_q_head ? cdiv(d->m, cdiv(d->m, im->q_tile)) : group * d->m;
     double rows = fmax((double)im->q_tile, (double)q_rows);
     int steps = (int)fmax(1, (double)cdiv(tokens, im->kv_tile));
     double tile_tokens = (double)tokens / steps;
@@ -883,14 +894,16 @@ static int run_attention(const arch_t *a, const kdesc_t *d0, kmodel_out_t *o, ch
                          size_t errlen)
 {
     assert(d0->attn != NULL);
-    const attn_impl_t *im = attn_impl_pick(d0->attn, d0->m, d0->head_dim, d0->ctx, err, errlen);
+    const attn_impl_t *im = attn_impl_pick(d0->attn, (int)a->cc, d0->m, d0->head_dim, d0->ctx, err,
+                                           errlen);
     if (im == NULL)
         return -1;
     kdesc_t dd = *d0;
     dd.attn = im;
     const kdesc_t *d = &dd;
     int64_t splits, seqs = d->seqs > 0 ? d->seqs : 1;
-    int64_t heads = seqs * (im->per_q_head ? d->heads_q : d->heads_kv);
+    /* per query head: a CTA per q_tile query rows of each head */
+    int64_t heads = seqs * (im->per_q_head ? d->heads_q * cdiv(d->m, im->q_tile) : d->heads_kv);
     if (d->grid_ctas > 0) {
         /* the grid the kernel launched: sequences x heads_kv (or heads_q) x splits CTAs */
         if (d->grid_ctas % heads != 0) {

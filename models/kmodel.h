@@ -61,9 +61,9 @@ typedef struct {
      * splits, at most max_splits, at most max_ctas CTAs in all (sequences x
      * heads x splits; 0: no such cap), and none below split_min_ctx tokens */
     int max_splits, split_min_ctx, max_ctas;
-    int per_q_head;           /* 1: a CTA per query head (its m query rows, padded to
-                                 q_tile), the group's CTAs sharing their KV head
-                                 through L2; 0: a CTA per KV head (group x m rows) */
+    int per_q_head;           /* 1: a CTA per q_tile query rows of each query head
+                                 (padded to q_tile), the group's CTAs sharing their KV
+                                 head through L2; 0: a CTA per KV head (group x m rows) */
     int head_dim;             /* the head dim the kernel is built for (0: any) */
     int library;              /* 1: not a kernel but a library's selection rule
                                  (attn_impl_pick gives the kernel) */
@@ -76,11 +76,12 @@ typedef struct {
     const char *kernel;       /* the kernel's name when another row's impl switched to it */
 } attn_impl_t;
 
-/* The kernel im stands for at m query rows per sequence, head_dim and ctx:
+/* The kernel im stands for on an arch of compute capability cc (x10) at m
+ * query rows per sequence, head_dim and ctx:
  * im itself, or the row a library's selection rule (im->library) picks;
  * NULL, with err, when the library has no kernel for the shape. */
-const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int64_t m, int64_t head_dim, int64_t ctx,
-                                  char *err, size_t errlen);
+const attn_impl_t *attn_impl_pick(const attn_impl_t *im, int cc, int64_t m, int64_t head_dim,
+                                  int64_t ctx, char *err, size_t errlen);
 
 /* One launch configuration a GEMM library ships (a row of its candidate list). */
 typedef struct {

@@ -2,10 +2,13 @@
 #include "models/route.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_sf_gamma.h>
 
 #include "models/preset.h"
 #include "sim/csvrec.h"
@@ -249,9 +252,12 @@ static double binom_ceil_mean(int64_t M, double p, int bs)
     double mu = (double)M * p, sd = sqrt(mu * (1.0 - p));
     int64_t lo = (int64_t)fmax(0.0, floor(mu - 12.0 * sd - 2.0));
     int64_t hi = (int64_t)fmin((double)M, ceil(mu + 12.0 * sd + 2.0));
-    double lp = log(p), lq = log1p(-p), lgm = lgamma((double)M + 1.0), sum = 0;
+    /* gsl_sf_lnfact, not lgamma: lgamma writes the global signgam, and this
+     * runs on the uncertainty and sweep threads */
+    assert(M <= (int64_t)UINT_MAX);
+    double lp = log(p), lq = log1p(-p), lgm = gsl_sf_lnfact((unsigned)M), sum = 0;
     for (int64_t n = lo; n <= hi; n++) {
-        double lpmf = lgm - lgamma((double)n + 1.0) - lgamma((double)(M - n) + 1.0) +
+        double lpmf = lgm - gsl_sf_lnfact((unsigned)n) - gsl_sf_lnfact((unsigned)(M - n)) +
                       (double)n * lp + (double)(M - n) * lq;
         sum += exp(lpmf) * (double)((n + bs - 1) / bs);
     }

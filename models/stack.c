@@ -1216,11 +1216,19 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     return 0;
 }
 
-const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step_geom_t *g)
+const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+                             const step_geom_t *g)
 {
     if (r->model != KM_ATTENTION)
         return r->kernel;
     const attn_impl_t *im = attn_impl_launched(r->attn, g->seqs, g->q_len, (int64_t)m->n_heads_kv);
+    if (im->library) {
+        /* the kernel the library's rule picks (NULL: the run reports why) */
+        char e[256];
+        const attn_impl_t *k = attn_impl_pick(im, (int)a->cc, g->q_len, (int64_t)m->head_dim,
+                                              g->ctx + g->q_len, e, sizeof e);
+        return k != NULL && k->kernel != NULL ? k->kernel : r->kernel;
+    }
     return im == r->attn ? r->kernel : im->kernel;
 }
 

@@ -162,7 +162,8 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
 /* The name of the kernel row r launches in this step: the row's own, or for
  * an attention row whose library switches kernels with the batch
  * (attn_impl_launched) the kernel it switched to. */
-const char *stack_row_kernel(const stack_kernel_t *r, const llm_t *m, const step_geom_t *g);
+const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+                             const step_geom_t *g);
 
 /* Bytes that must move per step at minimum: each weight a row reads, once, at
  * that row's storage format, and every sequence's KV cache once at kv_dtype. */

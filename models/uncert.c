@@ -139,12 +139,11 @@ static void *worker(void *arg)
 /* Run every job, on up to UNCERT_MAX_THREADS threads (the online CPUs): the
  * jobs are independent and each writes only its own figures, so the result
  * does not depend on the thread count. */
-static int run_jobs(pool_t *pp)
+static int run_jobs(pool_t *pp, int max_threads)
 {
     pool_t p = *pp;
     int n = p.n_jobs;
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int nt = cpus < 1 ? 1 : cpus > UNCERT_MAX_THREADS ? UNCERT_MAX_THREADS : (int)cpus;
+    int nt = max_threads;
     if (nt > n)
         nt = n;
     pthread_t t[UNCERT_MAX_THREADS];
@@ -168,6 +167,16 @@ static int run_jobs(pool_t *pp)
 int uncert_run(const setup_t *s, int n_figs, const double *central, int samples, uncert_fn_t fn,
                void *ctx, uncert_result_t *r, char *err, size_t errlen)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = cpus < 1 ? 1 : cpus > UNCERT_MAX_THREADS ? UNCERT_MAX_THREADS : (int)cpus;
+    return uncert_run_threads(s, n_figs, central, samples, fn, ctx, nt, r, err, errlen);
+}
+
+int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int samples,
+                       uncert_fn_t fn, void *ctx, int threads, uncert_result_t *r, char *err,
+                       size_t errlen)
+{
+    assert(threads >= 1 && threads <= UNCERT_MAX_THREADS);
     assert(n_figs >= 1 && n_figs <= UNCERT_MAX_FIGS);
     assert(samples >= 0 && samples <= UNCERT_SAMPLES_MAX);
     memset(r, 0, sizeof *r);
@@ -221,7 +230,7 @@ int uncert_run(const setup_t *s, int n_figs, const double *central, int samples,
         jobs[i].out = figs + (size_t)i * (size_t)n_figs;
     pool_t pool = {.s = s, .k = k, .nk = nk, .model_drawn = model_drawn, .jobs = jobs,
                    .n_jobs = n_run, .n_figs = n_figs, .fn = fn, .ctx = ctx};
-    if (run_jobs(&pool) != 0) {
+    if (run_jobs(&pool, threads) != 0) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }

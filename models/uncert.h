@@ -64,6 +64,12 @@ int uncert_ranged_keys(const setup_t *s);
 int uncert_run(const setup_t *s, int n_figs, const double *central, int samples, uncert_fn_t fn,
                void *ctx, uncert_result_t *r, char *err, size_t errlen);
 
+/* uncert_run on exactly `threads` threads (1..UNCERT_MAX_THREADS); uncert_run
+ * takes the online CPUs. The result does not depend on the count. */
+int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int samples,
+                       uncert_fn_t fn, void *ctx, int threads, uncert_result_t *r, char *err,
+                       size_t errlen);
+
 void uncert_free(uncert_result_t *r);
 
 #endif

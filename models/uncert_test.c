@@ -1,6 +1,7 @@
 /* uncert_test.c -- the sampler and swings of uncert.h on synthetic figures of
  * a loaded setup whose ranges the test sets, and on a real decode step. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,21 +12,27 @@
 
 /* What the synthetic figures saw: calls, and the extremes of the keys they read. */
 typedef struct {
-    int calls, fail_at;
+    pthread_mutex_t mu;
+    int calls, fail_drawn;
+    double fail_clock;
     double clock_min, clock_max, lat_min, lat_max, vocab_min, vocab_max;
     int vocab_fractional;
 } seen_t;
 
 /* figs[0] = 3 x sm_clock_mhz + dram_latency_ns / 100 (the clock moves it
- * most), figs[1] = vocab; fails on call fail_at (0: never). */
+ * most), figs[1] = vocab. Fails where the clock is fail_clock (a swing's end)
+ * or, with fail_drawn, strictly inside 2000..2418 (every draw). Calls run
+ * concurrently: what they saw is kept under z->mu. */
 static int synth(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
 {
     seen_t *z = ctx;
-    if (++z->calls == z->fail_at) {
+    double clk = s->arch.sm_clock_mhz, lat = s->arch.dram_latency_ns, v = s->model.vocab;
+    if ((z->fail_clock > 0 && clk == z->fail_clock) || (z->fail_drawn && clk > 2000 && clk < 2418)) {
         snprintf(err, errlen, "synthetic failure");
         return -1;
     }
-    double clk = s->arch.sm_clock_mhz, lat = s->arch.dram_latency_ns, v = s->model.vocab;
+    pthread_mutex_lock(&z->mu);
+    z->calls++;
     z->clock_min = fmin(z->clock_min, clk);
     z->clock_max = fmax(z->clock_max, clk);
     z->lat_min = fmin(z->lat_min, lat);
@@ -33,6 +40,7 @@ static int synth(const setup_t *s, void *ctx, double *figs, char *err, size_t er
     z->vocab_min = fmin(z->vocab_min, v);
     z->vocab_max = fmax(z->vocab_max, v);
     z->vocab_fractional |= v != floor(v);
+    pthread_mutex_unlock(&z->mu);
     figs[0] = 3 * clk + lat / 100;
     figs[1] = v;
     return 0;
@@ -40,7 +48,7 @@ static int synth(const setup_t *s, void *ctx, double *figs, char *err, size_t er
 
 static seen_t fresh(void)
 {
-    return (seen_t){.clock_min = INFINITY, .clock_max = -INFINITY, .lat_min = INFINITY,
+    return (seen_t){.mu = PTHREAD_MUTEX_INITIALIZER, .clock_min = INFINITY, .clock_max = -INFINITY, .lat_min = INFINITY,
                     .lat_max = -INFINITY, .vocab_min = INFINITY, .vocab_max = -INFINITY};
 }
 
@@ -189,11 +197,12 @@ static void test_a_failed_evaluation_names_the_draw_or_key(check_t *ck)
     uncert_result_t r;
     char err[1400] = "";
     seen_t z = fresh();
-    z.fail_at = 3;
+    z.fail_drawn = 1;   /* every draw fails: the first in order is named */
     CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1, "");
-    CHECK(strstr(err, "draw 3 of 8") && strstr(err, "synthetic failure") && r.swings == NULL, "");
+    CHECK(strstr(err, "draw 1 of 8") && strstr(err, "synthetic failure") && r.swings == NULL,
+          "%s", err);
     z = fresh();
-    z.fail_at = 9;  /* after 8 draws: the clock at its low */
+    z.fail_clock = 2000;  /* only the clock's low end */
     CHECK(uncert_run(&s, 2, c, 8, synth, &z, &r, err, sizeof err) == -1, "");
     CHECK(strstr(err, "sm_clock_mhz at its low 2000") != NULL, "");
 }
@@ -229,6 +238,18 @@ static void test_gb10_decode_interval_holds_the_prediction(check_t *ck)
     decode_free(&d);
     uncert_result_t r;
     CHECK(uncert_run(&s, 2, cen, 4, decode_figs, &c, &r, err, sizeof err) == 0, "");
+    /* one thread and eight give the same interval and swings, bit for bit */
+    for (int t = 1; t <= 8; t += 7) {
+        uncert_result_t q;
+        CHECK(uncert_run_threads(&s, 2, cen, 4, decode_figs, &c, t, &q, err, sizeof err) == 0, "");
+        CHECK(q.lo[0] == r.lo[0] && q.hi[0] == r.hi[0] && q.lo[1] == r.lo[1] && q.hi[1] == r.hi[1] &&
+                  q.n_swings == r.n_swings, "%d threads", t);
+        for (int i = 0; i < q.n_swings && i < r.n_swings; i++)
+            CHECK(!strcmp(q.swings[i].key, r.swings[i].key) &&
+                      q.swings[i].fig_low[0] == r.swings[i].fig_low[0] &&
+                      q.swings[i].fig_high[0] == r.swings[i].fig_high[0], "%d threads, swing %d", t, i);
+        uncert_free(&q);
+    }
     CHECK(r.lo[0] <= cen[0] && cen[0] <= r.hi[0] && r.lo[1] <= cen[1] && cen[1] <= r.hi[1], "");
     CHECK(r.hi[0] > r.lo[0] && r.n_swings == uncert_ranged_keys(&s), "");
     /* the most sensitive key does move tok/s; slower steps give fewer tok/s */
