@@ -52,6 +52,7 @@
 #include "cli/cli.h"
 #include "cli/cmd_tile.h"
 #include "cli/decode_opts.h"
+#include "cli/par.h"
 #include "models/arch.h"
 #include "models/kmodel.h"
 #include "models/llm.h"
@@ -107,10 +108,12 @@ typedef struct {
     llm_t model;                /* tile: --model (routing of tokens) */
     const char *model_name;
     int jobs;
+    par_t par;                  /* this rank runs points rank, rank + size, ... */
     point_t *pts;
     pthread_mutex_t mu;         /* guards next, done, stop_at */
     pthread_cond_t cv;
-    size_t next, done;
+    size_t mine;                /* the points this rank runs */
+    size_t next, done;          /* of this rank's points: the next to take, those done */
     size_t stop_at;             /* tile: the first point whose options failed */
 } sweep_t;
 
@@ -279,15 +282,22 @@ static void run_tile(point_t *pt)
         pt->bound = bound_name(kresult_bound(&pt->t.g.r));
 }
 
+/* The point of this rank's k-th share. */
+static size_t share_point(const sweep_t *sw, size_t k)
+{
+    return (size_t)sw->par.rank + k * (size_t)sw->par.size;
+}
+
 static void *worker(void *arg)
 {
     sweep_t *sw = arg;
     for (;;) {
         pthread_mutex_lock(&sw->mu);
-        size_t i = sw->next++;
+        size_t k = sw->next++;
+        size_t i = share_point(sw, k);
         int skip = i > sw->stop_at;
         pthread_mutex_unlock(&sw->mu);
-        if (i >= sw->npoints)
+        if (k >= sw->mine)
             return NULL;
         point_t *pt = &sw->pts[i];
         if (!skip) {
@@ -306,7 +316,8 @@ static void *worker(void *arg)
     }
 }
 
-/* Run every point on sw->jobs threads; progress on stderr. */
+/* Run this rank's points on sw->jobs threads; progress on stderr (rank 0's,
+ * of its share). */
 static int run_all(sweep_t *sw, char *err, size_t errlen)
 {
     pthread_condattr_t ca;
@@ -317,30 +328,35 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
     pthread_condattr_destroy(&ca);
     sw->next = sw->done = 0;
     sw->stop_at = SIZE_MAX;
-    int n = sw->jobs < (int)sw->npoints ? sw->jobs : (int)sw->npoints, started = 0;
+    size_t rank = (size_t)sw->par.rank, size = (size_t)sw->par.size;
+    sw->mine = sw->npoints > rank ? (sw->npoints - rank + size - 1) / size : 0;
+    int n = sw->jobs < (int)sw->mine ? sw->jobs : (int)sw->mine, started = 0;
     pthread_t th[MAX_JOBS];
     while (started < n && pthread_create(&th[started], NULL, worker, sw) == 0)
         started++;
-    if (started == 0) {
+    if (started == 0 && n > 0) {
         snprintf(err, errlen, "cannot start a thread for the sweep");
         pthread_mutex_destroy(&sw->mu);
         pthread_cond_destroy(&sw->cv);
         return -1;
     }
     double t0 = now_s(), shown = t0;
+    int talk = par_root(&sw->par);
     pthread_mutex_lock(&sw->mu);
-    while (sw->done < sw->npoints) {
+    while (sw->done < sw->mine) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += 1;
         pthread_cond_timedwait(&sw->cv, &sw->mu, &until);
         double t = now_s();
-        if (t - t0 >= PROGRESS_AFTER_S && t - shown >= PROGRESS_EVERY_S && sw->done < sw->npoints) {
+        if (talk && t - t0 >= PROGRESS_AFTER_S && t - shown >= PROGRESS_EVERY_S &&
+            sw->done < sw->mine) {
             shown = t;
-            fprintf(stderr, "gbsim sweep: %zu of %zu points, %.0f s", sw->done, sw->npoints, t - t0);
+            fprintf(stderr, "gbsim sweep: %zu of %zu points%s, %.0f s", sw->done, sw->mine,
+                    size > 1 ? " of rank 0" : "", t - t0);
             if (sw->done)
                 fprintf(stderr, ", about %.0f s left",
-                        (t - t0) / (double)sw->done * (double)(sw->npoints - sw->done));
+                        (t - t0) / (double)sw->done * (double)(sw->mine - sw->done));
             fputc('\n', stderr);
         }
     }
@@ -350,6 +366,89 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
     pthread_mutex_destroy(&sw->mu);
     pthread_cond_destroy(&sw->cv);
     return 0;
+}
+
+/* ---- the points of other ranks (MPI) ------------------------------------------ */
+
+/* A point travels as its bytes with the pointers cleared, the length of its
+ * message (0: none) and the message, then its decode rows. Only ranks of one
+ * binary exchange points, so the bytes mean the same on both sides. */
+static void pack_point(FILE *f, const sweep_t *sw, const point_t *pt)
+{
+    point_t w = *pt;
+    w.err = NULL;
+    w.r.rows = NULL;
+    w.bound = NULL;
+    w.t.g.cfg.mma = NULL;
+    memset(&w.targs, 0, sizeof w.targs);
+    size_t elen = pt->err ? strlen(pt->err) : 0;
+    fwrite(&w, sizeof w, 1, f);
+    fwrite(&elen, sizeof elen, 1, f);
+    fwrite(pt->err ? pt->err : "", 1, elen, f);
+    if (!sw->tile && !pt->failed)
+        fwrite(pt->r.rows, sizeof *pt->r.rows, pt->r.n, f);
+}
+
+/* Read a point packed by pack_point at *at (at most end) into pt, keeping
+ * pt's own options. Returns 0, or -1 when out of memory. */
+static int unpack_point(const sweep_t *sw, const char **at, const char *end, point_t *pt)
+{
+    point_t w;
+    size_t elen;
+    assert((size_t)(end - *at) >= sizeof w + sizeof elen);
+    memcpy(&w, *at, sizeof w);
+    memcpy(&elen, *at + sizeof w, sizeof elen);
+    *at += sizeof w + sizeof elen;
+    assert((size_t)(end - *at) >= elen);
+    w.targs = pt->targs;
+    w.err = NULL;
+    if (elen > 0 && (w.err = strndup(*at, elen)) == NULL)
+        return -1;
+    *at += elen;
+    if (!sw->tile && !w.failed) {
+        size_t bytes = w.r.n * sizeof *w.r.rows;
+        assert((size_t)(end - *at) >= bytes);
+        if ((w.r.rows = malloc(bytes ? bytes : 1)) == NULL) {
+            free(w.err);
+            return -1;
+        }
+        memcpy(w.r.rows, *at, bytes);
+        *at += bytes;
+    }
+    if (sw->tile && w.t.ran)
+        w.bound = bound_name(kresult_bound(&w.t.g.r));
+    *pt = w;
+    return 0;
+}
+
+/* Rank 0 gathers every rank's points into sw->pts. Collective. Returns 0, or
+ * -1 with err. */
+static int gather_points(sweep_t *sw, char *err, size_t errlen)
+{
+    char *mine = NULL, *all = NULL;
+    size_t len = 0, *lens = NULL;
+    FILE *f = open_memstream(&mine, &len);
+    assert(f != NULL);
+    for (size_t k = 0; k < sw->mine; k++)
+        pack_point(f, sw, &sw->pts[share_point(sw, k)]);
+    fclose(f);
+    int rc = par_gather(&sw->par, mine, len, &all, &lens);
+    free(mine);
+    if (rc == 0 && par_root(&sw->par)) {
+        const char *at = all + lens[0];
+        for (int r = 1; r < sw->par.size && rc == 0; r++) {
+            const char *end = at + lens[r];
+            for (size_t p = (size_t)r; p < sw->npoints && rc == 0; p += (size_t)sw->par.size)
+                rc = unpack_point(sw, &at, end, &sw->pts[p]);
+            assert(rc != 0 || at == end);
+            at = end;
+        }
+    }
+    free(all);
+    free(lens);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 /* ---- point labels -------------------------------------------------------------- */
@@ -1171,6 +1270,11 @@ static int sweep_main(int argc, char **argv, int tile)
     if (sw == NULL)
         return cli_error("out of memory");
     sw->tile = tile;
+    char err[2000];
+    if (par_begin(&sw->par, err, sizeof err) != 0) {
+        free(sw);
+        return cli_fail(err);
+    }
     decode_opts_init(&sw->base);
     cmd_tile_args_init(&sw->targs);
     cli_list_t grids = {.max = MAX_KEYS};
@@ -1202,7 +1306,6 @@ static int sweep_main(int argc, char **argv, int tile)
     /* which options were given (cli_parse accepted them; only their number can
      * exceed what the scan keeps) */
     cli_arg_t args[MAX_ARGS];
-    char err[2000];
     rc = CLI_EXIT_USAGE;
     int nargs = cli_scan(argc, argv, opts, n, args, MAX_ARGS, err, sizeof err);
     if (nargs < 0) {
@@ -1248,8 +1351,16 @@ static int sweep_main(int argc, char **argv, int tile)
     }
     if (tile && tile_points(sw) != 0)
         goto done;
-    if (run_all(sw, err, sizeof err) != 0) {
+    /* every rank runs its share, then rank 0 holds every point and writes */
+    int ran = run_all(sw, err, sizeof err);
+    if (sw->par.size > 1 && gather_points(sw, err, sizeof err) != 0)
+        ran = -1;
+    if (ran != 0) {
         cli_fail(err);
+        goto done;
+    }
+    if (!par_root(&sw->par)) {
+        rc = 0;
         goto done;
     }
     /* a tile point with malformed options, or a decode sweep where nothing ran */
@@ -1287,6 +1398,8 @@ static int sweep_main(int argc, char **argv, int tile)
         fwrite(buf, 1, len, stdout);
     free(buf);
 done:
+    par_bcast_int(&sw->par, &rc);   /* every rank exits as rank 0 does */
+    par_end(&sw->par);
     sweep_free(sw);
     free(sw);
     return rc;

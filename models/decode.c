@@ -154,7 +154,7 @@ static void collective_row(decode_result_t *res, const char *op, const char *wha
     row->calls = calls;
     row->us_per_call = us_per_call;
     row->us_step = calls * us_per_call;
-    row->bound = "link";
+    snprintf(row->bound, sizeof row->bound, "link");
 }
 
 static int is_sliding(const llm_t *m, int layer)
@@ -281,7 +281,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
         for (int k = 1; k < BOUND_COUNT; k++)
             if (bound_us[i * BOUND_COUNT + k] > bound_us[i * BOUND_COUNT + b])
                 b = (bound_t)k;
-        row->bound = bound_name(b);
+        snprintf(row->bound, sizeof row->bound, "%s", bound_name(b));
     }
     free(bound_us);
     free(var);
@@ -297,7 +297,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     gaprow->calls = res->kernels;
     gaprow->us_step = res->gap_us;
     gaprow->us_per_call = res->gap_us / res->kernels;
-    gaprow->bound = "launch";
+    snprintf(gaprow->bound, sizeof gaprow->bound, "launch");
 
     res->step_us = st.gpu_end;
     for (size_t i = 0; i < res->n; i++)

@@ -47,7 +47,7 @@ typedef struct {
     double us_per_call;
     double us_step;
     double share_pct;
-    const char *bound;          /* dram | compute | latency | launch | link */
+    char bound[12];             /* dram | compute | l2 | latency | launch | link */
 } decode_row_t;
 
 typedef struct {
