@@ -1351,7 +1351,10 @@ static int sweep_main(int argc, char **argv, int tile)
     }
     if (tile && tile_points(sw) != 0)
         goto done;
-    /* every rank runs its share, then rank 0 holds every point and writes */
+    /* every rank runs its share, its points sharing their kernels' runs, then
+     * rank 0 holds every point and writes */
+    if (!tile)
+        sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
     int ran = run_all(sw, err, sizeof err);
     if (sw->par.size > 1 && gather_points(sw, err, sizeof err) != 0)
         ran = -1;
@@ -1398,6 +1401,7 @@ static int sweep_main(int argc, char **argv, int tile)
         fwrite(buf, 1, len, stdout);
     free(buf);
 done:
+    kmodel_memo_free(sw->base.memo);
     par_bcast_int(&sw->par, &rc);   /* every rank exits as rank 0 does */
     par_end(&sw->par);
     sweep_free(sw);
