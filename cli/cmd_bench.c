@@ -23,6 +23,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_replay.h"
+#include "cli/cmd_sweep.h"
+#include "cli/decode_opts.h"
 #include "cli/proc.h"
 #include "models/decode.h"
 #include "models/gemm.h"
@@ -65,8 +68,9 @@ static const bench_case_t CASES[] = {
      "decode --arch gb10 --stack vllm-marlin --model gpt-oss-120b", 0},
     {"decode/gb10/vllm-cutlass/llama-3.1-8b", BENCH_COMMAND,
      "decode --arch gb10 --stack vllm-cutlass --model llama-3.1-8b", 0},
-    {"decode/gb10/vllm-cutlass/gpt-oss-120b/batch-4096", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096", 0},
+    /* 4096 sequences' KV cache fits GB10's 128 GB at ctx 128 */
+    {"decode/gb10/vllm-cutlass/gpt-oss-120b/batch-4096-ctx-128", BENCH_COMMAND,
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096 --ctx 128", 0},
     {"tile/gb10/fc1-m4", BENCH_COMMAND,
      "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1},
     {"tile/gb10/dense-m1e9", BENCH_COMMAND,
@@ -242,35 +246,56 @@ static int64_t int_opt(int argc, char **argv, const char *name, int64_t dflt)
     return v ? strtoll(v, NULL, 10) : dflt;
 }
 
-/* decode: the kernels decode_run simulates -- each stack row once, attention
- * rows once per layer kind (models/decode.c run_variant). */
-static int decode_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+/* decode: the step decode_run simulates, from the case's options (the
+ * command's own parser and run). memo: kernels already run (sweep points). */
+static int decode_events(int argc, char **argv, kmodel_memo_t *memo, const char *key,
+                         const char *val, uint64_t *events, char *err, size_t errlen)
 {
-    const char *arch = opt_of(argc, argv, "arch"), *model = opt_of(argc, argv, "model");
-    setup_t s;
-    if (setup_load_stack(&s, arch, model, opt_of(argc, argv, "stack"), 0, NULL, 0, err, errlen) != 0)
+    decode_opts_t o;
+    decode_opts_init(&o);
+    cli_opt_t rows[DECODE_OPTS_MAX];
+    cli_cmd_t cmd = {.name = "decode", .usage = "", .opts = rows,
+                     .nopts = decode_opts_rows(&o, rows, DECODE_OPTS_MAX)};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0 || (key && decode_opts_set(&o, key, val) != 0)) {
+        snprintf(err, errlen, "the case's decode options do not parse");
         return -1;
-    const stack_desc_t *st = s.stack;
-    int64_t layers = int_opt(argc, argv, "layers", 0);
-    if (layers > 0)
-        s.model.n_layers = (double)layers;
-    step_geom_t g;
-    stack_geom(&s.model, int_opt(argc, argv, "batch", 1), 1, int_opt(argc, argv, "ctx", 2048), 0, &g);
-    int rc = 0;
-    for (size_t i = 0; i < st->n_kernels && rc == 0; i++) {
-        if (!stack_row_runs(st, &st->kernels[i], &s.arch, &s.model, &g))
-            continue;
-        for (int sliding = 0; sliding <= (st->kernels[i].shape == SH_ATTN) && rc == 0; sliding++) {
-            kdesc_t d;
-            kmodel_out_t o;
-            if (stack_kdesc(st, &st->kernels[i], &s.arch, &s.model, &g, sliding, &d, err, errlen) != 0 ||
-                kmodel_run(&s.arch, &d, &o, err, errlen) != 0)
-                rc = -1;
-            else
-                *events += o.events;
-        }
     }
+    o.memo = memo;
+    setup_t s;
+    decode_cfg_t c;
+    decode_result_t r;
+    double draft_us;
+    if (decode_opts_run(&o, &s, &c, &r, &draft_us, err, errlen) != 0)
+        return -1;
+    *events += r.events;
+    decode_free(&r);
     setup_free(&s);
+    return 0;
+}
+
+/* sweep: every point of its one --grid KEY=V1,V2,... of a decode option,
+ * through one memo as the sweep's points share one. */
+static int sweep_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    char *args[32];
+    int n = 0;
+    const char *grid = NULL;
+    for (int i = 0; i < argc && n < 32; i++)
+        if (!strcmp(argv[i], "--grid") && i + 1 < argc)
+            grid = argv[++i];
+        else
+            args[n++] = argv[i];
+    assert(grid != NULL && strchr(grid, '=') && "a sweep case has one --grid KEY=V1,...");
+    char key[64], vals[256];
+    snprintf(key, sizeof key, "%.*s", (int)(strchr(grid, '=') - grid), grid);
+    snprintf(vals, sizeof vals, "%s", strchr(grid, '=') + 1);
+    kmodel_memo_t *memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+    int rc = 0;
+    for (char *save = NULL, *v = strtok_r(vals, ",", &save); v && rc == 0;
+         v = strtok_r(NULL, ",", &save))
+        rc = decode_events(n, args, memo, key, v, events, err, errlen);
+    kmodel_memo_free(memo);
     return rc;
 }
 
@@ -293,7 +318,7 @@ static int tile_events(int argc, char **argv, uint64_t *events, char *err, size_
     return 0;
 }
 
-/* replay: every row, as cmd_replay predicts it. */
+/* replay: every row, as cmd_replay predicts it (through one memo). */
 static int replay_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     setup_t s;
@@ -302,13 +327,15 @@ static int replay_events(int argc, char **argv, uint64_t *events, char *err, siz
         trace_read(argv[argc - 1], &t, err, errlen) != 0)
         return -1;
     replay_config_t cfg = has_flag(argc, argv, "auto-config") ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         double us;
         kmodel_out_t d;
-        rc = replay_row_predict_as(&s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
+        rc = replay_row_predict_memo(memo, &s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
         *events += d.events;
     }
+    kmodel_memo_free(memo);
     trace_free(&t);
     return rc;
 }
@@ -317,7 +344,9 @@ static int command_events(int argc, char **argv, uint64_t *events, char *err, si
 {
     *events = 0;
     if (!strcmp(argv[1], "decode"))
-        return decode_events(argc, argv, events, err, errlen);
+        return decode_events(argc - 2, argv + 2, NULL, NULL, NULL, events, err, errlen);
+    if (!strcmp(argv[1], "sweep"))
+        return sweep_events(argc - 2, argv + 2, events, err, errlen);
     if (!strcmp(argv[1], "tile"))
         return tile_events(argc, argv, events, err, errlen);
     if (!strcmp(argv[1], "replay"))
@@ -415,7 +444,7 @@ static const char *const COLUMNS[] = {"case", "wall_ms", "cpu_ms", "peak_rss_kb"
                                       "mevents_per_s", "evals_per_min", "base_cpu_ms", "cpu_x",
                                       "base_wall_ms", "wall_x"};
 /* table widths; the case name is left-aligned */
-static const int WIDTH[] = {48, 9, 9, 11, 11, 13, 13, 11, 7, 12, 7};
+static const int WIDTH[] = {56, 9, 9, 11, 11, 13, 13, 11, 7, 12, 7};
 
 static void cell(FILE *f, int csv, int col, int has, const char *fmt, double v)
 {

@@ -228,7 +228,6 @@ static int draw(const char *path, const plot_points_t *pp, const char *arch, rep
  * prediction reads share their kernels' runs (kmodel_run_memo, one memo per
  * rank shared by its threads, at most REPLAY_MEMO_MAX kernels). */
 #define REPLAY_CHUNK_ROWS 4096
-#define REPLAY_MEMO_MAX 4096
 
 /* One row's prediction, as it travels between ranks. */
 typedef struct {
