@@ -13,7 +13,8 @@
  * Bad input, found before any point runs (exit 2, no output file): a key that
  * is none of these, a key given twice or also as an option, a grid without
  * values or with an empty or repeated value, a bad value of a decode option,
- * more than MAX_POINTS points, a --plot-kind the grid cannot give.
+ * a description (arch, model, stack, link, drafter) that does not load, more
+ * than MAX_POINTS points, a --plot-kind the grid cannot give.
  *
  * Failing points. decode: a point that fails (a --set value refused, a tile a
  * rule forbids, a stack that does not fit) is a row whose status column holds
@@ -262,6 +263,9 @@ static void run_decode(const sweep_t *sw, size_t p, point_t *pt)
             o.sets.v[o.sets.n++] = g->assign[vi];
         }
     }
+    /* a tp sweep's link joins the points' GPUs; one GPU has none to join */
+    if (o.tp == 1 && grid_of(sw, "tp"))
+        o.link = NULL;
     setup_t s;
     decode_cfg_t c;
     char e[1400];
@@ -550,7 +554,7 @@ static void context_text(const sweep_t *sw, char *buf, size_t n)
     if (!grid_of(sw, "tp") && o->tp > 1)
         item(buf, n, "tp=%lld", (long long)o->tp);
     if (!grid_of(sw, "link") && o->link)
-        item(buf, n, "link=%s", o->link);
+        item(buf, n, "link=%s%s", o->link, grid_of(sw, "tp") ? " at tp > 1" : "");
     for (int i = 0; i < o->sets.n; i++)
         item(buf, n, "%s", o->sets.v[i]);
 }
@@ -577,7 +581,6 @@ static const col_t DECODE_COLS[] = {
     {"tokens_per_step", COL_NUM, offsetof(point_t, r.tokens_per_step), "%.4f", 0},
     {"draft_step_us", COL_NUM, offsetof(point_t, draft_step_us), "%.3f", 0},
     {"kernels_per_step", COL_INT, offsetof(point_t, r.kernels), NULL, 0},
-    {"idle_us", COL_NUM, offsetof(point_t, r.gap_us), "%.3f", 0},
     {"hypothetical", COL_YESNO, offsetof(point_t, r.hypothetical), NULL, 0},
 };
 
@@ -676,6 +679,21 @@ static double op_us(const point_t *pt, const char *op)
 
 #define MAX_OPS 64
 
+/* A decode sweep over tp with a link (given or a grid key) says which link
+ * each point used: none at tp 1 (run_decode). */
+static int has_link_used(const sweep_t *sw)
+{
+    return !sw->tile && grid_of(sw, "tp") && (grid_of(sw, "link") || sw->base.link);
+}
+
+static const char *link_used(const sweep_t *sw, size_t p)
+{
+    const grid_t *gt = grid_of(sw, "tp"), *gl = grid_of(sw, "link");
+    if (strtoll(value_at(sw, p, (int)(gt - sw->g)), NULL, 10) == 1)
+        return "none";
+    return gl ? value_at(sw, p, (int)(gl - sw->g)) : sw->base.link;
+}
+
 static void write_csv(FILE *f, const sweep_t *sw)
 {
     const col_t *cols = sw->tile ? TILE_COLS : DECODE_COLS;
@@ -688,6 +706,8 @@ static void write_csv(FILE *f, const sweep_t *sw)
     }
     for (int c = 0; route && c < NCOLS(ROUTE_COLS); c++)
         fprintf(f, "%s,", ROUTE_COLS[c].name);
+    if (has_link_used(sw))
+        fprintf(f, "link_used,");
     if (!sw->tile)
         fprintf(f, "status,");
     for (int c = 0; c < ncols; c++)
@@ -703,6 +723,10 @@ static void write_csv(FILE *f, const sweep_t *sw)
         }
         for (int c = 0; route && c < NCOLS(ROUTE_COLS); c++) {
             put_cell(f, &ROUTE_COLS[c], pt);
+            fputc(',', f);
+        }
+        if (has_link_used(sw)) {
+            put_csv(f, link_used(sw, p));
             fputc(',', f);
         }
         if (!sw->tile) {
@@ -1036,10 +1060,11 @@ static const char MORE[] =
     "key, or tokens (with --model). Values are split at ','.\n"
     "Decode CSV: the grid keys, status (ok, or why the point failed: its figures are\n"
     "then empty), step_us, tok_per_s, limit_tok_per_s, dram_floor_us, tokens_per_step,\n"
-    "draft_step_us, kernels_per_step, idle_us, hypothetical, then us_<op> per op (us per\n"
-    "step summed\n"
-    "over the op's kernels; 0 when the step has no such op). If every point fails,\n"
-    "the sweep exits 2.\n"
+    "draft_step_us, kernels_per_step, hypothetical, then us_<op> per op (us per step\n"
+    "summed over the op's kernels, us_launch the device idle between kernels; 0 when\n"
+    "the step has no such op). With --grid tp=... and a link, link_used names the\n"
+    "link of each point: none at tp 1, where the link is not used. If every point\n"
+    "fails, the sweep exits 2.\n"
     "Tile CSV: the grid keys (with --model: m, groups), valid, rule, hypothetical,\n"
     "stages, smem_total_bytes, ctas_per_sm, then, for a simulated configuration,\n"
     "predicted_us, dram_floor_us, tiles, grid_ctas, bound. A configuration a rule\n"
@@ -1208,6 +1233,39 @@ static int tile_keys(sweep_t *sw, const cli_arg_t *args, int nargs)
     return 0;
 }
 
+/* Grid values that name a description (a preset or FILE.csv): each one is
+ * loaded alone before any point runs, so a file that does not parse, or a
+ * name that is neither, is bad input (file:line, exit 2) rather than a
+ * failed point. A decode sweep's arch, model, stack, link and draft keys (a
+ * drafter other than ngram and eagle is a model); a tile sweep's arch.
+ * Returns 0, or CLI_EXIT_USAGE after reporting. */
+static int check_descriptions(const sweep_t *sw)
+{
+    static const char *const KEYS[] = {"arch", "model", "stack", "link", "draft"};
+    for (int k = 0; k < sw->ng; k++) {
+        const grid_t *g = &sw->g[k];
+        int which = -1;
+        for (int i = 0; g->opt && i < (int)(sizeof KEYS / sizeof KEYS[0]); i++)
+            if (!strcmp(g->opt, KEYS[i]))
+                which = i;
+        if (which < 0 || (sw->tile && which != 0))
+            continue;
+        for (int i = 0; i < g->n; i++) {
+            const char *v = g->v[i];
+            if (which == 4 && (!strcmp(v, "ngram") || !strcmp(v, "eagle")))
+                continue;
+            setup_t s;
+            char e[1200];
+            if (setup_load_stack_link(&s, which == 0 ? v : "gb10",
+                                      which == 1 || which == 4 ? v : NULL, which == 2 ? v : NULL,
+                                      which == 3 ? v : NULL, 0, NULL, 0, e, sizeof e) != 0)
+                return cli_error("--grid %s: %s", g->key, e);
+            setup_free(&s);
+        }
+    }
+    return 0;
+}
+
 /* The options of each tile point: the given ones, then the point's grid
  * values parsed as gbsim tile parses them (a malformed value is reported
  * here, before anything runs). Returns 0, or CLI_EXIT_USAGE after reporting. */
@@ -1340,7 +1398,8 @@ static int sweep_main(int argc, char **argv, int tile)
         }
         sw->targs.grouped = 1;
     }
-    if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0)
+    if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0 ||
+        check_descriptions(sw) != 0)
         goto done;
     plot_kind_t pk = (plot_kind_t)kind;
     if (plot && plot_kind(sw, &pk) != 0)
