@@ -959,8 +959,9 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * Only launches of at least GEMM_FOLD_PERIODS x D rows (or groups) fold, so
  * the two launches (at most 7 D together) cost less than the one, and no
  * launch simulates more than about GEMM_FOLD_PERIODS x D rows whatever its m.
- * A launch with no repeat to fold (split-K, stream-K), or told not to fold
- * (no_fold), is simulated whole. This is kexec's folding (kexec.h) taken over
+ * Split-K walks each tile's K slices one after the other (split units a
+ * tile); stream-K spreads K over the CTAs and does not fold; nor does a
+ * launch told not to (no_fold). This is kexec's folding (kexec.h) taken over
  * whole rows, which kexec detects itself only after several periods of
  * lcm(grid, wt) tiles, if at all; gemm_test.c bounds the error against the
  * launch simulated event by event (0.05 %; the cases tried agree to the ps). */
@@ -1024,8 +1025,9 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
 static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p,
                      const tg_t *g, gemm_out_t *out, char *err, size_t errlen)
 {
-    if (o->no_fold || o->stream_k || o->split_k > 1)
+    if (o->no_fold || o->stream_k)
         return 0;
+    int64_t split = o->split_k > 1 ? o->split_k : 1;   /* units per work tile */
     int64_t groups = o->grouped ? p->groups : 1;
     int64_t tt = o->swap_ab ? g->c->tile_n : g->c->tile_m;      /* tokens per row */
     int64_t ct = o->swap_ab ? o->cluster_n : o->cluster_m;      /* cluster rows */
@@ -1034,7 +1036,8 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     /* tiles are walked along the weights fastest: a token row is wt
      * contiguous tiles; after swap-AB the tokens are the fastest, and a token
      * removed takes one tile from each of the wt stretches */
-    int64_t d = fold_period(g->grid, o->swap_ab ? 1 : wt, wt * groups, ct > 1 ? ct : 1);
+    int64_t d = fold_period(g->grid, split * (o->swap_ab ? 1 : wt), split * wt * groups,
+                            ct > 1 ? ct : 1);
     gemm_problem_t p1 = *p, p2 = *p;
     double r, r1;
     if (rows >= GEMM_FOLD_PERIODS * d) {
@@ -1045,7 +1048,7 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
         p1.m = t1 * groups;
         p2.m = t2 * groups;
     } else if (groups > 1) {
-        d = fold_period(g->grid, g->tiles_per_group, g->tiles_per_group, 1);
+        d = fold_period(g->grid, split * g->tiles_per_group, split * g->tiles_per_group, 1);
         if (groups < GEMM_FOLD_PERIODS * d)
             return 0;
         int64_t k1 = GEMM_FOLD_WARM * d + groups % d;
