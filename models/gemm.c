@@ -1061,16 +1061,30 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     } else {
         return 0;
     }
+    /* with a deadline (a search's best so far), each launch stops as soon as
+     * the line through them would pass it: the first at the deadline itself
+     * (this launch takes longer than the shorter one), the second where the
+     * line from the first's time reaches it */
     gemm_out_t o1, o2;
-    int rc = gemm_run(a, o, &p1, &o1, err, errlen);
-    if (rc == 0)
-        rc = gemm_run(a, o, &p2, &o2, err, errlen);
+    gemm_opts_t oo = *o;
+    int rc = gemm_run(a, &oo, &p1, &o1, err, errlen);
+    if (rc == 0 && !o1.r.cut) {
+        double x = (r - r1) / (double)d;
+        if (o->deadline_ps > 0)
+            oo.deadline_ps = o1.r.dur_ps + (sim_ps_t)ceil((double)(o->deadline_ps - o1.r.dur_ps) / x);
+        rc = oo.deadline_ps > o1.r.dur_ps || o->deadline_ps == 0
+                 ? gemm_run(a, &oo, &p2, &o2, err, errlen)
+                 : (o2 = o1, o2.r.events = 0, o2.r.cut = 1, 0);
+    }
     if (rc != 0)
         return rc < 0 ? rc : -1;
-    /* the shorter launch past the deadline: so is this one */
-    if (o1.r.cut || o2.r.cut) {
+    /* a launch past the deadline: so is this one */
+    if (o1.r.cut) {
+        out->r = o1.r;
+        return 1;
+    }
+    if (o2.r.cut) {
         out->r = o2.r;
-        out->r.cut = 1;
         out->r.events += o1.r.events;
         return 1;
     }
