@@ -956,9 +956,11 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * R: f(R) = f(R1) + (f(R1 + D) - f(R1)) (R - R1) / D. Identical groups
  * (grouped kernels: every group has the same rows) fold the same way over the
  * group count, with a period of grid / gcd(grid, tiles per group) groups.
- * Only launches of at least GEMM_FOLD_PERIODS x D rows (or groups) fold, so
- * the two launches (at most 7 D together) cost less than the one, and no
- * launch simulates more than about GEMM_FOLD_PERIODS x D rows whatever its m.
+ * R1 also spans GEMM_FOLD_WARM_WAVES turns of the grid: a DRAM-bound walk
+ * settles slowly (gb10's grouped FC1 at two tokens a group adds 110.7, 110.1,
+ * 109.8, 109.6 us per group before it holds at 109.5). Only launches at least
+ * twice as long as the two shorter ones fold, so no launch simulates more
+ * than about four times R1 + D rows (or groups) whatever its m.
  * Split-K walks each tile's K slices one after the other (split units a
  * tile); stream-K spreads K over the CTAs and does not fold; nor does a
  * launch told not to (no_fold). This is kexec's folding (kexec.h) taken over
@@ -966,8 +968,8 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * lcm(grid, wt) tiles, if at all; gemm_test.c bounds the error against the
  * launch simulated event by event (0.05 %; the cases tried agree to the ps). */
 #define GEMM_FOLD_WAVES 4
-#define GEMM_FOLD_PERIODS 8
 #define GEMM_FOLD_WARM 2
+#define GEMM_FOLD_WARM_WAVES 128
 
 static int64_t gcd_i64(int64_t a, int64_t b)
 {
@@ -989,6 +991,19 @@ static int64_t fold_period(int64_t grid, int64_t tiles_per_unit, int64_t tiles_a
     p = p / gcd_i64(p, multiple) * multiple;
     int64_t turns = cdiv(GEMM_FOLD_WAVES * grid, p * tiles_all);
     return p * (turns > 1 ? turns : 1);
+}
+
+/* The units (rows or groups, of tiles_all tiles each) of the first of the
+ * two launches: at least GEMM_FOLD_WARM periods and GEMM_FOLD_WARM_WAVES turns
+ * of the grid (the walk settles into its repeat: DRAM queues, L2 fill), and
+ * units mod d more, so that both launches end at the phase this one does.
+ * 0 when the launch is not at least twice as long as the two (it runs whole). */
+static int fold_start(int64_t grid, int64_t units, int64_t d, int64_t tiles_all, int64_t *k1)
+{
+    int64_t warm = cdiv(GEMM_FOLD_WARM_WAVES * grid, tiles_all);
+    warm = warm > GEMM_FOLD_WARM * d ? warm : GEMM_FOLD_WARM * d;
+    *k1 = cdiv(warm, d) * d + units % d;
+    return units >= 2 * (2 * *k1 + d);
 }
 
 /* kresult_t at R from the launches at r1 and r1 + d (the line through them);
@@ -1039,21 +1054,17 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     int64_t d = fold_period(g->grid, split * (o->swap_ab ? 1 : wt), split * wt * groups,
                             ct > 1 ? ct : 1);
     gemm_problem_t p1 = *p, p2 = *p;
-    double r, r1;
-    if (rows >= GEMM_FOLD_PERIODS * d) {
+    int64_t k1;
+    double r;
+    if (fold_start(g->grid, rows, d, split * wt * groups, &k1)) {
         r = (double)rows;
-        int64_t k1 = GEMM_FOLD_WARM * d + rows % d;        /* rows of the first launch */
-        r1 = (double)k1;
         int64_t t1 = g->tok_per_group - (rows - k1) * tt, t2 = t1 + d * tt;
         p1.m = t1 * groups;
         p2.m = t2 * groups;
-    } else if (groups > 1) {
-        d = fold_period(g->grid, split * g->tiles_per_group, split * g->tiles_per_group, 1);
-        if (groups < GEMM_FOLD_PERIODS * d)
-            return 0;
-        int64_t k1 = GEMM_FOLD_WARM * d + groups % d;
+    } else if (groups > 1 &&
+               (d = fold_period(g->grid, split * g->tiles_per_group, split * g->tiles_per_group, 1),
+                fold_start(g->grid, groups, d, split * g->tiles_per_group, &k1))) {
         r = (double)groups;
-        r1 = (double)k1;
         p1.groups = k1;
         p2.groups = k1 + d;
         p1.m = k1 * g->tok_per_group;
@@ -1061,6 +1072,7 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     } else {
         return 0;
     }
+    double r1 = (double)k1;
     /* with a deadline (a search's best so far), each launch stops as soon as
      * the line through them would pass it: the first at the deadline itself
      * (this launch takes longer than the shorter one), the second where the

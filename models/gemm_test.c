@@ -624,7 +624,7 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
         {&gb10, mx, {.m = 40000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 1}},
         {&h100, grid80, {.m = 12000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0}},
         {&gb10, grouped, {.m = 1024, .n = 5760, .k = 2880, .groups = 256, .a_in_l2 = 1}},
-        {&h100, split, {.m = 4000, .n = 2880, .k = 4096, .groups = 1, .a_in_l2 = 0}},
+        {&h100, split, {.m = 8000, .n = 2880, .k = 4096, .groups = 1, .a_in_l2 = 0}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gemm_out_t f, e;
@@ -645,12 +645,12 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
     /* ten times the rows: the same work simulated, ten times the time */
     gemm_out_t a, b;
     char err[512];
-    gemm_problem_t p = {.m = 100000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0};
+    gemm_problem_t p = {.m = 1000000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0};
     int ok = gemm_run(&h100, &bf, &p, &a, err, sizeof err) == 0;
     p.m *= 10;
     ok = ok && gemm_run(&h100, &bf, &p, &b, err, sizeof err) == 0;
     if (CHECK(ok, "%s", err)) {
-        CHECK(b.r.events <= a.r.events + a.r.events / 10, "events %llu at m 1e5, %llu at 1e6",
+        CHECK(b.r.events <= a.r.events + a.r.events / 10, "events %llu at m 1e6, %llu at 1e7",
               (unsigned long long)a.r.events, (unsigned long long)b.r.events);
         double x = (double)b.r.dur_ps / (double)a.r.dur_ps;
         CHECK(x > 9.9 && x < 10.01, "m x 10 takes %.4f x the time", x);
