@@ -47,45 +47,53 @@ typedef struct {
     bench_kind_t kind;
     const char *args;
     int quick;          /* 1: also run by --quick */
+    int points;         /* > 0: the command evaluates this many points (on threads):
+                           evals_per_min is points per wall minute */
 } bench_case_t;
 
 static const bench_case_t CASES[] = {
-    /* name                                        kind  args  quick */
+    /* name                                        kind  args  quick  points */
     {"decode/gb10/vllm-cutlass/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b", 1},
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b", 1, 0},
     {"decode/gb10/vllm-cutlass/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-20b", 0, 0},
     {"decode/gb10/llamacpp/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack llamacpp --model gpt-oss-120b", 0},
+     "decode --arch gb10 --stack llamacpp --model gpt-oss-120b", 0, 0},
     {"decode/gb10/llamacpp/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack llamacpp --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack llamacpp --model gpt-oss-20b", 0, 0},
     /* bf16 experts: 16 of gpt-oss-120b's 36 layers fit GB10's 128 GB */
     {"decode/gb10/torch-bf16/gpt-oss-120b/16-layers", BENCH_COMMAND,
-     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-120b --layers 16", 0},
+     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-120b --layers 16", 0, 0},
     {"decode/gb10/torch-bf16/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-20b", 0, 0},
     {"decode/gb10/vllm-marlin/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-marlin --model gpt-oss-120b", 0},
+     "decode --arch gb10 --stack vllm-marlin --model gpt-oss-120b", 0, 0},
     {"decode/gb10/vllm-cutlass/llama-3.1-8b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model llama-3.1-8b", 0},
+     "decode --arch gb10 --stack vllm-cutlass --model llama-3.1-8b", 0, 0},
     /* 4096 sequences' KV cache fits GB10's 128 GB at ctx 128 */
     {"decode/gb10/vllm-cutlass/gpt-oss-120b/batch-4096-ctx-128", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096 --ctx 128", 0},
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096 --ctx 128", 0, 0},
     {"tile/gb10/fc1-m4", BENCH_COMMAND,
-     "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1},
+     "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1, 0},
     {"tile/gb10/dense-m1e9", BENCH_COMMAND,
-     "tile --arch gb10 --m 1000000000 --n 5120 --k 2880", 0},
-    {"tile-grid/gb10/moe-fc1-fc2", BENCH_TILE_GRID, NULL, 0},
+     "tile --arch gb10 --m 1000000000 --n 5120 --k 2880", 0, 0},
+    {"tile-grid/gb10/moe-fc1-fc2", BENCH_TILE_GRID, NULL, 0, 0},
     {"replay/h100/trace-config", BENCH_COMMAND,
-     "replay --arch h100 @/traces/hopper/h100_shapes.csv", 1},
+     "replay --arch h100 @/traces/hopper/h100_shapes.csv", 1, 0},
     {"replay/h100/auto-config", BENCH_COMMAND,
-     "replay --arch h100 --auto-config @/traces/hopper/h100_shapes.csv", 0},
+     "replay --arch h100 --auto-config @/traces/hopper/h100_shapes.csv", 0, 0},
     {"replay/h200/trace-config", BENCH_COMMAND,
-     "replay --arch h200 @/traces/hopper/h200_shapes.csv", 0},
+     "replay --arch h200 @/traces/hopper/h200_shapes.csv", 0, 0},
     {"replay/h200/auto-config", BENCH_COMMAND,
-     "replay --arch h200 --auto-config @/traces/hopper/h200_shapes.csv", 0},
+     "replay --arch h200 --auto-config @/traces/hopper/h200_shapes.csv", 0, 0},
     {"sweep/gb10/vllm-cutlass/batch-1-4-16-64", BENCH_COMMAND,
-     "sweep --grid batch=1,4,16,64", 0},
+     "sweep --grid batch=1,4,16,64", 0, 0},
+    /* the MoE FC1/FC2 tile grid as `gbsim sweep tile` on 2 threads: 2 x 4 x 9 x 2 x 2 points */
+    {"sweep-tile/gb10/moe-fc1-fc2/jobs-2", BENCH_COMMAND,
+     "sweep tile --model gpt-oss-120b --k 2880 --grid n=5760,2880 --grid tokens=1,4,16,64 "
+     "--grid tile=128x8x128,128x16x128,128x32x128,128x64x128,128x128x128,128x256x128,256x128x128,"
+     "128x32x256,128x64x256 --grid schedule=coop,pingpong --grid swap-ab=yes,no --jobs 2",
+     0, 288},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -101,7 +109,8 @@ static const char MORE[] =
     "                                       the fastest of --runs)\n"
     "  events                               events the engine executed\n"
     "  mevents_per_s                        events / cpu_ms\n"
-    "  evals_per_min                        tile grid: evaluations per CPU minute\n"
+    "  evals_per_min                        tile grid: evaluations per CPU minute; a tile\n"
+    "                                       sweep on threads: points per wall minute\n"
     "  base_cpu_ms, cpu_x, base_wall_ms, wall_x\n"
     "                                       the baseline's numbers and baseline / now\n"
     "A placeholder case prints '-'. Exits 1 when a case fails.\n";
@@ -110,6 +119,7 @@ typedef struct {
     int ran;
     double wall_ms, cpu_ms, rss_kb, evals_per_min;
     uint64_t events;
+    int counted;        /* events counted (a tile sweep's are not) */
 } bench_result_t;
 
 typedef struct {
@@ -340,9 +350,13 @@ static int replay_events(int argc, char **argv, uint64_t *events, char *err, siz
     return rc;
 }
 
+/* Returns 0 with *events, 1 when the command's events are not counted (a
+ * tile sweep), or -1 with err. */
 static int command_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     *events = 0;
+    if (!strcmp(argv[1], "sweep") && argc > 2 && !strcmp(argv[2], "tile"))
+        return 1;
     if (!strcmp(argv[1], "decode"))
         return decode_events(argc - 2, argv + 2, NULL, NULL, NULL, events, err, errlen);
     if (!strcmp(argv[1], "sweep"))
@@ -477,13 +491,13 @@ static void report_row(FILE *f, int csv, const bench_case_t *c, const bench_resu
         fprintf(f, "%s", c->name);
     else
         fprintf(f, "%-*s", WIDTH[0], c->name);
-    int grid = c->kind == BENCH_TILE_GRID;
+    int grid = c->kind == BENCH_TILE_GRID || c->points > 0, ev = r->ran && r->counted;
     int hc = b && b->has_cpu, hw = b && b->has_wall;
     cell(f, csv, 1, r->ran, "%.1f", r->wall_ms);
     cell(f, csv, 2, r->ran, "%.1f", r->cpu_ms);
     cell(f, csv, 3, r->ran, "%.0f", r->rss_kb);
-    cell(f, csv, 4, r->ran, "%.0f", (double)r->events);
-    cell(f, csv, 5, r->ran && r->cpu_ms > 0, "%.1f", r->cpu_ms > 0 ? (double)r->events / (r->cpu_ms * 1e3) : 0);
+    cell(f, csv, 4, ev, "%.0f", (double)r->events);
+    cell(f, csv, 5, ev && r->cpu_ms > 0, "%.1f", r->cpu_ms > 0 ? (double)r->events / (r->cpu_ms * 1e3) : 0);
     cell(f, csv, 6, r->ran && grid, "%.0f", r->evals_per_min);
     cell(f, csv, 7, hc, "%.1f", hc ? b->cpu_ms : 0);
     cell(f, csv, 8, hc && r->ran && r->cpu_ms > 0, "%.1f", hc && r->cpu_ms > 0 ? b->cpu_ms / r->cpu_ms : 0);
@@ -506,6 +520,7 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
         if (c->kind == BENCH_TILE_GRID) {
             if (time_tile_grid(&one, err, errlen) != 0)
                 return -1;
+            r->counted = 1;
         } else {
             char buf[1024], *argv[32];
             int argc = split_args(c->args, buf, sizeof buf, argv, 32);
@@ -519,15 +534,24 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
                 snprintf(err, errlen, "case %s: gbsim %s exited with status %d", c->name, c->args, rc);
                 return -1;
             }
-            if (i == 0 && command_events(argc, argv, &one.events, err, errlen) != 0)
+            int counted = i == 0 ? command_events(argc, argv, &one.events, err, errlen) : 0;
+            if (counted < 0)
                 return -1;
+            if (i == 0)
+                r->counted = counted == 0;
             one.events = i == 0 ? one.events : r->events;
+            if (c->points > 0 && u.wall_ms > 0)
+                one.evals_per_min = c->points / (u.wall_ms / 60000.0);
         }
-        if (i == 0 || one.wall_ms < r->wall_ms)
+        if (i == 0 || one.wall_ms < r->wall_ms) {
             r->wall_ms = one.wall_ms;
+            if (c->points > 0)
+                r->evals_per_min = one.evals_per_min;
+        }
         if (i == 0 || one.cpu_ms < r->cpu_ms) {
             r->cpu_ms = one.cpu_ms;
-            r->evals_per_min = one.evals_per_min;
+            if (c->points == 0)
+                r->evals_per_min = one.evals_per_min;
         }
         r->rss_kb = fmax(r->rss_kb, one.rss_kb);
         r->events = one.events;
