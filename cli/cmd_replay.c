@@ -532,9 +532,9 @@ int cmd_replay_main(int argc, char **argv)
     }
     /* the interval: rank 0's draws (on uncert's threads) */
     uncert_result_t u = {0};
-    replay_total_t draw = {.path = path, .cfg = cfg};
+    replay_total_t draws = {.path = path, .cfg = cfg};
     if (root && rc == 0 && samples > 0 &&
-        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draw, &u, err, sizeof err) != 0)
+        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draws, &u, err, sizeof err) != 0)
         rc = cli_fail(err);
     if (root && rc == 0) {
         report_uncert(rep, &u);

@@ -347,6 +347,8 @@ static void test_default_library_per_arch_family(check_t *ck)
           "sm12x bf16: no library list, the generic set");
     CHECK(gemm_impl_chooser(gemm_impl_find("torch-grouped-mm"), 121, 1, 16) ==
           gemm_impl_find("torch-grouped-mm"), "a named library keeps its rule");
+}
+
 /* Threads sharing one memo get kmodel_run's outputs, each distinct kernel
  * kept once (misses beyond the distinct kernels: two threads ran the same one
  * at once). */
