@@ -13,7 +13,8 @@
  * Bad input, found before any point runs (exit 2, no output file): a key that
  * is none of these, a key given twice or also as an option, a grid without
  * values or with an empty or repeated value, a bad value of a decode option,
- * a description (arch, model, stack, link, drafter) that does not load, more
+ * a description (arch, model, stack, link, drafter, experts histogram) that
+ * does not load, more
  * than MAX_POINTS points, a --plot-kind the grid cannot give.
  *
  * Failing points. decode: a point that fails (a --set value refused, a tile a
@@ -58,6 +59,7 @@
 #include "models/kmodel.h"
 #include "models/llm.h"
 #include "models/param.h"
+#include "models/route.h"
 #include "models/setup.h"
 #include "models/stack.h"
 #include "plots/gnuplot.h"
@@ -1233,12 +1235,32 @@ static int tile_keys(sweep_t *sw, const cli_arg_t *args, int nargs)
     return 0;
 }
 
+/* An experts histogram value must load for one of the sweep's models (the
+ * grid's, else --model): it is refused when it loads for none. */
+static int check_experts(const sweep_t *sw, const char *v, char *e, size_t elen)
+{
+    const grid_t *gm = grid_of(sw, "model");
+    for (int i = 0; i < (gm ? gm->n : 1); i++) {
+        setup_t s;
+        char e2[1200];
+        if (setup_load(&s, "gb10", gm ? gm->v[i] : sw->base.model, NULL, 0, e2, sizeof e2) != 0)
+            continue;   /* a model that does not load is reported as one */
+        route_hist_t *h = route_load(v, &s.model, i == 0 ? e : e2, i == 0 ? elen : sizeof e2);
+        if (h != NULL) {
+            route_free(h);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Grid values that name a description (a preset or FILE.csv): each one is
  * loaded alone before any point runs, so a file that does not parse, or a
  * name that is neither, is bad input (file:line, exit 2) rather than a
  * failed point. A decode sweep's arch, model, stack, link and draft keys (a
- * drafter other than ngram and eagle is a model); a tile sweep's arch.
- * Returns 0, or CLI_EXIT_USAGE after reporting. */
+ * drafter other than ngram and eagle is a model) and experts (a histogram,
+ * against the sweep's models); a tile sweep's arch. Returns 0, or
+ * CLI_EXIT_USAGE after reporting. */
 static int check_descriptions(const sweep_t *sw)
 {
     static const char *const KEYS[] = {"arch", "model", "stack", "link", "draft"};
@@ -1248,6 +1270,14 @@ static int check_descriptions(const sweep_t *sw)
         for (int i = 0; g->opt && i < (int)(sizeof KEYS / sizeof KEYS[0]); i++)
             if (!strcmp(g->opt, KEYS[i]))
                 which = i;
+        if (!sw->tile && g->opt && !strcmp(g->opt, "experts")) {
+            for (int i = 0; i < g->n; i++) {
+                char e[1200] = "";
+                if (check_experts(sw, g->v[i], e, sizeof e) != 0)
+                    return cli_error("--grid %s: %s", g->key, e);
+            }
+            continue;
+        }
         if (which < 0 || (sw->tile && which != 0))
             continue;
         for (int i = 0; i < g->n; i++) {

@@ -205,6 +205,10 @@ bad too-many-points 'more than' -- "$GBSIM" sweep --grid ctx=$(seq -s, 1 200) --
 sed '5s/^\([^,]*\),[^,]*,/\1,abc,/' models/data/arch/gb10.csv >"$tmp/badarch.csv"
 bad malformed-arch-file "$tmp/badarch.csv:5" 'dram_peak_gbps' -- \
     "$GBSIM" sweep --layers 1 --grid arch=gb10,"$tmp/badarch.csv" --out "$tmp/bad.csv"
+printf 'expert,share\n0,abc\n' >"$tmp/badexperts.csv"
+bad malformed-experts-file "$tmp/badexperts.csv:1" -- \
+    "$GBSIM" sweep --layers 1 --model gpt-oss-20b --grid experts=gpt-oss-20b,"$tmp/badexperts.csv" \
+    --out "$tmp/bad.csv"
 bad unknown-stack-value '--grid stack' 'nosuch' -- \
     "$GBSIM" sweep --layers 1 --grid stack=vllm-cutlass,nosuch --out "$tmp/bad.csv"
 bad malformed-arch-file-tile "$tmp/badarch.csv:5" -- \
