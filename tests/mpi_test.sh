@@ -57,6 +57,8 @@ for arch in h100 h200; do
 done
 same "replay --auto-config on threads" 3 - replay --arch h100 --auto-config --jobs 2 \
   "$root/traces/hopper/h100_shapes.csv"
+same "replay --samples (rank 0 draws)" 2 - replay --arch h100 --samples 4 \
+  "$root/traces/hopper/h100_shapes.csv"
 H='op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,bytes,measured_us'
 {
   echo "$H"
