@@ -23,6 +23,9 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cmd_replay.h"
+#include "cli/cmd_sweep.h"
+#include "cli/decode_opts.h"
 #include "cli/proc.h"
 #include "models/decode.h"
 #include "models/gemm.h"
@@ -44,44 +47,53 @@ typedef struct {
     bench_kind_t kind;
     const char *args;
     int quick;          /* 1: also run by --quick */
+    int points;         /* > 0: the command evaluates this many points (on threads):
+                           evals_per_min is points per wall minute */
 } bench_case_t;
 
 static const bench_case_t CASES[] = {
-    /* name                                        kind  args  quick */
+    /* name                                        kind  args  quick  points */
     {"decode/gb10/vllm-cutlass/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b", 1},
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b", 1, 0},
     {"decode/gb10/vllm-cutlass/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-20b", 0, 0},
     {"decode/gb10/llamacpp/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack llamacpp --model gpt-oss-120b", 0},
+     "decode --arch gb10 --stack llamacpp --model gpt-oss-120b", 0, 0},
     {"decode/gb10/llamacpp/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack llamacpp --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack llamacpp --model gpt-oss-20b", 0, 0},
     /* bf16 experts: 16 of gpt-oss-120b's 36 layers fit GB10's 128 GB */
     {"decode/gb10/torch-bf16/gpt-oss-120b/16-layers", BENCH_COMMAND,
-     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-120b --layers 16", 0},
+     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-120b --layers 16", 0, 0},
     {"decode/gb10/torch-bf16/gpt-oss-20b", BENCH_COMMAND,
-     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-20b", 0},
+     "decode --arch gb10 --stack torch-bf16 --model gpt-oss-20b", 0, 0},
     {"decode/gb10/vllm-marlin/gpt-oss-120b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-marlin --model gpt-oss-120b", 0},
+     "decode --arch gb10 --stack vllm-marlin --model gpt-oss-120b", 0, 0},
     {"decode/gb10/vllm-cutlass/llama-3.1-8b", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model llama-3.1-8b", 0},
-    {"decode/gb10/vllm-cutlass/gpt-oss-120b/batch-4096", BENCH_COMMAND,
-     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096", 0},
+     "decode --arch gb10 --stack vllm-cutlass --model llama-3.1-8b", 0, 0},
+    /* 4096 sequences' KV cache fits GB10's 128 GB at ctx 128 */
+    {"decode/gb10/vllm-cutlass/gpt-oss-120b/batch-4096-ctx-128", BENCH_COMMAND,
+     "decode --arch gb10 --stack vllm-cutlass --model gpt-oss-120b --batch 4096 --ctx 128", 0, 0},
     {"tile/gb10/fc1-m4", BENCH_COMMAND,
-     "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1},
+     "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1, 0},
     {"tile/gb10/dense-m1e9", BENCH_COMMAND,
-     "tile --arch gb10 --m 1000000000 --n 5120 --k 2880", 0},
-    {"tile-grid/gb10/moe-fc1-fc2", BENCH_TILE_GRID, NULL, 0},
+     "tile --arch gb10 --m 1000000000 --n 5120 --k 2880", 0, 0},
+    {"tile-grid/gb10/moe-fc1-fc2", BENCH_TILE_GRID, NULL, 0, 0},
     {"replay/h100/trace-config", BENCH_COMMAND,
-     "replay --arch h100 @/traces/hopper/h100_shapes.csv", 1},
+     "replay --arch h100 @/traces/hopper/h100_shapes.csv", 1, 0},
     {"replay/h100/auto-config", BENCH_COMMAND,
-     "replay --arch h100 --auto-config @/traces/hopper/h100_shapes.csv", 0},
+     "replay --arch h100 --auto-config @/traces/hopper/h100_shapes.csv", 0, 0},
     {"replay/h200/trace-config", BENCH_COMMAND,
-     "replay --arch h200 @/traces/hopper/h200_shapes.csv", 0},
+     "replay --arch h200 @/traces/hopper/h200_shapes.csv", 0, 0},
     {"replay/h200/auto-config", BENCH_COMMAND,
-     "replay --arch h200 --auto-config @/traces/hopper/h200_shapes.csv", 0},
+     "replay --arch h200 --auto-config @/traces/hopper/h200_shapes.csv", 0, 0},
     {"sweep/gb10/vllm-cutlass/batch-1-4-16-64", BENCH_COMMAND,
-     "sweep --grid batch=1,4,16,64", 0},
+     "sweep --grid batch=1,4,16,64", 0, 0},
+    /* the MoE FC1/FC2 tile grid as `gbsim sweep tile` on 2 threads: 2 x 4 x 9 x 2 x 2 points */
+    {"sweep-tile/gb10/moe-fc1-fc2/jobs-2", BENCH_COMMAND,
+     "sweep tile --model gpt-oss-120b --k 2880 --grid n=5760,2880 --grid tokens=1,4,16,64 "
+     "--grid tile=128x8x128,128x16x128,128x32x128,128x64x128,128x128x128,128x256x128,256x128x128,"
+     "128x32x256,128x64x256 --grid schedule=coop,pingpong --grid swap-ab=yes,no --jobs 2",
+     0, 288},
 };
 #define NCASES ((int)(sizeof CASES / sizeof CASES[0]))
 
@@ -97,7 +109,8 @@ static const char MORE[] =
     "                                       the fastest of --runs)\n"
     "  events                               events the engine executed\n"
     "  mevents_per_s                        events / cpu_ms\n"
-    "  evals_per_min                        tile grid: evaluations per CPU minute\n"
+    "  evals_per_min                        tile grid: evaluations per CPU minute; a tile\n"
+    "                                       sweep on threads: points per wall minute\n"
     "  base_cpu_ms, cpu_x, base_wall_ms, wall_x\n"
     "                                       the baseline's numbers and baseline / now\n"
     "A placeholder case prints '-'. Exits 1 when a case fails.\n";
@@ -106,6 +119,7 @@ typedef struct {
     int ran;
     double wall_ms, cpu_ms, rss_kb, evals_per_min;
     uint64_t events;
+    int counted;        /* events counted (a tile sweep's are not) */
 } bench_result_t;
 
 typedef struct {
@@ -242,35 +256,56 @@ static int64_t int_opt(int argc, char **argv, const char *name, int64_t dflt)
     return v ? strtoll(v, NULL, 10) : dflt;
 }
 
-/* decode: the kernels decode_run simulates -- each stack row once, attention
- * rows once per layer kind (models/decode.c run_variant). */
-static int decode_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+/* decode: the step decode_run simulates, from the case's options (the
+ * command's own parser and run). memo: kernels already run (sweep points). */
+static int decode_events(int argc, char **argv, kmodel_memo_t *memo, const char *key,
+                         const char *val, uint64_t *events, char *err, size_t errlen)
 {
-    const char *arch = opt_of(argc, argv, "arch"), *model = opt_of(argc, argv, "model");
-    setup_t s;
-    if (setup_load_stack(&s, arch, model, opt_of(argc, argv, "stack"), 0, NULL, 0, err, errlen) != 0)
+    decode_opts_t o;
+    decode_opts_init(&o);
+    cli_opt_t rows[DECODE_OPTS_MAX];
+    cli_cmd_t cmd = {.name = "decode", .usage = "", .opts = rows,
+                     .nopts = decode_opts_rows(&o, rows, DECODE_OPTS_MAX)};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0 || (key && decode_opts_set(&o, key, val) != 0)) {
+        snprintf(err, errlen, "the case's decode options do not parse");
         return -1;
-    const stack_desc_t *st = s.stack;
-    int64_t layers = int_opt(argc, argv, "layers", 0);
-    if (layers > 0)
-        s.model.n_layers = (double)layers;
-    step_geom_t g;
-    stack_geom(&s.model, int_opt(argc, argv, "batch", 1), 1, int_opt(argc, argv, "ctx", 2048), 0, &g);
-    int rc = 0;
-    for (size_t i = 0; i < st->n_kernels && rc == 0; i++) {
-        if (!stack_row_runs(st, &st->kernels[i], &s.arch, &s.model, &g))
-            continue;
-        for (int sliding = 0; sliding <= (st->kernels[i].shape == SH_ATTN) && rc == 0; sliding++) {
-            kdesc_t d;
-            kmodel_out_t o;
-            if (stack_kdesc(st, &st->kernels[i], &s.arch, &s.model, &g, sliding, &d, err, errlen) != 0 ||
-                kmodel_run(&s.arch, &d, &o, err, errlen) != 0)
-                rc = -1;
-            else
-                *events += o.events;
-        }
     }
+    o.memo = memo;
+    setup_t s;
+    decode_cfg_t c;
+    decode_result_t r;
+    double draft_us;
+    if (decode_opts_run(&o, &s, &c, &r, &draft_us, err, errlen) != 0)
+        return -1;
+    *events += r.events;
+    decode_free(&r);
     setup_free(&s);
+    return 0;
+}
+
+/* sweep: every point of its one --grid KEY=V1,V2,... of a decode option,
+ * through one memo as the sweep's points share one. */
+static int sweep_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    char *args[32];
+    int n = 0;
+    const char *grid = NULL;
+    for (int i = 0; i < argc && n < 32; i++)
+        if (!strcmp(argv[i], "--grid") && i + 1 < argc)
+            grid = argv[++i];
+        else
+            args[n++] = argv[i];
+    assert(grid != NULL && strchr(grid, '=') && "a sweep case has one --grid KEY=V1,...");
+    char key[64], vals[256];
+    snprintf(key, sizeof key, "%.*s", (int)(strchr(grid, '=') - grid), grid);
+    snprintf(vals, sizeof vals, "%s", strchr(grid, '=') + 1);
+    kmodel_memo_t *memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+    int rc = 0;
+    for (char *save = NULL, *v = strtok_r(vals, ",", &save); v && rc == 0;
+         v = strtok_r(NULL, ",", &save))
+        rc = decode_events(n, args, memo, key, v, events, err, errlen);
+    kmodel_memo_free(memo);
     return rc;
 }
 
@@ -293,7 +328,7 @@ static int tile_events(int argc, char **argv, uint64_t *events, char *err, size_
     return 0;
 }
 
-/* replay: every row, as cmd_replay predicts it. */
+/* replay: every row, as cmd_replay predicts it (through one memo). */
 static int replay_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     setup_t s;
@@ -302,22 +337,30 @@ static int replay_events(int argc, char **argv, uint64_t *events, char *err, siz
         trace_read(argv[argc - 1], &t, err, errlen) != 0)
         return -1;
     replay_config_t cfg = has_flag(argc, argv, "auto-config") ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
     int rc = 0;
     for (size_t i = 0; i < t.nrows && rc == 0; i++) {
         double us;
         kmodel_out_t d;
-        rc = replay_row_predict_as(&s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
+        rc = replay_row_predict_memo(memo, &s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
         *events += d.events;
     }
+    kmodel_memo_free(memo);
     trace_free(&t);
     return rc;
 }
 
+/* Returns 0 with *events, 1 when the command's events are not counted (a
+ * tile sweep), or -1 with err. */
 static int command_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     *events = 0;
+    if (!strcmp(argv[1], "sweep") && argc > 2 && !strcmp(argv[2], "tile"))
+        return 1;
     if (!strcmp(argv[1], "decode"))
-        return decode_events(argc, argv, events, err, errlen);
+        return decode_events(argc - 2, argv + 2, NULL, NULL, NULL, events, err, errlen);
+    if (!strcmp(argv[1], "sweep"))
+        return sweep_events(argc - 2, argv + 2, events, err, errlen);
     if (!strcmp(argv[1], "tile"))
         return tile_events(argc, argv, events, err, errlen);
     if (!strcmp(argv[1], "replay"))
@@ -415,7 +458,7 @@ static const char *const COLUMNS[] = {"case", "wall_ms", "cpu_ms", "peak_rss_kb"
                                       "mevents_per_s", "evals_per_min", "base_cpu_ms", "cpu_x",
                                       "base_wall_ms", "wall_x"};
 /* table widths; the case name is left-aligned */
-static const int WIDTH[] = {48, 9, 9, 11, 11, 13, 13, 11, 7, 12, 7};
+static const int WIDTH[] = {56, 9, 9, 11, 11, 13, 13, 11, 7, 12, 7};
 
 static void cell(FILE *f, int csv, int col, int has, const char *fmt, double v)
 {
@@ -448,13 +491,13 @@ static void report_row(FILE *f, int csv, const bench_case_t *c, const bench_resu
         fprintf(f, "%s", c->name);
     else
         fprintf(f, "%-*s", WIDTH[0], c->name);
-    int grid = c->kind == BENCH_TILE_GRID;
+    int grid = c->kind == BENCH_TILE_GRID || c->points > 0, ev = r->ran && r->counted;
     int hc = b && b->has_cpu, hw = b && b->has_wall;
     cell(f, csv, 1, r->ran, "%.1f", r->wall_ms);
     cell(f, csv, 2, r->ran, "%.1f", r->cpu_ms);
     cell(f, csv, 3, r->ran, "%.0f", r->rss_kb);
-    cell(f, csv, 4, r->ran, "%.0f", (double)r->events);
-    cell(f, csv, 5, r->ran && r->cpu_ms > 0, "%.1f", r->cpu_ms > 0 ? (double)r->events / (r->cpu_ms * 1e3) : 0);
+    cell(f, csv, 4, ev, "%.0f", (double)r->events);
+    cell(f, csv, 5, ev && r->cpu_ms > 0, "%.1f", r->cpu_ms > 0 ? (double)r->events / (r->cpu_ms * 1e3) : 0);
     cell(f, csv, 6, r->ran && grid, "%.0f", r->evals_per_min);
     cell(f, csv, 7, hc, "%.1f", hc ? b->cpu_ms : 0);
     cell(f, csv, 8, hc && r->ran && r->cpu_ms > 0, "%.1f", hc && r->cpu_ms > 0 ? b->cpu_ms / r->cpu_ms : 0);
@@ -477,6 +520,7 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
         if (c->kind == BENCH_TILE_GRID) {
             if (time_tile_grid(&one, err, errlen) != 0)
                 return -1;
+            r->counted = 1;
         } else {
             char buf[1024], *argv[32];
             int argc = split_args(c->args, buf, sizeof buf, argv, 32);
@@ -490,15 +534,24 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
                 snprintf(err, errlen, "case %s: gbsim %s exited with status %d", c->name, c->args, rc);
                 return -1;
             }
-            if (i == 0 && command_events(argc, argv, &one.events, err, errlen) != 0)
+            int counted = i == 0 ? command_events(argc, argv, &one.events, err, errlen) : 0;
+            if (counted < 0)
                 return -1;
+            if (i == 0)
+                r->counted = counted == 0;
             one.events = i == 0 ? one.events : r->events;
+            if (c->points > 0 && u.wall_ms > 0)
+                one.evals_per_min = c->points / (u.wall_ms / 60000.0);
         }
-        if (i == 0 || one.wall_ms < r->wall_ms)
+        if (i == 0 || one.wall_ms < r->wall_ms) {
             r->wall_ms = one.wall_ms;
+            if (c->points > 0)
+                r->evals_per_min = one.evals_per_min;
+        }
         if (i == 0 || one.cpu_ms < r->cpu_ms) {
             r->cpu_ms = one.cpu_ms;
-            r->evals_per_min = one.evals_per_min;
+            if (c->points == 0)
+                r->evals_per_min = one.evals_per_min;
         }
         r->rss_kb = fmax(r->rss_kb, one.rss_kb);
         r->events = one.events;

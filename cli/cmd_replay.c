@@ -2,6 +2,7 @@
 #include "cli/cmd_replay.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "models/setup.h"
 #include "models/uncert.h"
 #include "cli/cli.h"
+#include "cli/par.h"
 #include "plots/gnuplot.h"
 #include "traces/replay_row.h"
 #include "traces/trace.h"
@@ -53,11 +55,11 @@ static const char MORE[] =
  * the row, the part of the prediction spent in second kernels -- split-K
  * reduce, merge, set-up -- and what bounds the main kernel), then
  * total_predicted_us and (when a row has measured_us) mape_pct. */
-static void report_head(FILE *f, const trace_t *t, const char *arch, replay_config_t cfg,
+static void report_head(FILE *f, size_t nrows, const char *arch, replay_config_t cfg,
                         const char *path)
 {
     fprintf(f, "# gbsim replay: arch=%s config=%s trace=%s rows=%zu\n", arch,
-            cfg == REPLAY_AUTO_CONFIG ? "auto" : "trace", path, t->nrows);
+            cfg == REPLAY_AUTO_CONFIG ? "auto" : "trace", path, nrows);
     fprintf(f, "%-6s %-28s %-13s %12s %12s %8s %7s %9s %s\n", "line", "op", "kind",
             "predicted_us", "measured_us", "err_pct", "kernels", "extra_us", "bound");
 }
@@ -105,145 +107,6 @@ static void report_tail(FILE *f, const report_sums_t *sums)
         fprintf(f, "mape_pct: %.2f\n", sums->ape / sums->measured);
 }
 
-/* ---------------------------------------------------------- row memo -- */
-
-/* Rows equal in every field a prediction reads (all of trace_row_t but op,
- * line and measured_us) have equal predictions: each is predicted once. An
- * open-addressing table of such keys, at most ROW_MEMO_MAX entries (later
- * distinct rows are predicted without being kept). */
-enum { ROW_MEMO_MAX = 1 << 16 };
-
-typedef struct {
-    trace_row_t key;     /* padding zero: compared and hashed as bytes */
-    double pred, extra_us;
-    int kernels, used;
-    bound_t bound;
-} memo_entry_t;
-
-typedef struct {
-    memo_entry_t *e;
-    size_t cap, n;
-} row_memo_t;
-
-static void row_key(const trace_row_t *r, trace_row_t *k)
-{
-    memset(k, 0, sizeof *k);
-    k->kind = r->kind;
-    k->m = r->m, k->n = r->n, k->k = r->k, k->groups = r->groups;
-    k->a_dtype = r->a_dtype, k->b_dtype = r->b_dtype;
-    k->ctx = r->ctx, k->heads_q = r->heads_q, k->heads_kv = r->heads_kv, k->head_dim = r->head_dim;
-    k->bytes = r->bytes;
-    k->tile_m = r->tile_m, k->tile_n = r->tile_n, k->tile_k = r->tile_k;
-    k->stages = r->stages, k->swap_ab = r->swap_ab, k->split_k = r->split_k;
-    k->cluster_m = r->cluster_m, k->cluster_n = r->cluster_n, k->grid_ctas = r->grid_ctas;
-    k->impl = r->impl;   /* a static table row: the pointer names it */
-}
-
-static size_t key_hash(const trace_row_t *k)
-{
-    const unsigned char *b = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h ^ h >> 29);
-}
-
-/* The entry for key k: its own, or the empty slot where it goes. */
-static memo_entry_t *memo_slot(row_memo_t *m, const trace_row_t *k)
-{
-    for (size_t i = key_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-        if (!m->e[i].used || !memcmp(&m->e[i].key, k, sizeof *k))
-            return &m->e[i];
-}
-
-/* Room for one more entry (load <= 1/2); 0 when the table is full or out
- * of memory (the row is then not kept). */
-static int memo_room(row_memo_t *m)
-{
-    if (2 * (m->n + 1) <= m->cap)
-        return 1;
-    if (m->n >= ROW_MEMO_MAX)
-        return 0;
-    size_t cap = m->cap ? 2 * m->cap : 64;
-    memo_entry_t *old = m->e, *e = calloc(cap, sizeof *e);
-    if (e == NULL)
-        return 0;
-    size_t old_cap = m->cap;
-    m->e = e;
-    m->cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].used)
-            *memo_slot(m, &old[i].key) = old[i];
-    free(old);
-    return 1;
-}
-
-/* The figure --samples draws: total_predicted_us of the distinct rows, each
- * times its copies, on the drawn arch. */
-typedef struct {
-    const trace_row_t **rows;  /* the distinct rows */
-    const double *copies;      /* how many rows of the trace each stands for */
-    size_t n;
-    replay_config_t cfg;
-} replay_total_t;
-
-static int replay_total(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
-{
-    const replay_total_t *t = ctx;
-    double total = 0;
-    for (size_t i = 0; i < t->n; i++) {
-        double us;
-        kmodel_out_t det;
-        if (replay_row_predict_as(&s->arch, t->rows[i], t->cfg, &us, &det, err, errlen) != 0)
-            return -1;
-        total += t->copies[i] * us;
-    }
-    figs[0] = total;
-    return 0;
-}
-
-/* The interval of the trace's total (uncert_run on replay_total), the
- * distinct rows found with the row memo's keys. */
-static int replay_interval(const setup_t *s, const trace_t *t, replay_config_t cfg, double total,
-                           int samples, uncert_result_t *u, char *err, size_t errlen)
-{
-    memset(u, 0, sizeof *u);
-    if (samples == 0)
-        return 0;
-    size_t cap = t->nrows ? t->nrows : 1;
-    const trace_row_t **rows = calloc(cap, sizeof *rows);
-    double *copies = calloc(cap, sizeof *copies);
-    row_memo_t memo = {0};
-    if (rows == NULL || copies == NULL) {
-        free(rows), free(copies);
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < t->nrows; i++) {
-        trace_row_t key;
-        row_key(&t->rows[i], &key);
-        memo_entry_t *e = memo.cap ? memo_slot(&memo, &key) : NULL;
-        if (e != NULL && e->used) {
-            copies[(size_t)e->pred]++;
-            continue;
-        }
-        if (memo_room(&memo)) {
-            e = memo_slot(&memo, &key);
-            *e = (memo_entry_t){.key = key, .pred = (double)n, .used = 1};
-            memo.n++;
-        }
-        rows[n] = &t->rows[i];
-        copies[n++] = 1;
-    }
-    replay_total_t ctx = {.rows = rows, .copies = copies, .n = n, .cfg = cfg};
-    int rc = uncert_run(s, 1, &total, samples, replay_total, &ctx, u, err, errlen);
-    free(memo.e);
-    free(rows);
-    free(copies);
-    return rc;
-}
-
 static double nice_125(double x, int down)
 {
     static const double step[] = {1, 2, 5, 10};
@@ -260,11 +123,37 @@ static double nice_125(double x, int down)
     return 10 * d;
 }
 
+/* The rows with measured_us, as the plot needs them (the one part of a
+ * replay that grows with the trace: 24 bytes a measured row, with --plot). */
+typedef struct {
+    int kind;                /* trace_kind_t */
+    double measured_us, pred_us;
+} plot_point_t;
+
+typedef struct {
+    plot_point_t *v;
+    size_t n, cap;
+} plot_points_t;
+
+static int plot_add(plot_points_t *pp, const trace_row_t *r, double pred)
+{
+    if (pp->n == pp->cap) {
+        size_t cap = pp->cap ? 2 * pp->cap : 256;
+        plot_point_t *v = realloc(pp->v, cap * sizeof *v);
+        if (v == NULL)
+            return -1;
+        pp->v = v;
+        pp->cap = cap;
+    }
+    pp->v[pp->n++] = (plot_point_t){(int)r->kind, r->measured_us, pred};
+    return 0;
+}
+
 /* Draw predicted vs measured us of the rows with measured_us (at least one;
  * the caller checks) to path with plots/replay.gp: one data block per kind
  * present, in enum order, so each kind keeps its point style. */
-static int draw(const char *path, const trace_t *t, const double *pred, const char *arch,
-                replay_config_t cfg, const char *trace_path, char *err, size_t errlen)
+static int draw(const char *path, const plot_points_t *pp, const char *arch, replay_config_t cfg,
+                const char *trace_path, char *err, size_t errlen)
 {
     enum { NKIND = TK_ELEMENTWISE + 1 };
     char *data = NULL;
@@ -282,17 +171,17 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
     for (int k = 0; k < NKIND; k++) {
         double ape = 0;
         int n = 0;
-        for (size_t i = 0; i < t->nrows; i++) {
-            const trace_row_t *r = &t->rows[i];
-            if ((int)r->kind != k || !r->has_measured)
+        for (size_t i = 0; i < pp->n; i++) {
+            const plot_point_t *q = &pp->v[i];
+            if (q->kind != k)
                 continue;
-            assert(pred[i] > 0 && r->measured_us > 0); /* log axes */
+            assert(q->pred_us > 0 && q->measured_us > 0); /* log axes */
             if (n == 0 && nblocks > 0)
                 fputs("\n\n", m); /* a new gnuplot data block (index) */
-            fprintf(m, "%.4f\t%.4f\n", r->measured_us, pred[i]);
-            lo = fmin(lo, fmin(r->measured_us, pred[i]));
-            hi = fmax(hi, fmax(r->measured_us, pred[i]));
-            ape += fabs(pred[i] - r->measured_us) / r->measured_us;
+            fprintf(m, "%.4f\t%.4f\n", q->measured_us, q->pred_us);
+            lo = fmin(lo, fmin(q->measured_us, q->pred_us));
+            hi = fmax(hi, fmax(q->measured_us, q->pred_us));
+            ape += fabs(q->pred_us - q->measured_us) / q->measured_us;
             n++;
         }
         if (n == 0)
@@ -328,73 +217,158 @@ static int draw(const char *path, const trace_t *t, const double *pred, const ch
     return rc;
 }
 
-/* ---------------------------------------------------- parallel rows -- */
+/* ------------------------------------------------------------ chunks -- */
 
-/* --jobs N: worker threads predict the rows that are not copies of an
- * earlier row (row_memo keys), in file order; the main thread prints row i
- * once it is predicted, so the output is the single-threaded one. The arch
- * and the trace are read only; kmodel_run keeps no state between calls. */
+/* A trace is read, predicted and reported REPLAY_CHUNK_ROWS rows at a time,
+ * so a replay holds one chunk whatever the trace's length. Row g of the file
+ * (from 0) is predicted by rank g mod size of the MPI job (cli/par.h; one
+ * rank without MPI), on --jobs threads there; rank 0 gathers each chunk's
+ * predictions and prints them in file order, so the output is the
+ * single-process one for any ranks and threads. Rows equal in every field a
+ * prediction reads share their kernels' runs (kmodel_run_memo, one memo per
+ * rank shared by its threads, at most REPLAY_MEMO_MAX kernels). */
+#define REPLAY_CHUNK_ROWS 4096
+
+/* One row's prediction, as it travels between ranks. */
 typedef struct {
     double pred, extra_us;
     int kernels;
-    bound_t bound;
-    int state;               /* 0 pending, 1 predicted, -1 failed */
+    int bound;               /* bound_t */
+    int state;               /* 1 predicted, -1 failed (rank 0 predicts it again for
+                                the message) */
 } row_result_t;
 
 typedef struct {
     const arch_t *arch;
-    const trace_t *t;
+    kmodel_memo_t *memo;
     replay_config_t cfg;
-    const size_t *todo;      /* rows to predict, in file order */
-    size_t ntodo, next;      /* next: the first todo row no worker has taken */
-    row_result_t *res;       /* per row */
-    int stop;                /* a row failed: take no more */
-    size_t failed_row;
-    char err[512];
+    const trace_t *chunk;
+    size_t j0, step;         /* this rank's rows of the chunk: j0, j0 + step, ... */
+    size_t mine;             /* how many */
+    row_result_t *res;       /* [mine] */
+    size_t next;             /* the next of them a thread takes */
     pthread_mutex_t mu;
-    pthread_cond_t done;     /* a row's state changed */
-} row_pool_t;
+} chunk_work_t;
 
-static void *row_worker(void *arg)
+static void predict_one(chunk_work_t *w, size_t k)
 {
-    row_pool_t *p = arg;
+    const trace_row_t *r = &w->chunk->rows[w->j0 + k * w->step];
+    kmodel_out_t det;
+    char e[512];
+    row_result_t *x = &w->res[k];
+    memset(x, 0, sizeof *x);
+    if (replay_row_predict_memo(w->memo, w->arch, r, w->cfg, &x->pred, &det, e, sizeof e) != 0) {
+        x->state = -1;
+        return;
+    }
+    x->extra_us = det.extra_us;
+    x->kernels = 1 + det.extra_kernels;
+    x->bound = (int)det.bound;
+    x->state = 1;
+}
+
+static void *chunk_worker(void *arg)
+{
+    chunk_work_t *w = arg;
     for (;;) {
-        pthread_mutex_lock(&p->mu);
-        if (p->stop || p->next == p->ntodo) {
-            pthread_mutex_unlock(&p->mu);
+        pthread_mutex_lock(&w->mu);
+        size_t k = w->next++;
+        pthread_mutex_unlock(&w->mu);
+        if (k >= w->mine)
             return NULL;
-        }
-        size_t i = p->todo[p->next++];
-        pthread_mutex_unlock(&p->mu);
-        row_result_t r = {0};
-        kmodel_out_t det;
-        char e[512];
-        int rc = replay_row_predict_as(p->arch, &p->t->rows[i], p->cfg, &r.pred, &det, e, sizeof e);
-        r.extra_us = det.extra_us;
-        r.kernels = 1 + det.extra_kernels;
-        r.bound = det.bound;
-        r.state = rc == 0 ? 1 : -1;
-        pthread_mutex_lock(&p->mu);
-        p->res[i] = r;
-        if (rc != 0 && (!p->stop || i < p->failed_row)) {
-            p->stop = 1;
-            p->failed_row = i;
-            snprintf(p->err, sizeof p->err, "%s", e);
-        }
-        pthread_cond_broadcast(&p->done);
-        pthread_mutex_unlock(&p->mu);
+        predict_one(w, k);
     }
 }
 
-/* Wait until row i is predicted or failed; its result. */
-static row_result_t row_wait(row_pool_t *p, size_t i)
+/* Predict this rank's rows of the chunk on `jobs` threads. */
+static void predict_chunk(chunk_work_t *w, int jobs)
 {
-    pthread_mutex_lock(&p->mu);
-    while (p->res[i].state == 0)
-        pthread_cond_wait(&p->done, &p->mu);
-    row_result_t r = p->res[i];
-    pthread_mutex_unlock(&p->mu);
-    return r;
+    w->next = 0;
+    if (jobs <= 1 || w->mine <= 1) {
+        for (size_t k = 0; k < w->mine; k++)
+            predict_one(w, k);
+        return;
+    }
+    pthread_t th[REPLAY_MAX_JOBS];
+    int n = 0;
+    pthread_mutex_init(&w->mu, NULL);
+    while (n < jobs && (size_t)n < w->mine && pthread_create(&th[n], NULL, chunk_worker, w) == 0)
+        n++;
+    chunk_worker(w);    /* the calling thread takes rows too (and all of them if none started) */
+    for (int i = 0; i < n; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&w->mu);
+}
+
+/* The first row of a chunk that starts at file row `first` which rank r of
+ * size predicts, and how many of the chunk's n rows it predicts. */
+static size_t share_start(size_t first, int r, int size)
+{
+    return ((size_t)r + (size_t)size - first % (size_t)size) % (size_t)size;
+}
+
+static size_t share_len(size_t first, size_t n, int r, int size)
+{
+    size_t j0 = share_start(first, r, size);
+    return j0 < n ? (n - j0 + (size_t)size - 1) / (size_t)size : 0;
+}
+
+/* The figure --samples draws: total_predicted_us of every row on the drawn
+ * arch, the trace read again a chunk at a time; equal rows share their
+ * kernels' runs through the draw's own memo. Runs on uncert's threads. */
+#define REPLAY_DRAW_MEMO_MAX 1024
+
+typedef struct {
+    const char *path;
+    replay_config_t cfg;
+} replay_total_t;
+
+static int replay_total(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    const replay_total_t *x = ctx;
+    trace_reader_t *rd;
+    if (trace_open(x->path, &rd, err, errlen) != 0)
+        return -1;
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_DRAW_MEMO_MAX);
+    trace_t chunk = {0};
+    double total = 0;
+    long n;
+    int rc = 0;
+    while (rc == 0 && (n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) != 0) {
+        rc = n < 0 ? -1 : 0;
+        for (size_t i = 0; rc == 0 && i < chunk.nrows; i++) {
+            double us;
+            kmodel_out_t det;
+            rc = replay_row_predict_memo(memo, &s->arch, &chunk.rows[i], x->cfg, &us, &det, err,
+                                         errlen);
+            total += us;
+        }
+    }
+    trace_free(&chunk);
+    trace_close(rd);
+    kmodel_memo_free(memo);
+    figs[0] = total;
+    return rc;
+}
+
+/* The first pass: every row read and checked (bad input is found before
+ * anything is printed or written), counting rows and rows with measured_us. */
+static int count_rows(const char *path, size_t *nrows, size_t *measured, char *err, size_t errlen)
+{
+    trace_reader_t *rd;
+    if (trace_open(path, &rd, err, errlen) != 0)
+        return -1;
+    trace_t chunk = {0};
+    long n;
+    *nrows = *measured = 0;
+    while ((n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) > 0) {
+        *nrows += (size_t)n;
+        for (size_t i = 0; i < chunk.nrows; i++)
+            *measured += (size_t)chunk.rows[i].has_measured;
+    }
+    trace_free(&chunk);
+    trace_close(rd);
+    return n < 0 ? -1 : 0;
 }
 
 int cmd_replay_main(int argc, char **argv)
@@ -421,180 +395,182 @@ int cmd_replay_main(int argc, char **argv)
                           "order", .to = &jobs, .min = 1, .max = REPLAY_MAX_JOBS},
         {"samples", CLI_INT, "N draws of the ranged arch keys for total_predicted_us_range, "
                              "0..10000 (default $GBSIM_SAMPLES, else 0: no interval; each draw "
-                             "replays every distinct row)", .to = &samples, .min = 0,
+                             "replays every row)", .to = &samples, .min = 0,
          .max = UNCERT_SAMPLES_MAX},
         CLI_OPT_HELP,
     };
     cli_cmd_t cmd = {.name = "replay", .usage = USAGE, .more = MORE, .opts = opts,
                      .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &traces};
-    int status;
-    if (cli_parse(&cmd, argc, argv, &status) != 0)
-        return status;
+    par_t par;
+    if (par_begin(&par, err, sizeof err) != 0)
+        return cli_fail(err);
+    int rc = 0, root = par_root(&par);
+    if (cli_parse(&cmd, argc, argv, &rc) != 0) {
+        par_end(&par);
+        return rc;
+    }
     const char *path = traces.v[0];
     replay_config_t cfg = auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
     setup_t s;
-    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0)
+    size_t nrows = 0, measured = 0;
+    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0 ||
+        (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
+        count_rows(path, &nrows, &measured, err, sizeof err) != 0) {
+        par_end(&par);
         return cli_fail(err);
-    if (plot && gnuplot_check_path(plot, err, sizeof err) != 0)
-        return cli_fail(err);
-    trace_t t;
-    if (trace_read(path, &t, err, sizeof err) != 0)
-        return cli_fail(err);
-    int measured = 0;
-    for (size_t i = 0; i < t.nrows; i++)
-        measured += t.rows[i].has_measured;
+    }
     if (plot && measured == 0) {
         snprintf(err, sizeof err, "--plot: %s has no row with measured_us; the plot draws "
                  "predicted against measured time", path);
-        trace_free(&t);
+        par_end(&par);
         return cli_fail(err);
     }
-    /* rows are predicted in file order. Without --out and --plot each line
-     * is printed as soon as its row is predicted (a row no kernel model can
-     * run stops the replay after the lines before it); with them the report
-     * waits in memory, and nothing is printed or written unless every step
-     * succeeds. The predictions are kept for --out and --plot. */
-    double *pred = calloc(t.nrows ? t.nrows : 1, sizeof *pred);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *rep = out || plot ? open_memstream(&buf, &len) : stdout;
-    if (pred == NULL || rep == NULL) {
-        free(pred);
-        trace_free(&t);
-        return cli_fail("out of memory");
-    }
-    row_memo_t memo = {0};
+    /* rank 0 reports. Without --out and --plot each chunk's lines are printed
+     * as soon as its rows are predicted (a row no kernel model can run stops
+     * the replay after the lines before it); with them the report waits in a
+     * temporary file and --out in its own (cli_out_t), and nothing is printed
+     * or written unless every step succeeds. */
+    FILE *rep = !root ? NULL : out || plot ? tmpfile() : stdout;
+    cli_out_t pred_out = {0};
+    if (root && rep == NULL)
+        rc = cli_fail("cannot create a temporary file for the report");
+    if (rc == 0 && root && out && cli_out_open(&pred_out, out, err, sizeof err) != 0)
+        rc = cli_fail(err);
+    par_bcast_int(&par, &rc);
+    trace_reader_t *rd = NULL;
+    if (rc == 0 && trace_open(path, &rd, err, sizeof err) != 0)
+        rc = cli_fail(err);
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
+    trace_t chunk = {0};
+    plot_points_t pp = {0};
     report_sums_t sums = {0};
-    report_head(rep, &t, arch, cfg, path);
-    /* --jobs: the copies found first (a row's first equal row, or itself),
-     * then the workers start on the rest */
-    size_t *first = NULL, *todo = NULL;
-    row_pool_t pool = {.arch = &s.arch, .t = &t, .cfg = cfg};
-    pthread_t workers[REPLAY_MAX_JOBS];
-    int nworkers = 0;
-    if (jobs > 1 && t.nrows > 0) {
-        first = calloc(t.nrows, sizeof *first);
-        todo = calloc(t.nrows, sizeof *todo);
-        pool.res = calloc(t.nrows, sizeof *pool.res);
-        if (first == NULL || todo == NULL || pool.res == NULL) {
-            free(first), free(todo), free(pool.res), free(pred), free(buf);
-            if (rep != stdout)
-                fclose(rep);
-            trace_free(&t);
-            return cli_fail("out of memory");
-        }
-        for (size_t i = 0; i < t.nrows; i++) {
-            trace_row_t key;
-            row_key(&t.rows[i], &key);
-            memo_entry_t *e = memo.cap ? memo_slot(&memo, &key) : NULL;
-            if (e != NULL && e->used) {
-                first[i] = (size_t)e->pred;   /* the index of the row it copies */
-                continue;
-            }
-            first[i] = i;
-            todo[pool.ntodo++] = i;
-            if (memo_room(&memo)) {
-                e = memo_slot(&memo, &key);
-                *e = (memo_entry_t){.key = key, .pred = (double)i, .used = 1};
-                memo.n++;
-            }
-        }
-        pool.todo = todo;
-        pthread_mutex_init(&pool.mu, NULL);
-        pthread_cond_init(&pool.done, NULL);
-        while (nworkers < jobs && pthread_create(&workers[nworkers], NULL, row_worker, &pool) == 0)
-            nworkers++;
-        assert(nworkers > 0 && "a worker thread starts");
-    }
+    /* a rank's share of a chunk as it travels: the rows it read, then its results */
+    size_t wire_len = sizeof(long) + REPLAY_CHUNK_ROWS * sizeof(row_result_t);
+    char *wire = calloc(1, wire_len);
+    row_result_t *all = root ? calloc(REPLAY_CHUNK_ROWS, sizeof *all) : NULL;
+    double *pred = root ? calloc(REPLAY_CHUNK_ROWS, sizeof *pred) : NULL;
+    assert(wire != NULL && (!root || (all != NULL && pred != NULL)));
+    if (rc == 0 && root)
+        report_head(rep, nrows, arch, cfg, path);
     struct timespec t0, tn;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    double next_note_s = isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : INFINITY;
-    int rc = 0;
-    for (size_t i = 0; i < t.nrows && rc == 0; i++) {
-        const trace_row_t *r = &t.rows[i];
-        if (nworkers > 0) {
-            row_result_t res = row_wait(&pool, first[i]);
-            if (res.state < 0) {
-                snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line, r->op,
-                         arch, pool.err);
+    double next_note_s = root && isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : INFINITY;
+    size_t first = 0;            /* the file row of the chunk's first row */
+    int stop = rc != 0;
+    while (!stop) {
+        long n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, sizeof err);
+        size_t cn = n > 0 ? (size_t)n : 0;
+        chunk_work_t w = {.arch = &s.arch, .memo = memo, .cfg = cfg, .chunk = &chunk,
+                          .j0 = share_start(first, par.rank, par.size), .step = (size_t)par.size,
+                          .mine = share_len(first, cn, par.rank, par.size),
+                          .res = (row_result_t *)(wire + sizeof(long))};
+        predict_chunk(&w, (int)jobs);
+        memcpy(wire, &n, sizeof n);
+        char *got = NULL;
+        size_t *lens = NULL;
+        if (par_gather(&par, wire, sizeof(long) + w.mine * sizeof(row_result_t), &got, &lens) != 0)
+            rc = cli_fail("out of memory");
+        for (int r = 0, at = 0; root && rc == 0 && r < par.size; at += (int)lens[r], r++) {
+            /* every rank reads the same rows, unless the file changed meanwhile */
+            long nr;
+            memcpy(&nr, got + at, sizeof nr);
+            size_t k = share_len(first, cn, r, par.size);
+            if (nr != n || lens[r] != sizeof(long) + k * sizeof(row_result_t)) {
+                snprintf(err, sizeof err, "%s: rank %d of the MPI job read another trace than "
+                         "rank 0 (the file changed while it was replayed?)", path, r);
                 rc = cli_fail(err);
                 break;
             }
-            pred[i] = res.pred;
-            report_row(rep, r, pred[i], res.kernels, res.extra_us, res.bound, &sums);
-        } else {
-            trace_row_t key;
-            row_key(r, &key);
-            memo_entry_t *hit = memo.cap ? memo_slot(&memo, &key) : NULL;
-            if (hit == NULL || !hit->used) {
-                kmodel_out_t det;
-                char e[512];
-                if (replay_row_predict_as(&s.arch, r, cfg, &pred[i], &det, e, sizeof e) != 0) {
-                    snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line,
-                             r->op, arch, e);
-                    rc = cli_fail(err);
-                    break;
-                }
-                memo_entry_t fresh = {.key = key, .pred = pred[i], .extra_us = det.extra_us,
-                                      .kernels = 1 + det.extra_kernels, .bound = det.bound,
-                                      .used = 1};
-                if (memo_room(&memo)) {
-                    hit = memo_slot(&memo, &key);
-                    *hit = fresh;
-                    memo.n++;
-                } else
-                    hit = &fresh;
-                report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
-            } else {
-                pred[i] = hit->pred;
-                report_row(rep, r, pred[i], hit->kernels, hit->extra_us, hit->bound, &sums);
-            }
+            for (size_t i = 0, j = share_start(first, r, par.size); i < k; i++, j += (size_t)par.size)
+                memcpy(&all[j], got + at + sizeof(long) + i * sizeof(row_result_t),
+                       sizeof(row_result_t));
         }
+        free(got);
+        free(lens);
+        if (root && rc == 0 && n < 0)
+            rc = cli_fail(err);
+        for (size_t j = 0; root && rc == 0 && j < cn; j++) {
+            const trace_row_t *r = &chunk.rows[j];
+            if (all[j].state < 0) {
+                /* the rank that failed kept no message: the same prediction here gives it */
+                char e[512];
+                kmodel_out_t det;
+                int again = replay_row_predict_memo(memo, &s.arch, r, cfg, &pred[j], &det, e,
+                                                    sizeof e);
+                assert(again != 0 && "a prediction fails on every rank");
+                (void)again;
+                snprintf(err, sizeof err, "%s:%d: op '%s' on arch %s: %s", path, r->line, r->op,
+                         arch, e);
+                rc = cli_fail(err);
+                break;
+            }
+            pred[j] = all[j].pred;
+            report_row(rep, r, pred[j], all[j].kernels, all[j].extra_us, (bound_t)all[j].bound,
+                       &sums);
+            if (plot && r->has_measured && plot_add(&pp, r, pred[j]) != 0)
+                rc = cli_fail("out of memory");
+        }
+        if (root && rc == 0 && out && cn > 0 &&
+            ((first == 0 && trace_write_head(pred_out.f, &chunk) != 0) ||
+             trace_write_rows(pred_out.f, &chunk, pred) != 0)) {
+            snprintf(err, sizeof err, "%s: cannot write: %s", out, strerror(errno));
+            rc = cli_fail(err);
+        }
+        first += cn;
         /* a long replay says how far it got, on stderr */
         clock_gettime(CLOCK_MONOTONIC, &tn);
         double el = (double)(tn.tv_sec - t0.tv_sec) + 1e-9 * (double)(tn.tv_nsec - t0.tv_nsec);
-        if (el >= next_note_s && i + 1 < t.nrows) {
+        if (rc == 0 && el >= next_note_s && first < nrows) {
             fflush(stdout);
-            fprintf(stderr, "gbsim: replay: %zu of %zu rows in %.0f s\n", i + 1, t.nrows, el);
+            fprintf(stderr, "gbsim: replay: %zu of %zu rows in %.0f s\n", first, nrows, el);
             next_note_s = el + REPLAY_PROGRESS_S;
         }
+        if (rep == stdout)
+            fflush(stdout);
+        stop = rc != 0 || n <= 0;
+        par_bcast_int(&par, &stop);
     }
-    if (nworkers > 0) {
-        pthread_mutex_lock(&pool.mu);
-        pool.stop = 1;
-        pthread_mutex_unlock(&pool.mu);
-        for (int w = 0; w < nworkers; w++)
-            pthread_join(workers[w], NULL);
-        pthread_cond_destroy(&pool.done);
-        pthread_mutex_destroy(&pool.mu);
-    }
-    free(first);
-    free(todo);
-    free(pool.res);
-    free(memo.e);
+    /* the interval: rank 0's draws (on uncert's threads) */
     uncert_result_t u = {0};
-    if (rc == 0 && replay_interval(&s, &t, cfg, sums.total, (int)samples, &u, err,
-                                   sizeof err) != 0)
+    replay_total_t draws = {.path = path, .cfg = cfg};
+    if (root && rc == 0 && samples > 0 &&
+        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draws, &u, err, sizeof err) != 0)
         rc = cli_fail(err);
-    if (rc == 0) {
+    if (root && rc == 0) {
         report_uncert(rep, &u);
         report_tail(rep, &sums);
     }
     uncert_free(&u);
-    if (rep != stdout)
-        fclose(rep);
-    fflush(stdout);
-    if (rc == 0 && plot && draw(plot, &t, pred, arch, cfg, path, err, sizeof err) != 0)
+    if (root && rc == 0 && plot && draw(plot, &pp, arch, cfg, path, err, sizeof err) != 0)
         rc = cli_fail(err);
-    if (rc == 0 && out && trace_write(out, &t, pred, err, sizeof err) != 0) {
-        rc = cli_fail(err);
-        if (plot)
-            remove(plot);
+    if (root && out && pred_out.f) {
+        if (rc != 0)
+            cli_out_abort(&pred_out);
+        else if (cli_out_commit(&pred_out, err, sizeof err) != 0) {
+            rc = cli_fail(err);
+            if (plot)
+                remove(plot);
+        }
     }
-    if (rc == 0 && buf)
-        fwrite(buf, 1, len, stdout);
-    free(buf);
+    if (root && rep != stdout && rep != NULL) {
+        /* the report, after every output was written */
+        char buf[1 << 16];
+        size_t got;
+        rewind(rep);
+        while (rc == 0 && (got = fread(buf, 1, sizeof buf, rep)) > 0)
+            fwrite(buf, 1, got, stdout);
+        fclose(rep);
+    }
+    fflush(stdout);
+    par_bcast_int(&par, &rc);
+    free(wire);
+    free(all);
     free(pred);
-    trace_free(&t);
+    free(pp.v);
+    trace_free(&chunk);
+    trace_close(rd);
+    kmodel_memo_free(memo);
+    setup_free(&s);
+    par_end(&par);
     return rc;
 }

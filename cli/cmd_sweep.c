@@ -13,7 +13,9 @@
  * Bad input, found before any point runs (exit 2, no output file): a key that
  * is none of these, a key given twice or also as an option, a grid without
  * values or with an empty or repeated value, a bad value of a decode option,
- * more than MAX_POINTS points, a --plot-kind the grid cannot give.
+ * a description (arch, model, stack, link, drafter, experts histogram) that
+ * does not load, more
+ * than MAX_POINTS points, a --plot-kind the grid cannot give.
  *
  * Failing points. decode: a point that fails (a --set value refused, a tile a
  * rule forbids, a stack that does not fit) is a row whose status column holds
@@ -52,10 +54,12 @@
 #include "cli/cli.h"
 #include "cli/cmd_tile.h"
 #include "cli/decode_opts.h"
+#include "cli/par.h"
 #include "models/arch.h"
 #include "models/kmodel.h"
 #include "models/llm.h"
 #include "models/param.h"
+#include "models/route.h"
 #include "models/setup.h"
 #include "models/stack.h"
 #include "plots/gnuplot.h"
@@ -107,10 +111,12 @@ typedef struct {
     llm_t model;                /* tile: --model (routing of tokens) */
     const char *model_name;
     int jobs;
+    par_t par;                  /* this rank runs points rank, rank + size, ... */
     point_t *pts;
     pthread_mutex_t mu;         /* guards next, done, stop_at */
     pthread_cond_t cv;
-    size_t next, done;
+    size_t mine;                /* the points this rank runs */
+    size_t next, done;          /* of this rank's points: the next to take, those done */
     size_t stop_at;             /* tile: the first point whose options failed */
 } sweep_t;
 
@@ -259,6 +265,9 @@ static void run_decode(const sweep_t *sw, size_t p, point_t *pt)
             o.sets.v[o.sets.n++] = g->assign[vi];
         }
     }
+    /* a tp sweep's link joins the points' GPUs; one GPU has none to join */
+    if (o.tp == 1 && grid_of(sw, "tp"))
+        o.link = NULL;
     setup_t s;
     decode_cfg_t c;
     char e[1400];
@@ -279,15 +288,22 @@ static void run_tile(point_t *pt)
         pt->bound = bound_name(kresult_bound(&pt->t.g.r));
 }
 
+/* The point of this rank's k-th share. */
+static size_t share_point(const sweep_t *sw, size_t k)
+{
+    return (size_t)sw->par.rank + k * (size_t)sw->par.size;
+}
+
 static void *worker(void *arg)
 {
     sweep_t *sw = arg;
     for (;;) {
         pthread_mutex_lock(&sw->mu);
-        size_t i = sw->next++;
+        size_t k = sw->next++;
+        size_t i = share_point(sw, k);
         int skip = i > sw->stop_at;
         pthread_mutex_unlock(&sw->mu);
-        if (i >= sw->npoints)
+        if (k >= sw->mine)
             return NULL;
         point_t *pt = &sw->pts[i];
         if (!skip) {
@@ -306,7 +322,8 @@ static void *worker(void *arg)
     }
 }
 
-/* Run every point on sw->jobs threads; progress on stderr. */
+/* Run this rank's points on sw->jobs threads; progress on stderr (rank 0's,
+ * of its share). */
 static int run_all(sweep_t *sw, char *err, size_t errlen)
 {
     pthread_condattr_t ca;
@@ -317,30 +334,35 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
     pthread_condattr_destroy(&ca);
     sw->next = sw->done = 0;
     sw->stop_at = SIZE_MAX;
-    int n = sw->jobs < (int)sw->npoints ? sw->jobs : (int)sw->npoints, started = 0;
+    size_t rank = (size_t)sw->par.rank, size = (size_t)sw->par.size;
+    sw->mine = sw->npoints > rank ? (sw->npoints - rank + size - 1) / size : 0;
+    int n = sw->jobs < (int)sw->mine ? sw->jobs : (int)sw->mine, started = 0;
     pthread_t th[MAX_JOBS];
     while (started < n && pthread_create(&th[started], NULL, worker, sw) == 0)
         started++;
-    if (started == 0) {
+    if (started == 0 && n > 0) {
         snprintf(err, errlen, "cannot start a thread for the sweep");
         pthread_mutex_destroy(&sw->mu);
         pthread_cond_destroy(&sw->cv);
         return -1;
     }
     double t0 = now_s(), shown = t0;
+    int talk = par_root(&sw->par);
     pthread_mutex_lock(&sw->mu);
-    while (sw->done < sw->npoints) {
+    while (sw->done < sw->mine) {
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);
         until.tv_sec += 1;
         pthread_cond_timedwait(&sw->cv, &sw->mu, &until);
         double t = now_s();
-        if (t - t0 >= PROGRESS_AFTER_S && t - shown >= PROGRESS_EVERY_S && sw->done < sw->npoints) {
+        if (talk && t - t0 >= PROGRESS_AFTER_S && t - shown >= PROGRESS_EVERY_S &&
+            sw->done < sw->mine) {
             shown = t;
-            fprintf(stderr, "gbsim sweep: %zu of %zu points, %.0f s", sw->done, sw->npoints, t - t0);
+            fprintf(stderr, "gbsim sweep: %zu of %zu points%s, %.0f s", sw->done, sw->mine,
+                    size > 1 ? " of rank 0" : "", t - t0);
             if (sw->done)
                 fprintf(stderr, ", about %.0f s left",
-                        (t - t0) / (double)sw->done * (double)(sw->npoints - sw->done));
+                        (t - t0) / (double)sw->done * (double)(sw->mine - sw->done));
             fputc('\n', stderr);
         }
     }
@@ -350,6 +372,89 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
     pthread_mutex_destroy(&sw->mu);
     pthread_cond_destroy(&sw->cv);
     return 0;
+}
+
+/* ---- the points of other ranks (MPI) ------------------------------------------ */
+
+/* A point travels as its bytes with the pointers cleared, the length of its
+ * message (0: none) and the message, then its decode rows. Only ranks of one
+ * binary exchange points, so the bytes mean the same on both sides. */
+static void pack_point(FILE *f, const sweep_t *sw, const point_t *pt)
+{
+    point_t w = *pt;
+    w.err = NULL;
+    w.r.rows = NULL;
+    w.bound = NULL;
+    w.t.g.cfg.mma = NULL;
+    memset(&w.targs, 0, sizeof w.targs);
+    size_t elen = pt->err ? strlen(pt->err) : 0;
+    fwrite(&w, sizeof w, 1, f);
+    fwrite(&elen, sizeof elen, 1, f);
+    fwrite(pt->err ? pt->err : "", 1, elen, f);
+    if (!sw->tile && !pt->failed)
+        fwrite(pt->r.rows, sizeof *pt->r.rows, pt->r.n, f);
+}
+
+/* Read a point packed by pack_point at *at (at most end) into pt, keeping
+ * pt's own options. Returns 0, or -1 when out of memory. */
+static int unpack_point(const sweep_t *sw, const char **at, const char *end, point_t *pt)
+{
+    point_t w;
+    size_t elen;
+    assert((size_t)(end - *at) >= sizeof w + sizeof elen);
+    memcpy(&w, *at, sizeof w);
+    memcpy(&elen, *at + sizeof w, sizeof elen);
+    *at += sizeof w + sizeof elen;
+    assert((size_t)(end - *at) >= elen);
+    w.targs = pt->targs;
+    w.err = NULL;
+    if (elen > 0 && (w.err = strndup(*at, elen)) == NULL)
+        return -1;
+    *at += elen;
+    if (!sw->tile && !w.failed) {
+        size_t bytes = w.r.n * sizeof *w.r.rows;
+        assert((size_t)(end - *at) >= bytes);
+        if ((w.r.rows = malloc(bytes ? bytes : 1)) == NULL) {
+            free(w.err);
+            return -1;
+        }
+        memcpy(w.r.rows, *at, bytes);
+        *at += bytes;
+    }
+    if (sw->tile && w.t.ran)
+        w.bound = bound_name(kresult_bound(&w.t.g.r));
+    *pt = w;
+    return 0;
+}
+
+/* Rank 0 gathers every rank's points into sw->pts. Collective. Returns 0, or
+ * -1 with err. */
+static int gather_points(sweep_t *sw, char *err, size_t errlen)
+{
+    char *mine = NULL, *all = NULL;
+    size_t len = 0, *lens = NULL;
+    FILE *f = open_memstream(&mine, &len);
+    assert(f != NULL);
+    for (size_t k = 0; k < sw->mine; k++)
+        pack_point(f, sw, &sw->pts[share_point(sw, k)]);
+    fclose(f);
+    int rc = par_gather(&sw->par, mine, len, &all, &lens);
+    free(mine);
+    if (rc == 0 && par_root(&sw->par)) {
+        const char *at = all + lens[0];
+        for (int r = 1; r < sw->par.size && rc == 0; r++) {
+            const char *end = at + lens[r];
+            for (size_t p = (size_t)r; p < sw->npoints && rc == 0; p += (size_t)sw->par.size)
+                rc = unpack_point(sw, &at, end, &sw->pts[p]);
+            assert(rc != 0 || at == end);
+            at = end;
+        }
+    }
+    free(all);
+    free(lens);
+    if (rc != 0)
+        snprintf(err, errlen, "out of memory");
+    return rc;
 }
 
 /* ---- point labels -------------------------------------------------------------- */
@@ -451,7 +556,7 @@ static void context_text(const sweep_t *sw, char *buf, size_t n)
     if (!grid_of(sw, "tp") && o->tp > 1)
         item(buf, n, "tp=%lld", (long long)o->tp);
     if (!grid_of(sw, "link") && o->link)
-        item(buf, n, "link=%s", o->link);
+        item(buf, n, "link=%s%s", o->link, grid_of(sw, "tp") ? " at tp > 1" : "");
     for (int i = 0; i < o->sets.n; i++)
         item(buf, n, "%s", o->sets.v[i]);
 }
@@ -478,7 +583,6 @@ static const col_t DECODE_COLS[] = {
     {"tokens_per_step", COL_NUM, offsetof(point_t, r.tokens_per_step), "%.4f", 0},
     {"draft_step_us", COL_NUM, offsetof(point_t, draft_step_us), "%.3f", 0},
     {"kernels_per_step", COL_INT, offsetof(point_t, r.kernels), NULL, 0},
-    {"idle_us", COL_NUM, offsetof(point_t, r.gap_us), "%.3f", 0},
     {"hypothetical", COL_YESNO, offsetof(point_t, r.hypothetical), NULL, 0},
 };
 
@@ -577,6 +681,21 @@ static double op_us(const point_t *pt, const char *op)
 
 #define MAX_OPS 64
 
+/* A decode sweep over tp with a link (given or a grid key) says which link
+ * each point used: none at tp 1 (run_decode). */
+static int has_link_used(const sweep_t *sw)
+{
+    return !sw->tile && grid_of(sw, "tp") && (grid_of(sw, "link") || sw->base.link);
+}
+
+static const char *link_used(const sweep_t *sw, size_t p)
+{
+    const grid_t *gt = grid_of(sw, "tp"), *gl = grid_of(sw, "link");
+    if (strtoll(value_at(sw, p, (int)(gt - sw->g)), NULL, 10) == 1)
+        return "none";
+    return gl ? value_at(sw, p, (int)(gl - sw->g)) : sw->base.link;
+}
+
 static void write_csv(FILE *f, const sweep_t *sw)
 {
     const col_t *cols = sw->tile ? TILE_COLS : DECODE_COLS;
@@ -589,6 +708,8 @@ static void write_csv(FILE *f, const sweep_t *sw)
     }
     for (int c = 0; route && c < NCOLS(ROUTE_COLS); c++)
         fprintf(f, "%s,", ROUTE_COLS[c].name);
+    if (has_link_used(sw))
+        fprintf(f, "link_used,");
     if (!sw->tile)
         fprintf(f, "status,");
     for (int c = 0; c < ncols; c++)
@@ -604,6 +725,10 @@ static void write_csv(FILE *f, const sweep_t *sw)
         }
         for (int c = 0; route && c < NCOLS(ROUTE_COLS); c++) {
             put_cell(f, &ROUTE_COLS[c], pt);
+            fputc(',', f);
+        }
+        if (has_link_used(sw)) {
+            put_csv(f, link_used(sw, p));
             fputc(',', f);
         }
         if (!sw->tile) {
@@ -937,10 +1062,11 @@ static const char MORE[] =
     "key, or tokens (with --model). Values are split at ','.\n"
     "Decode CSV: the grid keys, status (ok, or why the point failed: its figures are\n"
     "then empty), step_us, tok_per_s, limit_tok_per_s, dram_floor_us, tokens_per_step,\n"
-    "draft_step_us, kernels_per_step, idle_us, hypothetical, then us_<op> per op (us per\n"
-    "step summed\n"
-    "over the op's kernels; 0 when the step has no such op). If every point fails,\n"
-    "the sweep exits 2.\n"
+    "draft_step_us, kernels_per_step, hypothetical, then us_<op> per op (us per step\n"
+    "summed over the op's kernels, us_launch the device idle between kernels; 0 when\n"
+    "the step has no such op). With --grid tp=... and a link, link_used names the\n"
+    "link of each point: none at tp 1, where the link is not used. If every point\n"
+    "fails, the sweep exits 2.\n"
     "Tile CSV: the grid keys (with --model: m, groups), valid, rule, hypothetical,\n"
     "stages, smem_total_bytes, ctas_per_sm, then, for a simulated configuration,\n"
     "predicted_us, dram_floor_us, tiles, grid_ctas, bound. A configuration a rule\n"
@@ -1109,6 +1235,67 @@ static int tile_keys(sweep_t *sw, const cli_arg_t *args, int nargs)
     return 0;
 }
 
+/* An experts histogram value must load for one of the sweep's models (the
+ * grid's, else --model): it is refused when it loads for none. */
+static int check_experts(const sweep_t *sw, const char *v, char *e, size_t elen)
+{
+    const grid_t *gm = grid_of(sw, "model");
+    for (int i = 0; i < (gm ? gm->n : 1); i++) {
+        setup_t s;
+        char e2[1200];
+        if (setup_load(&s, "gb10", gm ? gm->v[i] : sw->base.model, NULL, 0, e2, sizeof e2) != 0)
+            continue;   /* a model that does not load is reported as one */
+        route_hist_t *h = route_load(v, &s.model, i == 0 ? e : e2, i == 0 ? elen : sizeof e2);
+        if (h != NULL) {
+            route_free(h);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Grid values that name a description (a preset or FILE.csv): each one is
+ * loaded alone before any point runs, so a file that does not parse, or a
+ * name that is neither, is bad input (file:line, exit 2) rather than a
+ * failed point. A decode sweep's arch, model, stack, link and draft keys (a
+ * drafter other than ngram and eagle is a model) and experts (a histogram,
+ * against the sweep's models); a tile sweep's arch. Returns 0, or
+ * CLI_EXIT_USAGE after reporting. */
+static int check_descriptions(const sweep_t *sw)
+{
+    static const char *const KEYS[] = {"arch", "model", "stack", "link", "draft"};
+    for (int k = 0; k < sw->ng; k++) {
+        const grid_t *g = &sw->g[k];
+        int which = -1;
+        for (int i = 0; g->opt && i < (int)(sizeof KEYS / sizeof KEYS[0]); i++)
+            if (!strcmp(g->opt, KEYS[i]))
+                which = i;
+        if (!sw->tile && g->opt && !strcmp(g->opt, "experts")) {
+            for (int i = 0; i < g->n; i++) {
+                char e[1200] = "";
+                if (check_experts(sw, g->v[i], e, sizeof e) != 0)
+                    return cli_error("--grid %s: %s", g->key, e);
+            }
+            continue;
+        }
+        if (which < 0 || (sw->tile && which != 0))
+            continue;
+        for (int i = 0; i < g->n; i++) {
+            const char *v = g->v[i];
+            if (which == 4 && (!strcmp(v, "ngram") || !strcmp(v, "eagle")))
+                continue;
+            setup_t s;
+            char e[1200];
+            if (setup_load_stack_link(&s, which == 0 ? v : "gb10",
+                                      which == 1 || which == 4 ? v : NULL, which == 2 ? v : NULL,
+                                      which == 3 ? v : NULL, 0, NULL, 0, e, sizeof e) != 0)
+                return cli_error("--grid %s: %s", g->key, e);
+            setup_free(&s);
+        }
+    }
+    return 0;
+}
+
 /* The options of each tile point: the given ones, then the point's grid
  * values parsed as gbsim tile parses them (a malformed value is reported
  * here, before anything runs). Returns 0, or CLI_EXIT_USAGE after reporting. */
@@ -1171,6 +1358,11 @@ static int sweep_main(int argc, char **argv, int tile)
     if (sw == NULL)
         return cli_error("out of memory");
     sw->tile = tile;
+    char err[2000];
+    if (par_begin(&sw->par, err, sizeof err) != 0) {
+        free(sw);
+        return cli_fail(err);
+    }
     decode_opts_init(&sw->base);
     cmd_tile_args_init(&sw->targs);
     cli_list_t grids = {.max = MAX_KEYS};
@@ -1202,7 +1394,6 @@ static int sweep_main(int argc, char **argv, int tile)
     /* which options were given (cli_parse accepted them; only their number can
      * exceed what the scan keeps) */
     cli_arg_t args[MAX_ARGS];
-    char err[2000];
     rc = CLI_EXIT_USAGE;
     int nargs = cli_scan(argc, argv, opts, n, args, MAX_ARGS, err, sizeof err);
     if (nargs < 0) {
@@ -1237,7 +1428,8 @@ static int sweep_main(int argc, char **argv, int tile)
         }
         sw->targs.grouped = 1;
     }
-    if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0)
+    if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0 ||
+        check_descriptions(sw) != 0)
         goto done;
     plot_kind_t pk = (plot_kind_t)kind;
     if (plot && plot_kind(sw, &pk) != 0)
@@ -1248,8 +1440,19 @@ static int sweep_main(int argc, char **argv, int tile)
     }
     if (tile && tile_points(sw) != 0)
         goto done;
-    if (run_all(sw, err, sizeof err) != 0) {
+    /* every rank runs its share, its points sharing their kernels' runs, then
+     * rank 0 holds every point and writes */
+    if (!tile)
+        sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+    int ran = run_all(sw, err, sizeof err);
+    if (sw->par.size > 1 && gather_points(sw, err, sizeof err) != 0)
+        ran = -1;
+    if (ran != 0) {
         cli_fail(err);
+        goto done;
+    }
+    if (!par_root(&sw->par)) {
+        rc = 0;
         goto done;
     }
     /* a tile point with malformed options, or a decode sweep where nothing ran */
@@ -1287,6 +1490,9 @@ static int sweep_main(int argc, char **argv, int tile)
         fwrite(buf, 1, len, stdout);
     free(buf);
 done:
+    kmodel_memo_free(sw->base.memo);
+    par_bcast_int(&sw->par, &rc);   /* every rank exits as rank 0 does */
+    par_end(&sw->par);
     sweep_free(sw);
     free(sw);
     return rc;

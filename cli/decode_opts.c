@@ -109,7 +109,8 @@ static int draft_step(const decode_opts_t *o, const setup_t *target, int64_t ctx
     /* the drafter runs on the target's GPUs, split as the target is */
     decode_cfg_t c = {.arch = &target->arch, .model = &m, .stack = target->stack,
                       .seqs = o->batch, .q_len = 1, .ctx = ctx, .graphs = o->graphs,
-                      .tp = (int)o->tp, .link = o->tp > 1 ? &target->link : NULL};
+                      .tp = (int)o->tp, .link = o->tp > 1 ? &target->link : NULL,
+                      .memo = o->memo};
     decode_result_t r;
     char e[1200];
     if (decode_run(&c, &r, e, sizeof e) != 0) {
@@ -196,7 +197,7 @@ int decode_opts_run(const decode_opts_t *o, setup_t *s, decode_cfg_t *c, decode_
                         .speculative = o->accept >= 0, .accept = o->accept,
                         .draft_us = o->draft_us + (double)(o->spec - 1) * *draft_step_us,
                         .route_skew = o->skew, .experts = s->experts, .tp = (int)o->tp,
-                        .link = o->tp > 1 ? &s->link : NULL};
+                        .link = o->tp > 1 ? &s->link : NULL, .memo = o->memo};
     char e[1200];
     if (decode_run(c, r, e, sizeof e) != 0) {
         snprintf(err, errlen, "arch %s: %s", o->arch, e);

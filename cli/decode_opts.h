@@ -25,6 +25,8 @@ typedef struct {
     int64_t tp;                         /* GPUs of the tensor-parallel group */
     const char *link;                   /* their interconnect (NULL: none) */
     cli_list_t sets;                    /* --set key=value, in order */
+    kmodel_memo_t *memo;                /* not an option: kernels already run, shared by
+                                           a sweep's points (NULL: the step's own) */
 } decode_opts_t;
 
 /* Most rows decode_opts_rows writes. */

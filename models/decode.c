@@ -15,15 +15,20 @@ typedef struct {
     int hypothetical;
 } variant_t;
 
-static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t *g,
-                       const stack_kernel_t *r, int sliding, variant_t *v, char *err, size_t errlen)
+/* Kernels a step keeps when its caller gives no memo: every distinct kernel
+ * of the largest stack, a few times over. */
+#define DECODE_MEMO_MAX 256
+
+static int run_variant(const decode_cfg_t *c, kmodel_memo_t *memo, const llm_t *m,
+                       const step_geom_t *g, const stack_kernel_t *r, int sliding, variant_t *v,
+                       uint64_t *events, char *err, size_t errlen)
 {
     kdesc_t d;
     if (stack_kdesc(c->stack, r, c->arch, m, g, sliding, &d, err, errlen) != 0)
         return -1;
     kmodel_out_t o;
     char e[640];
-    if (kmodel_run(c->arch, &d, &o, e, sizeof e) != 0) {
+    if (kmodel_run_memo(memo, c->arch, &d, &o, e, sizeof e) != 0) {
         snprintf(err, errlen, "stack %s, %s (%s): %s", c->stack->name, r->op, r->kernel, e);
         return -1;
     }
@@ -32,6 +37,7 @@ static int run_variant(const decode_cfg_t *c, const llm_t *m, const step_geom_t 
     v->bound = o.bound;
     v->ran = 1;
     v->hypothetical = o.hypothetical;
+    *events += o.events;
     return 0;
 }
 
@@ -154,7 +160,7 @@ static void collective_row(decode_result_t *res, const char *op, const char *wha
     row->calls = calls;
     row->us_per_call = us_per_call;
     row->us_step = calls * us_per_call;
-    row->bound = "link";
+    snprintf(row->bound, sizeof row->bound, "link");
 }
 
 static int is_sliding(const llm_t *m, int layer)
@@ -206,23 +212,32 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
         return -1;
     }
 
-    /* simulate each row once per layer kind it appears in */
+    /* simulate each row once per layer kind it appears in, and each distinct
+     * kernel once */
     size_t nk = s->n_kernels;
     variant_t *var = calloc(nk * 2, sizeof *var);
     assert(var != NULL);
-    for (size_t i = 0; i < nk; i++) {
+    kmodel_memo_t *memo = c->memo ? c->memo : kmodel_memo_create(DECODE_MEMO_MAX);
+    uint64_t events = 0;
+    int rc = 0;
+    for (size_t i = 0; i < nk && rc == 0; i++) {
         const stack_kernel_t *r = &s->kernels[i];
         if (!stack_row_runs(s, r, c->arch, &m, &g))
             continue;
         int per_kind = r->shape == SH_ATTN;
         const llm_t *mr = r->shape == SH_SAMPLE ? &gathered : &m;
-        if (run_variant(c, mr, &g, r, 0, &var[2 * i], err, errlen) != 0 ||
-            (per_kind && run_variant(c, mr, &g, r, 1, &var[2 * i + 1], err, errlen) != 0)) {
-            free(var);
-            return -1;
-        }
-        if (!per_kind)
+        if (run_variant(c, memo, mr, &g, r, 0, &var[2 * i], &events, err, errlen) != 0 ||
+            (per_kind &&
+             run_variant(c, memo, mr, &g, r, 1, &var[2 * i + 1], &events, err, errlen) != 0))
+            rc = -1;
+        else if (!per_kind)
             var[2 * i + 1] = var[2 * i];
+    }
+    if (memo != c->memo)
+        kmodel_memo_free(memo);
+    if (rc != 0) {
+        free(var);
+        return -1;
     }
 
     collectives_t coll;
@@ -230,6 +245,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     int ar_calls = 0, ag_calls = 0;
 
     memset(res, 0, sizeof *res);
+    res->events = events;
     res->rows = calloc(nk + 3, sizeof *res->rows);
     assert(res->rows != NULL);
     res->graphs = graphs;
@@ -281,7 +297,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
         for (int k = 1; k < BOUND_COUNT; k++)
             if (bound_us[i * BOUND_COUNT + k] > bound_us[i * BOUND_COUNT + b])
                 b = (bound_t)k;
-        row->bound = bound_name(b);
+        snprintf(row->bound, sizeof row->bound, "%s", bound_name(b));
     }
     free(bound_us);
     free(var);
@@ -297,7 +313,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
     gaprow->calls = res->kernels;
     gaprow->us_step = res->gap_us;
     gaprow->us_per_call = res->gap_us / res->kernels;
-    gaprow->bound = "launch";
+    snprintf(gaprow->bound, sizeof gaprow->bound, "launch");
 
     res->step_us = st.gpu_end;
     for (size_t i = 0; i < res->n; i++)

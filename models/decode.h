@@ -1,5 +1,6 @@
 /* decode.h -- one decode step of a model on an arch under a stack: every
- * kernel simulated through kexec (each distinct shape once), then laid on a
+ * kernel simulated through kexec (each distinct kernel once: kmodel's memo),
+ * then laid on a
  * single-stream launch timeline (eager: the host issues kernels at
  * launch_api_us + the stack's per-kernel framework time each; graphs: one
  * launch per step and graph_gap_ns between kernels).
@@ -15,7 +16,10 @@
 #ifndef GBSIM_DECODE_H
 #define GBSIM_DECODE_H
 
+#include <stdint.h>
+
 #include "models/arch.h"
+#include "models/kmodel.h"
 #include "models/link.h"
 #include "models/llm.h"
 #include "models/stack.h"
@@ -38,6 +42,9 @@ typedef struct {
     const route_hist_t *experts;  /* measured expert popularity (NULL: route_skew) */
     int tp;             /* GPUs of the tensor-parallel group (0 or 1: one GPU) */
     const link_t *link; /* tp > 1: the group's interconnect */
+    kmodel_memo_t *memo;  /* kernels already run (a sweep's points share one; kmodel.h);
+                             NULL: the step keeps its own, so equal kernels of one
+                             step run once */
 } decode_cfg_t;
 
 typedef struct {
@@ -47,7 +54,7 @@ typedef struct {
     double us_per_call;
     double us_step;
     double share_pct;
-    const char *bound;          /* dram | compute | latency | launch | link */
+    char bound[12];             /* dram | compute | l2 | latency | launch | link */
 } decode_row_t;
 
 typedef struct {
@@ -62,6 +69,8 @@ typedef struct {
     double kernel_us;           /* sum of kernel durations */
     double gap_us;              /* device idle between kernels */
     int kernels;                /* launches per step */
+    uint64_t events;            /* engine events executed for the step (kmodel_out_t.events
+                                   summed: a kernel answered from the memo counts 0) */
     int graphs;
     int hypothetical;           /* a kernel ran a configuration a rule forbids (--relax)
                                    or a scale vector the hardware lacks */

@@ -609,6 +609,45 @@ static void test_sampling_reads_the_whole_vocabulary(check_t *ck)
     decode_free(&b);
 }
 
+/* A memo shared by two steps changes no figure: the second step's kernels
+ * are answered from it (events 0), the first's run (events > 0); a step of
+ * kernels equal to each other runs each once. */
+static void test_a_shared_memo_changes_no_figure(check_t *ck)
+{
+    setup_t s;
+    char err[1200];
+    if (!CHECK(setup_load_stack(&s, "gb10", "gpt-oss-120b", "llamacpp", 0, NULL, 0, err,
+                                sizeof err) == 0, "%s", err))
+        return;
+    kmodel_memo_t *memo = kmodel_memo_create(256);
+    decode_cfg_t c = {.arch = &s.arch, .model = &s.model, .stack = s.stack, .seqs = 1,
+                      .q_len = 1, .ctx = 2048, .graphs = -1};
+    decode_result_t own, first, again;
+    int ok = decode_run(&c, &own, err, sizeof err) == 0;
+    c.memo = memo;
+    ok = ok && decode_run(&c, &first, err, sizeof err) == 0 &&
+         decode_run(&c, &again, err, sizeof err) == 0;
+    if (CHECK(ok, "%s", err)) {
+        CHECK(own.events > 0 && first.events == own.events && again.events == 0,
+              "events: own memo %llu, shared %llu then %llu", (unsigned long long)own.events,
+              (unsigned long long)first.events, (unsigned long long)again.events);
+        CHECK(own.step_us == again.step_us && own.n == again.n && own.kernels == again.kernels,
+              "step %.6f vs %.6f us", own.step_us, again.step_us);
+        for (size_t i = 0; i < own.n && i < again.n; i++)
+            CHECK(!memcmp(&own.rows[i], &again.rows[i], sizeof own.rows[i]), "row %s differs",
+                  own.rows[i].op);
+        uint64_t hits, misses;
+        kmodel_memo_counts(memo, &hits, &misses);
+        CHECK(hits > misses, "the second step is all hits: %llu hits, %llu misses",
+              (unsigned long long)hits, (unsigned long long)misses);
+        decode_free(&own);
+        decode_free(&first);
+        decode_free(&again);
+    }
+    kmodel_memo_free(memo);
+    setup_free(&s);
+}
+
 int main(void)
 {
     check_t ck = check_begin("decode_test");
@@ -631,5 +670,6 @@ int main(void)
     test_each_link_key_moves_the_allreduce(&ck);
     test_capacity_is_per_gpu(&ck);
     test_sampling_reads_the_whole_vocabulary(&ck);
+    test_a_shared_memo_changes_no_figure(&ck);
     return check_end(&ck);
 }

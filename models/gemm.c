@@ -934,6 +934,177 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
     return 0;
 }
 
+/* ------------------------------------------------------- long launches -- */
+
+/* A launch long along the tokens, or over many groups, is not simulated to
+ * its end: its work is a pattern that repeats, and two shorter launches with
+ * the same pattern give its time.
+ *
+ * The persistent CTAs walk the work tiles with stride grid, group after
+ * group, a row of tiles along the weights (wt tiles) at a time -- after
+ * swap-AB a stretch along the tokens for each of the wt weight tiles.
+ * Removing token rows from the middle of every group leaves the first rows
+ * (the weights' first visit from DRAM), the partial last row and the cluster
+ * rounding as they were; removing a multiple of P = grid / gcd(grid, wt) rows
+ * (P = grid after swap-AB; and of the cluster's rows) also leaves the phase of
+ * the walk at every group's (and stretch's) start and at the end as it was,
+ * so the last wave is the same. The launch of R rows a
+ * group thus runs as launches of R1 = GEMM_FOLD_WARM D + R mod D rows (the
+ * walk settles into its repeat within them) and R1 + D rows, D a whole
+ * number of such periods spanning at least GEMM_FOLD_WAVES turns of the grid,
+ * and every figure that grows with the work is the line through the two, at
+ * R: f(R) = f(R1) + (f(R1 + D) - f(R1)) (R - R1) / D. Identical groups
+ * (grouped kernels: every group has the same rows) fold the same way over the
+ * group count, with a period of grid / gcd(grid, tiles per group) groups.
+ * R1 also spans GEMM_FOLD_WARM_WAVES turns of the grid: a DRAM-bound walk
+ * settles slowly (gb10's grouped FC1 at two tokens a group adds 110.7, 110.1,
+ * 109.8, 109.6 us per group before it holds at 109.5). Only launches at least
+ * twice as long as the two shorter ones fold, so no launch simulates more
+ * than about four times R1 + D rows (or groups) whatever its m.
+ * Split-K walks each tile's K slices one after the other (split units a
+ * tile); stream-K spreads K over the CTAs and does not fold; nor does a
+ * launch told not to (no_fold). This is kexec's folding (kexec.h) taken over
+ * whole rows, which kexec detects itself only after several periods of
+ * lcm(grid, wt) tiles, if at all; gemm_test.c bounds the error against the
+ * launch simulated event by event (0.05 %; the cases tried agree to the ps). */
+#define GEMM_FOLD_WAVES 4
+#define GEMM_FOLD_WARM 2
+#define GEMM_FOLD_WARM_WAVES 128
+
+static int64_t gcd_i64(int64_t a, int64_t b)
+{
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* The period (in rows or groups) a fold over `units` of `tiles_per_unit`
+ * tiles each moves by: whole turns of the walk's phase, a multiple of
+ * `multiple`, spanning at least GEMM_FOLD_WAVES turns of the grid
+ * (tiles_all: the tiles of one unit over every group). */
+static int64_t fold_period(int64_t grid, int64_t tiles_per_unit, int64_t tiles_all, int64_t multiple)
+{
+    int64_t p = grid / gcd_i64(grid, tiles_per_unit);
+    p = p / gcd_i64(p, multiple) * multiple;
+    int64_t turns = cdiv(GEMM_FOLD_WAVES * grid, p * tiles_all);
+    return p * (turns > 1 ? turns : 1);
+}
+
+/* The units (rows or groups, of tiles_all tiles each) of the first of the
+ * two launches: at least GEMM_FOLD_WARM periods and GEMM_FOLD_WARM_WAVES turns
+ * of the grid (the walk settles into its repeat: DRAM queues, L2 fill), and
+ * units mod d more, so that both launches end at the phase this one does.
+ * 0 when the launch is not at least twice as long as the two (it runs whole). */
+static int fold_start(int64_t grid, int64_t units, int64_t d, int64_t tiles_all, int64_t *k1)
+{
+    int64_t warm = cdiv(GEMM_FOLD_WARM_WAVES * grid, tiles_all);
+    warm = warm > GEMM_FOLD_WARM * d ? warm : GEMM_FOLD_WARM * d;
+    *k1 = cdiv(warm, d) * d + units % d;
+    return units >= 2 * (2 * *k1 + d);
+}
+
+/* kresult_t at R from the launches at r1 and r1 + d (the line through them);
+ * executed events are both launches', folded events what the line stood for. */
+static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r1, double d,
+                      kresult_t *out)
+{
+    double x = (r - r1) / d;
+#define LINE(f) ((double)a->f + ((double)b->f - (double)a->f) * x)
+    *out = *b;
+    out->dur_ps = (sim_ps_t)llround(LINE(dur_ps));
+    out->dram_bytes = LINE(dram_bytes);
+    out->l2_bytes = LINE(l2_bytes);
+    out->port_bytes = LINE(port_bytes);
+    out->dram_busy_ps = (sim_ps_t)llround(LINE(dram_busy_ps));
+    out->l2_busy_ps = (sim_ps_t)llround(LINE(l2_busy_ps));
+    out->unit_busy_max_ps = (sim_ps_t)llround(LINE(unit_busy_max_ps));
+    out->pre_ps_sum = LINE(pre_ps_sum);
+    out->epi_ps_sum = LINE(epi_ps_sum);
+#undef LINE
+    out->first_compute_ps = a->first_compute_ps;
+    /* the last wave is the same: its idle tail, not its share, carries over */
+    out->tail_idle_frac = out->dur_ps > 0 ? b->tail_idle_frac * (double)b->dur_ps / (double)out->dur_ps : 0;
+    double all_b = (double)(b->events + b->events_folded), all_a = (double)(a->events + a->events_folded);
+    out->events = a->events + b->events;
+    out->events_folded = a->events_folded + b->events_folded +
+                         (uint64_t)llround(fmax(0, (all_b - all_a) * (x - 1)));
+    out->folds = a->folds + b->folds + 1;
+    out->cut = 0;
+}
+
+/* Simulate p as two shorter launches when it folds (above): 1 with *out's r
+ * filled, 0 when it does not fold, -1 with err. */
+static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p,
+                     const tg_t *g, gemm_out_t *out, char *err, size_t errlen)
+{
+    if (o->no_fold || o->stream_k)
+        return 0;
+    int64_t split = o->split_k > 1 ? o->split_k : 1;   /* units per work tile */
+    int64_t groups = o->grouped ? p->groups : 1;
+    int64_t tt = o->swap_ab ? g->c->tile_n : g->c->tile_m;      /* tokens per row */
+    int64_t ct = o->swap_ab ? o->cluster_n : o->cluster_m;      /* cluster rows */
+    int64_t wt = o->swap_ab ? g->m_tiles : g->n_tiles;          /* tiles per row */
+    int64_t rows = o->swap_ab ? g->n_tiles : g->m_tiles;        /* rows per group */
+    /* tiles are walked along the weights fastest: a token row is wt
+     * contiguous tiles; after swap-AB the tokens are the fastest, and a token
+     * removed takes one tile from each of the wt stretches */
+    int64_t d = fold_period(g->grid, split * (o->swap_ab ? 1 : wt), split * wt * groups,
+                            ct > 1 ? ct : 1);
+    gemm_problem_t p1 = *p, p2 = *p;
+    int64_t k1;
+    double r;
+    if (fold_start(g->grid, rows, d, split * wt * groups, &k1)) {
+        r = (double)rows;
+        int64_t t1 = g->tok_per_group - (rows - k1) * tt, t2 = t1 + d * tt;
+        p1.m = t1 * groups;
+        p2.m = t2 * groups;
+    } else if (groups > 1 &&
+               (d = fold_period(g->grid, split * g->tiles_per_group, split * g->tiles_per_group, 1),
+                fold_start(g->grid, groups, d, split * g->tiles_per_group, &k1))) {
+        r = (double)groups;
+        p1.groups = k1;
+        p2.groups = k1 + d;
+        p1.m = k1 * g->tok_per_group;
+        p2.m = (k1 + d) * g->tok_per_group;
+    } else {
+        return 0;
+    }
+    double r1 = (double)k1;
+    /* with a deadline (a search's best so far), each launch stops as soon as
+     * the line through them would pass it: the first at the deadline itself
+     * (this launch takes longer than the shorter one), the second where the
+     * line from the first's time reaches it */
+    gemm_out_t o1, o2;
+    gemm_opts_t oo = *o;
+    int rc = gemm_run(a, &oo, &p1, &o1, err, errlen);
+    if (rc == 0 && !o1.r.cut) {
+        double x = (r - r1) / (double)d;
+        if (o->deadline_ps > 0)
+            oo.deadline_ps = o1.r.dur_ps + (sim_ps_t)ceil((double)(o->deadline_ps - o1.r.dur_ps) / x);
+        rc = oo.deadline_ps > o1.r.dur_ps || o->deadline_ps == 0
+                 ? gemm_run(a, &oo, &p2, &o2, err, errlen)
+                 : (o2 = o1, o2.r.events = 0, o2.r.cut = 1, 0);
+    }
+    if (rc != 0)
+        return rc < 0 ? rc : -1;
+    /* a launch past the deadline: so is this one */
+    if (o1.r.cut) {
+        out->r = o1.r;
+        return 1;
+    }
+    if (o2.r.cut) {
+        out->r = o2.r;
+        out->r.events += o1.r.events;
+        return 1;
+    }
+    fold_line(&o1.r, &o2.r, r, r1, (double)d, &out->r);
+    out->r.cut = o->deadline_ps > 0 && out->r.dur_ps > o->deadline_ps;
+    return 1;
+}
+
 int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
              char *err, size_t errlen)
 {
@@ -943,7 +1114,10 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
     if (rc != 0)
         return rc;
     int64_t groups = o->grouped ? p->groups : 1;
-    if (kexec_run(a, &k, &out->r, err, errlen) != 0)
+    int folded = gemm_fold(a, o, p, &g, out, err, errlen);
+    if (folded < 0)
+        return folded;
+    if (!folded && kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;
     out->tiles = g.total;
     out->grid = o->grid > 0 ? o->grid : g.grid;

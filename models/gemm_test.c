@@ -596,6 +596,67 @@ static void test_folded_gemm_matches_every_event(check_t *ck)
     }
 }
 
+/* Launches long along the tokens or over many groups run as two shorter ones
+ * (gemm.c "long launches"): within 0.05 % of every event simulated, with the
+ * same bytes, for cold activations (a different first tile in every row),
+ * swap-AB, a given grid, many groups and split-K; and the events executed do
+ * not grow with m. */
+static void test_long_launches_fold_whole_rows(check_t *ck)
+{
+    arch_t h100 = preset_arch("h100"), gb10 = preset_arch("gb10");
+    gemm_opts_t bf = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 128, .tile_k = 64, .split_k = 1};
+    gemm_opts_t mx = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 32, .tile_k = 256, .split_k = 1, .swap_ab = 1};
+    gemm_opts_t grid80 = bf, grouped = mx, split = bf;
+    grid80.tile_m = 64, grid80.tile_n = 16, grid80.swap_ab = 1, grid80.grid = 80;
+    grid80.sched = GEMM_PINGPONG;
+    grouped.grouped = 1, grouped.swap_ab = 0, grouped.tile_n = 128, grouped.tile_k = 128;
+    /* cuBLAS's o_proj of the Hopper trace: split-K 2 over 96 CTAs */
+    split.tile_m = 64, split.tile_n = 8, split.stages = 16, split.swap_ab = 1, split.cluster_m = 4;
+    split.split_k = 2, split.grid = 96, split.sched = GEMM_PINGPONG;
+    struct {
+        const arch_t *a;
+        gemm_opts_t o;
+        gemm_problem_t p;
+    } cases[] = {
+        {&h100, bf, {.m = 60000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0}},
+        {&gb10, mx, {.m = 40000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 1}},
+        {&h100, grid80, {.m = 12000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0}},
+        {&gb10, grouped, {.m = 1024, .n = 5760, .k = 2880, .groups = 256, .a_in_l2 = 1}},
+        {&h100, split, {.m = 8000, .n = 2880, .k = 4096, .groups = 1, .a_in_l2 = 0}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gemm_out_t f, e;
+        char err[512];
+        gemm_opts_t o = cases[i].o;
+        int ok = gemm_run(cases[i].a, &o, &cases[i].p, &f, err, sizeof err) == 0;
+        o.no_fold = 1;
+        ok = ok && gemm_run(cases[i].a, &o, &cases[i].p, &e, err, sizeof err) == 0;
+        if (!CHECK(ok, "case %zu: %s", i, err))
+            continue;
+        CHECK(f.r.events < e.r.events, "case %zu: %llu of %llu events", i,
+              (unsigned long long)f.r.events, (unsigned long long)e.r.events);
+        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 5e-4 * (double)e.r.dur_ps,
+              "case %zu: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
+        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-9 * e.r.dram_bytes,
+              "case %zu: bytes %.0f vs %.0f", i, f.r.dram_bytes, e.r.dram_bytes);
+    }
+    /* ten times the rows: the same work simulated, ten times the time */
+    gemm_out_t a, b;
+    char err[512];
+    gemm_problem_t p = {.m = 1000000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0};
+    int ok = gemm_run(&h100, &bf, &p, &a, err, sizeof err) == 0;
+    p.m *= 10;
+    ok = ok && gemm_run(&h100, &bf, &p, &b, err, sizeof err) == 0;
+    if (CHECK(ok, "%s", err)) {
+        CHECK(b.r.events <= a.r.events + a.r.events / 10, "events %llu at m 1e6, %llu at 1e7",
+              (unsigned long long)a.r.events, (unsigned long long)b.r.events);
+        double x = (double)b.r.dur_ps / (double)a.r.dur_ps;
+        CHECK(x > 9.9 && x < 10.01, "m x 10 takes %.4f x the time", x);
+    }
+}
+
 int main(void)
 {
     check_t ck = check_begin("gemm_test");
@@ -629,5 +690,6 @@ int main(void)
     test_rerun_is_identical(&ck);
     test_runs_and_repeats_match_the_items(&ck);
     test_folded_gemm_matches_every_event(&ck);
+    test_long_launches_fold_whole_rows(&ck);
     return check_end(&ck);
 }

@@ -985,16 +985,27 @@ sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k)
     for (int64_t u = 0, empty = 0; empty < n;) {
         int64_t period = 1, end = k->repeat ? k->repeat(k, u, &period) : u + 1;
         assert(end > u && period >= 1);
-        /* unit v of the first period stands for its repeats in [u, end) */
-        for (int64_t v = u; v < u + period && v < end; v++) {
+        /* unit v of the first period stands for its repeats in [u, end); a
+         * run of equal units within a long period counts at once */
+        for (int64_t v = u, next; v < u + period && v < end; v = next) {
             int has = k->item(k, (int)(v % n), (int)(v / n), &it);
             int64_t count = (end - 1 - v) / period + 1;
-            double m = (double)count;
+            next = v + 1;
             if (!has) {
                 empty += count < n ? count : n;
                 continue;
             }
             empty = 0;
+            double m = (double)count;
+            int64_t run_period = 1, run_end = period > 1 ? k->repeat(k, v, &run_period) : v;
+            if (run_period == 1 && run_end > next) {
+                next = run_end < u + period ? run_end : u + period;
+                next = next < end ? next : end;
+                /* units up to w have count repeats, the rest count - 1 */
+                int64_t w = end - 1 - (count - 1) * period, last = next - 1 < w ? next - 1 : w;
+                m = (double)(last - v + 1) * (double)count +
+                    (double)(next - 1 > w ? next - 1 - w : 0) * (double)(count - 1);
+            }
             double steps = it.n_steps;
             if (it.dram_bytes > 0)
                 dram_ps += m * steps * it.dram_bytes / load_eff(a, &it, k->stages) / dram_bw;

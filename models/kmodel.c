@@ -5,6 +5,7 @@
 #include "sim/table.h"
 
 #include <assert.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1079,6 +1080,7 @@ typedef struct {
 } memo_entry_t;
 
 struct kmodel_memo {
+    pthread_mutex_t mu;      /* guards everything below; not held while a kernel runs */
     memo_entry_t *e;
     size_t cap, n, max;
     uint64_t hits, misses;
@@ -1088,6 +1090,7 @@ kmodel_memo_t *kmodel_memo_create(size_t max_entries)
 {
     kmodel_memo_t *m = calloc(1, sizeof *m);
     assert(m != NULL);
+    pthread_mutex_init(&m->mu, NULL);
     m->max = max_entries;
     return m;
 }
@@ -1096,23 +1099,34 @@ void kmodel_memo_free(kmodel_memo_t *m)
 {
     if (m == NULL)
         return;
+    pthread_mutex_destroy(&m->mu);
     free(m->e);
     free(m);
 }
 
-void kmodel_memo_counts(const kmodel_memo_t *m, uint64_t *hits, uint64_t *misses)
+void kmodel_memo_counts(kmodel_memo_t *m, uint64_t *hits, uint64_t *misses)
 {
+    pthread_mutex_lock(&m->mu);
     *hits = m->hits;
     *misses = m->misses;
+    pthread_mutex_unlock(&m->mu);
 }
 
+/* FNV-1a over the key's 8-byte words (the key is a whole number of them),
+ * each step's high half folded into the low one (a product's low bits see
+ * only its factors' low bits). */
 static size_t memo_hash(const memo_key_t *k)
 {
+    _Static_assert(sizeof(memo_key_t) % 8 == 0, "memo keys hash as 8-byte words");
     const unsigned char *b = (const unsigned char *)k;
     uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i++)
-        h = (h ^ b[i]) * 1099511628211ull;
-    return (size_t)(h ^ h >> 31);
+    for (size_t i = 0; i < sizeof *k; i += 8) {
+        uint64_t w;
+        memcpy(&w, b + i, sizeof w);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 32;
+    }
+    return (size_t)h;
 }
 
 static memo_entry_t *memo_find(kmodel_memo_t *m, const memo_key_t *k)
@@ -1145,6 +1159,8 @@ static int memo_grow(kmodel_memo_t *m)
 int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_out_t *out,
                     char *err, size_t errlen)
 {
+    if (m == NULL)
+        return kmodel_run(a, d, out, err, errlen);
     memo_key_t *k = calloc(1, sizeof *k);
     assert(k != NULL);
     memcpy(&k->arch, a, sizeof *a);
@@ -1153,23 +1169,30 @@ int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_
     int fits = 1;
     if (d->small.functor != NULL)
         fits = snprintf(k->functor, sizeof k->functor, "%s", d->small.functor) < (int)sizeof k->functor;
+    pthread_mutex_lock(&m->mu);
     memo_entry_t *e = fits && m->cap ? memo_find(m, k) : NULL;
     if (e != NULL && e->used) {
         *out = e->out;
         out->events = 0;
         m->hits++;
+        pthread_mutex_unlock(&m->mu);
         free(k);
         return 0;
     }
     m->misses++;
+    pthread_mutex_unlock(&m->mu);
+    /* another thread may run the same kernel meanwhile: the same output */
     int rc = kmodel_run(a, d, out, err, errlen);
-    if (rc == 0 && fits && memo_grow(m)) {
+    pthread_mutex_lock(&m->mu);
+    if (rc == 0 && fits && (e = m->cap ? memo_find(m, k) : NULL, e == NULL || !e->used) &&
+        memo_grow(m)) {
         e = memo_find(m, k);
         e->key = *k;
         e->out = *out;
         e->used = 1;
         m->n++;
     }
+    pthread_mutex_unlock(&m->mu);
     free(k);
     return rc;
 }

@@ -186,18 +186,19 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *out, char *err, 
 /* Memoized kmodel_run, for callers that run the same kernel many times (a
  * decode step's layers and sweep points, a trace's rows): outputs kept by
  * their full input, the arch and the descriptor compared byte for byte (a
- * small-kernel functor by its text), at most max_entries of them. Not
- * thread-safe: one memo per thread. */
+ * small-kernel functor by its text), at most max_entries of them. Threads may
+ * share one memo (a mutex guards the table, never held while a kernel runs;
+ * two threads missing the same key both run it, to the same output). */
 typedef struct kmodel_memo kmodel_memo_t;
 kmodel_memo_t *kmodel_memo_create(size_t max_entries);
 void kmodel_memo_free(kmodel_memo_t *m);
 /* kmodel_run's result through m: an earlier equal call's output (its events
  * then count 0: none executed), else the run's, kept while m has room.
- * Errors are not kept. */
+ * Errors are not kept. m NULL: kmodel_run. */
 int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_out_t *out,
                     char *err, size_t errlen);
 /* Calls answered from m and calls that ran. */
-void kmodel_memo_counts(const kmodel_memo_t *m, uint64_t *hits, uint64_t *misses);
+void kmodel_memo_counts(kmodel_memo_t *m, uint64_t *hits, uint64_t *misses);
 
 const char *bound_name(bound_t b);
 bound_t kresult_bound(const kresult_t *r);

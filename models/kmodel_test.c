@@ -1,5 +1,6 @@
 /* kmodel_test.c -- rule tests of the kernel models, named after the rule. */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -348,6 +349,64 @@ static void test_default_library_per_arch_family(check_t *ck)
           gemm_impl_find("torch-grouped-mm"), "a named library keeps its rule");
 }
 
+/* Threads sharing one memo get kmodel_run's outputs, each distinct kernel
+ * kept once (misses beyond the distinct kernels: two threads ran the same one
+ * at once). */
+typedef struct {
+    kmodel_memo_t *m;
+    const arch_t *a;
+    double us[8];
+    int failed;
+} memo_thread_t;
+
+static kdesc_t memo_gemv(int i)
+{
+    return (kdesc_t){.kind = KM_GEMV, .m = 1, .n = 1024 * (1 + i % 4), .k = 2880,
+                     .a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2,
+                     .gemv = gemv_impl_find("cublas-gemv")};
+}
+
+static void *memo_thread(void *arg)
+{
+    memo_thread_t *t = arg;
+    for (int i = 0; i < 8; i++) {
+        kdesc_t d = memo_gemv(i);
+        kmodel_out_t o;
+        char err[256];
+        t->failed |= kmodel_run_memo(t->m, t->a, &d, &o, err, sizeof err) != 0;
+        t->us[i] = o.us;
+    }
+    return NULL;
+}
+
+static void test_memo_shared_by_threads(check_t *ck)
+{
+    arch_t a = preset_arch("gb10");
+    kmodel_memo_t *m = kmodel_memo_create(64);
+    memo_thread_t t[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        t[i] = (memo_thread_t){.m = m, .a = &a};
+        CHECK(pthread_create(&th[i], NULL, memo_thread, &t[i]) == 0, "thread %d", i);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 8; i++) {
+        kdesc_t d = memo_gemv(i);
+        kmodel_out_t o;
+        char err[256];
+        CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+        for (int j = 0; j < 4; j++)
+            CHECK(!t[j].failed && t[j].us[i] == o.us, "thread %d kernel %d: %.3f vs %.3f us", j, i,
+                  t[j].us[i], o.us);
+    }
+    uint64_t hits, misses;
+    kmodel_memo_counts(m, &hits, &misses);
+    CHECK(hits + misses == 32 && misses >= 4 && hits >= 16, "hits %llu misses %llu",
+          (unsigned long long)hits, (unsigned long long)misses);
+    kmodel_memo_free(m);
+}
+
 int main(void)
 {
     check_t ck = check_begin("kmodel_test");
@@ -365,5 +424,6 @@ int main(void)
     test_flashinfer_mm_fp4_list_and_autotune(&ck);
     test_flashinfer_moe_list_and_autotune(&ck);
     test_default_library_per_arch_family(&ck);
+    test_memo_shared_by_threads(&ck);
     return check_end(&ck);
 }

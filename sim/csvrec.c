@@ -189,6 +189,56 @@ int csvrec_write_field(FILE *f, const char *s)
     return fwrite(s, 1, n, f) == n ? 0 : -1;
 }
 
+/* Feed one physical line (chunk[0..n), its terminator included) that starts
+ * on `line` to libcsv. Returns 0, or -1 with "PATH:LINE: ..." in err. */
+static int feed_line(struct csv_parser *p, const char *path, const char *chunk, size_t n,
+                     int line, csvrec_list_t *r, char *err, size_t errlen)
+{
+    if (memchr(chunk, '\0', n)) {
+        fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
+        return -1;
+    }
+    if (!r->row_open && has_content(chunk, n)) {
+        r->row_open = 1;
+        r->row_line = line;
+    }
+    if (csv_parse(p, chunk, n, on_field, on_row, r) != n) {
+        int e = csv_error(p);
+        if (e == CSV_EPARSE)
+            fail(err, errlen,
+                 "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
+                 "wholly enclosed in double quotes, with embedded quotes doubled",
+                 path, line, csv_strerror(e));
+        else
+            fail(err, errlen, "%s:%d: cannot parse: %s", path, line, csv_strerror(e));
+        return -1;
+    }
+    if (r->oom) {
+        fail(err, errlen, "%s:%d: out of memory", path, line);
+        return -1;
+    }
+    return 0;
+}
+
+/* The end of the text: the last record, and the checks. line is the line
+ * after the last one. */
+static int finish(struct csv_parser *p, const char *path, int line, csvrec_list_t *r, char *err,
+                  size_t errlen)
+{
+    if (csv_fini(p, on_field, on_row, r) != 0) {
+        fail(err, errlen,
+             "%s:%d: malformed CSV quoting: quoted field is never closed (the file may be "
+             "truncated); expected a closing double quote",
+             path, r->row_open ? r->row_line : line);
+        return -1;
+    }
+    if (r->oom) {
+        fail(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    return 0;
+}
+
 int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int line,
                  int (*stop)(const char *s, size_t n), csvrec_list_t *r, char *err,
                  size_t errlen)
@@ -204,49 +254,137 @@ int csvrec_parse(const char *path, const char *text, size_t len, size_t pos, int
     int rc = 0;
     while (pos < len) {
         size_t n = csvrec_line_len(text, len, pos);
-        const char *chunk = text + pos;
-        if (memchr(chunk, '\0', n)) {
-            fail(err, errlen, "%s:%d: NUL byte in the file; expected CSV text", path, line);
-            rc = -1;
+        if (!r->row_open && stop && !memchr(text + pos, '\0', n) && stop(text + pos, n))
             break;
-        }
-        if (!r->row_open && stop && stop(chunk, n))
+        if ((rc = feed_line(&p, path, text + pos, n, line, r, err, errlen)) != 0)
             break;
-        if (!r->row_open && has_content(chunk, n)) {
-            r->row_open = 1;
-            r->row_line = line;
-        }
-        if (csv_parse(&p, chunk, n, on_field, on_row, r) != n) {
-            int e = csv_error(&p);
-            if (e == CSV_EPARSE)
-                fail(err, errlen,
-                     "%s:%d: malformed CSV quoting (%s); expected fields either unquoted or "
-                     "wholly enclosed in double quotes, with embedded quotes doubled",
-                     path, line, csv_strerror(e));
-            else
-                fail(err, errlen, "%s:%d: cannot parse: %s", path, line, csv_strerror(e));
-            rc = -1;
-            break;
-        }
-        if (r->oom) {
-            fail(err, errlen, "%s:%d: out of memory", path, line);
-            rc = -1;
-            break;
-        }
         line++;
         pos += n;
     }
-    if (rc == 0 && csv_fini(&p, on_field, on_row, r) != 0) {
-        fail(err, errlen,
-             "%s:%d: malformed CSV quoting: quoted field is never closed (the file may be "
-             "truncated); expected a closing double quote",
-             path, r->row_open ? r->row_line : line);
-        rc = -1;
-    }
-    if (rc == 0 && r->oom) {
-        fail(err, errlen, "%s: out of memory", path);
-        rc = -1;
-    }
+    if (rc == 0)
+        rc = finish(&p, path, line, r, err, errlen);
     csv_free(&p);
     return rc;
+}
+
+/* ---------------------------------------------------------- streams -- */
+
+/* STREAM_BLOCK bytes are read at a time; a line longer than the buffer grows it. */
+enum { STREAM_BLOCK = 1 << 16 };
+
+struct csvrec_stream {
+    FILE *f;
+    char *path;
+    struct csv_parser p;
+    char *buf;
+    size_t cap, len, pos;   /* buf[pos..len) is read and not yet parsed */
+    int line;               /* of buf[pos] */
+    int eof, started, done;
+};
+
+csvrec_stream_t *csvrec_open(const char *path, char *err, size_t errlen)
+{
+    char ebuf[128];
+    csvrec_stream_t *s = calloc(1, sizeof *s);
+    if (s == NULL || (s->path = csvrec_strndup(path, strlen(path))) == NULL ||
+        (s->buf = malloc(STREAM_BLOCK)) == NULL || csv_init(&s->p, CSV_STRICT | CSV_STRICT_FINI) != 0) {
+        fail(err, errlen, "%s: cannot open: out of memory", path);
+        if (s) {
+            free(s->buf);
+            free(s->path);
+        }
+        free(s);
+        return NULL;
+    }
+    s->cap = STREAM_BLOCK;
+    s->line = 1;
+    if ((s->f = fopen(path, "rb")) == NULL) {
+        fail(err, errlen, "%s: cannot open: %s", path, csvrec_errtext(errno, ebuf, sizeof ebuf));
+        csv_free(&s->p);
+        free(s->buf);
+        free(s->path);
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void csvrec_close(csvrec_stream_t *s)
+{
+    if (s == NULL)
+        return;
+    fclose(s->f);
+    csv_free(&s->p);
+    free(s->buf);
+    free(s->path);
+    free(s);
+}
+
+/* More bytes after buf[len): the unparsed rest moved to the front, the
+ * buffer doubled when it is full of one line. Returns 0, or -1 with err. */
+static int refill(csvrec_stream_t *s, char *err, size_t errlen)
+{
+    char ebuf[128];
+    if (s->pos > 0) {
+        memmove(s->buf, s->buf + s->pos, s->len - s->pos);
+        s->len -= s->pos;
+        s->pos = 0;
+    }
+    if (s->len == s->cap) {
+        char *b = realloc(s->buf, 2 * s->cap);
+        if (b == NULL) {
+            fail(err, errlen, "%s:%d: out of memory", s->path, s->line);
+            return -1;
+        }
+        s->buf = b;
+        s->cap *= 2;
+    }
+    size_t n = fread(s->buf + s->len, 1, s->cap - s->len, s->f);
+    s->len += n;
+    if (n == 0) {
+        if (ferror(s->f)) {
+            fail(err, errlen, "%s: cannot open: read error: %s", s->path,
+                 csvrec_errtext(errno, ebuf, sizeof ebuf));
+            return -1;
+        }
+        s->eof = 1;
+    }
+    return 0;
+}
+
+int csvrec_next(csvrec_stream_t *s, size_t max, csvrec_list_t *out, char *err, size_t errlen)
+{
+    while (!s->done && (out->nrecs < max || out->row_open)) {
+        /* a whole line in buf[pos..): its terminator seen, and a CR not the
+         * last byte read (a LF may follow it) */
+        size_t n = csvrec_line_len(s->buf, s->len, s->pos);
+        int whole = s->pos + n < s->len ||
+                    (s->pos + n == s->len && n > 0 && s->buf[s->len - 1] == '\n');
+        if (!whole && !s->eof) {
+            if (refill(s, err, errlen) != 0)
+                return -1;
+            continue;
+        }
+        if (!s->started) {
+            /* a UTF-8 byte-order mark is not part of the first column name */
+            if (!s->eof && s->len < 3) {
+                if (refill(s, err, errlen) != 0)
+                    return -1;
+                continue;
+            }
+            s->started = 1;
+            if (s->len >= 3 && memcmp(s->buf, "\xEF\xBB\xBF", 3) == 0)
+                s->pos = 3;
+            continue;
+        }
+        if (n == 0) {   /* the end of the file */
+            s->done = 1;
+            return finish(&s->p, s->path, s->line, out, err, errlen);
+        }
+        if (feed_line(&s->p, s->path, s->buf + s->pos, n, s->line, out, err, errlen) != 0)
+            return -1;
+        s->pos += n;
+        s->line++;
+    }
+    return 0;
 }

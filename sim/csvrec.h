@@ -48,6 +48,21 @@ int csvrec_read(const char *path, csvrec_list_t *out, char *err, size_t errlen);
 
 void csvrec_free(csvrec_list_t *l);
 
+/* A file read a few records at a time (a trace too large to hold): the same
+ * records, lines and errors as csvrec_read, with memory for the records of one
+ * call only. */
+typedef struct csvrec_stream csvrec_stream_t;
+
+/* Open path. Returns the stream, or NULL with "PATH: cannot open: ..." in err. */
+csvrec_stream_t *csvrec_open(const char *path, char *err, size_t errlen);
+
+/* Parse on until out (zeroed, or freed with csvrec_free since the last call)
+ * holds max records or the file ends (then nothing more comes). Returns 0
+ * (no records: the end), or -1 with err as csvrec_parse's. */
+int csvrec_next(csvrec_stream_t *s, size_t max, csvrec_list_t *out, char *err, size_t errlen);
+
+void csvrec_close(csvrec_stream_t *s);
+
 /* Writes s as one CSV field, enclosed in double quotes (embedded quotes
  * doubled) exactly when csvrec_parse would otherwise read it back changed:
  * a comma, quote or line break in it, or a leading or trailing space or tab

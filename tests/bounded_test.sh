@@ -72,6 +72,23 @@ printf '%s\n%s\n%s\n' "$H" "ctx,attention,1,,,,bf16,,1000000000000,64,8,64,," \
 "$gbsim" replay --arch h100 "$tmp/huge.csv" > "$tmp/huge.out" 2> "$tmp/huge.err"
 check "replay of ctx 1e12 and 1e12 bytes" $? "$(cat "$tmp/huge.err")"
 
+# the Hopper trace's own launches (cold activations, a given grid, split-K) at
+# m = 1e6 and 1e7 tokens: they fold (models/gemm.c "long launches") and the
+# second takes 10 x the first
+L='op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,bytes,tile,stages,swap_ab,cluster,split_k,grid_ctas,impl'
+for m in 1000000 10000000; do
+  printf '%s\n%s\n%s\n' "$L" "qkv,gemm,$m,5120,2880,,bf16,bf16,,,,,,64x8x64,16,1,4x1,1,80,cublas-nvjet" \
+    "o_proj,gemm,$m,2880,4096,,bf16,bf16,,,,,,64x8x64,16,1,4x1,2,96,cublas-nvjet" > "$tmp/long$m.csv"
+  "$gbsim" replay --arch h100 "$tmp/long$m.csv" > "$tmp/long$m.out" 2> "$tmp/long$m.err"
+  check "replay of the trace's launches at m $m" $? "$(cat "$tmp/long$m.err")"
+done
+for op in qkv o_proj; do
+  a=$(awk -v op=$op '$2 == op { print $4 }' "$tmp/long1000000.out")
+  b=$(awk -v op=$op '$2 == op { print $4 }' "$tmp/long10000000.out")
+  awk -v a="$a" -v b="$b" 'BEGIN { r = b / a; exit !(r > 9.9 && r < 10.1) }'
+  check "$op at m 1e7 takes 10 x m 1e6" $? "$a vs $b us"
+done
+
 # below the limits, long launches fold: they finish and scale with their size
 a=$("$gbsim" tile --m 1000000 --n 5120 --k 2880 | awk -F= '/^predicted_us=/ { print $2 }')
 b=$("$gbsim" tile --m 1000000000 --n 5120 --k 2880 | awk -F= '/^predicted_us=/ { print $2 }')

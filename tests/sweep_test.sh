@@ -13,7 +13,9 @@
 #   - a failing point is a row (status = its message) in a rectangular CSV;
 #     a sweep where every point fails exits 2 with no output file;
 #   - bad grid keys and values exit 2 with a message naming them and leave no
-#     output file;
+#     output file; so does a description file a grid names that does not load
+#     (file:line), before any point runs;
+#   - a tp sweep with --link runs tp 1 on one GPU (link_used none);
 #   - a tile sweep has a row per configuration, invalid ones with their rule,
 #     valid ones equal to `gbsim tile`; tokens with --model sets m and groups;
 #   - with gnuplot installed: bars, curves and heatmap plots are written (PNG),
@@ -199,6 +201,34 @@ bad bad-option-value '--batch' "'0'" '[1, 4096]' -- "$GBSIM" sweep --grid batch=
 bad bad-graphs-value '--graphs' 'maybe' -- "$GBSIM" sweep --grid graphs=on,maybe --out "$tmp/bad.csv"
 bad no-grid '--grid' -- "$GBSIM" sweep --batch 2 --out "$tmp/bad.csv"
 bad too-many-points 'more than' -- "$GBSIM" sweep --grid ctx=$(seq -s, 1 200) --grid batch=$(seq -s, 1 100) --out "$tmp/bad.csv"
+# a description a grid names must load before any point runs: file:line, exit 2
+sed '5s/^\([^,]*\),[^,]*,/\1,abc,/' models/data/arch/gb10.csv >"$tmp/badarch.csv"
+bad malformed-arch-file "$tmp/badarch.csv:5" 'dram_peak_gbps' -- \
+    "$GBSIM" sweep --layers 1 --grid arch=gb10,"$tmp/badarch.csv" --out "$tmp/bad.csv"
+printf 'expert,share\n0,abc\n' >"$tmp/badexperts.csv"
+bad malformed-experts-file "$tmp/badexperts.csv:1" -- \
+    "$GBSIM" sweep --layers 1 --model gpt-oss-20b --grid experts=gpt-oss-20b,"$tmp/badexperts.csv" \
+    --out "$tmp/bad.csv"
+bad unknown-stack-value '--grid stack' 'nosuch' -- \
+    "$GBSIM" sweep --layers 1 --grid stack=vllm-cutlass,nosuch --out "$tmp/bad.csv"
+bad malformed-arch-file-tile "$tmp/badarch.csv:5" -- \
+    "$GBSIM" sweep tile --m 4 --n 5760 --k 2880 --grid arch=gb10,"$tmp/badarch.csv" --out "$tmp/bad.csv"
+
+# ---- a tp sweep with a link: one GPU uses no link, and the CSV says so -----------------
+
+run "$GBSIM" sweep --layers 2 --grid tp=1,2 --link gb10-cx7
+if [ "$RC" -eq 0 ] && head -n 1 "$tmp/out" | grep -q '^tp,link_used,status,' &&
+   [ "$(col "$tmp/out" link_used 1),$(col "$tmp/out" status 1)" = "none,ok" ] &&
+   [ "$(col "$tmp/out" link_used 2),$(col "$tmp/out" status 2)" = "gb10-cx7,ok" ]; then
+    pass tp-sweep-link-unused-at-tp1
+else
+    fail tp-sweep-link-unused-at-tp1 "exit $RC: $(snip "$tmp/err") $(snip "$tmp/out")"
+fi
+"$GBSIM" decode --layers 2 --format csv >/dev/null 2>&1 &&
+    same_as_decode tp-sweep-tp1-equals-one-gpu "$tmp/out" 1 --layers 2
+# one column per figure: the device idle between kernels is us_launch alone
+head -n 1 "$tmp/out" | grep -q ',us_launch' && ! head -n 1 "$tmp/out" | grep -q 'idle_us' &&
+    pass idle-time-one-column || fail idle-time-one-column "$(head -n 1 "$tmp/out")"
 bad jobs-zero '--jobs' -- "$GBSIM" sweep --jobs 0 --grid batch=1 --out "$tmp/bad.csv"
 bad plot-kind-unknown 'pie' -- "$GBSIM" sweep --grid batch=1 --plot-kind pie --out "$tmp/bad.csv"
 bad plot-bad-extension '.png' -- "$GBSIM" sweep --grid batch=1 --plot "$tmp/bad.bmp" --out "$tmp/bad.csv"

@@ -67,13 +67,14 @@ static void row_kdesc(const trace_row_t *r, int use_cfg, kdesc_t *d)
     }
 }
 
-int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
-                          kmodel_out_t *detail, char *err, size_t errlen)
+int replay_row_predict_memo(kmodel_memo_t *memo, const arch_t *a, const trace_row_t *r,
+                            replay_config_t cfg, double *us, kmodel_out_t *detail, char *err,
+                            size_t errlen)
 {
     kdesc_t d;
     row_kdesc(r, cfg == REPLAY_TRACE_CONFIG, &d);
     kmodel_out_t best, o;
-    if (kmodel_run(a, &d, &best, err, errlen) != 0)
+    if (kmodel_run_memo(memo, a, &d, &best, err, errlen) != 0)
         best.us = INFINITY;
     /* a dequantizing GEMV takes any weight format when activations are 16-bit
      * or unscaled; a named tile rules it out */
@@ -84,7 +85,7 @@ int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t
         g.gemv = gemv_impl_find("cublas-gemv");
         char e2[256];
         uint64_t events = best.events;
-        if (kmodel_run(a, &g, &o, e2, sizeof e2) == 0) {
+        if (kmodel_run_memo(memo, a, &g, &o, e2, sizeof e2) == 0) {
             events += o.events;
             if (o.us < best.us)
                 best = o;
@@ -95,6 +96,12 @@ int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t
     if (detail)
         *detail = best;
     return isfinite(best.us) ? 0 : -1;
+}
+
+int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
+                          kmodel_out_t *detail, char *err, size_t errlen)
+{
+    return replay_row_predict_memo(NULL, a, r, cfg, us, detail, err, errlen);
 }
 
 int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *err,

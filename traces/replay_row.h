@@ -39,4 +39,10 @@ int replay_row_predict(const arch_t *a, const trace_row_t *r, double *us, char *
 int replay_row_predict_as(const arch_t *a, const trace_row_t *r, replay_config_t cfg, double *us,
                           kmodel_out_t *detail, char *err, size_t errlen);
 
+/* The same through memo (kmodel.h kmodel_run_memo; NULL: none): rows equal in
+ * every field a prediction reads share their kernels' runs. */
+int replay_row_predict_memo(kmodel_memo_t *memo, const arch_t *a, const trace_row_t *r,
+                            replay_config_t cfg, double *us, kmodel_out_t *detail, char *err,
+                            size_t errlen);
+
 #endif

@@ -2,10 +2,11 @@
  * (docs/formats.md).
  *
  * Reading happens in three passes over owned data:
- *   1. the file is read into one buffer and fed to libcsv in chunks that each
- *      end just after a CR or LF, so a row can only be completed at the end of
- *      a chunk; this gives every row its exact starting physical line even when
- *      quoted fields contain line breaks;
+ *   1. the file is fed to libcsv (sim/csvrec.h, a stream) one physical line at
+ *      a time, so a row can only be completed at the end of a line; this gives
+ *      every row its exact starting physical line even when quoted fields
+ *      contain line breaks, and lets a long trace be read a chunk of rows at a
+ *      time (trace_next);
  *   2. the first record becomes the header (names checked for emptiness and
  *      duplicates, op and kind required);
  *   3. every later record is checked against the rule table RULES (one row per
@@ -18,6 +19,7 @@
 
 #include "models/kmodel.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -605,70 +607,140 @@ void trace_free(trace_t *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Builds t from the records (consuming their fields). On error t is freed. */
-static int build(const char *path, reader_t *rd, trace_t *t, char *err, size_t errlen)
-{
-    if (rd->nrecs == 0) {
-        fail(err, errlen, "%s: empty file; expected a header row naming the columns", path);
-        return -1;
-    }
-    if (take_header(path, &rd->recs[0], t, err, errlen) != 0)
-        return -1;
-    size_t ndata = rd->nrecs - 1;
-    if (ndata == 0) {
-        fail(err, errlen, "%s:%d: no data rows; expected at least one row after the header",
-             path, rd->recs[0].line);
-        return -1;
-    }
-    int cols[NRULES];
-    for (size_t i = 0; i < NRULES; i++)
-        cols[i] = find_col(t, RULES[i].column);
-    int op_col = find_col(t, "op"), kind_col = find_col(t, "kind");
+/* ---- reading: a header, then rows a chunk at a time -------------------- */
 
-    t->cells = calloc(ndata, sizeof *t->cells);
-    t->rows = calloc(ndata, sizeof *t->rows);
-    if (!t->cells || !t->rows) {
+struct trace_reader {
+    csvrec_stream_t *s;
+    trace_t head;           /* path, ncols, colnames; no rows */
+    int head_line;
+    int cols[NRULES];       /* the header index of RULES[i].column, or -1 */
+    int op_col, kind_col;
+    size_t rows;            /* rows read so far */
+};
+
+void trace_close(trace_reader_t *rd)
+{
+    if (rd == NULL)
+        return;
+    csvrec_close(rd->s);
+    trace_free(&rd->head);
+    free(rd);
+}
+
+int trace_open(const char *path, trace_reader_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    trace_reader_t *rd = calloc(1, sizeof *rd);
+    if (rd == NULL) {
         fail(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    for (size_t i = 0; i < ndata; i++) {
-        record_t *rec = &rd->recs[i + 1];
-        if (rec->n != (size_t)t->ncols) {
-            fail(err, errlen, "%s:%d: row has %zu fields; expected %d (one per header column)",
-                 path, rec->line, rec->n, t->ncols);
-            return -1;
-        }
-        if (take_row(path, t, cols, op_col, kind_col, rec->fields, rec->line, &t->rows[i], err,
-                     errlen) != 0)
-            return -1;
-        t->cells[i] = rec->fields;
-        rec->fields = NULL;
-        rec->n = 0;
-        t->nrows = i + 1;
-    }
-    t->path = csvrec_strndup(path, strlen(path));
-    if (!t->path) {
-        fail(err, errlen, "%s: out of memory", path);
+    if ((rd->s = csvrec_open(path, err, errlen)) == NULL) {
+        free(rd);
         return -1;
     }
+    reader_t l = {0};
+    int rc = csvrec_next(rd->s, 1, &l, err, errlen);
+    if (rc == 0 && l.nrecs == 0) {
+        fail(err, errlen, "%s: empty file; expected a header row naming the columns", path);
+        rc = -1;
+    }
+    if (rc == 0) {
+        rd->head_line = l.recs[0].line;
+        rc = take_header(path, &l.recs[0], &rd->head, err, errlen);
+    }
+    csvrec_free(&l);
+    if (rc == 0 && (rd->head.path = csvrec_strndup(path, strlen(path))) == NULL) {
+        fail(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    }
+    if (rc != 0) {
+        trace_close(rd);
+        return -1;
+    }
+    for (size_t i = 0; i < NRULES; i++)
+        rd->cols[i] = find_col(&rd->head, RULES[i].column);
+    rd->op_col = find_col(&rd->head, "op");
+    rd->kind_col = find_col(&rd->head, "kind");
+    *out = rd;
     return 0;
+}
+
+/* A copy of the header of h into t (no rows). Returns 0, or -1 out of memory. */
+static int copy_head(const trace_t *h, trace_t *t)
+{
+    memset(t, 0, sizeof *t);
+    t->path = csvrec_strndup(h->path, strlen(h->path));
+    t->colnames = calloc((size_t)h->ncols, sizeof *t->colnames);
+    if (t->path == NULL || t->colnames == NULL)
+        return -1;
+    t->ncols = h->ncols;
+    for (int i = 0; i < h->ncols; i++)
+        if ((t->colnames[i] = csvrec_strndup(h->colnames[i], strlen(h->colnames[i]))) == NULL)
+            return -1;
+    return 0;
+}
+
+long trace_next(trace_reader_t *rd, size_t max, trace_t *chunk, char *err, size_t errlen)
+{
+    const trace_t *h = &rd->head;
+    const char *path = h->path;
+    trace_free(chunk);
+    reader_t l = {0};
+    if (csvrec_next(rd->s, max, &l, err, errlen) != 0) {
+        csvrec_free(&l);
+        return -1;
+    }
+    if (l.nrecs == 0) {
+        csvrec_free(&l);
+        if (rd->rows > 0)
+            return 0;
+        fail(err, errlen, "%s:%d: no data rows; expected at least one row after the header",
+             path, rd->head_line);
+        return -1;
+    }
+    int rc = 0;
+    if (copy_head(h, chunk) != 0 || (chunk->cells = calloc(l.nrecs, sizeof *chunk->cells)) == NULL ||
+        (chunk->rows = calloc(l.nrecs, sizeof *chunk->rows)) == NULL) {
+        fail(err, errlen, "%s: out of memory", path);
+        rc = -1;
+    }
+    for (size_t i = 0; i < l.nrecs && rc == 0; i++) {
+        record_t *rec = &l.recs[i];
+        if (rec->n != (size_t)h->ncols) {
+            fail(err, errlen, "%s:%d: row has %zu fields; expected %d (one per header column)",
+                 path, rec->line, rec->n, h->ncols);
+            rc = -1;
+        } else if (take_row(path, h, rd->cols, rd->op_col, rd->kind_col, rec->fields, rec->line,
+                            &chunk->rows[i], err, errlen) != 0)
+            rc = -1;
+        else {
+            chunk->cells[i] = rec->fields;
+            rec->fields = NULL;
+            rec->n = 0;
+            chunk->nrows = i + 1;
+        }
+    }
+    csvrec_free(&l);
+    if (rc != 0) {
+        /* cells and rows are filled only for rows before the failing one;
+         * nrows counts exactly those, and rows[nrows] holds no op */
+        trace_free(chunk);
+        return -1;
+    }
+    rd->rows += chunk->nrows;
+    return (long)chunk->nrows;
 }
 
 int trace_read(const char *path, trace_t *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    reader_t rd = {0};
-    int rc = csvrec_read(path, &rd, err, errlen);
-    if (rc == 0)
-        rc = build(path, &rd, out, err, errlen);
-    csvrec_free(&rd);
-    if (rc != 0) {
-        /* build may have filled cells only for rows before the failing one;
-         * nrows counts exactly those, and rows[nrows] holds no op. */
-        trace_free(out);
+    trace_reader_t *rd;
+    if (trace_open(path, &rd, err, errlen) != 0)
         return -1;
-    }
-    return 0;
+    long n = trace_next(rd, SIZE_MAX, out, err, errlen);
+    trace_close(rd);
+    return n > 0 ? 0 : -1;
 }
 
 /* ---- writing ------------------------------------------------------------- */
@@ -681,16 +753,21 @@ static int put_field(FILE *f, const char *s, int first)
     return csvrec_write_field(f, s);
 }
 
-static int write_body(FILE *f, const trace_t *t, const double *pred, int pcol)
+int trace_write_head(FILE *f, const trace_t *t)
 {
     for (int c = 0; c < t->ncols; c++)
         if (put_field(f, t->colnames[c], c == 0) != 0)
             return -1;
-    if (pcol < 0 && put_field(f, "predicted_us", t->ncols == 0) != 0)
+    if (find_col(t, "predicted_us") < 0 && put_field(f, "predicted_us", t->ncols == 0) != 0)
         return -1;
-    if (fputc('\n', f) == EOF)
-        return -1;
+    return fputc('\n', f) == EOF ? -1 : 0;
+}
+
+int trace_write_rows(FILE *f, const trace_t *t, const double *pred)
+{
+    int pcol = find_col(t, "predicted_us");
     for (size_t i = 0; i < t->nrows; i++) {
+        assert(isfinite(pred[i]) && "a prediction is a finite number");
         char num[64];
         snprintf(num, sizeof num, "%.3f", pred[i]);
         for (int c = 0; c < t->ncols; c++)
@@ -734,8 +811,7 @@ int trace_write(const char *path, const trace_t *t, const double *predicted_us, 
         free(tmp);
         return -1;
     }
-    int pcol = find_col(t, "predicted_us");
-    int ok = write_body(f, t, predicted_us, pcol) == 0;
+    int ok = trace_write_head(f, t) == 0 && trace_write_rows(f, t, predicted_us) == 0;
     ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
     int saved = errno;
     if (fclose(f) != 0 && ok) {

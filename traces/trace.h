@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "models/dtype.h"
 
@@ -57,11 +58,34 @@ typedef struct {
  * On error *out holds nothing to free. */
 int trace_read(const char *path, trace_t *out, char *err, size_t errlen);
 
+/* A trace read a chunk of rows at a time, in constant memory whatever its
+ * length: trace_open reads and checks the header, each trace_next the next
+ * rows, with trace_read's checks and messages. */
+typedef struct trace_reader trace_reader_t;
+
+/* Returns 0 with *rd (trace_close), or -1 with err. */
+int trace_open(const char *path, trace_reader_t **rd, char *err, size_t errlen);
+
+/* The next at most max rows of the file as a trace of their own in *chunk
+ * (the header copied; what *chunk held before, zeroed or an earlier chunk, is
+ * freed). Returns the rows read, 0 at the end of the file, or -1 with err (a
+ * file without data rows is an error at the first call); *chunk then holds
+ * nothing to free. Line numbers are the file's. */
+long trace_next(trace_reader_t *rd, size_t max, trace_t *chunk, char *err, size_t errlen);
+
+void trace_close(trace_reader_t *rd);
+
 /* Write every input column (original order), then predicted_us (if the input
  * already has a predicted_us column it is replaced). Written to a temporary
  * file and renamed, so a failure leaves no partial file. */
 int trace_write(const char *path, const trace_t *t, const double *predicted_us,
                 char *err, size_t errlen);
+
+/* trace_write in pieces, to a stream the caller commits: the header line of
+ * t's columns, then the rows of t (a chunk) with their finite predictions.
+ * Each returns 0, or -1 on a write error (errno set). */
+int trace_write_head(FILE *f, const trace_t *t);
+int trace_write_rows(FILE *f, const trace_t *t, const double *predicted_us);
 
 void trace_free(trace_t *t);
 

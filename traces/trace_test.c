@@ -722,6 +722,79 @@ static void test_write_failure_leaves_no_file(const char *dir, check_t *ck)
     trace_free(&t);
 }
 
+/* A trace long enough to cross the stream's read blocks, with every line
+ * ending (LF, CRLF, a lone CR) and quoted line breaks, a byte-order mark and
+ * blank lines: read 7 rows at a time, it gives the rows, lines and cells
+ * trace_read gives; a bad row far in gives the same message. */
+static void test_chunks_read_what_trace_read_reads(const char *dir, check_t *ck)
+{
+    static const char *const END[] = {"\n", "\r\n", "\r"};
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    fputs("\xEF\xBB\xBFop,kind,bytes,note\n", m);
+    for (int i = 0; i < 6000; i++) {
+        if (i % 5 == 0)
+            fprintf(m, "\"op %d%s(two lines)\",elementwise,%d,\"a, b\"%s", i, END[i % 3], 100 + i,
+                    END[(i + 1) % 3]);
+        else
+            fprintf(m, "op%d,elementwise,%d,n%d%s", i, 100 + i, i, END[i % 3]);
+        if (i % 1000 == 999)
+            fputs("\n", m);
+    }
+    fclose(m);
+    char path[256], err[512] = "", err2[512] = "";
+    scratch(dir, "long.csv", path, sizeof path);
+    put_file(path, text);
+    trace_t all;
+    if (!CHECK(trace_read(path, &all, err, sizeof err) == 0, "%s", err))
+        goto out;
+    CHECK(all.nrows == 6000, "%zu rows", all.nrows);
+    CHECK(all.ncols == 4 && !strcmp(all.colnames[0], "op"), "");
+    trace_reader_t *rd;
+    if (CHECK(trace_open(path, &rd, err, sizeof err) == 0, "%s", err)) {
+        trace_t chunk = {0};
+        size_t at = 0, bad = 0;
+        long n;
+        while ((n = trace_next(rd, 7, &chunk, err, sizeof err)) > 0) {
+            CHECK(n <= 7 && chunk.ncols == all.ncols && !strcmp(chunk.path, path), "");
+            for (size_t i = 0; i < chunk.nrows && at + i < all.nrows; i++) {
+                const trace_row_t *a = &all.rows[at + i], *b = &chunk.rows[i];
+                bad += a->line != b->line || strcmp(a->op, b->op) || a->bytes != b->bytes;
+                for (int c = 0; c < all.ncols; c++)
+                    bad += strcmp(all.cells[at + i][c], chunk.cells[i][c]) != 0;
+            }
+            at += chunk.nrows;
+        }
+        CHECK(n == 0, "%s", err);
+        CHECK(at == all.nrows && bad == 0, "%zu rows, %zu differ", at, bad);
+        CHECK(trace_next(rd, 7, &chunk, err, sizeof err) == 0, "the end stays the end");
+        trace_free(&chunk);
+        trace_close(rd);
+    }
+    /* a bad row far in: the same message from both */
+    char *hit = strstr(text, "op5432,elementwise,5532");
+    if (CHECK(hit != NULL, "")) {
+        memcpy(hit + strlen("op5432,elementwise,"), "-532", 4);
+        put_file(path, text);
+        trace_t t;
+        CHECK(trace_read(path, &t, err, sizeof err) == -1, "");
+        if (CHECK(trace_open(path, &rd, err2, sizeof err2) == 0, "%s", err2)) {
+            trace_t chunk = {0};
+            long n;
+            while ((n = trace_next(rd, 100, &chunk, err2, sizeof err2)) > 0)
+                ;
+            CHECK(n == -1 && !strcmp(err, err2) && strstr(err, "column 'bytes': '-532'"),
+                  "'%s' vs '%s'", err, err2);
+            trace_close(rd);
+        }
+    }
+    trace_free(&all);
+out:
+    remove(path);
+    free(text);
+}
+
 static void test_kind_names(check_t *ck)
 {
     CHECK(strcmp(trace_kind_name(TK_GEMM), "gemm") == 0, "");
@@ -774,6 +847,7 @@ int main(void)
     test_unknown_columns_are_kept_in_output(dir, &ck);
     test_quoted_op_with_comma_round_trips(dir, &ck);
     test_write_failure_leaves_no_file(dir, &ck);
+    test_chunks_read_what_trace_read_reads(dir, &ck);
     test_kind_names(&ck);
     if (rmdir(dir) != 0)
         fprintf(stderr, "note: scratch directory %s not removed: %s\n", dir, strerror(errno));
