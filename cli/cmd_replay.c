@@ -376,10 +376,7 @@ int cmd_replay_main(int argc, char **argv)
     char err[1024];
     const char *arch = "gb10", *out = NULL, *plot = NULL;
     int auto_config = 0;
-    int64_t jobs = 1, samples = 0;
-    const char *env = getenv("GBSIM_SAMPLES");
-    if (env && cli_int("GBSIM_SAMPLES", env, 0, UNCERT_SAMPLES_MAX, &samples, err, sizeof err) != 0)
-        return cli_fail(err);
+    int64_t jobs = 1, samples = -1;   /* not given: $GBSIM_SAMPLES, else 0 (cli_samples) */
     cli_list_t sets = {.max = SETUP_MAX_SETS}, traces = {.max = 1};
     cli_opt_t opts[] = {
         {"arch", CLI_STR, "architecture preset (default gb10): gb10, rtx5090, h100, h200",
@@ -405,7 +402,7 @@ int cmd_replay_main(int argc, char **argv)
     if (par_begin(&par, err, sizeof err) != 0)
         return cli_fail(err);
     int rc = 0, root = par_root(&par);
-    if (cli_parse(&cmd, argc, argv, &rc) != 0) {
+    if (cli_parse(&cmd, argc, argv, &rc) != 0 || (rc = cli_samples(&samples, 0, UNCERT_SAMPLES_MAX))) {
         par_end(&par);
         return rc;
     }
