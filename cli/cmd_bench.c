@@ -9,7 +9,8 @@
  * the same simulation through the library (kmodel_out_t.events: every kernel
  * and every candidate the command simulates). A tile-grid case evaluates the
  * MoE FC1/FC2 tile grid of experiments/moe_tile_sweep in a forked child, in
- * process, and reports evaluations per minute of CPU time. A case without a
+ * process, and reports evaluations per minute of CPU time. Every case runs
+ * with GBSIM_SAMPLES=0: no uncertainty draws (models/uncert.h). A case without a
  * command is a placeholder and prints "-". Speed is reported, never checked:
  * tests/bench_test.sh checks the output's format only. */
 #include "cli/cmd_bench.h"
@@ -586,6 +587,10 @@ int cmd_bench_main(int argc, char **argv)
         return cli_fail(err);
     }
     int csv = !strcmp(format, "csv");
+    /* the simulator's time: the cases draw no uncertainty samples (decode and
+     * tile would draw 32 by default, models/uncert.h), as the baseline drew none */
+    if (setenv("GBSIM_SAMPLES", "0", 1) != 0)
+        return cli_fail("cannot set GBSIM_SAMPLES=0 for the cases");
     if (quick)
         runs = 1;
     bench_base_t *base = NULL;

@@ -959,8 +959,11 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * R1 also spans GEMM_FOLD_WARM_WAVES turns of the grid: a DRAM-bound walk
  * settles slowly (gb10's grouped FC1 at two tokens a group adds 110.7, 110.1,
  * 109.8, 109.6 us per group before it holds at 109.5). Only launches at least
- * twice as long as the two shorter ones fold, so no launch simulates more
- * than about four times R1 + D rows (or groups) whatever its m.
+ * twice as long as the two shorter ones fold, and only once
+ * GEMM_FOLD_TRY_EVENTS events of simulating them whole (which kexec's own
+ * folds may finish) were not enough: no launch simulates more than about four
+ * times R1 + D rows (or groups) whatever its m, and one that simulates cheaply
+ * keeps every event.
  * Split-K walks each tile's K slices one after the other (split units a
  * tile); stream-K spreads K over the CTAs and does not fold; nor does a
  * launch told not to (no_fold). This is kexec's folding (kexec.h) taken over
@@ -970,6 +973,7 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
 #define GEMM_FOLD_WAVES 4
 #define GEMM_FOLD_WARM 2
 #define GEMM_FOLD_WARM_WAVES 128
+#define GEMM_FOLD_TRY_EVENTS (UINT64_C(1) << 20)
 
 static int64_t gcd_i64(int64_t a, int64_t b)
 {
@@ -1037,8 +1041,14 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
 
 /* Simulate p as two shorter launches when it folds (above): 1 with *out's r
  * filled, 0 when it does not fold, -1 with err. */
-static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p,
-                     const tg_t *g, gemm_out_t *out, char *err, size_t errlen)
+/* The two shorter launches of p (above), or 0 when p does not fold: p1 and p2,
+ * the units (rows or groups) r of p, r1 of p1 and d more in p2. */
+typedef struct {
+    gemm_problem_t p1, p2;
+    double r, r1, d;
+} fold_plan_t;
+
+static int fold_plan(const gemm_opts_t *o, const gemm_problem_t *p, const tg_t *g, fold_plan_t *f)
 {
     if (o->no_fold || o->stream_k)
         return 0;
@@ -1072,20 +1082,30 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     } else {
         return 0;
     }
-    double r1 = (double)k1;
+    *f = (fold_plan_t){.p1 = p1, .p2 = p2, .r = r, .r1 = (double)k1, .d = (double)d};
+    return 1;
+}
+
+/* Simulate p as the two launches of plan f: 0 with out->r filled, or -1
+ * (GEMM_TOO_LARGE) with err. */
+static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const fold_plan_t *f,
+                     gemm_out_t *out, char *err, size_t errlen)
+{
+    const gemm_problem_t *p1 = &f->p1, *p2 = &f->p2;
+    double r = f->r, r1 = f->r1;
     /* with a deadline (a search's best so far), each launch stops as soon as
      * the line through them would pass it: the first at the deadline itself
      * (this launch takes longer than the shorter one), the second where the
      * line from the first's time reaches it */
     gemm_out_t o1, o2;
     gemm_opts_t oo = *o;
-    int rc = gemm_run(a, &oo, &p1, &o1, err, errlen);
+    int rc = gemm_run(a, &oo, p1, &o1, err, errlen);
     if (rc == 0 && !o1.r.cut) {
-        double x = (r - r1) / (double)d;
+        double x = (r - r1) / f->d;
         if (o->deadline_ps > 0)
             oo.deadline_ps = o1.r.dur_ps + (sim_ps_t)ceil((double)(o->deadline_ps - o1.r.dur_ps) / x);
         rc = oo.deadline_ps > o1.r.dur_ps || o->deadline_ps == 0
-                 ? gemm_run(a, &oo, &p2, &o2, err, errlen)
+                 ? gemm_run(a, &oo, p2, &o2, err, errlen)
                  : (o2 = o1, o2.r.events = 0, o2.r.cut = 1, 0);
     }
     if (rc != 0)
@@ -1093,16 +1113,16 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t
     /* a launch past the deadline: so is this one */
     if (o1.r.cut) {
         out->r = o1.r;
-        return 1;
+        return 0;
     }
     if (o2.r.cut) {
         out->r = o2.r;
         out->r.events += o1.r.events;
-        return 1;
+        return 0;
     }
-    fold_line(&o1.r, &o2.r, r, r1, (double)d, &out->r);
+    fold_line(&o1.r, &o2.r, r, r1, f->d, &out->r);
     out->r.cut = o->deadline_ps > 0 && out->r.dur_ps > o->deadline_ps;
-    return 1;
+    return 0;
 }
 
 int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gemm_out_t *out,
@@ -1114,11 +1134,20 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
     if (rc != 0)
         return rc;
     int64_t groups = o->grouped ? p->groups : 1;
-    int folded = gemm_fold(a, o, p, &g, out, err, errlen);
-    if (folded < 0)
-        return folded;
-    if (!folded && kexec_run(a, &k, &out->r, err, errlen) != 0)
+    /* a launch that folds is simulated whole while that is cheap (kexec's own
+     * folds may take it), and as two shorter launches past GEMM_FOLD_TRY_EVENTS */
+    fold_plan_t f;
+    int folds = fold_plan(o, p, &g, &f);
+    if (folds)
+        k.max_events = GEMM_FOLD_TRY_EVENTS;
+    if (kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;
+    if (folds && out->r.over) {
+        uint64_t tried = out->r.events;
+        if ((rc = gemm_fold(a, o, &f, out, err, errlen)) != 0)
+            return rc;
+        out->r.events += tried;
+    }
     out->tiles = g.total;
     out->grid = o->grid > 0 ? o->grid : g.grid;
     out->max_tiles_per_cta = (int)cdiv(g.total, g.grid);

@@ -1059,10 +1059,12 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     if (!k->no_fold)
         x.fold = fold_create(&x);
     sim_schedule(x.sim, 0, SIM_PRIO_DEFAULT, on_launch, &x, NULL);
+    uint64_t limit = k->max_events > 0 && k->max_events < KEXEC_MAX_EVENTS ? k->max_events
+                                                                           : KEXEC_MAX_EVENTS;
     uint64_t events = sim_run_bounded(x.sim, k->deadline_ps > 0 ? k->deadline_ps : INT64_MAX,
-                                      KEXEC_MAX_EVENTS);
+                                      limit);
     int cut = sim_pending(x.sim) > 0;
-    int too_long = cut && events >= KEXEC_MAX_EVENTS;
+    int too_long = cut && events >= limit;
     assert(cut || x.done_ctas == k->n_ctas);
 
     sim_ps_t end = sim_now(x.sim);
@@ -1090,7 +1092,8 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     out->events = events;
     out->events_folded = x.events_folded;
     out->folds = x.folds;
-    out->cut = cut;
+    out->cut = cut && !too_long;
+    out->over = too_long && k->max_events > 0;
 
     for (int i = 0; i < seats; i++)
         free(x.seats[i].slots);
@@ -1106,7 +1109,7 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
     bwserv_destroy(x.l2);
     bwserv_destroy(x.dram);
     sim_destroy(x.sim);
-    if (too_long) {
+    if (too_long && k->max_events == 0) {
         snprintf(err, errlen, "%d CTAs took more than %llu events of simulation (%d of them done, "
                  "%.3g us simulated) and their work does not repeat in a way gbsim folds; gbsim "
                  "simulates at most %llu events per launch", k->n_ctas,

@@ -109,6 +109,10 @@ struct kspec {
     sim_ps_t deadline_ps;   /* > 0: stop at this time if the kernel has not ended
                                (kresult_t.cut) */
     int no_fold;            /* 1: simulate every event (tests compare with folding) */
+    uint64_t max_events;    /* > 0: stop after this many events (kresult_t.over: the
+                               launch needs more; the other fields are partial), for a
+                               caller with a cheaper way; 0: KEXEC_MAX_EVENTS, past
+                               which kexec_run fails */
 };
 
 /* Folding takes two periods as alike when their times, backlogs and
@@ -141,6 +145,7 @@ typedef struct {
     int folds;                  /* folds taken */
     int cut;                    /* 1: stopped at spec.deadline_ps (the kernel runs
                                    longer; the other fields are partial) */
+    int over;                   /* 1: stopped at spec.max_events (partial, as cut) */
 } kresult_t;
 
 /* The most CTAs of a launch, items of a CTA or steps of an item that kexec
