@@ -957,8 +957,9 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * (grouped kernels: every group has the same rows) fold the same way over the
  * group count, with a period of grid / gcd(grid, tiles per group) groups.
  * R1 also spans GEMM_FOLD_WARM_WAVES turns of the grid: a DRAM-bound walk
- * settles slowly (gb10's grouped FC1 at two tokens a group adds 110.7, 110.1,
- * 109.8, 109.6 us per group before it holds at 109.5). Only launches at least
+ * settles slowly (gb10's grouped FC1 at two tokens a group adds 195.1 us for
+ * its first group, then 192.1 to 192.3 us a group, moving by 0.1 % for a
+ * dozen groups). Only launches at least
  * twice as long as the two shorter ones fold, and only once
  * GEMM_FOLD_TRY_EVENTS events of simulating them whole (which kexec's own
  * folds may finish) were not enough: no launch simulates more than about four
