@@ -374,8 +374,9 @@ def main():
         print("kit_digest: %s" % e, file=sys.stderr)
         return 2
     run_id = a.id or meta.get("id") or "raw"
-    if not re.fullmatch(r"[A-Za-z0-9._+-]+", run_id):
-        print("kit_digest: --id '%s': expected letters, digits and . _ + -" % run_id, file=sys.stderr)
+    if not re.fullmatch(r"[A-Za-z0-9._+-]{1,64}", run_id):
+        print("kit_digest: --id '%s': expected 1 to 64 letters, digits and . _ + -" % run_id,
+              file=sys.stderr)
         return 2
     base = {}
     for r in body:
@@ -446,19 +447,25 @@ def main():
         outputs.append((a.set_out, " ".join("--set %s=%s" % (k, v[0]) for k, v in measured.items()) + "\n"))
     if a.compare:
         outputs.append((a.compare, "\n".join(lines) + "\n"))
-    for path, text in outputs:
-        tmp = "%s.tmp.%d" % (path, os.getpid())
-        try:
+    # every output is written to its temporary file first; they replace their
+    # targets only once all were written (no partial set of outputs)
+    tmps = []
+    try:
+        for path, text in outputs:
+            tmp = "%s.tmp.%d" % (path, os.getpid())
+            tmps.append(tmp)
             with open(tmp, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except OSError as e:
+    except OSError as e:
+        for tmp in tmps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-            print("kit_digest: %s: cannot write: %s" % (path, e.strerror), file=sys.stderr)
-            return 2
+        print("kit_digest: %s: cannot write: %s" % (path, e.strerror), file=sys.stderr)
+        return 2
+    for (path, _), tmp in zip(outputs, tmps):
+        os.replace(tmp, path)
     print("\n".join(lines))
     if a.check and bad:
         print("kit_digest: %d key(s) disagree with %s" % (bad, a.base), file=sys.stderr)
