@@ -4,7 +4,7 @@
 # from the source root).
 #
 # One row per key of the description files (models/data/arch/*.csv,
-# models/data/model/*.csv): the regime where the key matters (a gbsim command
+# models/data/model/*.csv, models/data/link/*.csv): the regime where the key matters (a gbsim command
 # line; many keys matter only in one: a TMA loop on Hopper, a compute-bound
 # GEMM, a step whose bytes fit L2, ...), the value tried, the output that must
 # move, the direction, and why. The command runs as written and again with
@@ -103,6 +103,10 @@ sliding_layer_period | 0 | decode --layers 2 --ctx 8192 | us:attention | up | no
 vocab | 100544 | decode --layers 2 | us:lm_head | down | half the unembedding rows
 tied_embeddings | 1 | decode --set dram_capacity_gb=64.7 | rc | =0 | one table for embedding and lm_head: 64.1 GB instead of 65.3 fit 64.7
 max_positions | 2048 | decode --layers 1 --ctx 4096 | rc | =2 | a context past the model's maximum is refused
+link_bw_gbps | 5 | decode --layers 2 --tp 2 --link gb10-cx7 | us:allreduce | up | the tensor-parallel all-reduces move their bytes at a fifth of the rate
+link_latency_us | 20 | decode --layers 2 --tp 2 --link gb10-cx7 | us:allreduce | up | each ring step of an all-reduce waits out the link's latency
+msg_overhead_us | 100 | decode --layers 2 --tp 2 --link gb10-cx7 | us:allreduce | up | every collective pays its per-message cost
+max_gpus | 1 | decode --layers 2 --tp 2 --link gb10-cx7 | rc | =2 | two GPUs over a link that joins one are refused
 EOF
 )
 
@@ -117,7 +121,7 @@ field() {
 
 # keys of the presets
 keys=$(awk -F, 'FNR > 1 && $1 != "" && $1 !~ /^#/ { print $1 }' models/data/arch/*.csv \
-       models/data/model/*.csv | sort -u)
+       models/data/model/*.csv models/data/link/*.csv | sort -u)
 rowkeys=$(echo "$ROWS" | awk -F' [|] ' '{ print $1 }' | sort)
 for k in $keys; do
     echo "$rowkeys" | grep -qx "$k" || fail "$k" "a preset has key $k but this table has no row for it: add one"
