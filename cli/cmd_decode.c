@@ -58,17 +58,10 @@ static void print_uncert(FILE *f, const uncert_result_t *u, const char *prefix)
 {
     if (u->samples == 0)
         return;
-    fprintf(f, "# uncertainty: %d draws of %d ranged keys, uniform in low..high, seed %lu, "
-               "%.0fth-%.0fth percentile\n", u->samples, u->n_swings, UNCERT_SEED,
-            100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q);
+    uncert_print_draws(f, u, "# uncertainty: ");
     fprintf(f, "%sstep_us_range: %.1f %.1f\n%stok_per_s_range: %.2f %.2f\n", prefix, u->lo[1],
             u->hi[1], prefix, u->lo[0], u->hi[0]);
-    const uncert_swing_t *w = u->n_swings > 0 ? &u->swings[0] : NULL;
-    if (w && w->fig_low[0] != w->fig_high[0])
-        fprintf(f, "%smost_sensitive: %s (%.2f..%.2f tok/s at %.6g..%.6g %s)\n", prefix, w->key,
-                w->fig_low[0], w->fig_high[0], w->low, w->high, w->unit);
-    else
-        fprintf(f, "%smost_sensitive: none (no ranged key moves tok/s)\n", prefix);
+    uncert_print_sensitive(f, u, prefix, ": ", 2, "tok/s", "tok/s");
 }
 
 static void print_table(FILE *f, const decode_cfg_t *c, const decode_result_t *r, const char *arch,

@@ -89,15 +89,9 @@ static void report_uncert(FILE *f, const uncert_result_t *u)
 {
     if (u->samples == 0)
         return;
-    const uncert_swing_t *w = u->n_swings > 0 ? &u->swings[0] : NULL;
-    fprintf(f, "# uncertainty: %d draws of %d ranged keys, uniform in low..high, seed %lu, "
-               "%.0fth-%.0fth percentile\ntotal_predicted_us_range: %.3f %.3f\n", u->samples,
-            u->n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q, u->lo[0], u->hi[0]);
-    if (w && w->fig_low[0] != w->fig_high[0])
-        fprintf(f, "most_sensitive: %s (%.3f..%.3f us at %.6g..%.6g %s)\n", w->key, w->fig_low[0],
-                w->fig_high[0], w->low, w->high, w->unit);
-    else
-        fprintf(f, "most_sensitive: none (no ranged key moves total_predicted_us)\n");
+    uncert_print_draws(f, u, "# uncertainty: ");
+    fprintf(f, "total_predicted_us_range: %.3f %.3f\n", u->lo[0], u->hi[0]);
+    uncert_print_sensitive(f, u, "", ": ", 3, "us", "total_predicted_us");
 }
 
 static void report_tail(FILE *f, const report_sums_t *sums)

@@ -268,15 +268,9 @@ int cmd_tile_main(int argc, char **argv)
                g.r.dram_bytes, g.r.l2_bytes,
                bound_name(kresult_bound(&g.r)));
         if (u.samples > 0) {
-            const uncert_swing_t *w = u.n_swings > 0 ? &u.swings[0] : NULL;
-            printf("uncertainty=%d draws of %d ranged keys, uniform in low..high, seed %lu, "
-                   "%.0fth-%.0fth percentile\npredicted_us_range=%.2f %.2f\n", u.samples,
-                   u.n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q, u.lo[0], u.hi[0]);
-            if (w && w->fig_low[0] != w->fig_high[0])
-                printf("most_sensitive=%s (%.2f..%.2f us at %.6g..%.6g %s)\n", w->key,
-                       w->fig_low[0], w->fig_high[0], w->low, w->high, w->unit);
-            else
-                printf("most_sensitive=none (no ranged key moves predicted_us)\n");
+            uncert_print_draws(stdout, &u, "uncertainty=");
+            printf("predicted_us_range=%.2f %.2f\n", u.lo[0], u.hi[0]);
+            uncert_print_sensitive(stdout, &u, "", "=", 2, "us", "predicted_us");
         }
     }
     uncert_free(&u);

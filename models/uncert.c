@@ -305,3 +305,25 @@ void uncert_free(uncert_result_t *r)
     r->swings = NULL;
     r->n_swings = 0;
 }
+
+void uncert_print_draws(FILE *f, const uncert_result_t *r, const char *lead)
+{
+    if (r->samples == 0)
+        return;
+    fprintf(f, "%s%d draws of %d ranged keys, uniform in low..high, seed %lu, %.0fth-%.0fth "
+               "percentile\n", lead, r->samples, r->n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q,
+            100 * UNCERT_HI_Q);
+}
+
+void uncert_print_sensitive(FILE *f, const uncert_result_t *r, const char *prefix, const char *sep,
+                            int decimals, const char *unit, const char *fig)
+{
+    if (r->samples == 0)
+        return;
+    const uncert_swing_t *w = r->n_swings > 0 ? &r->swings[0] : NULL;
+    if (w && w->fig_low[0] != w->fig_high[0])
+        fprintf(f, "%smost_sensitive%s%s (%.*f..%.*f %s at %.6g..%.6g %s)\n", prefix, sep, w->key,
+                decimals, w->fig_low[0], decimals, w->fig_high[0], unit, w->low, w->high, w->unit);
+    else
+        fprintf(f, "%smost_sensitive%snone (no ranged key moves %s)\n", prefix, sep, fig);
+}

@@ -23,6 +23,7 @@
 #define GBSIM_UNCERT_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "models/setup.h"
 
@@ -71,5 +72,16 @@ int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int 
                        size_t errlen);
 
 void uncert_free(uncert_result_t *r);
+
+/* The report lines every command prints for r (nothing when r->samples is 0):
+ * uncert_print_draws: lead, then "<N> draws of <K> ranged keys, uniform in
+ * low..high, seed <S>, <lo>th-<hi>th percentile";
+ * uncert_print_sensitive: prefix "most_sensitive" sep, then the key moving
+ * figure 0 most, "<key> (<fig at low>..<fig at high> <unit> at <low>..<high>
+ * <key's unit>)" with `decimals` decimals, or "none (no ranged key moves
+ * <fig>)". */
+void uncert_print_draws(FILE *f, const uncert_result_t *r, const char *lead);
+void uncert_print_sensitive(FILE *f, const uncert_result_t *r, const char *prefix, const char *sep,
+                            int decimals, const char *unit, const char *fig);
 
 #endif
