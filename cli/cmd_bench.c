@@ -344,7 +344,8 @@ static int replay_events(int argc, char **argv, uint64_t *events, char *err, siz
         double us;
         kmodel_out_t d;
         rc = replay_row_predict_memo(memo, &s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
-        *events += d.events;
+        if (rc == 0)
+            *events += d.events;
     }
     kmodel_memo_free(memo);
     trace_free(&t);

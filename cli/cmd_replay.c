@@ -286,9 +286,12 @@ static void predict_chunk(chunk_work_t *w, int jobs)
     pthread_t th[REPLAY_MAX_JOBS];
     int n = 0;
     pthread_mutex_init(&w->mu, NULL);
-    while (n < jobs && (size_t)n < w->mine && pthread_create(&th[n], NULL, chunk_worker, w) == 0)
+    /* jobs threads in all: the calling thread takes rows too (and all of them
+     * if none started) */
+    while (n < jobs - 1 && (size_t)n < w->mine &&
+           pthread_create(&th[n], NULL, chunk_worker, w) == 0)
         n++;
-    chunk_worker(w);    /* the calling thread takes rows too (and all of them if none started) */
+    chunk_worker(w);
     for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&w->mu);

@@ -1240,9 +1240,10 @@ static int tile_keys(sweep_t *sw, const cli_arg_t *args, int nargs)
 static int check_experts(const sweep_t *sw, const char *v, char *e, size_t elen)
 {
     const grid_t *gm = grid_of(sw, "model");
+    char e2[1200] = "";
+    e[0] = '\0';
     for (int i = 0; i < (gm ? gm->n : 1); i++) {
         setup_t s;
-        char e2[1200];
         if (setup_load(&s, "gb10", gm ? gm->v[i] : sw->base.model, NULL, 0, e2, sizeof e2) != 0)
             continue;   /* a model that does not load is reported as one */
         route_hist_t *h = route_load(v, &s.model, i == 0 ? e : e2, i == 0 ? elen : sizeof e2);
@@ -1251,6 +1252,8 @@ static int check_experts(const sweep_t *sw, const char *v, char *e, size_t elen)
             return 0;
         }
     }
+    if (e[0] == '\0')   /* the first model did not load: the last message there is */
+        snprintf(e, elen, "%s", e2);
     return -1;
 }
 

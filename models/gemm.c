@@ -1040,8 +1040,6 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
     out->cut = 0;
 }
 
-/* Simulate p as two shorter launches when it folds (above): 1 with *out's r
- * filled, 0 when it does not fold, -1 with err. */
 /* The two shorter launches of p (above), or 0 when p does not fold: p1 and p2,
  * the units (rows or groups) r of p, r1 of p1 and d more in p2. */
 typedef struct {
