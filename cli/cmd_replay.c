@@ -398,42 +398,40 @@ int cmd_replay_main(int argc, char **argv)
     par_t par;
     if (par_begin(&par, err, sizeof err) != 0)
         return cli_fail(err);
-    int rc = 0, root = par_root(&par);
-    if (cli_parse(&cmd, argc, argv, &rc) != 0 || (rc = cli_samples(&samples, 0, UNCERT_SAMPLES_MAX))) {
+    int rc, root = par_root(&par);
+    int stop = cli_parse(&cmd, argc, argv, &rc);
+    if (stop && rc == 0) {   /* --help: every rank finds it alike, rank 0 prints it */
         par_end(&par);
-        return rc;
+        return 0;
     }
-    const char *path = traces.v[0];
+    if (!stop)
+        rc = cli_samples(&samples, 0, UNCERT_SAMPLES_MAX);
+    const char *path = traces.n ? traces.v[0] : "";
     replay_config_t cfg = auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
-    setup_t s;
+    setup_t s = {0};
     size_t nrows = 0, measured = 0;
-    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0 ||
-        (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
-        count_rows(path, &nrows, &measured, err, sizeof err) != 0) {
-        par_end(&par);
-        return cli_fail(err);
-    }
-    if (plot && measured == 0) {
-        snprintf(err, sizeof err, "--plot: %s has no row with measured_us; the plot draws "
-                 "predicted against measured time", path);
-        par_end(&par);
-        return cli_fail(err);
-    }
+    if (rc == 0 && (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0 ||
+                    (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
+                    count_rows(path, &nrows, &measured, err, sizeof err) != 0))
+        rc = cli_fail(err);
+    if (rc == 0 && plot && measured == 0)
+        rc = cli_error("--plot: %s has no row with measured_us; the plot draws predicted "
+                       "against measured time", path);
     /* rank 0 reports. Without --out and --plot each chunk's lines are printed
      * as soon as its rows are predicted (a row no kernel model can run stops
      * the replay after the lines before it); with them the report waits in a
      * temporary file and --out in its own (cli_out_t), and nothing is printed
      * or written unless every step succeeds. */
-    FILE *rep = !root ? NULL : out || plot ? tmpfile() : stdout;
+    FILE *rep = NULL;
     cli_out_t pred_out = {0};
-    if (root && rep == NULL)
+    if (rc == 0 && root && (rep = out || plot ? tmpfile() : stdout) == NULL)
         rc = cli_fail("cannot create a temporary file for the report");
     if (rc == 0 && root && out && cli_out_open(&pred_out, out, err, sizeof err) != 0)
         rc = cli_fail(err);
-    par_bcast_int(&par, &rc);
     trace_reader_t *rd = NULL;
     if (rc == 0 && trace_open(path, &rd, err, sizeof err) != 0)
         rc = cli_fail(err);
+    rc = par_status(&par, rc);   /* every rank ready, before the first gather */
     kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
     trace_t chunk = {0};
     plot_points_t pp = {0};
@@ -450,10 +448,12 @@ int cmd_replay_main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double next_note_s = root && isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : INFINITY;
     size_t first = 0;            /* the file row of the chunk's first row */
-    int stop = rc != 0;
+    stop = rc != 0;
     while (!stop) {
         long n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, sizeof err);
         size_t cn = n > 0 ? (size_t)n : 0;
+        if (n < 0)   /* a read error; rank 0 finds another rank's as a count unlike its own */
+            rc = cli_fail(err);
         chunk_work_t w = {.arch = &s.arch, .memo = memo, .cfg = cfg, .chunk = &chunk,
                           .j0 = share_start(first, par.rank, par.size), .step = (size_t)par.size,
                           .mine = share_len(first, cn, par.rank, par.size),
@@ -462,7 +462,8 @@ int cmd_replay_main(int argc, char **argv)
         memcpy(wire, &n, sizeof n);
         char *got = NULL;
         size_t *lens = NULL;
-        if (par_gather(&par, wire, sizeof(long) + w.mine * sizeof(row_result_t), &got, &lens) != 0)
+        if (par_gather(&par, wire, sizeof(long) + w.mine * sizeof(row_result_t), &got, &lens) != 0
+            && rc == 0)
             rc = cli_fail("out of memory");
         for (int r = 0, at = 0; root && rc == 0 && r < par.size; at += (int)lens[r], r++) {
             /* every rank reads the same rows, unless the file changed meanwhile */
@@ -481,8 +482,6 @@ int cmd_replay_main(int argc, char **argv)
         }
         free(got);
         free(lens);
-        if (root && rc == 0 && n < 0)
-            rc = cli_fail(err);
         for (size_t j = 0; root && rc == 0 && j < cn; j++) {
             const trace_row_t *r = &chunk.rows[j];
             if (all[j].state < 0) {
@@ -530,6 +529,7 @@ int cmd_replay_main(int argc, char **argv)
     if (root && rc == 0 && samples > 0 &&
         uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draws, &u, err, sizeof err) != 0)
         rc = cli_fail(err);
+    rc = par_status(&par, rc);   /* every rank's rows predicted: rank 0 writes */
     if (root && rc == 0) {
         report_uncert(rep, &u);
         report_tail(rep, &sums);
@@ -556,7 +556,7 @@ int cmd_replay_main(int argc, char **argv)
         fclose(rep);
     }
     fflush(stdout);
-    par_bcast_int(&par, &rc);
+    rc = par_status(&par, rc);   /* every rank exits with rank 0's status of the writes */
     free(wire);
     free(all);
     free(pred);
