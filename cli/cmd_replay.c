@@ -311,41 +311,139 @@ static size_t share_len(size_t first, size_t n, int r, int size)
 }
 
 /* The figure --samples draws: total_predicted_us of every row on the drawn
- * arch, the trace read again a chunk at a time; equal rows share their
- * kernels' runs through the draw's own memo. Runs on uncert's threads. */
+ * arch. Rank 0 collects the trace's distinct rows -- equal in every field a
+ * prediction reads -- as it reports, and the distinct row of each file row
+ * (4 bytes a row); a draw, on uncert's threads, predicts each distinct row
+ * once and sums over the file's rows in file order, as the report does, so
+ * a draw at the central values gives total_predicted_us bit for bit. Equal
+ * kernels of a draw share their runs (a memo of REPLAY_DRAW_MEMO_MAX). */
 #define REPLAY_DRAW_MEMO_MAX 1024
 
 typedef struct {
-    const char *path;
+    trace_row_t *row;        /* [n] the distinct rows (op NULL; impl is static) */
+    size_t n, cap;
+    uint32_t *of;            /* [nrows] the distinct row of each file row */
+    size_t nrows, ofcap;
+    uint32_t *slot;          /* [nslot] open addressing: distinct row + 1, 0 empty */
+    size_t nslot;
     replay_config_t cfg;
-} replay_total_t;
+} draw_rows_t;
+
+/* The bytes of the fields a prediction reads (traces/replay_row.c): every
+ * field but op, line, has_measured and measured_us. A field added to
+ * trace_row_t changes its size and stops the build here until it is
+ * placed in the key or left out of it. */
+_Static_assert(sizeof(void *) != 8 || sizeof(trace_row_t) == 168,
+               "a new trace_row_t field: add it to row_key if a prediction reads it");
+enum { ROW_KEY_MAX = 160 };
+
+static size_t row_key(const trace_row_t *r, unsigned char *k)
+{
+    size_t at = 0;
+#define KEY(f) (memcpy(k + at, &r->f, sizeof r->f), at += sizeof r->f)
+    KEY(kind), KEY(m), KEY(n), KEY(k), KEY(groups), KEY(a_dtype), KEY(b_dtype), KEY(ctx),
+        KEY(heads_q), KEY(heads_kv), KEY(head_dim), KEY(bytes), KEY(tile_m), KEY(tile_n),
+        KEY(tile_k), KEY(stages), KEY(swap_ab), KEY(split_k), KEY(cluster_m), KEY(cluster_n),
+        KEY(grid_ctas), KEY(impl);
+#undef KEY
+    assert(at <= ROW_KEY_MAX);
+    return at;
+}
+
+static uint64_t key_hash(const unsigned char *k, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 (offset basis, prime) */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ k[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of row r's key: its distinct row's, or the empty one it goes to. */
+static size_t draw_slot(const draw_rows_t *d, const unsigned char *k, size_t len)
+{
+    unsigned char other[ROW_KEY_MAX];
+    size_t i = (size_t)key_hash(k, len) & (d->nslot - 1);
+    while (d->slot[i] != 0 &&
+           (row_key(&d->row[d->slot[i] - 1], other) != len || memcmp(other, k, len) != 0))
+        i = (i + 1) & (d->nslot - 1);
+    return i;
+}
+
+/* Add file row r. Returns 0, or -1 when out of memory. */
+static int draw_rows_add(draw_rows_t *d, const trace_row_t *r)
+{
+    if (d->nrows == d->ofcap) {
+        size_t cap = d->ofcap ? 2 * d->ofcap : REPLAY_CHUNK_ROWS;
+        uint32_t *of = realloc(d->of, cap * sizeof *of);
+        if (of == NULL)
+            return -1;
+        d->of = of, d->ofcap = cap;
+    }
+    if (2 * (d->n + 1) > d->nslot) {   /* at most half full */
+        size_t nslot = d->nslot ? 2 * d->nslot : 1024;
+        uint32_t *slot = calloc(nslot, sizeof *slot), *old = d->slot;
+        if (slot == NULL)
+            return -1;
+        d->slot = slot, d->nslot = nslot;
+        unsigned char k[ROW_KEY_MAX];
+        for (size_t i = 0; i < d->n; i++)
+            d->slot[draw_slot(d, k, row_key(&d->row[i], k))] = (uint32_t)i + 1;
+        free(old);
+    }
+    unsigned char k[ROW_KEY_MAX];
+    size_t i = draw_slot(d, k, row_key(r, k));
+    if (d->slot[i] == 0) {
+        assert(d->n < UINT32_MAX && "distinct rows fit 32 bits");
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? 2 * d->cap : 256;
+            trace_row_t *row = realloc(d->row, cap * sizeof *row);
+            if (row == NULL)
+                return -1;
+            d->row = row, d->cap = cap;
+        }
+        d->row[d->n] = *r;
+        d->row[d->n].op = NULL;   /* the chunk owns it */
+        d->slot[i] = (uint32_t)++d->n;
+    }
+    d->of[d->nrows++] = d->slot[i] - 1;
+    return 0;
+}
+
+static void draw_rows_free(draw_rows_t *d)
+{
+    free(d->row);
+    free(d->of);
+    free(d->slot);
+}
 
 static int replay_total(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
 {
-    const replay_total_t *x = ctx;
-    trace_reader_t *rd;
-    if (trace_open(x->path, &rd, err, errlen) != 0)
+    const draw_rows_t *d = ctx;
+    double *us = malloc((d->n ? d->n : 1) * sizeof *us);
+    if (us == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_DRAW_MEMO_MAX);
-    trace_t chunk = {0};
-    double total = 0;
-    long n;
-    int rc = 0;
-    while (rc == 0 && (n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) != 0) {
-        rc = n < 0 ? -1 : 0;
-        for (size_t i = 0; rc == 0 && i < chunk.nrows; i++) {
-            double us;
-            kmodel_out_t det;
-            rc = replay_row_predict_memo(memo, &s->arch, &chunk.rows[i], x->cfg, &us, &det, err,
-                                         errlen);
-            total += us;
-        }
     }
-    trace_free(&chunk);
-    trace_close(rd);
+    /* distinct rows may still launch equal kernels (--auto-config ignores the
+     * columns that tell them apart): they share runs through the draw's memo */
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_DRAW_MEMO_MAX);
+    int rc = 0;
+    for (size_t i = 0; i < d->n && rc == 0; i++) {
+        kmodel_out_t det;
+        rc = replay_row_predict_memo(memo, &s->arch, &d->row[i], d->cfg, &us[i], &det, err,
+                                     errlen);
+    }
     kmodel_memo_free(memo);
+    if (rc != 0) {
+        free(us);
+        return -1;
+    }
+    double total = 0;
+    for (size_t g = 0; g < d->nrows; g++)
+        total += us[d->of[g]];
+    free(us);
     figs[0] = total;
-    return rc;
+    return 0;
 }
 
 /* The first pass: every row read and checked (bad input is found before
@@ -389,8 +487,8 @@ int cmd_replay_main(int argc, char **argv)
                           "order", .to = &jobs, .min = 1, .max = REPLAY_MAX_JOBS},
         {"samples", CLI_INT, "N draws of the ranged arch keys for total_predicted_us_range, "
                              "0..10000 (default $GBSIM_SAMPLES, else 0: no interval; each draw "
-                             "replays every row)", .to = &samples, .min = 0,
-         .max = UNCERT_SAMPLES_MAX},
+                             "predicts every distinct row, on rank 0 of an MPI job)",
+         .to = &samples, .min = 0, .max = UNCERT_SAMPLES_MAX},
         CLI_OPT_HELP,
     };
     cli_cmd_t cmd = {.name = "replay", .usage = USAGE, .more = MORE, .opts = opts,
@@ -436,6 +534,7 @@ int cmd_replay_main(int argc, char **argv)
     trace_t chunk = {0};
     plot_points_t pp = {0};
     report_sums_t sums = {0};
+    draw_rows_t dr = {.cfg = cfg};
     /* a rank's share of a chunk as it travels: the rows it read, then its results */
     size_t wire_len = sizeof(long) + REPLAY_CHUNK_ROWS * sizeof(row_result_t);
     char *wire = calloc(1, wire_len);
@@ -500,7 +599,8 @@ int cmd_replay_main(int argc, char **argv)
             pred[j] = all[j].pred;
             report_row(rep, r, pred[j], all[j].kernels, all[j].extra_us, (bound_t)all[j].bound,
                        &sums);
-            if (plot && r->has_measured && plot_add(&pp, r, pred[j]) != 0)
+            if ((plot && r->has_measured && plot_add(&pp, r, pred[j]) != 0) ||
+                (samples > 0 && draw_rows_add(&dr, r) != 0))
                 rc = cli_fail("out of memory");
         }
         if (root && rc == 0 && out && cn > 0 &&
@@ -523,11 +623,10 @@ int cmd_replay_main(int argc, char **argv)
         stop = rc != 0 || n <= 0;
         par_bcast_int(&par, &stop);
     }
-    /* the interval: rank 0's draws (on uncert's threads) */
+    /* the interval: rank 0's draws (on uncert's threads) over the distinct rows */
     uncert_result_t u = {0};
-    replay_total_t draws = {.path = path, .cfg = cfg};
     if (root && rc == 0 && samples > 0 &&
-        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draws, &u, err, sizeof err) != 0)
+        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &dr, &u, err, sizeof err) != 0)
         rc = cli_fail(err);
     rc = par_status(&par, rc);   /* every rank's rows predicted: rank 0 writes */
     if (root && rc == 0) {
@@ -561,6 +660,7 @@ int cmd_replay_main(int argc, char **argv)
     free(all);
     free(pred);
     free(pp.v);
+    draw_rows_free(&dr);
     trace_free(&chunk);
     trace_close(rd);
     kmodel_memo_free(memo);
