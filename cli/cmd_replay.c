@@ -226,6 +226,7 @@ static int draw(const char *path, const plot_points_t *pp, const char *arch, rep
 /* One row's prediction, as it travels between ranks. */
 typedef struct {
     double pred, extra_us;
+    uint64_t events;         /* the engine's events (kmodel_out_t.events) */
     int kernels;
     int bound;               /* bound_t */
     int state;               /* 1 predicted, -1 failed (rank 0 predicts it again for
@@ -256,6 +257,7 @@ static void predict_one(chunk_work_t *w, size_t k)
         return;
     }
     x->extra_us = det.extra_us;
+    x->events = det.events;
     x->kernels = 1 + det.extra_kernels;
     x->bound = (int)det.bound;
     x->state = 1;
@@ -466,49 +468,112 @@ static int count_rows(const char *path, size_t *nrows, size_t *measured, char *e
     return n < 0 ? -1 : 0;
 }
 
-int cmd_replay_main(int argc, char **argv)
+/* The values of replay's options as the command line gives them. */
+typedef struct {
+    const char *arch, *out, *plot;
+    int auto_config;
+    int64_t jobs, samples;   /* samples -1: not given ($GBSIM_SAMPLES, else 0: cli_samples) */
+    cli_list_t sets, traces;
+} replay_args_t;
+
+/* Parse argv (after "replay") into a. Returns 0 to go on, else the command
+ * stops with *status (cli_parse: 0 after --help, CLI_EXIT_USAGE after bad
+ * input). */
+static int replay_parse(replay_args_t *a, int argc, char **argv, int *status)
 {
-    char err[1024];
-    const char *arch = "gb10", *out = NULL, *plot = NULL;
-    int auto_config = 0;
-    int64_t jobs = 1, samples = -1;   /* not given: $GBSIM_SAMPLES, else 0 (cli_samples) */
-    cli_list_t sets = {.max = SETUP_MAX_SETS}, traces = {.max = 1};
+    *a = (replay_args_t){.arch = "gb10", .jobs = 1, .samples = -1,
+                         .sets = {.max = SETUP_MAX_SETS}, .traces = {.max = 1}};
     cli_opt_t opts[] = {
         {"arch", CLI_STR, "architecture preset (default gb10): gb10, rtx5090, h100, h200",
-         .to = &arch},
-        {"set", CLI_LIST, "key=value: override any arch parameter (repeatable)", .to = &sets},
-        {"out", CLI_OUT, "write PRED.csv: every input column plus predicted_us", .to = &out},
+         .to = &a->arch},
+        {"set", CLI_LIST, "key=value: override any arch parameter (repeatable)", .to = &a->sets},
+        {"out", CLI_OUT, "write PRED.csv: every input column plus predicted_us", .to = &a->out},
         {"plot", CLI_OUT, "draw predicted vs measured us per row to FILE.png or FILE.svg",
-         .to = &plot},
+         .to = &a->plot},
         {"auto-config", CLI_FLAG, "ignore the trace's launch configuration (tile, stages, swap_ab, "
                                   "cluster, split_k, grid_ctas, impl): gbsim picks",
-         .to = &auto_config},
+         .to = &a->auto_config},
         {"jobs", CLI_INT, "predict rows on N threads (default 1); the output is the same, in file "
-                          "order", .to = &jobs, .min = 1, .max = REPLAY_MAX_JOBS},
+                          "order", .to = &a->jobs, .min = 1, .max = REPLAY_MAX_JOBS},
         {"samples", CLI_INT, "N draws of the ranged arch keys for total_predicted_us_range, "
                              "0..10000 (default $GBSIM_SAMPLES, else 0: no interval; each draw "
                              "predicts every distinct row, on rank 0 of an MPI job)",
-         .to = &samples, .min = 0, .max = UNCERT_SAMPLES_MAX},
+         .to = &a->samples, .min = 0, .max = UNCERT_SAMPLES_MAX},
         CLI_OPT_HELP,
     };
     cli_cmd_t cmd = {.name = "replay", .usage = USAGE, .more = MORE, .opts = opts,
-                     .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &traces};
+                     .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &a->traces};
+    return cli_parse(&cmd, argc, argv, status);
+}
+
+int cmd_replay_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    replay_args_t a;
+    int status;
+    *events = 0;
+    if (replay_parse(&a, argc, argv, &status) != 0) {
+        snprintf(err, errlen, "the replay's options are bad input (reported above)");
+        return -1;
+    }
+    const char *path = a.traces.v[0];
+    setup_t s = {0};
+    trace_reader_t *rd = NULL;
+    if (setup_load(&s, a.arch, NULL, a.sets.v, a.sets.n, err, errlen) != 0 ||
+        trace_open(path, &rd, err, errlen) != 0) {
+        setup_free(&s);
+        return -1;
+    }
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
+    row_result_t *res = calloc(REPLAY_CHUNK_ROWS, sizeof *res);
+    assert(res != NULL);
+    trace_t chunk = {0};
+    int rc = 0;
+    for (long n; rc == 0 && (n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) != 0;) {
+        rc = n < 0 ? -1 : 0;
+        chunk_work_t w = {.arch = &s.arch, .memo = memo, .chunk = &chunk, .step = 1,
+                          .cfg = a.auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG,
+                          .mine = n > 0 ? (size_t)n : 0, .res = res};
+        predict_chunk(&w, (int)a.jobs);
+        for (size_t k = 0; rc == 0 && k < w.mine; k++) {
+            *events += res[k].events;
+            if (res[k].state < 0) {
+                snprintf(err, errlen, "%s:%d: no kernel model runs the row", path,
+                         chunk.rows[k].line);
+                rc = -1;
+            }
+        }
+    }
+    free(res);
+    trace_free(&chunk);
+    trace_close(rd);
+    kmodel_memo_free(memo);
+    setup_free(&s);
+    return rc;
+}
+
+int cmd_replay_main(int argc, char **argv)
+{
+    char err[1024];
+    replay_args_t a;
     par_t par;
     if (par_begin(&par, err, sizeof err) != 0)
         return cli_fail(err);
     int rc, root = par_root(&par);
-    int stop = cli_parse(&cmd, argc, argv, &rc);
+    int stop = replay_parse(&a, argc, argv, &rc);
     if (stop && rc == 0) {   /* --help: every rank finds it alike, rank 0 prints it */
         par_end(&par);
         return 0;
     }
     if (!stop)
-        rc = cli_samples(&samples, 0, UNCERT_SAMPLES_MAX);
-    const char *path = traces.n ? traces.v[0] : "";
+        rc = cli_samples(&a.samples, 0, UNCERT_SAMPLES_MAX);
+    const char *path = a.traces.n ? a.traces.v[0] : "", *arch = a.arch, *out = a.out,
+               *plot = a.plot;
+    int64_t samples = a.samples, jobs = a.jobs;
+    int auto_config = a.auto_config;
     replay_config_t cfg = auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
     setup_t s = {0};
     size_t nrows = 0, measured = 0;
-    if (rc == 0 && (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0 ||
+    if (rc == 0 && (setup_load(&s, arch, NULL, a.sets.v, a.sets.n, err, sizeof err) != 0 ||
                     (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
                     count_rows(path, &nrows, &measured, err, sizeof err) != 0))
         rc = cli_fail(err);

@@ -113,6 +113,7 @@ typedef struct {
     const char *out, *plot;     /* --out, --plot (NULL: not given) */
     plot_kind_t pk;
     int jobs;
+    int quiet;                  /* 1: no progress on stderr (gbsim bench's count) */
     par_t par;                  /* this rank runs points rank, rank + size, ... */
     point_t *pts;
     pthread_mutex_t mu;         /* guards next, done, stop_at */
@@ -349,7 +350,7 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
         return -1;
     }
     double t0 = now_s(), shown = t0;
-    int talk = par_root(&sw->par);
+    int talk = par_root(&sw->par) && !sw->quiet;
     pthread_mutex_lock(&sw->mu);
     while (sw->done < sw->mine) {
         struct timespec until;
@@ -1515,6 +1516,38 @@ done:
 static int is_tile(int argc, char **argv)
 {
     return argc > 0 && !strcmp(argv[0], "tile");
+}
+
+int cmd_sweep_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    sweep_t *sw = calloc(1, sizeof *sw);
+    if (sw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sw->tile = is_tile(argc, argv);
+    sw->par = (par_t){.rank = 0, .size = 1};
+    sw->quiet = 1;
+    int status, rc = -1;
+    if (sweep_prepare(sw, argc - sw->tile, argv + sw->tile, &status) != 0)
+        snprintf(err, errlen, "the sweep's options are bad input (reported above)");
+    else {
+        if (!sw->tile)
+            sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+        rc = run_all(sw, err, errlen);
+    }
+    *events = 0;
+    for (size_t p = 0; rc == 0 && p < sw->npoints; p++) {
+        const point_t *pt = &sw->pts[p];
+        if (sw->tile)
+            *events += pt->t.ran ? pt->t.g.r.events : 0;
+        else
+            *events += pt->failed ? 0 : pt->r.events;
+    }
+    kmodel_memo_free(sw->base.memo);
+    sweep_free(sw);
+    free(sw);
+    return rc;
 }
 
 int cmd_sweep_main(int argc, char **argv)
