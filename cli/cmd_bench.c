@@ -5,9 +5,10 @@
  * A case is a row of CASES. A command case is a gbsim command line, timed as
  * its own process (this binary, /proc/self/exe, stdout and stderr
  * discarded; cli/proc.h): wall time, CPU time and peak RSS -- what
- * /usr/bin/time reports, which is how the baseline was measured. Its events are counted here, untimed, by running
- * the same simulation through the library (kmodel_out_t.events: every kernel
- * and every candidate the command simulates). A tile-grid case evaluates the
+ * /usr/bin/time reports, which is how the baseline was measured. Its events
+ * are counted here, untimed, by the command's own parser and run in this
+ * process (kmodel_out_t.events: every kernel and every candidate the command
+ * simulates). A tile-grid case evaluates the
  * MoE FC1/FC2 tile grid of experiments/moe_tile_sweep in a forked child, in
  * process, and reports evaluations per minute of CPU time. Every case runs
  * with GBSIM_SAMPLES=0: no uncertainty draws (models/uncert.h). A case without a
@@ -26,16 +27,13 @@
 #include "cli/cli.h"
 #include "cli/cmd_replay.h"
 #include "cli/cmd_sweep.h"
+#include "cli/cmd_tile.h"
 #include "cli/decode_opts.h"
 #include "cli/proc.h"
 #include "models/decode.h"
 #include "models/gemm.h"
-#include "models/kmodel.h"
 #include "models/setup.h"
-#include "models/stack.h"
 #include "sim/csvrec.h"
-#include "traces/replay_row.h"
-#include "traces/trace.h"
 
 typedef enum {
     BENCH_COMMAND,    /* args: a gbsim command line ("@/" = the source tree) */
@@ -120,7 +118,6 @@ typedef struct {
     int ran;
     double wall_ms, cpu_ms, rss_kb, evals_per_min;
     uint64_t events;
-    int counted;        /* events counted (a tile sweep's are not) */
 } bench_result_t;
 
 typedef struct {
@@ -234,33 +231,9 @@ static int time_tile_grid(bench_result_t *r, char *err, size_t errlen)
 
 /* ------------------------------------------------- events of a command -- */
 
-/* The value of --name in argv, or NULL. */
-static const char *opt_of(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i + 1 < argc; i++)
-        if (!strncmp(argv[i], "--", 2) && !strcmp(argv[i] + 2, name))
-            return argv[i + 1];
-    return NULL;
-}
-
-static int has_flag(int argc, char **argv, const char *name)
-{
-    for (int i = 1; i < argc; i++)
-        if (!strncmp(argv[i], "--", 2) && !strcmp(argv[i] + 2, name))
-            return 1;
-    return 0;
-}
-
-static int64_t int_opt(int argc, char **argv, const char *name, int64_t dflt)
-{
-    const char *v = opt_of(argc, argv, name);
-    return v ? strtoll(v, NULL, 10) : dflt;
-}
-
 /* decode: the step decode_run simulates, from the case's options (the
- * command's own parser and run). memo: kernels already run (sweep points). */
-static int decode_events(int argc, char **argv, kmodel_memo_t *memo, const char *key,
-                         const char *val, uint64_t *events, char *err, size_t errlen)
+ * command's own parser and run). */
+static int decode_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     decode_opts_t o;
     decode_opts_init(&o);
@@ -268,11 +241,10 @@ static int decode_events(int argc, char **argv, kmodel_memo_t *memo, const char 
     cli_cmd_t cmd = {.name = "decode", .usage = "", .opts = rows,
                      .nopts = decode_opts_rows(&o, rows, DECODE_OPTS_MAX)};
     int status;
-    if (cli_parse(&cmd, argc, argv, &status) != 0 || (key && decode_opts_set(&o, key, val) != 0)) {
+    if (cli_parse(&cmd, argc, argv, &status) != 0) {
         snprintf(err, errlen, "the case's decode options do not parse");
         return -1;
     }
-    o.memo = memo;
     setup_t s;
     decode_cfg_t c;
     decode_result_t r;
@@ -285,88 +257,39 @@ static int decode_events(int argc, char **argv, kmodel_memo_t *memo, const char 
     return 0;
 }
 
-/* sweep: every point of its one --grid KEY=V1,V2,... of a decode option,
- * through one memo as the sweep's points share one. */
-static int sweep_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
-{
-    char *args[32];
-    int n = 0;
-    const char *grid = NULL;
-    for (int i = 0; i < argc && n < 32; i++)
-        if (!strcmp(argv[i], "--grid") && i + 1 < argc)
-            grid = argv[++i];
-        else
-            args[n++] = argv[i];
-    assert(grid != NULL && strchr(grid, '=') && "a sweep case has one --grid KEY=V1,...");
-    char key[64], vals[256];
-    snprintf(key, sizeof key, "%.*s", (int)(strchr(grid, '=') - grid), grid);
-    snprintf(vals, sizeof vals, "%s", strchr(grid, '=') + 1);
-    kmodel_memo_t *memo = kmodel_memo_create(SWEEP_MEMO_MAX);
-    int rc = 0;
-    for (char *save = NULL, *v = strtok_r(vals, ",", &save); v && rc == 0;
-         v = strtok_r(NULL, ",", &save))
-        rc = decode_events(n, args, memo, key, v, events, err, errlen);
-    kmodel_memo_free(memo);
-    return rc;
-}
-
-/* tile: the launch `gbsim tile` simulates (the options CASES use). */
+/* tile: the launch `gbsim tile` simulates, from the case's options (the
+ * command's own rows, parser and evaluation). */
 static int tile_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
-    setup_t s;
-    if (setup_load(&s, opt_of(argc, argv, "arch"), NULL, NULL, 0, err, errlen) != 0)
+    cmd_tile_args_t t;
+    cmd_tile_args_init(&t);
+    cli_opt_t rows[CMD_TILE_OPTS_MAX];
+    cli_cmd_t cmd = {.name = "tile", .usage = "", .opts = rows,
+                     .nopts = cmd_tile_rows(&t, rows, CMD_TILE_OPTS_MAX)};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0) {
+        snprintf(err, errlen, "the case's tile options do not parse");
         return -1;
-    gemm_opts_t o = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
-                     .tile_n = 128, .tile_k = 128, .split_k = 1,
-                     .grouped = has_flag(argc, argv, "grouped")};
-    gemm_problem_t p = {.m = int_opt(argc, argv, "m", 0), .n = int_opt(argc, argv, "n", 0),
-                        .k = int_opt(argc, argv, "k", 0), .groups = int_opt(argc, argv, "groups", 1),
-                        .a_in_l2 = 1};
-    gemm_out_t g;
-    if (gemm_run(&s.arch, &o, &p, &g, err, errlen) != 0)
+    }
+    cmd_tile_point_t pt;
+    if (cmd_tile_eval(&t, &pt, err, errlen) != 0)
         return -1;
-    *events += g.r.events;
+    *events += pt.ran ? pt.g.r.events : 0;
     return 0;
 }
 
-/* replay: every row, as cmd_replay predicts it (through one memo). */
-static int replay_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
-{
-    setup_t s;
-    trace_t t;
-    if (setup_load(&s, opt_of(argc, argv, "arch"), NULL, NULL, 0, err, errlen) != 0 ||
-        trace_read(argv[argc - 1], &t, err, errlen) != 0)
-        return -1;
-    replay_config_t cfg = has_flag(argc, argv, "auto-config") ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
-    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
-    int rc = 0;
-    for (size_t i = 0; i < t.nrows && rc == 0; i++) {
-        double us;
-        kmodel_out_t d;
-        rc = replay_row_predict_memo(memo, &s.arch, &t.rows[i], cfg, &us, &d, err, errlen);
-        if (rc == 0)
-            *events += d.events;
-    }
-    kmodel_memo_free(memo);
-    trace_free(&t);
-    return rc;
-}
-
-/* Returns 0 with *events, 1 when the command's events are not counted (a
- * tile sweep), or -1 with err. */
+/* Returns 0 with *events, or -1 with err. */
 static int command_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
 {
     *events = 0;
-    if (!strcmp(argv[1], "sweep") && argc > 2 && !strcmp(argv[2], "tile"))
-        return 1;
     if (!strcmp(argv[1], "decode"))
-        return decode_events(argc - 2, argv + 2, NULL, NULL, NULL, events, err, errlen);
+        return decode_events(argc - 2, argv + 2, events, err, errlen);
     if (!strcmp(argv[1], "sweep"))
-        return sweep_events(argc - 2, argv + 2, events, err, errlen);
+        return cmd_sweep_events(argc - 2, argv + 2, events, err, errlen);
     if (!strcmp(argv[1], "tile"))
-        return tile_events(argc, argv, events, err, errlen);
+        return tile_events(argc - 2, argv + 2, events, err, errlen);
     if (!strcmp(argv[1], "replay"))
-        return replay_events(argc, argv, events, err, errlen);
+        return cmd_replay_events(argc - 2, argv + 2, events, err, errlen);
     assert(0 && "a bench case names a command bench cannot count");
     return -1;
 }
@@ -493,7 +416,7 @@ static void report_row(FILE *f, int csv, const bench_case_t *c, const bench_resu
         fprintf(f, "%s", c->name);
     else
         fprintf(f, "%-*s", WIDTH[0], c->name);
-    int grid = c->kind == BENCH_TILE_GRID || c->points > 0, ev = r->ran && r->counted;
+    int grid = c->kind == BENCH_TILE_GRID || c->points > 0, ev = r->ran;
     int hc = b && b->has_cpu, hw = b && b->has_wall;
     cell(f, csv, 1, r->ran, "%.1f", r->wall_ms);
     cell(f, csv, 2, r->ran, "%.1f", r->cpu_ms);
@@ -522,7 +445,6 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
         if (c->kind == BENCH_TILE_GRID) {
             if (time_tile_grid(&one, err, errlen) != 0)
                 return -1;
-            r->counted = 1;
         } else {
             char buf[1024], *argv[32];
             int argc = split_args(c->args, buf, sizeof buf, argv, 32);
@@ -536,11 +458,8 @@ static int run_case(const bench_case_t *c, int runs, bench_result_t *r, char *er
                 snprintf(err, errlen, "case %s: gbsim %s exited with status %d", c->name, c->args, rc);
                 return -1;
             }
-            int counted = i == 0 ? command_events(argc, argv, &one.events, err, errlen) : 0;
-            if (counted < 0)
+            if (i == 0 && command_events(argc, argv, &one.events, err, errlen) != 0)
                 return -1;
-            if (i == 0)
-                r->counted = counted == 0;
             one.events = i == 0 ? one.events : r->events;
             if (c->points > 0 && u.wall_ms > 0)
                 one.evals_per_min = c->points / (u.wall_ms / 60000.0);

@@ -226,6 +226,7 @@ static int draw(const char *path, const plot_points_t *pp, const char *arch, rep
 /* One row's prediction, as it travels between ranks. */
 typedef struct {
     double pred, extra_us;
+    uint64_t events;         /* the engine's events (kmodel_out_t.events) */
     int kernels;
     int bound;               /* bound_t */
     int state;               /* 1 predicted, -1 failed (rank 0 predicts it again for
@@ -256,6 +257,7 @@ static void predict_one(chunk_work_t *w, size_t k)
         return;
     }
     x->extra_us = det.extra_us;
+    x->events = det.events;
     x->kernels = 1 + det.extra_kernels;
     x->bound = (int)det.bound;
     x->state = 1;
@@ -311,41 +313,139 @@ static size_t share_len(size_t first, size_t n, int r, int size)
 }
 
 /* The figure --samples draws: total_predicted_us of every row on the drawn
- * arch, the trace read again a chunk at a time; equal rows share their
- * kernels' runs through the draw's own memo. Runs on uncert's threads. */
+ * arch. Rank 0 collects the trace's distinct rows -- equal in every field a
+ * prediction reads -- as it reports, and the distinct row of each file row
+ * (4 bytes a row); a draw, on uncert's threads, predicts each distinct row
+ * once and sums over the file's rows in file order, as the report does, so
+ * a draw at the central values gives total_predicted_us bit for bit. Equal
+ * kernels of a draw share their runs (a memo of REPLAY_DRAW_MEMO_MAX). */
 #define REPLAY_DRAW_MEMO_MAX 1024
 
 typedef struct {
-    const char *path;
+    trace_row_t *row;        /* [n] the distinct rows (op NULL; impl is static) */
+    size_t n, cap;
+    uint32_t *of;            /* [nrows] the distinct row of each file row */
+    size_t nrows, ofcap;
+    uint32_t *slot;          /* [nslot] open addressing: distinct row + 1, 0 empty */
+    size_t nslot;
     replay_config_t cfg;
-} replay_total_t;
+} draw_rows_t;
+
+/* The bytes of the fields a prediction reads (traces/replay_row.c): every
+ * field but op, line, has_measured and measured_us. A field added to
+ * trace_row_t changes its size and stops the build here until it is
+ * placed in the key or left out of it. */
+_Static_assert(sizeof(void *) != 8 || sizeof(trace_row_t) == 168,
+               "a new trace_row_t field: add it to row_key if a prediction reads it");
+enum { ROW_KEY_MAX = 160 };
+
+static size_t row_key(const trace_row_t *r, unsigned char *k)
+{
+    size_t at = 0;
+#define KEY(f) (memcpy(k + at, &r->f, sizeof r->f), at += sizeof r->f)
+    KEY(kind), KEY(m), KEY(n), KEY(k), KEY(groups), KEY(a_dtype), KEY(b_dtype), KEY(ctx),
+        KEY(heads_q), KEY(heads_kv), KEY(head_dim), KEY(bytes), KEY(tile_m), KEY(tile_n),
+        KEY(tile_k), KEY(stages), KEY(swap_ab), KEY(split_k), KEY(cluster_m), KEY(cluster_n),
+        KEY(grid_ctas), KEY(impl);
+#undef KEY
+    assert(at <= ROW_KEY_MAX);
+    return at;
+}
+
+static uint64_t key_hash(const unsigned char *k, size_t len)
+{
+    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 (offset basis, prime) */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ k[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot of row r's key: its distinct row's, or the empty one it goes to. */
+static size_t draw_slot(const draw_rows_t *d, const unsigned char *k, size_t len)
+{
+    unsigned char other[ROW_KEY_MAX];
+    size_t i = (size_t)key_hash(k, len) & (d->nslot - 1);
+    while (d->slot[i] != 0 &&
+           (row_key(&d->row[d->slot[i] - 1], other) != len || memcmp(other, k, len) != 0))
+        i = (i + 1) & (d->nslot - 1);
+    return i;
+}
+
+/* Add file row r. Returns 0, or -1 when out of memory. */
+static int draw_rows_add(draw_rows_t *d, const trace_row_t *r)
+{
+    if (d->nrows == d->ofcap) {
+        size_t cap = d->ofcap ? 2 * d->ofcap : REPLAY_CHUNK_ROWS;
+        uint32_t *of = realloc(d->of, cap * sizeof *of);
+        if (of == NULL)
+            return -1;
+        d->of = of, d->ofcap = cap;
+    }
+    if (2 * (d->n + 1) > d->nslot) {   /* at most half full */
+        size_t nslot = d->nslot ? 2 * d->nslot : 1024;
+        uint32_t *slot = calloc(nslot, sizeof *slot), *old = d->slot;
+        if (slot == NULL)
+            return -1;
+        d->slot = slot, d->nslot = nslot;
+        unsigned char k[ROW_KEY_MAX];
+        for (size_t i = 0; i < d->n; i++)
+            d->slot[draw_slot(d, k, row_key(&d->row[i], k))] = (uint32_t)i + 1;
+        free(old);
+    }
+    unsigned char k[ROW_KEY_MAX];
+    size_t i = draw_slot(d, k, row_key(r, k));
+    if (d->slot[i] == 0) {
+        assert(d->n < UINT32_MAX && "distinct rows fit 32 bits");
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? 2 * d->cap : 256;
+            trace_row_t *row = realloc(d->row, cap * sizeof *row);
+            if (row == NULL)
+                return -1;
+            d->row = row, d->cap = cap;
+        }
+        d->row[d->n] = *r;
+        d->row[d->n].op = NULL;   /* the chunk owns it */
+        d->slot[i] = (uint32_t)++d->n;
+    }
+    d->of[d->nrows++] = d->slot[i] - 1;
+    return 0;
+}
+
+static void draw_rows_free(draw_rows_t *d)
+{
+    free(d->row);
+    free(d->of);
+    free(d->slot);
+}
 
 static int replay_total(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
 {
-    const replay_total_t *x = ctx;
-    trace_reader_t *rd;
-    if (trace_open(x->path, &rd, err, errlen) != 0)
+    const draw_rows_t *d = ctx;
+    double *us = malloc((d->n ? d->n : 1) * sizeof *us);
+    if (us == NULL) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_DRAW_MEMO_MAX);
-    trace_t chunk = {0};
-    double total = 0;
-    long n;
-    int rc = 0;
-    while (rc == 0 && (n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) != 0) {
-        rc = n < 0 ? -1 : 0;
-        for (size_t i = 0; rc == 0 && i < chunk.nrows; i++) {
-            double us;
-            kmodel_out_t det;
-            rc = replay_row_predict_memo(memo, &s->arch, &chunk.rows[i], x->cfg, &us, &det, err,
-                                         errlen);
-            total += us;
-        }
     }
-    trace_free(&chunk);
-    trace_close(rd);
+    /* distinct rows may still launch equal kernels (--auto-config ignores the
+     * columns that tell them apart): they share runs through the draw's memo */
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_DRAW_MEMO_MAX);
+    int rc = 0;
+    for (size_t i = 0; i < d->n && rc == 0; i++) {
+        kmodel_out_t det;
+        rc = replay_row_predict_memo(memo, &s->arch, &d->row[i], d->cfg, &us[i], &det, err,
+                                     errlen);
+    }
     kmodel_memo_free(memo);
+    if (rc != 0) {
+        free(us);
+        return -1;
+    }
+    double total = 0;
+    for (size_t g = 0; g < d->nrows; g++)
+        total += us[d->of[g]];
+    free(us);
     figs[0] = total;
-    return rc;
+    return 0;
 }
 
 /* The first pass: every row read and checked (bad input is found before
@@ -368,76 +468,138 @@ static int count_rows(const char *path, size_t *nrows, size_t *measured, char *e
     return n < 0 ? -1 : 0;
 }
 
-int cmd_replay_main(int argc, char **argv)
+/* The values of replay's options as the command line gives them. */
+typedef struct {
+    const char *arch, *out, *plot;
+    int auto_config;
+    int64_t jobs, samples;   /* samples -1: not given ($GBSIM_SAMPLES, else 0: cli_samples) */
+    cli_list_t sets, traces;
+} replay_args_t;
+
+/* Parse argv (after "replay") into a. Returns 0 to go on, else the command
+ * stops with *status (cli_parse: 0 after --help, CLI_EXIT_USAGE after bad
+ * input). */
+static int replay_parse(replay_args_t *a, int argc, char **argv, int *status)
 {
-    char err[1024];
-    const char *arch = "gb10", *out = NULL, *plot = NULL;
-    int auto_config = 0;
-    int64_t jobs = 1, samples = -1;   /* not given: $GBSIM_SAMPLES, else 0 (cli_samples) */
-    cli_list_t sets = {.max = SETUP_MAX_SETS}, traces = {.max = 1};
+    *a = (replay_args_t){.arch = "gb10", .jobs = 1, .samples = -1,
+                         .sets = {.max = SETUP_MAX_SETS}, .traces = {.max = 1}};
     cli_opt_t opts[] = {
         {"arch", CLI_STR, "architecture preset (default gb10): gb10, rtx5090, h100, h200",
-         .to = &arch},
-        {"set", CLI_LIST, "key=value: override any arch parameter (repeatable)", .to = &sets},
-        {"out", CLI_OUT, "write PRED.csv: every input column plus predicted_us", .to = &out},
+         .to = &a->arch},
+        {"set", CLI_LIST, "key=value: override any arch parameter (repeatable)", .to = &a->sets},
+        {"out", CLI_OUT, "write PRED.csv: every input column plus predicted_us", .to = &a->out},
         {"plot", CLI_OUT, "draw predicted vs measured us per row to FILE.png or FILE.svg",
-         .to = &plot},
+         .to = &a->plot},
         {"auto-config", CLI_FLAG, "ignore the trace's launch configuration (tile, stages, swap_ab, "
                                   "cluster, split_k, grid_ctas, impl): gbsim picks",
-         .to = &auto_config},
+         .to = &a->auto_config},
         {"jobs", CLI_INT, "predict rows on N threads (default 1); the output is the same, in file "
-                          "order", .to = &jobs, .min = 1, .max = REPLAY_MAX_JOBS},
+                          "order", .to = &a->jobs, .min = 1, .max = REPLAY_MAX_JOBS},
         {"samples", CLI_INT, "N draws of the ranged arch keys for total_predicted_us_range, "
                              "0..10000 (default $GBSIM_SAMPLES, else 0: no interval; each draw "
-                             "replays every row)", .to = &samples, .min = 0,
-         .max = UNCERT_SAMPLES_MAX},
+                             "predicts every distinct row, on rank 0 of an MPI job)",
+         .to = &a->samples, .min = 0, .max = UNCERT_SAMPLES_MAX},
         CLI_OPT_HELP,
     };
     cli_cmd_t cmd = {.name = "replay", .usage = USAGE, .more = MORE, .opts = opts,
-                     .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &traces};
+                     .nopts = CLI_NOPTS(opts), .args = "TRACE.csv", .pos = &a->traces};
+    return cli_parse(&cmd, argc, argv, status);
+}
+
+int cmd_replay_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    replay_args_t a;
+    int status;
+    *events = 0;
+    if (replay_parse(&a, argc, argv, &status) != 0) {
+        snprintf(err, errlen, "the replay's options are bad input (reported above)");
+        return -1;
+    }
+    const char *path = a.traces.v[0];
+    setup_t s = {0};
+    trace_reader_t *rd = NULL;
+    if (setup_load(&s, a.arch, NULL, a.sets.v, a.sets.n, err, errlen) != 0 ||
+        trace_open(path, &rd, err, errlen) != 0) {
+        setup_free(&s);
+        return -1;
+    }
+    kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
+    row_result_t *res = calloc(REPLAY_CHUNK_ROWS, sizeof *res);
+    assert(res != NULL);
+    trace_t chunk = {0};
+    int rc = 0;
+    for (long n; rc == 0 && (n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, errlen)) != 0;) {
+        rc = n < 0 ? -1 : 0;
+        chunk_work_t w = {.arch = &s.arch, .memo = memo, .chunk = &chunk, .step = 1,
+                          .cfg = a.auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG,
+                          .mine = n > 0 ? (size_t)n : 0, .res = res};
+        predict_chunk(&w, (int)a.jobs);
+        for (size_t k = 0; rc == 0 && k < w.mine; k++) {
+            *events += res[k].events;
+            if (res[k].state < 0) {
+                snprintf(err, errlen, "%s:%d: no kernel model runs the row", path,
+                         chunk.rows[k].line);
+                rc = -1;
+            }
+        }
+    }
+    free(res);
+    trace_free(&chunk);
+    trace_close(rd);
+    kmodel_memo_free(memo);
+    setup_free(&s);
+    return rc;
+}
+
+int cmd_replay_main(int argc, char **argv)
+{
+    char err[1024];
+    replay_args_t a;
     par_t par;
     if (par_begin(&par, err, sizeof err) != 0)
         return cli_fail(err);
-    int rc = 0, root = par_root(&par);
-    if (cli_parse(&cmd, argc, argv, &rc) != 0 || (rc = cli_samples(&samples, 0, UNCERT_SAMPLES_MAX))) {
+    int rc, root = par_root(&par);
+    int stop = replay_parse(&a, argc, argv, &rc);
+    if (stop && rc == 0) {   /* --help: every rank finds it alike, rank 0 prints it */
         par_end(&par);
-        return rc;
+        return 0;
     }
-    const char *path = traces.v[0];
+    if (!stop)
+        rc = cli_samples(&a.samples, 0, UNCERT_SAMPLES_MAX);
+    const char *path = a.traces.n ? a.traces.v[0] : "", *arch = a.arch, *out = a.out,
+               *plot = a.plot;
+    int64_t samples = a.samples, jobs = a.jobs;
+    int auto_config = a.auto_config;
     replay_config_t cfg = auto_config ? REPLAY_AUTO_CONFIG : REPLAY_TRACE_CONFIG;
-    setup_t s;
+    setup_t s = {0};
     size_t nrows = 0, measured = 0;
-    if (setup_load(&s, arch, NULL, sets.v, sets.n, err, sizeof err) != 0 ||
-        (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
-        count_rows(path, &nrows, &measured, err, sizeof err) != 0) {
-        par_end(&par);
-        return cli_fail(err);
-    }
-    if (plot && measured == 0) {
-        snprintf(err, sizeof err, "--plot: %s has no row with measured_us; the plot draws "
-                 "predicted against measured time", path);
-        par_end(&par);
-        return cli_fail(err);
-    }
+    if (rc == 0 && (setup_load(&s, arch, NULL, a.sets.v, a.sets.n, err, sizeof err) != 0 ||
+                    (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
+                    count_rows(path, &nrows, &measured, err, sizeof err) != 0))
+        rc = cli_fail(err);
+    if (rc == 0 && plot && measured == 0)
+        rc = cli_error("--plot: %s has no row with measured_us; the plot draws predicted "
+                       "against measured time", path);
     /* rank 0 reports. Without --out and --plot each chunk's lines are printed
      * as soon as its rows are predicted (a row no kernel model can run stops
      * the replay after the lines before it); with them the report waits in a
      * temporary file and --out in its own (cli_out_t), and nothing is printed
      * or written unless every step succeeds. */
-    FILE *rep = !root ? NULL : out || plot ? tmpfile() : stdout;
+    FILE *rep = NULL;
     cli_out_t pred_out = {0};
-    if (root && rep == NULL)
+    if (rc == 0 && root && (rep = out || plot ? tmpfile() : stdout) == NULL)
         rc = cli_fail("cannot create a temporary file for the report");
     if (rc == 0 && root && out && cli_out_open(&pred_out, out, err, sizeof err) != 0)
         rc = cli_fail(err);
-    par_bcast_int(&par, &rc);
     trace_reader_t *rd = NULL;
     if (rc == 0 && trace_open(path, &rd, err, sizeof err) != 0)
         rc = cli_fail(err);
+    rc = par_status(&par, rc);   /* every rank ready, before the first gather */
     kmodel_memo_t *memo = kmodel_memo_create(REPLAY_MEMO_MAX);
     trace_t chunk = {0};
     plot_points_t pp = {0};
     report_sums_t sums = {0};
+    draw_rows_t dr = {.cfg = cfg};
     /* a rank's share of a chunk as it travels: the rows it read, then its results */
     size_t wire_len = sizeof(long) + REPLAY_CHUNK_ROWS * sizeof(row_result_t);
     char *wire = calloc(1, wire_len);
@@ -450,10 +612,12 @@ int cmd_replay_main(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     double next_note_s = root && isatty(STDERR_FILENO) ? REPLAY_PROGRESS_S : INFINITY;
     size_t first = 0;            /* the file row of the chunk's first row */
-    int stop = rc != 0;
+    stop = rc != 0;
     while (!stop) {
         long n = trace_next(rd, REPLAY_CHUNK_ROWS, &chunk, err, sizeof err);
         size_t cn = n > 0 ? (size_t)n : 0;
+        if (n < 0)   /* a read error; rank 0 finds another rank's as a count unlike its own */
+            rc = cli_fail(err);
         chunk_work_t w = {.arch = &s.arch, .memo = memo, .cfg = cfg, .chunk = &chunk,
                           .j0 = share_start(first, par.rank, par.size), .step = (size_t)par.size,
                           .mine = share_len(first, cn, par.rank, par.size),
@@ -462,7 +626,8 @@ int cmd_replay_main(int argc, char **argv)
         memcpy(wire, &n, sizeof n);
         char *got = NULL;
         size_t *lens = NULL;
-        if (par_gather(&par, wire, sizeof(long) + w.mine * sizeof(row_result_t), &got, &lens) != 0)
+        if (par_gather(&par, wire, sizeof(long) + w.mine * sizeof(row_result_t), &got, &lens) != 0
+            && rc == 0)
             rc = cli_fail("out of memory");
         for (int r = 0, at = 0; root && rc == 0 && r < par.size; at += (int)lens[r], r++) {
             /* every rank reads the same rows, unless the file changed meanwhile */
@@ -481,8 +646,6 @@ int cmd_replay_main(int argc, char **argv)
         }
         free(got);
         free(lens);
-        if (root && rc == 0 && n < 0)
-            rc = cli_fail(err);
         for (size_t j = 0; root && rc == 0 && j < cn; j++) {
             const trace_row_t *r = &chunk.rows[j];
             if (all[j].state < 0) {
@@ -501,7 +664,8 @@ int cmd_replay_main(int argc, char **argv)
             pred[j] = all[j].pred;
             report_row(rep, r, pred[j], all[j].kernels, all[j].extra_us, (bound_t)all[j].bound,
                        &sums);
-            if (plot && r->has_measured && plot_add(&pp, r, pred[j]) != 0)
+            if ((plot && r->has_measured && plot_add(&pp, r, pred[j]) != 0) ||
+                (samples > 0 && draw_rows_add(&dr, r) != 0))
                 rc = cli_fail("out of memory");
         }
         if (root && rc == 0 && out && cn > 0 &&
@@ -524,12 +688,12 @@ int cmd_replay_main(int argc, char **argv)
         stop = rc != 0 || n <= 0;
         par_bcast_int(&par, &stop);
     }
-    /* the interval: rank 0's draws (on uncert's threads) */
+    /* the interval: rank 0's draws (on uncert's threads) over the distinct rows */
     uncert_result_t u = {0};
-    replay_total_t draws = {.path = path, .cfg = cfg};
     if (root && rc == 0 && samples > 0 &&
-        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &draws, &u, err, sizeof err) != 0)
+        uncert_run(&s, 1, &sums.total, (int)samples, replay_total, &dr, &u, err, sizeof err) != 0)
         rc = cli_fail(err);
+    rc = par_status(&par, rc);   /* every rank's rows predicted: rank 0 writes */
     if (root && rc == 0) {
         report_uncert(rep, &u);
         report_tail(rep, &sums);
@@ -556,11 +720,12 @@ int cmd_replay_main(int argc, char **argv)
         fclose(rep);
     }
     fflush(stdout);
-    par_bcast_int(&par, &rc);
+    rc = par_status(&par, rc);   /* every rank exits with rank 0's status of the writes */
     free(wire);
     free(all);
     free(pred);
     free(pp.v);
+    draw_rows_free(&dr);
     trace_free(&chunk);
     trace_close(rd);
     kmodel_memo_free(memo);

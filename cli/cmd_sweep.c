@@ -110,7 +110,10 @@ typedef struct {
     char given[512];            /* the options outside the grid as given, for titles */
     llm_t model;                /* tile: --model (routing of tokens) */
     const char *model_name;
+    const char *out, *plot;     /* --out, --plot (NULL: not given) */
+    plot_kind_t pk;
     int jobs;
+    int quiet;                  /* 1: no progress on stderr (gbsim bench's count) */
     par_t par;                  /* this rank runs points rank, rank + size, ... */
     point_t *pts;
     pthread_mutex_t mu;         /* guards next, done, stop_at */
@@ -347,7 +350,7 @@ static int run_all(sweep_t *sw, char *err, size_t errlen)
         return -1;
     }
     double t0 = now_s(), shown = t0;
-    int talk = par_root(&sw->par);
+    int talk = par_root(&sw->par) && !sw->quiet;
     pthread_mutex_lock(&sw->mu);
     while (sw->done < sw->mine) {
         struct timespec until;
@@ -1355,23 +1358,20 @@ static void given_text(sweep_t *sw, const cli_arg_t *args, int nargs)
     }
 }
 
-static int sweep_main(int argc, char **argv, int tile)
+/* Parse and check a sweep's command line (argv after "sweep" or "sweep
+ * tile") into sw: the grid, the options outside it, every point's options
+ * (sw->pts allocated), --out, --plot and the plot kind. Returns 0 to run the
+ * points; else the command stops with *status: 0 after --help,
+ * CLI_EXIT_USAGE after reporting bad input. */
+static int sweep_prepare(sweep_t *sw, int argc, char **argv, int *status)
 {
-    sweep_t *sw = calloc(1, sizeof *sw);
-    if (sw == NULL)
-        return cli_error("out of memory");
-    sw->tile = tile;
+    int tile = sw->tile;
     char err[2000];
-    if (par_begin(&sw->par, err, sizeof err) != 0) {
-        free(sw);
-        return cli_fail(err);
-    }
     decode_opts_init(&sw->base);
     cmd_tile_args_init(&sw->targs);
     cli_list_t grids = {.max = MAX_KEYS};
     int64_t jobs = 1;
     int kind = PK_AUTO;
-    const char *out = NULL, *plot = NULL;
     cli_opt_t opts[DECODE_OPTS_MAX + CMD_TILE_OPTS_MAX + 8];
     int n = tile ? cmd_tile_rows(&sw->targs, opts, CMD_TILE_OPTS_MAX) - 1   /* all but --help */
                  : decode_opts_rows(&sw->base, opts, DECODE_OPTS_MAX);
@@ -1383,81 +1383,63 @@ static int sweep_main(int argc, char **argv, int tile)
                             "(repeatable; see below)", .to = &grids};
     opts[n++] = (cli_opt_t){"jobs", CLI_INT, "N, points simulated at a time, 1..256 (default 1; "
                             "the output is the same)", .to = &jobs, .min = 1, .max = MAX_JOBS};
-    opts[n++] = (cli_opt_t){"out", CLI_OUT, "write the CSV to FILE (default: stdout)", .to = &out};
+    opts[n++] = (cli_opt_t){"out", CLI_OUT, "write the CSV to FILE (default: stdout)",
+                            .to = &sw->out};
     opts[n++] = (cli_opt_t){"plot", CLI_OUT, "draw the sweep to FILE.png or FILE.svg with gnuplot",
-                            .to = &plot};
+                            .to = &sw->plot};
     opts[n++] = (cli_opt_t){"plot-kind", CLI_CHOICE, "auto|bars|curves|heatmap (default auto; "
                             "see below)", .to = &kind, .choices = "auto|bars|curves|heatmap"};
     opts[n++] = (cli_opt_t)CLI_OPT_HELP;
     cli_cmd_t cmd = {.name = tile ? "sweep tile" : "sweep", .usage = USAGE, .more = MORE,
                      .opts = opts, .nopts = n};
-    int rc;
-    if (cli_parse(&cmd, argc, argv, &rc) != 0)
-        goto done;
+    if (cli_parse(&cmd, argc, argv, status) != 0)
+        return 1;
     /* which options were given (cli_parse accepted them; only their number can
      * exceed what the scan keeps) */
     cli_arg_t args[MAX_ARGS];
-    rc = CLI_EXIT_USAGE;
+    *status = CLI_EXIT_USAGE;
     int nargs = cli_scan(argc, argv, opts, n, args, MAX_ARGS, err, sizeof err);
-    if (nargs < 0) {
-        cli_fail(err);
-        goto done;
-    }
+    if (nargs < 0)
+        return cli_fail(err);
     given_text(sw, args, nargs);
     sw->jobs = (int)jobs;
-    if (grids.n == 0) {
-        cli_error("expected at least one --grid KEY=V1,V2,... (gbsim sweep%s --help)",
-                  tile ? " tile" : "");
-        goto done;
-    }
+    if (grids.n == 0)
+        return cli_error("expected at least one --grid KEY=V1,V2,... (gbsim sweep%s --help)",
+                         tile ? " tile" : "");
     for (int i = 0; i < grids.n; i++)
         if (grid_add(sw, grids.v[i]) != 0)
-            goto done;
-    if (plot && gnuplot_check_path(plot, err, sizeof err) != 0) {
-        cli_fail(err);
-        goto done;
-    }
+            return 1;
+    if (sw->plot && gnuplot_check_path(sw->plot, err, sizeof err) != 0)
+        return cli_fail(err);
     if (sw->model_name) {
         setup_t s;
-        if (setup_load(&s, "gb10", sw->model_name, NULL, 0, err, sizeof err) != 0) {
-            cli_fail(err);
-            goto done;
-        }
+        if (setup_load(&s, "gb10", sw->model_name, NULL, 0, err, sizeof err) != 0)
+            return cli_fail(err);
         sw->model = s.model;
-        if (sw->model.n_experts <= 0 || sw->model.top_k <= 0) {
-            cli_error("--model %s has no experts to route tokens to; expected a MoE model "
-                      "(gpt-oss-120b, gpt-oss-20b, qwen3-30b-a3b, ...)", sw->model_name);
-            goto done;
-        }
+        if (sw->model.n_experts <= 0 || sw->model.top_k <= 0)
+            return cli_error("--model %s has no experts to route tokens to; expected a MoE model "
+                             "(gpt-oss-120b, gpt-oss-20b, qwen3-30b-a3b, ...)", sw->model_name);
         sw->targs.grouped = 1;
     }
     if ((tile ? tile_keys(sw, args, nargs) : decode_keys(sw, args, nargs)) != 0 ||
         check_descriptions(sw) != 0)
-        goto done;
-    plot_kind_t pk = (plot_kind_t)kind;
-    if (plot && plot_kind(sw, &pk) != 0)
-        goto done;
-    if ((sw->pts = calloc(sw->npoints, sizeof *sw->pts)) == NULL) {
-        cli_error("out of memory");
-        goto done;
-    }
+        return 1;
+    sw->pk = (plot_kind_t)kind;
+    if (sw->plot && plot_kind(sw, &sw->pk) != 0)
+        return 1;
+    if ((sw->pts = calloc(sw->npoints, sizeof *sw->pts)) == NULL)
+        return cli_error("out of memory");
     if (tile && tile_points(sw) != 0)
-        goto done;
-    /* every rank runs its share, its points sharing their kernels' runs, then
-     * rank 0 holds every point and writes */
-    if (!tile)
-        sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
-    int ran = run_all(sw, err, sizeof err);
-    if (sw->par.size > 1 && gather_points(sw, err, sizeof err) != 0)
-        ran = -1;
-    if (ran != 0) {
-        cli_fail(err);
-        goto done;
-    }
-    if (!par_root(&sw->par)) {
-        rc = 0;
-        goto done;
-    }
+        return 1;
+    *status = 0;
+    return 0;
+}
+
+/* Rank 0, every point at hand: the CSV to --out or stdout, and the plot.
+ * Nothing is written unless every step succeeds. Returns the exit status. */
+static int sweep_write(const sweep_t *sw)
+{
+    char err[2000];
     /* a tile point with malformed options, or a decode sweep where nothing ran */
     size_t ok = 0, first_bad = SIZE_MAX;
     for (size_t p = 0; p < sw->npoints; p++) {
@@ -1465,37 +1447,104 @@ static int sweep_main(int argc, char **argv, int tile)
         if (sw->pts[p].failed && first_bad == SIZE_MAX)
             first_bad = p;
     }
-    if ((tile && first_bad != SIZE_MAX) || ok == 0) {
+    if ((sw->tile && first_bad != SIZE_MAX) || ok == 0) {
         char l[400];
         point_label(sw, first_bad, -1, LABEL_PAIRS, l, sizeof l);
-        cli_error("%spoint %zu (%s): %s", ok == 0 && !tile ? "every point failed; " : "",
-                  first_bad + 1, l, sw->pts[first_bad].err ? sw->pts[first_bad].err : "out of memory");
-        goto done;
+        return cli_error("%spoint %zu (%s): %s", ok == 0 && !sw->tile ? "every point failed; " : "",
+                         first_bad + 1, l,
+                         sw->pts[first_bad].err ? sw->pts[first_bad].err : "out of memory");
     }
-    /* everything goes to memory first: nothing is written unless every step succeeds */
+    /* everything goes to memory first */
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
-    if (m == NULL) {
-        cli_error("out of memory");
-        goto done;
-    }
+    if (m == NULL)
+        return cli_error("out of memory");
     write_csv(m, sw);
     fclose(m);
-    rc = 0;
-    if (plot && draw(sw, pk, plot, err, sizeof err) != 0)
+    int rc = 0;
+    if (sw->plot && draw(sw, sw->pk, sw->plot, err, sizeof err) != 0)
         rc = cli_fail(err);
-    if (rc == 0 && out) {
-        rc = cli_out_write(out, buf, len);
-        if (rc != 0 && plot)
-            remove(plot);
+    if (rc == 0 && sw->out) {
+        rc = cli_out_write(sw->out, buf, len);
+        if (rc != 0 && sw->plot)
+            remove(sw->plot);
     } else if (rc == 0)
         fwrite(buf, 1, len, stdout);
     free(buf);
+    return rc;
+}
+
+static int sweep_main(int argc, char **argv, int tile)
+{
+    sweep_t *sw = calloc(1, sizeof *sw);
+    if (sw == NULL)
+        return cli_error("out of memory");
+    sw->tile = tile;
+    char err[2000];
+    if (par_begin(&sw->par, err, sizeof err) != 0) {
+        free(sw);
+        return cli_fail(err);
+    }
+    int rc, stop = sweep_prepare(sw, argc, argv, &rc);
+    if (stop && rc == 0)     /* --help: every rank finds it alike, rank 0 prints it */
+        goto done;
+    rc = par_status(&sw->par, rc);   /* every rank's grid checked */
+    /* every rank runs its share, its points sharing their kernels' runs, then
+     * rank 0 holds every point and writes */
+    if (rc == 0) {
+        if (!tile)
+            sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+        if (run_all(sw, err, sizeof err) != 0)
+            rc = cli_fail(err);
+    }
+    rc = par_status(&sw->par, rc);   /* every rank's share ran, before the gather */
+    if (rc == 0 && sw->par.size > 1 && gather_points(sw, err, sizeof err) != 0)
+        rc = cli_fail(err);
+    if (rc == 0 && par_root(&sw->par))
+        rc = sweep_write(sw);
+    rc = par_status(&sw->par, rc);   /* every rank exits with rank 0's status */
 done:
     kmodel_memo_free(sw->base.memo);
-    par_bcast_int(&sw->par, &rc);   /* every rank exits as rank 0 does */
     par_end(&sw->par);
+    sweep_free(sw);
+    free(sw);
+    return rc;
+}
+
+/* The sweep's tile or decode flavour: argv after "sweep". */
+static int is_tile(int argc, char **argv)
+{
+    return argc > 0 && !strcmp(argv[0], "tile");
+}
+
+int cmd_sweep_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
+{
+    sweep_t *sw = calloc(1, sizeof *sw);
+    if (sw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    sw->tile = is_tile(argc, argv);
+    sw->par = (par_t){.rank = 0, .size = 1};
+    sw->quiet = 1;
+    int status, rc = -1;
+    if (sweep_prepare(sw, argc - sw->tile, argv + sw->tile, &status) != 0)
+        snprintf(err, errlen, "the sweep's options are bad input (reported above)");
+    else {
+        if (!sw->tile)
+            sw->base.memo = kmodel_memo_create(SWEEP_MEMO_MAX);
+        rc = run_all(sw, err, errlen);
+    }
+    *events = 0;
+    for (size_t p = 0; rc == 0 && p < sw->npoints; p++) {
+        const point_t *pt = &sw->pts[p];
+        if (sw->tile)
+            *events += pt->t.ran ? pt->t.g.r.events : 0;
+        else
+            *events += pt->failed ? 0 : pt->r.events;
+    }
+    kmodel_memo_free(sw->base.memo);
     sweep_free(sw);
     free(sw);
     return rc;
@@ -1503,7 +1552,7 @@ done:
 
 int cmd_sweep_main(int argc, char **argv)
 {
-    if (argc > 0 && !strcmp(argv[0], "tile"))
+    if (is_tile(argc, argv))
         return sweep_main(argc - 1, argv + 1, 1);
     return sweep_main(argc, argv, 0);
 }

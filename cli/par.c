@@ -3,10 +3,15 @@
 #include "cli/par.h"
 
 #include <assert.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
 
 #ifdef GBSIM_MPI
 #include <mpi.h>
@@ -16,9 +21,55 @@
  * (Open MPI's mpirun, PMIx and PMI launchers: srun, MPICH's hydra). */
 static const char *const LAUNCHER_ENV[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"};
 
+/* The bytes of a failed rank's message that reach rank 0 (a message is one
+ * line, at most a few hundred bytes in practice). */
+#define PAR_MSG_MAX 4096
+
+#ifdef GBSIM_MPI
+/* A rank other than 0: stdout to /dev/null, stderr to a temporary file
+ * (p->log; /dev/null when none can be made). */
+static void silence(par_t *p)
+{
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, STDOUT_FILENO);
+        p->log = tmpfile();
+        dup2(p->log ? fileno(p->log) : null, STDERR_FILENO);
+        close(null);
+    }
+}
+
+/* The last "gbsim: error: " line of the log, without its prefix and line
+ * break, in msg ("" when none). Reads the log's end without moving its
+ * offset, which stderr shares. */
+static void last_error(const par_t *p, char *msg, size_t len)
+{
+    static const char PREFIX[] = "gbsim: error: ";
+    char tail[PAR_MSG_MAX + 1];
+    struct stat st;
+    msg[0] = '\0';
+    if (p->log == NULL || fstat(fileno(p->log), &st) != 0)
+        return;
+    off_t from = st.st_size > PAR_MSG_MAX ? st.st_size - PAR_MSG_MAX : 0;
+    ssize_t n = pread(fileno(p->log), tail, (size_t)(st.st_size - from), from);
+    if (n <= 0)
+        return;
+    tail[n] = '\0';
+    const char *last = NULL;
+    for (const char *q = tail; (q = strstr(q, PREFIX)) != NULL; q++)
+        last = q;
+    if (last == NULL)
+        return;
+    last += sizeof PREFIX - 1;
+    snprintf(msg, len, "%.*s", (int)strcspn(last, "\n"), last);
+}
+#endif
+
 int par_begin(par_t *p, char *err, size_t errlen)
 {
-    *p = (par_t){.rank = 0, .size = 1, .mpi = 0};
+    *p = (par_t){.rank = 0, .size = 1, .mpi = 0, .log = NULL};
     int launched = 0;
     for (size_t i = 0; i < sizeof LAUNCHER_ENV / sizeof LAUNCHER_ENV[0]; i++)
         launched |= getenv(LAUNCHER_ENV[i]) != NULL;
@@ -32,6 +83,8 @@ int par_begin(par_t *p, char *err, size_t errlen)
     p->mpi = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &p->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &p->size);
+    if (p->rank > 0)
+        silence(p);
 #else
     (void)launched, (void)err, (void)errlen;
 #endif
@@ -44,6 +97,9 @@ void par_end(par_t *p)
     if (p->mpi)
         MPI_Finalize();
 #endif
+    if (p->log)
+        fclose(p->log);
+    p->log = NULL;
     p->mpi = 0;
 }
 
@@ -52,6 +108,32 @@ int par_root(const par_t *p)
     return p->rank == 0;
 }
 
+int par_status(const par_t *p, int rc)
+{
+    if (p->size == 1)
+        return rc;
+#ifdef GBSIM_MPI
+    int mine = rc != 0 ? p->rank : p->size, first;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first == p->size)
+        return 0;
+    int status = rc;
+    MPI_Bcast(&status, 1, MPI_INT, first, MPI_COMM_WORLD);
+    if (first > 0) {
+        char msg[PAR_MSG_MAX] = "";
+        if (p->rank == first)
+            last_error(p, msg, sizeof msg);
+        MPI_Bcast(msg, (int)sizeof msg, MPI_CHAR, first, MPI_COMM_WORLD);
+        if (par_root(p))
+            cli_error("MPI rank %d of %d: %s", first, p->size,
+                      msg[0] ? msg : "failed (no message)");
+    }
+    return status;
+#else
+    assert(0 && "more than one rank without MPI");
+    return rc;
+#endif
+}
 int par_gather(const par_t *p, const void *mine, size_t len, char **all, size_t **lens)
 {
     assert(len < INT_MAX && "a rank's share fits an MPI count");

@@ -15,7 +15,7 @@
 #     its csv starts with op,kernel,calls_per_step,us_per_call,us_per_step,share_pct,bound;
 #   - replay ends with total_predicted_us: (and mape_pct: when rows have
 #     measured_us); --out writes the input columns plus predicted_us; --plot
-#     needs a row with measured_us.
+#     needs a row with measured_us and draws every such row, across chunks.
 set -u
 export LC_ALL=C
 # headline figures only: no uncertainty draws (tests/uncert_cli_test.sh covers them)
@@ -815,6 +815,29 @@ if [ "$have_gnuplot" = 1 ]; then
         pass replay-plot-svg/title
     else
         fail replay-plot-svg/title "no 'arch h100', 'h100_shapes.csv' and 'MAPE $mape1 %' (or $mape2) in $W/rp.svg"
+    fi
+    # a trace of three chunks (4096 rows each): the plot draws every measured
+    # row of every chunk, one point each (and one per kind in the legend), and
+    # its title counts them and gives the report's MAPE
+    H='op,kind,m,n,k,groups,a_dtype,b_dtype,ctx,heads_q,heads_kv,head_dim,bytes,measured_us'
+    { echo "$H"
+      for i in $(seq 1 3000); do
+        echo "qkv,gemm,$((i % 5 + 1)),5120,2880,,bf16,bf16,,,,,,$((10 + i % 7)).5"
+        echo "attn,attention,1,,,,bf16,,$((1024 * (i % 3 + 1))),64,8,64,,$((20 + i % 3))"
+        echo "norm,elementwise,,,,,,,,,,,$((17280 * (i % 4 + 1))),"
+      done; } >"$T/chunks.csv"
+    check replay-plot-chunks 0 -- "$GBSIM" replay --arch h100 "$T/chunks.csv" --plot "$W/chunks.svg"
+    mape=$(val mape_pct "$CAP/out")   # to 0.01; the title's 0.1 may round either way
+    mape1=$(awk -v m="$mape" 'BEGIN { printf "%.1f", m - 0.005 }')
+    mape2=$(awk -v m="$mape" 'BEGIN { printf "%.1f", m + 0.005 }')
+    points=$(grep -c "<use xlink:href='#gpPt[0-9]*' transform='translate" "$W/chunks.svg")
+    if [ "$points" = 6002 ] && grep -qF "gemm: 3000 rows" "$W/chunks.svg" &&
+        grep -qF "attention: 3000 rows" "$W/chunks.svg" &&
+        { grep -qF "6000 rows with measured_us: MAPE $mape1 %" "$W/chunks.svg" ||
+          grep -qF "6000 rows with measured_us: MAPE $mape2 %" "$W/chunks.svg"; }; then
+        pass replay-plot-chunks/every-row
+    else
+        fail replay-plot-chunks/every-row "$points points (expected 6000 rows + 2 legend marks), or no '6000 rows with measured_us: MAPE $mape1 %' (or $mape2) and per-kind counts in $W/chunks.svg"
     fi
     check replay-plot-quote-in-name 0 -- "$GBSIM" replay "$T/ok.csv" --plot "$W/it's replay.png"
     exists replay-plot-quote-in-name/file "$W/it's replay.png"
