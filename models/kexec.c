@@ -444,6 +444,18 @@ static int n_seats(const kx_t *x)
     return x->n_sm * x->k->ctas_per_sm;
 }
 
+kbytes_t kexec_item_bytes(const arch_t *a, const kitem_t *it)
+{
+    double steps = it->n_steps, load = it->port_bytes > 0 ? it->port_bytes
+                                                          : it->dram_bytes + it->l2_bytes;
+    /* as the producer counts them (issue_load) and the store (store) */
+    double cap = it->tma && a->sm_tma_gbps > 0 ? a->sm_tma_gbps : a->sm_load_gbps;
+    int ports = (a->sm_load_gbps > 0 ? a->sm_load_gbps : a->sm_tma_gbps) > 0;
+    return (kbytes_t){.dram = steps * it->dram_bytes + it->epi_dram_bytes,
+                      .l2 = steps * it->l2_bytes,
+                      .port = ports && cap > 0 && load > 0 ? steps * load : 0};
+}
+
 static int n_ports(const kx_t *x)
 {
     return x->port_gbps > 0 ? x->n_sm : 0;
@@ -756,14 +768,12 @@ static void fold_apply(kx_t *x, fold_kind_t kind, int64_t k, const rec_t *b, con
         /* the window ran dn whole CTAs' worth of work (alike, seat 0's item):
          * their bytes and producer and epilogue times exactly */
         const kitem_t *it = &x->seats[0].c_it;
-        double steps = it->n_steps, load = it->port_bytes > 0 ? it->port_bytes
-                                                                : it->dram_bytes + it->l2_bytes;
+        kbytes_t b = kexec_item_bytes(x->a, it);
         f->d2[0] = dn * (double)cyc_ps(x, it->pre_cyc);
         f->d2[1] = dn * (double)cyc_ps(x, it->epi_cyc);
-        f->d2[2] = dn * (steps * it->dram_bytes + it->epi_dram_bytes);
-        f->d2[3] = dn * steps * it->l2_bytes;
-        double cap = it->tma && x->a->sm_tma_gbps > 0 ? x->a->sm_tma_gbps : x->a->sm_load_gbps;
-        f->d2[4] = n_ports(x) > 0 && cap > 0 && load > 0 ? dn * steps * load : 0;
+        f->d2[2] = dn * b.dram;
+        f->d2[3] = dn * b.l2;
+        f->d2[4] = dn * b.port;
         /* each SM's statistics: the mean over the SMs (fold_steady) */
         for (int e = 0; e < per; e++) {
             double sum = 0;
@@ -972,12 +982,31 @@ static void fold_destroy(fold_t *f)
 }
 
 
-sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k)
+void kexec_bound_add(const arch_t *a, const kspec_t *k, const kitem_t *it, double m,
+                     double acc[KEXEC_BOUND_ACC])
 {
     double dram_bw = arch_dram_bw_bytes_per_ps(a), l2_bw = arch_l2_bw_bytes_per_ps(a);
     double l2_per_oob = a->tma_oob_gbps > 0 ? a->l2_bw_gbps / a->tma_oob_gbps : 0;
-    double ps_per_cyc = arch_ps_per_cycle(a);
-    double dram_ps = 0, l2_ps = 0, unit_ps = 0;
+    double ps_per_cyc = arch_ps_per_cycle(a), steps = it->n_steps;
+    if (it->dram_bytes > 0)
+        acc[0] += m * steps * it->dram_bytes / load_eff(a, it, k->stages) / dram_bw;
+    acc[0] += m * it->epi_dram_bytes / dram_bw;
+    acc[1] += m * steps * (it->l2_bytes + it->dram_bytes + it->oob_bytes * l2_per_oob) / l2_bw;
+    acc[2] += m * (steps * (double)llround(it->compute_cyc * ps_per_cyc) +
+                   (k->epi_overlap ? 0 : (double)llround(it->epi_cyc * ps_per_cyc)));
+}
+
+sim_ps_t kexec_bound_of(const arch_t *a, const double acc[KEXEC_BOUND_ACC])
+{
+    double lb = fmax(fmax(acc[0] + (double)sim_ps_from_ns(a->dram_latency_ns),
+                          acc[1] + (double)sim_ps_from_ns(a->l2_latency_ns)),
+                     acc[2] / a->n_sm);
+    return (sim_ps_t)floor(lb * (1 - 1e-9));
+}
+
+sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k)
+{
+    double acc[KEXEC_BOUND_ACC] = {0};
     int64_t n = k->n_ctas;
     kitem_t it;
     /* units u = cta + idx x n_ctas, a stretch of repeats at a time where
@@ -1006,20 +1035,11 @@ sim_ps_t kexec_bound_ps(const arch_t *a, const kspec_t *k)
                 m = (double)(last - v + 1) * (double)count +
                     (double)(next - 1 > w ? next - 1 - w : 0) * (double)(count - 1);
             }
-            double steps = it.n_steps;
-            if (it.dram_bytes > 0)
-                dram_ps += m * steps * it.dram_bytes / load_eff(a, &it, k->stages) / dram_bw;
-            dram_ps += m * it.epi_dram_bytes / dram_bw;
-            l2_ps += m * steps * (it.l2_bytes + it.dram_bytes + it.oob_bytes * l2_per_oob) / l2_bw;
-            unit_ps += m * (steps * (double)llround(it.compute_cyc * ps_per_cyc) +
-                            (k->epi_overlap ? 0 : (double)llround(it.epi_cyc * ps_per_cyc)));
+            kexec_bound_add(a, k, &it, m, acc);
         }
         u = end;
     }
-    double lb = fmax(fmax(dram_ps + (double)sim_ps_from_ns(a->dram_latency_ns),
-                          l2_ps + (double)sim_ps_from_ns(a->l2_latency_ns)),
-                     unit_ps / a->n_sm);
-    return (sim_ps_t)floor(lb * (1 - 1e-9));
+    return kexec_bound_of(a, acc);
 }
 
 int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size_t errlen)

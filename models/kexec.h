@@ -115,6 +115,14 @@ struct kspec {
                                which kexec_run fails */
 };
 
+/* The bytes item *it moves when it runs, as kresult_t counts them: DRAM
+ * (loads and the store), L2 hits, and what lands in the SM (port_bytes; 0
+ * when the arch has no per-SM cap). */
+typedef struct {
+    double dram, l2, port;
+} kbytes_t;
+kbytes_t kexec_item_bytes(const arch_t *a, const kitem_t *it);
+
 /* Folding takes two periods as alike when their times, backlogs and
  * statistics, and the times at which the work in flight ends (from the
  * record), differ by at most KEXEC_FOLD_TOL_PS plus KEXEC_FOLD_TOL_REL of the
@@ -162,6 +170,14 @@ typedef struct {
 
 /* 1 when a and b are the same work item, field by field. */
 int kexec_item_equal(const kitem_t *a, const kitem_t *b);
+
+/* kexec_bound_ps in parts, for a kernel model that sums its items itself:
+ * kexec_bound_add adds m runs of item *it to acc (zeroed first), and
+ * kexec_bound_of is the bound of the items summed. */
+#define KEXEC_BOUND_ACC 3
+void kexec_bound_add(const arch_t *a, const kspec_t *k, const kitem_t *it, double m,
+                     double acc[KEXEC_BOUND_ACC]);
+sim_ps_t kexec_bound_of(const arch_t *a, const double acc[KEXEC_BOUND_ACC]);
 
 /* A lower bound on the duration kexec_run would give k: the larger of the
  * DRAM and the L2 servers' total service (plus their latency) and the SMs'
