@@ -675,6 +675,36 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
     }
 }
 
+/* A search's deadline on a folded launch: above its time the result is the
+ * same; below it the launch says it was cut, and never ends sooner than the
+ * deadline in a result the search could take. */
+static void test_long_launch_deadline(check_t *ck)
+{
+    arch_t h100 = preset_arch("h100");
+    gemm_opts_t o = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 64,
+                     .tile_n = 128, .tile_k = 128, .split_k = 1, .stages = 4, .cluster_m = 2,
+                     .grouped = 1, .sched = GEMM_PINGPONG};
+    gemm_problem_t p = {.m = 53 * 20000, .n = 5760, .k = 2880, .groups = 53, .a_in_l2 = 1};
+    gemm_out_t free_run, above, below;
+    char err[512];
+    int ok = gemm_run(&h100, &o, &p, &free_run, err, sizeof err) == 0;
+    if (!CHECK(ok && free_run.r.folds > 0, "%s (folds %d)", err, free_run.r.folds))
+        return;
+    o.deadline_ps = free_run.r.dur_ps + 1;
+    ok = gemm_run(&h100, &o, &p, &above, err, sizeof err) == 0;
+    CHECK(ok && !above.r.cut && above.r.dur_ps == free_run.r.dur_ps,
+          "deadline above: cut %d, %lld vs %lld ps", above.r.cut, (long long)above.r.dur_ps,
+          (long long)free_run.r.dur_ps);
+    for (int i = 1; i <= 3; i++) {
+        o.deadline_ps = free_run.r.dur_ps * i / 4;
+        ok = gemm_run(&h100, &o, &p, &below, err, sizeof err) == 0;
+        CHECK(ok && below.r.cut, "deadline at %d/4 of the time: not cut", i);
+    }
+    o.deadline_ps = free_run.r.dur_ps - 1;
+    ok = gemm_run(&h100, &o, &p, &below, err, sizeof err) == 0;
+    CHECK(ok && below.r.cut, "deadline 1 ps short: not cut");
+}
+
 int main(void)
 {
     check_t ck = check_begin("gemm_test");
@@ -709,5 +739,6 @@ int main(void)
     test_runs_and_repeats_match_the_items(&ck);
     test_folded_gemm_matches_every_event(&ck);
     test_long_launches_fold_whole_rows(&ck);
+    test_long_launch_deadline(&ck);
     return check_end(&ck);
 }
