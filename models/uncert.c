@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -22,11 +23,18 @@ typedef struct {
     int in;       /* IN_ARCH, IN_MODEL or IN_LINK */
     int model;    /* in == IN_MODEL */
     double value, low, high;
+    int lead;     /* the first key of its draw group (itself when alone) */
 } rkey_t;
 
 static void *desc_of(setup_t *w, int in)
 {
     return in == IN_MODEL ? (void *)&w->model : in == IN_LINK ? (void *)&w->link : (void *)&w->arch;
+}
+
+/* Whether a row's source calls it an assumption (param.h: any case). */
+static int is_assumption(const char *source)
+{
+    return strncasecmp(source, "assumption", 10) == 0;
 }
 
 /* Lists the ranged keys of s into k (NULL: count only), arch, then model,
@@ -45,9 +53,18 @@ static int collect(const setup_t *s, rkey_t *k)
         for (size_t i = 0; i < sc->n; i++) {
             if (!o[i].has_range)
                 continue;
-            if (k != NULL)
+            if (k != NULL) {
                 k[n] = (rkey_t){sc, i, in, in == IN_MODEL, param_get(sc, src, i), o[i].low,
-                                o[i].high};
+                                o[i].high, n};
+                /* one cause, one draw: assumption rows of one description
+                 * with the same source (one transfer rule, one curve) */
+                for (int j = 0; j < n && is_assumption(o[i].source); j++)
+                    if (k[j].in == in && k[j].lead == j &&
+                        strcmp(o[k[j].i].source, o[i].source) == 0) {
+                        k[n].lead = j;
+                        break;
+                    }
+            }
             n++;
         }
     }
@@ -198,8 +215,10 @@ int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int 
     double *figs = calloc((size_t)n_jobs * (size_t)n_figs, sizeof *figs);
     job_t *jobs = calloc((size_t)n_jobs, sizeof *jobs);
     double *vals = calloc((size_t)samples * (size_t)nk, sizeof *vals);
+    double *us = calloc((size_t)nk + 1, sizeof *us);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (k == NULL || sw == NULL || figs == NULL || jobs == NULL || vals == NULL || rng == NULL) {
+    if (k == NULL || sw == NULL || figs == NULL || jobs == NULL || vals == NULL || us == NULL ||
+        rng == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -210,8 +229,11 @@ int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int 
     gsl_rng_set(rng, UNCERT_SEED);
     for (int d = 0; d < samples; d++) {
         double *v = vals + (size_t)d * (size_t)nk;
-        for (int j = 0; j < nk; j++)
-            v[j] = k[j].low + gsl_rng_uniform(rng) * (k[j].high - k[j].low);
+        for (int j = 0; j < nk; j++) {
+            /* a group's keys take their leader's place in their ranges */
+            us[j] = k[j].lead == j ? gsl_rng_uniform(rng) : us[k[j].lead];
+            v[j] = k[j].low + us[j] * (k[j].high - k[j].low);
+        }
         jobs[d] = (job_t){.key = -1, .vals = v};
     }
     int n_run = samples;
@@ -285,6 +307,7 @@ int uncert_run_threads(const setup_t *s, int n_figs, const double *central, int 
     free(figs);
     free(jobs);
     free(vals);
+    free(us);
     gsl_rng_free(rng);
     return 0;
 fail:
@@ -293,6 +316,7 @@ fail:
     free(figs);
     free(jobs);
     free(vals);
+    free(us);
     if (rng != NULL)
         gsl_rng_free(rng);
     memset(r, 0, sizeof *r);
@@ -310,9 +334,9 @@ void uncert_print_draws(FILE *f, const uncert_result_t *r, const char *lead)
 {
     if (r->samples == 0)
         return;
-    fprintf(f, "%s%d draws of %d ranged keys, uniform in low..high, seed %lu, %.0fth-%.0fth "
-               "percentile\n", lead, r->samples, r->n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q,
-            100 * UNCERT_HI_Q);
+    fprintf(f, "%s%d draws of %d ranged keys, uniform in low..high (one draw per assumption), "
+               "seed %lu, %.0fth-%.0fth percentile\n",
+            lead, r->samples, r->n_swings, UNCERT_SEED, 100 * UNCERT_LO_Q, 100 * UNCERT_HI_Q);
 }
 
 void uncert_print_sensitive(FILE *f, const uncert_result_t *r, const char *prefix, const char *sep,

@@ -1,5 +1,6 @@
 /* uncert_test.c -- the sampler and swings of uncert.h on synthetic figures of
  * a loaded setup whose ranges the test sets, and on a real decode step. */
+#include <assert.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -260,6 +261,43 @@ static void test_gb10_decode_interval_holds_the_prediction(check_t *ck)
     setup_free(&s);
 }
 
+/* Where a key sits in its range, 0..1, in the setup a draw made. */
+static double place(const setup_t *s, const char *key)
+{
+    int i = param_find(&arch_schema, key);
+    assert(i >= 0 && s->arch_origin[i].has_range);
+    const param_origin_t *o = &s->arch_origin[i];
+    return (param_get(&arch_schema, &s->arch, (size_t)i) - o->low) / (o->high - o->low);
+}
+
+/* Figures: how far apart two keys of one assumption sit in their ranges (the
+ * run-length curve's ends), and two of different ones. */
+static int apart(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)
+{
+    (void)ctx, (void)err, (void)errlen;
+    figs[0] = fabs(place(s, "dram_run_eff_32") - place(s, "dram_run_eff_512"));
+    figs[1] = fabs(place(s, "dram_run_eff_32") - place(s, "dram_latency_ns"));
+    return 0;
+}
+
+/* gb10's dram_run_eff_* rows share one source (one transfer rule from H100's
+ * curve): a draw moves them together; keys of other assumptions move apart. */
+static void test_keys_of_one_assumption_are_drawn_together(check_t *ck)
+{
+    setup_t s;
+    char err[1200];
+    if (!CHECK(setup_load(&s, "gb10", NULL, NULL, 0, err, sizeof err) == 0, "%s", err))
+        return;
+    double c[2] = {0, 0};
+    uncert_result_t r;
+    if (CHECK(uncert_run(&s, 2, c, 64, apart, NULL, &r, err, sizeof err) == 0, "%s", err)) {
+        CHECK(r.hi[0] < 1e-9, "run-length points %.3g apart in their ranges", r.hi[0]);
+        CHECK(r.hi[1] > 0.3, "independent keys only %.3g apart", r.hi[1]);
+        uncert_free(&r);
+    }
+    setup_free(&s);
+}
+
 int main(void)
 {
     check_t ck = check_begin("uncert_test");
@@ -271,5 +309,6 @@ int main(void)
     test_set_pins_a_key_and_drops_its_range(&ck);
     test_a_failed_evaluation_names_the_draw_or_key(&ck);
     test_gb10_decode_interval_holds_the_prediction(&ck);
+    test_keys_of_one_assumption_are_drawn_together(&ck);
     return check_end(&ck);
 }
