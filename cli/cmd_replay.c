@@ -574,7 +574,7 @@ int cmd_replay_main(int argc, char **argv)
     setup_t s = {0};
     size_t nrows = 0, measured = 0;
     if (rc == 0 && (setup_load(&s, arch, NULL, a.sets.v, a.sets.n, err, sizeof err) != 0 ||
-                    (plot && gnuplot_check_path(plot, err, sizeof err) != 0) ||
+                    (plot && root && gnuplot_check_path(plot, err, sizeof err) != 0) ||
                     count_rows(path, &nrows, &measured, err, sizeof err) != 0))
         rc = cli_fail(err);
     if (rc == 0 && plot && measured == 0)

@@ -1409,7 +1409,8 @@ static int sweep_prepare(sweep_t *sw, int argc, char **argv, int *status)
     for (int i = 0; i < grids.n; i++)
         if (grid_add(sw, grids.v[i]) != 0)
             return 1;
-    if (sw->plot && gnuplot_check_path(sw->plot, err, sizeof err) != 0)
+    /* rank 0 alone writes the plot (par.h) */
+    if (sw->plot && par_root(&sw->par) && gnuplot_check_path(sw->plot, err, sizeof err) != 0)
         return cli_fail(err);
     if (sw->model_name) {
         setup_t s;

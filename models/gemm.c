@@ -921,7 +921,7 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
     return 0;
 }
 
-/* A per-item figure summed over units (long launches, below): fn adds n
+/* A per-item figure summed over units (tg_sum, below): fn adds n
  * runs of *it to acc. */
 #define TG_SUM_ACC 3
 typedef void (*tg_sum_fn)(const arch_t *a, const kspec_t *k, const kitem_t *it, double n,
@@ -950,148 +950,7 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
     return 0;
 }
 
-/* ------------------------------------------------------- long launches -- */
-
-/* A launch of many turns of the grid (a turn: every CTA one tile further) is
- * not simulated to its end: its walk is made of regions in which the tiles
- * repeat, and the middle of a region costs the same per turn.
- *
- * Units are walked t = cta + idx x grid (tg_item), so removing whole turns
- * [s, e) -- every CTA's items s..e-1 -- leaves every other unit where it was
- * on its CTA: the head, the junctions between regions and the last wave with
- * its partial turn are the real ones, and every item keeps its own bytes.
- * The regions are a dense launch's row classes (tg_next_row_class: the first
- * cluster rows, whose operand comes first from DRAM; the rows within the
- * problem; the partial and cluster-rounding rows), in each of which every row
- * is the same, period one row; a grouped launch is one region of identical
- * groups, period one group. In each region long enough, a launch S0 keeps
- * GEMM_FOLD_WARM turns after the region's start (the walk settles: DRAM
- * queues, the first weight visits) and one before its end, and leaves out the
- * G turns between; launch S_r keeps D more turns of region r: a whole number
- * of the region's periods where lcm(period, grid) is at most GEMM_FOLD_MAX_D
- * turns, else the shortest length in [GEMM_FOLD_MIN_D, GEMM_FOLD_MAX_D] turns
- * within GEMM_FOLD_MISMATCH of a whole number of periods (or, for a period
- * longer than that, GEMM_FOLD_MIN_D turns inside it). Times and every other
- * figure that grows with the work are f(S0) + sum over regions of
- * (f(S_r) - f(S0)) G / D; bytes are sums over the items and are summed
- * exactly (tg_sum: rows of a row class are alike, groups are alike). A launch
- * simulates whole while that is cheap (GEMM_FOLD_TRY_EVENTS; kexec's own folds
- * may finish it), or at once folded when the folded launches simulate fewer
- * than 1 / GEMM_FOLD_SKIP_TRY of its turns (after a shorter try). Stream-K
- * spreads K over the CTAs and does not fold; nor does a launch told not to
- * (no_fold). gemm_test.c bounds the error against the launch simulated event
- * by event (0.05 %; the Hopper trace's GEMMs at m = 3000 and 12000 agree to
- * 0.0001 % dense and within 0.04 % grouped). */
-#define GEMM_FOLD_WARM 16
-#define GEMM_FOLD_MIN_D 8
-#define GEMM_FOLD_MAX_D 128
-#define GEMM_FOLD_MISMATCH 0.001
-#define GEMM_FOLD_REGIONS 4
-#define GEMM_FOLD_TRY_EVENTS (UINT64_C(1) << 20)
-#define GEMM_FOLD_SKIP_TRY 4
-
-/* Turns [s, e) of the walk left out: in S0, and in S_r but for its D turns. */
-typedef struct {
-    int64_t s, e, d;
-} fold_gap_t;
-
-typedef struct {
-    const kspec_t *k;           /* the whole launch */
-    int n;
-    fold_gap_t gap[GEMM_FOLD_REGIONS]; /* ascending, disjoint */
-} fold_cut_t;
-
-static int fold_item(const kspec_t *k, int cta, int idx, kitem_t *out)
-{
-    const fold_cut_t *c = k->ctx;
-    int64_t i = idx;
-    for (int r = 0; r < c->n; r++)
-        if (i >= c->gap[r].s)
-            i += c->gap[r].e - c->gap[r].s;
-    return i <= INT32_MAX && c->k->item(c->k, cta, (int)i, out);
-}
-
-static int64_t gcd_i64(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-/* The sample of a region of period p units, in turns of grid units: a whole
- * number of periods when one fits in GEMM_FOLD_MAX_D turns; else the length
- * in [GEMM_FOLD_MIN_D, GEMM_FOLD_MAX_D] whose turns come nearest a whole
- * number of periods (relative to its length). */
-static int64_t fold_sample_turns(int64_t grid, int64_t p, int *exact)
-{
-    int64_t lcm = p / gcd_i64(p, grid);   /* turns of lcm(p, grid) */
-    *exact = lcm <= GEMM_FOLD_MAX_D;
-    if (*exact)
-        return lcm * cdiv(GEMM_FOLD_MIN_D, lcm);
-    int64_t best = GEMM_FOLD_MIN_D;
-    double best_off = 1.0;
-    for (int64_t d = GEMM_FOLD_MIN_D; d <= GEMM_FOLD_MAX_D && best_off > GEMM_FOLD_MISMATCH; d++) {
-        int64_t r = d * grid % p, off = r < p - r ? r : p - r;
-        double rel = (double)off / (double)(d * grid);
-        if (rel < best_off) {
-            best_off = rel;
-            best = d;
-        }
-    }
-    return best;
-}
-
-/* The turns the launches of c simulate together, of a launch of `turns`. */
-static int64_t fold_turns(const fold_cut_t *c, int64_t turns)
-{
-    int64_t left = turns, more = 0;
-    for (int i = 0; i < c->n; i++) {
-        left -= c->gap[i].e - c->gap[i].s;
-        more += c->gap[i].d;
-    }
-    return (c->n + 1) * left + more;
-}
-
-/* The gaps of launch g, or 0: each at least 2 D turns, and all together
- * leaving fewer turns to simulate than the launch has. */
-static int fold_gaps(const tg_t *g, fold_cut_t *c)
-{
-    c->n = 0;
-    if (g->o->no_fold || g->o->stream_k)
-        return 0;
-    int64_t split = g->o->split_k > 1 ? g->o->split_k : 1;
-    int64_t row = g->n_tiles * split;      /* units per row */
-    int64_t bound[GEMM_FOLD_REGIONS + 1], nb = 0, period;
-    bound[nb++] = 0;
-    if (g->o->grouped) {
-        period = g->tiles_per_group * split;
-        bound[nb++] = g->total;
-    } else {
-        period = row;
-        for (int64_t mt = 0; mt < g->m_tiles && nb <= GEMM_FOLD_REGIONS;) {
-            mt = tg_next_row_class(g, mt);
-            bound[nb++] = mt * row;
-        }
-    }
-    bound[nb - 1] = g->total;   /* the last class runs to the end */
-    int exact;
-    int64_t d = fold_sample_turns(g->grid, period, &exact);
-    for (int64_t r = 0; r + 1 < nb; r++) {
-        int64_t s = cdiv(bound[r], g->grid) + GEMM_FOLD_WARM, e = bound[r + 1] / g->grid - 1;
-        if (exact)
-            e = s + (e - s) / d * d;    /* whole samples, so whole periods */
-        if (e - s >= 2 * d)
-            c->gap[c->n++] = (fold_gap_t){.s = s, .e = e, .d = d};
-    }
-    /* worth it only when the launches simulate fewer turns than the whole */
-    int64_t turns = cdiv(g->total, g->grid);
-    if (c->n > 0 && fold_turns(c, turns) >= turns)
-        c->n = 0;
-    return c->n;
-}
+/* -------------------------------------------------- sums over the walk -- */
 
 static void sum_bytes(const arch_t *a, const kspec_t *k, const kitem_t *it, double n,
                       double acc[TG_SUM_ACC])
@@ -1212,72 +1071,193 @@ double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem
     return worst;
 }
 
-/* Additive figures of *r plus x times (*b - *a). */
-static void fold_add(kresult_t *r, const kresult_t *a, const kresult_t *b, double x)
+/* ------------------------------------------------------- long launches -- */
+
+/* A launch long along the tokens, or over many groups, is not simulated to
+ * its end: its work is a pattern that repeats, and two shorter launches with
+ * the same pattern give its time.
+ *
+ * The persistent CTAs walk the work tiles with stride grid, group after
+ * group, a row of tiles along the weights (wt tiles) at a time -- after
+ * swap-AB a stretch along the tokens for each of the wt weight tiles.
+ * Removing token rows from the middle of every group leaves the first rows
+ * (the weights' first visit from DRAM), the partial last row and the cluster
+ * rounding as they were; removing a multiple of P = grid / gcd(grid, wt) rows
+ * (P = grid after swap-AB; and of the cluster's rows) also leaves the phase of
+ * the walk at every group's (and stretch's) start and at the end as it was,
+ * so the last wave is the same. The launch of R rows a
+ * group thus runs as launches of R1 = GEMM_FOLD_WARM D + R mod D rows (the
+ * walk settles into its repeat within them) and R1 + D rows, D a whole
+ * number of such periods spanning at least GEMM_FOLD_WAVES turns of the grid,
+ * and every figure that grows with the work is the line through the two, at
+ * R: f(R) = f(R1) + (f(R1 + D) - f(R1)) (R - R1) / D. Identical groups
+ * (grouped kernels: every group has the same rows) fold the same way over the
+ * group count, with a period of grid / gcd(grid, tiles per group) groups.
+ * R1 also spans GEMM_FOLD_WARM_WAVES turns of the grid: a DRAM-bound walk
+ * settles slowly (gb10's grouped FC1 at two tokens a group adds 195.1 us for
+ * its first group, then 192.1 to 192.3 us a group, moving by 0.1 % for a
+ * dozen groups). Only launches at least
+ * twice as long as the two shorter ones fold, and only once
+ * GEMM_FOLD_TRY_EVENTS events of simulating them whole (which kexec's own
+ * folds may finish) were not enough: no launch simulates more than about four
+ * times R1 + D rows (or groups) whatever its m, and one that simulates cheaply
+ * keeps every event.
+ * Split-K walks each tile's K slices one after the other (split units a
+ * tile); stream-K spreads K over the CTAs and does not fold; nor does a
+ * launch told not to (no_fold). This is kexec's folding (kexec.h) taken over
+ * whole rows, which kexec detects itself only after several periods of
+ * lcm(grid, wt) tiles, if at all; gemm_test.c bounds the error against the
+ * launch simulated event by event (0.05 %; the cases tried agree to the ps). */
+#define GEMM_FOLD_WAVES 4
+#define GEMM_FOLD_WARM 2
+#define GEMM_FOLD_WARM_WAVES 128
+#define GEMM_FOLD_TRY_EVENTS (UINT64_C(1) << 20)
+
+static int64_t gcd_i64(int64_t a, int64_t b)
 {
-#define ADD(f) ((double)r->f + ((double)b->f - (double)a->f) * x)
-    r->dur_ps = (sim_ps_t)llround(ADD(dur_ps));
-    r->dram_bytes = ADD(dram_bytes);
-    r->l2_bytes = ADD(l2_bytes);
-    r->port_bytes = ADD(port_bytes);
-    r->dram_busy_ps = (sim_ps_t)llround(ADD(dram_busy_ps));
-    r->l2_busy_ps = (sim_ps_t)llround(ADD(l2_busy_ps));
-    r->unit_busy_max_ps = (sim_ps_t)llround(ADD(unit_busy_max_ps));
-    r->pre_ps_sum = ADD(pre_ps_sum);
-    r->epi_ps_sum = ADD(epi_ps_sum);
-#undef ADD
-    double all_a = (double)(a->events + a->events_folded), all_b = (double)(b->events + b->events_folded);
-    r->events_folded += (uint64_t)llround(fmax(0, (all_b - all_a) * x));
+    while (b != 0) {
+        int64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
 }
 
-/* Simulate launch k as S0 and one S_r per gap of c (above): 0 with *out, or
- * -1 with err. With a deadline, S_r stops where its line alone passes it. */
-static int gemm_fold(const arch_t *a, const kspec_t *k, fold_cut_t *c, kresult_t *out, char *err,
-                     size_t errlen)
+/* The period (in rows or groups) a fold over `units` of `tiles_per_unit`
+ * tiles each moves by: whole turns of the walk's phase, a multiple of
+ * `multiple`, spanning at least GEMM_FOLD_WAVES turns of the grid
+ * (tiles_all: the tiles of one unit over every group). */
+static int64_t fold_period(int64_t grid, int64_t tiles_per_unit, int64_t tiles_all, int64_t multiple)
 {
-    fold_cut_t c0 = *c;
-    kspec_t k0 = *k;
-    k0.item = fold_item;
-    k0.ctx = &c0;
-    k0.repeat = NULL;
-    k0.max_events = 0;
-    kresult_t r0;
-    if (kexec_run(a, &k0, &r0, err, errlen) != 0)
-        return -1;
-    *out = r0;
-    uint64_t events = r0.events;
-    for (int i = 0; i < c->n && !r0.cut; i++) {
-        fold_cut_t ci = *c;
-        ci.gap[i].s += ci.gap[i].d;
-        kspec_t ki = k0;
-        ki.ctx = &ci;
-        double x = (double)(c->gap[i].e - c->gap[i].s) / (double)c->gap[i].d;
-        if (k->deadline_ps > 0)
-            ki.deadline_ps = r0.dur_ps + (sim_ps_t)ceil((double)(k->deadline_ps - r0.dur_ps) / x);
-        kresult_t ri;
-        if (kexec_run(a, &ki, &ri, err, errlen) != 0)
-            return -1;
-        events += ri.events;
-        if (ri.cut) {
-            *out = ri;
-            break;
-        }
-        fold_add(out, &r0, &ri, x);
-        out->folds += ri.folds + 1;
-        /* bytes are sums over the items: the gap's own, not x samples' */
-        int64_t grid = k->n_ctas, s = c->gap[i].s * grid;
-        kbytes_t gap = tg_bytes(a, k, s, c->gap[i].e * grid);
-        kbytes_t one = tg_bytes(a, k, s, s + c->gap[i].d * grid);
-        out->dram_bytes += gap.dram - x * one.dram;
-        out->l2_bytes += gap.l2 - x * one.l2;
-        out->port_bytes += gap.port - x * one.port;
-    }
-    out->events = events;
+    int64_t p = grid / gcd_i64(grid, tiles_per_unit);
+    p = p / gcd_i64(p, multiple) * multiple;
+    int64_t turns = cdiv(GEMM_FOLD_WAVES * grid, p * tiles_all);
+    return p * (turns > 1 ? turns : 1);
+}
+
+/* The units (rows or groups, of tiles_all tiles each) of the first of the
+ * two launches: at least GEMM_FOLD_WARM periods and GEMM_FOLD_WARM_WAVES turns
+ * of the grid (the walk settles into its repeat: DRAM queues, L2 fill), and
+ * units mod d more, so that both launches end at the phase this one does.
+ * 0 when the launch is not at least twice as long as the two (it runs whole). */
+static int fold_start(int64_t grid, int64_t units, int64_t d, int64_t tiles_all, int64_t *k1)
+{
+    int64_t warm = cdiv(GEMM_FOLD_WARM_WAVES * grid, tiles_all);
+    warm = warm > GEMM_FOLD_WARM * d ? warm : GEMM_FOLD_WARM * d;
+    *k1 = cdiv(warm, d) * d + units % d;
+    return units >= 2 * (2 * *k1 + d);
+}
+
+/* kresult_t at R from the launches at r1 and r1 + d (the line through them);
+ * executed events are both launches', folded events what the line stood for. */
+static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r1, double d,
+                      kresult_t *out)
+{
+    double x = (r - r1) / d;
+#define LINE(f) ((double)a->f + ((double)b->f - (double)a->f) * x)
+    *out = *b;
+    out->dur_ps = (sim_ps_t)llround(LINE(dur_ps));
+    out->dram_bytes = LINE(dram_bytes);
+    out->l2_bytes = LINE(l2_bytes);
+    out->port_bytes = LINE(port_bytes);
+    out->dram_busy_ps = (sim_ps_t)llround(LINE(dram_busy_ps));
+    out->l2_busy_ps = (sim_ps_t)llround(LINE(l2_busy_ps));
+    out->unit_busy_max_ps = (sim_ps_t)llround(LINE(unit_busy_max_ps));
+    out->pre_ps_sum = LINE(pre_ps_sum);
+    out->epi_ps_sum = LINE(epi_ps_sum);
+#undef LINE
+    out->first_compute_ps = a->first_compute_ps;
     /* the last wave is the same: its idle tail, not its share, carries over */
-    out->tail_idle_frac = out->dur_ps > 0 && !out->cut
-                              ? r0.tail_idle_frac * (double)r0.dur_ps / (double)out->dur_ps
-                              : out->tail_idle_frac;
-    out->cut = out->cut || (k->deadline_ps > 0 && out->dur_ps > k->deadline_ps);
+    out->tail_idle_frac = out->dur_ps > 0 ? b->tail_idle_frac * (double)b->dur_ps / (double)out->dur_ps : 0;
+    double all_b = (double)(b->events + b->events_folded), all_a = (double)(a->events + a->events_folded);
+    out->events = a->events + b->events;
+    out->events_folded = a->events_folded + b->events_folded +
+                         (uint64_t)llround(fmax(0, (all_b - all_a) * (x - 1)));
+    out->folds = a->folds + b->folds + 1;
+    out->cut = 0;
+}
+
+/* The two shorter launches of p (above), or 0 when p does not fold: p1 and p2,
+ * the units (rows or groups) r of p, r1 of p1 and d more in p2. */
+typedef struct {
+    gemm_problem_t p1, p2;
+    double r, r1, d;
+} fold_plan_t;
+
+static int fold_plan(const gemm_opts_t *o, const gemm_problem_t *p, const tg_t *g, fold_plan_t *f)
+{
+    if (o->no_fold || o->stream_k)
+        return 0;
+    int64_t split = o->split_k > 1 ? o->split_k : 1;   /* units per work tile */
+    int64_t groups = o->grouped ? p->groups : 1;
+    int64_t tt = o->swap_ab ? g->c->tile_n : g->c->tile_m;      /* tokens per row */
+    int64_t ct = o->swap_ab ? o->cluster_n : o->cluster_m;      /* cluster rows */
+    int64_t wt = o->swap_ab ? g->m_tiles : g->n_tiles;          /* tiles per row */
+    int64_t rows = o->swap_ab ? g->n_tiles : g->m_tiles;        /* rows per group */
+    /* tiles are walked along the weights fastest: a token row is wt
+     * contiguous tiles; after swap-AB the tokens are the fastest, and a token
+     * removed takes one tile from each of the wt stretches */
+    int64_t d = fold_period(g->grid, split * (o->swap_ab ? 1 : wt), split * wt * groups,
+                            ct > 1 ? ct : 1);
+    gemm_problem_t p1 = *p, p2 = *p;
+    int64_t k1;
+    double r;
+    if (fold_start(g->grid, rows, d, split * wt * groups, &k1)) {
+        r = (double)rows;
+        int64_t t1 = g->tok_per_group - (rows - k1) * tt, t2 = t1 + d * tt;
+        p1.m = t1 * groups;
+        p2.m = t2 * groups;
+    } else if (groups > 1 &&
+               (d = fold_period(g->grid, split * g->tiles_per_group, split * g->tiles_per_group, 1),
+                fold_start(g->grid, groups, d, split * g->tiles_per_group, &k1))) {
+        r = (double)groups;
+        p1.groups = k1;
+        p2.groups = k1 + d;
+        p1.m = k1 * g->tok_per_group;
+        p2.m = (k1 + d) * g->tok_per_group;
+    } else {
+        return 0;
+    }
+    *f = (fold_plan_t){.p1 = p1, .p2 = p2, .r = r, .r1 = (double)k1, .d = (double)d};
+    return 1;
+}
+
+/* Simulate p as the two launches of plan f: 0 with out->r filled, or -1
+ * (GEMM_TOO_LARGE) with err. */
+static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const fold_plan_t *f,
+                     gemm_out_t *out, char *err, size_t errlen)
+{
+    const gemm_problem_t *p1 = &f->p1, *p2 = &f->p2;
+    double r = f->r, r1 = f->r1;
+    /* with a deadline (a search's best so far), each launch stops as soon as
+     * the line through them would pass it: the first at the deadline itself
+     * (this launch takes longer than the shorter one), the second where the
+     * line from the first's time reaches it */
+    gemm_out_t o1, o2;
+    gemm_opts_t oo = *o;
+    int rc = gemm_run(a, &oo, p1, &o1, err, errlen);
+    if (rc == 0 && !o1.r.cut) {
+        double x = (r - r1) / f->d;
+        if (o->deadline_ps > 0)
+            oo.deadline_ps = o1.r.dur_ps + (sim_ps_t)ceil((double)(o->deadline_ps - o1.r.dur_ps) / x);
+        rc = oo.deadline_ps > o1.r.dur_ps || o->deadline_ps == 0
+                 ? gemm_run(a, &oo, p2, &o2, err, errlen)
+                 : (o2 = o1, o2.r.events = 0, o2.r.cut = 1, 0);
+    }
+    if (rc != 0)
+        return rc < 0 ? rc : -1;
+    /* a launch past the deadline: so is this one */
+    if (o1.r.cut) {
+        out->r = o1.r;
+        return 0;
+    }
+    if (o2.r.cut) {
+        out->r = o2.r;
+        out->r.events += o1.r.events;
+        return 0;
+    }
+    fold_line(&o1.r, &o2.r, r, r1, f->d, &out->r);
+    out->r.cut = o->deadline_ps > 0 && out->r.dur_ps > o->deadline_ps;
     return 0;
 }
 
@@ -1291,22 +1271,17 @@ int gemm_run(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, gem
         return rc;
     int64_t groups = o->grouped ? p->groups : 1;
     /* a launch that folds is simulated whole while that is cheap (kexec's own
-     * folds may take it), and with turns left out past GEMM_FOLD_TRY_EVENTS */
-    fold_cut_t c = {.k = &k};
-    int folds = fold_gaps(&g, &c);
-    /* far fewer turns folded than whole: a shorter try (kexec's own folds
-     * may still finish the launch sooner) */
-    int64_t turns = cdiv(g.total, g.grid);
-    int whole = !folds || turns < GEMM_FOLD_SKIP_TRY * fold_turns(&c, turns);
+     * folds may take it), and as two shorter launches past GEMM_FOLD_TRY_EVENTS */
+    fold_plan_t f;
+    int folds = fold_plan(o, p, &g, &f);
     if (folds)
-        k.max_events = whole ? GEMM_FOLD_TRY_EVENTS : GEMM_FOLD_TRY_EVENTS / 8;
+        k.max_events = GEMM_FOLD_TRY_EVENTS;
     if (kexec_run(a, &k, &out->r, err, errlen) != 0)
         return -1;
     if (folds && out->r.over) {
         uint64_t tried = out->r.events;
-        k.max_events = 0;
-        if (gemm_fold(a, &k, &c, &out->r, err, errlen) != 0)
-            return -1;
+        if ((rc = gemm_fold(a, o, &f, out, err, errlen)) != 0)
+            return rc;
         out->r.events += tried;
     }
     out->tiles = g.total;

@@ -625,10 +625,6 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
     /* cuBLAS's o_proj of the Hopper trace: split-K 2 over 96 CTAs */
     split.tile_m = 64, split.tile_n = 8, split.stages = 16, split.swap_ab = 1, split.cluster_m = 4;
     split.split_k = 2, split.grid = 96, split.sched = GEMM_PINGPONG;
-    gemm_opts_t lm = bf, moe = bf;
-    lm.tile_m = 512, lm.tile_n = 8, lm.stages = 3, lm.swap_ab = 1, lm.cluster_m = 2, lm.grid = 132;
-    moe.tile_m = 64, moe.tile_n = 128, moe.tile_k = 128, moe.stages = 4, moe.cluster_m = 2;
-    moe.grouped = 1, moe.sched = GEMM_PINGPONG;
     struct {
         const arch_t *a;
         gemm_opts_t o;
@@ -639,10 +635,6 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
         {&h100, grid80, {.m = 12000, .n = 5120, .k = 2880, .groups = 1, .a_in_l2 = 0}},
         {&gb10, grouped, {.m = 1024, .n = 5760, .k = 2880, .groups = 256, .a_in_l2 = 1}},
         {&h100, split, {.m = 8000, .n = 2880, .k = 4096, .groups = 1, .a_in_l2 = 0}},
-        /* cuBLAS's lm_head of the Hopper trace: rows of 375 tiles, three row classes */
-        {&h100, lm, {.m = 3000, .n = 50272, .k = 2880, .groups = 1, .a_in_l2 = 1}},
-        /* torch._grouped_mm's FC1: groups of 2160 tiles, 16 turns of the grid each */
-        {&h100, moe, {.m = 15 * 3000, .n = 5760, .k = 2880, .groups = 15, .a_in_l2 = 1}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gemm_out_t f, e;
