@@ -878,6 +878,8 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
     double tiles = (double)g->tiles_per_group * (double)groups * split;
     double k_tiles = ceil((double)p->k / c->tile_k);
     int lanes = o->grouped ? (int)a->n_sm : (int)a->n_sm * c->ctas_per_sm;
+    if (o->grid > 0 && o->grid < lanes)   /* a given grid: its CTAs walk every tile */
+        lanes = o->grid;
     if (tiles / lanes > KEXEC_MAX_COUNT || k_tiles > KEXEC_MAX_COUNT || tiles > 4e18) {
         snprintf(err, errlen, "tile %dx%dx%d: m=%lld n=%lld k=%lld makes %.3g work tiles (%.3g per "
                  "CTA) of %.3g k-tiles; gbsim simulates at most %d per CTA and %d k-tiles per "

@@ -60,6 +60,13 @@ for row in "big,gemm,1000000000000,5120,2880,,bf16,bf16,,,,,," \
   [ "$rc" = 2 ] && grep -q "big.csv:2:" "$tmp/big.err" && grep -q "at most 1073741824" "$tmp/big.err"
   check "replay refuses ${row%%,*} with the limit" $? "rc $rc: $(cat "$tmp/big.err")"
 done
+# a given grid of one CTA walks every tile: the limit is per CTA of that grid
+printf '%s\n%s\n' "op,kind,m,n,k,groups,a_dtype,b_dtype,tile,split_k,grid_ctas,impl" \
+  "one,gemm,274877906944,128,64,,bf16,bf16,128x128x64,1,1,cutlass" > "$tmp/grid1.csv"
+"$gbsim" replay --arch h100 "$tmp/grid1.csv" > /dev/null 2> "$tmp/grid1.err"
+rc=$?
+[ "$rc" = 2 ] && grep -q "grid1.csv:2:" "$tmp/grid1.err" && grep -q "at most 1073741824" "$tmp/grid1.err"
+check "replay refuses 2^31 tiles on a given grid of one CTA" $? "rc $rc: $(cat "$tmp/grid1.err")"
 "$gbsim" tile --m 1000000000 --n 1000000000 --k 1000000000 > "$tmp/t.out" 2> "$tmp/t.err"
 rc=$?
 [ "$rc" = 2 ] && [ ! -s "$tmp/t.out" ] && grep -q "at most 1073741824" "$tmp/t.err"
