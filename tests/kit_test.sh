@@ -107,6 +107,17 @@ lat=$(value dram_latency_ns "$tmp/slow.csv")
   ok "half the test-2 rate doubles dram_latency_ns (839.6), and --check refuses it" ||
   bad "slow test 2" "rc $rc, dram_latency_ns $lat"
 
+# kit.sh's own output on a lent H100: every key it resolves agrees (--check); the
+# graph gaps its CUPTI program records as 0 ns are not readings, so they keep the preset's
+$digest --base models/data/arch/h100.csv --id kit-h100 --check --out "$tmp/kit.csv" \
+  "$R/kit_raw_h100.txt" >"$tmp/kit.out" 2>&1
+rc=$?
+src=$(awk -F, '$1 == "graph_gap_ns" { print $4 }' "$tmp/kit.csv")
+[ "$rc" = 0 ] && [ "$(value graph_gap_ns "$tmp/kit.csv")" = 256 ] && [ "${src#measured}" = "$src" ] &&
+  [ "$(grep -c 'measured:kit-h100' "$tmp/kit.csv")" -ge 26 ] &&
+  ok "kit.sh's H100 output: 26 keys agree, graph gaps of 0 ns kept as the preset's" ||
+  bad "kit.sh H100 output" "rc $rc, graph_gap_ns $(value graph_gap_ns "$tmp/kit.csv") from '$src'"
+
 # bad input: file:line, exit 2, nothing written
 printf 'device X sms 132 l2 1\ntest4 32 fast\n' >"$tmp/bad.txt"
 $digest --base models/data/arch/h100.csv --out "$tmp/bad.csv" "$tmp/bad.txt" >/dev/null 2>"$tmp/bad.err"
