@@ -794,13 +794,7 @@ static int64_t tg_repeat(const kspec_t *k, int64_t u, int64_t *period)
         return run;
     int64_t p = g->o->grouped ? g->tiles_per_group : g->n_tiles;
     int64_t end = g->o->grouped ? g->total : tg_next_row_class(g, u / g->n_tiles) * g->n_tiles;
-    int64_t a = p, b = g->grid;
-    while (b != 0) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    int64_t turns = p / a * g->grid; /* lcm(p, grid) */
+    int64_t turns = p / kexec_gcd(p, g->grid) * g->grid; /* lcm(p, grid) */
     if ((end - u) / turns > (run - u) / g->grid) {
         *period = p;
         return end;
@@ -1115,24 +1109,14 @@ double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem
 #define GEMM_FOLD_WARM_WAVES 128
 #define GEMM_FOLD_TRY_EVENTS (UINT64_C(1) << 20)
 
-static int64_t gcd_i64(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
 /* The period (in rows or groups) a fold over `units` of `tiles_per_unit`
  * tiles each moves by: whole turns of the walk's phase, a multiple of
  * `multiple`, spanning at least GEMM_FOLD_WAVES turns of the grid
  * (tiles_all: the tiles of one unit over every group). */
 static int64_t fold_period(int64_t grid, int64_t tiles_per_unit, int64_t tiles_all, int64_t multiple)
 {
-    int64_t p = grid / gcd_i64(grid, tiles_per_unit);
-    p = p / gcd_i64(p, multiple) * multiple;
+    int64_t p = grid / kexec_gcd(grid, tiles_per_unit);
+    p = p / kexec_gcd(p, multiple) * multiple;
     int64_t turns = cdiv(GEMM_FOLD_WAVES * grid, p * tiles_all);
     return p * (turns > 1 ? turns : 1);
 }

@@ -890,7 +890,7 @@ static int fold_try(kx_t *x, stream_t *st, int items)
     return 0;
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
+int64_t kexec_gcd(int64_t a, int64_t b)
 {
     while (b != 0) {
         int64_t t = a % b;
@@ -910,7 +910,7 @@ static int at_item_phase(const kx_t *x)
         return 0;
     int64_t period;
     x->k->repeat(x->k, unit_of(x, c->id, c->c_item), &period);
-    return c->c_item % (period / gcd64(period, x->k->n_ctas)) == 0;
+    return c->c_item % (period / kexec_gcd(period, x->k->n_ctas)) == 0;
 }
 
 static void on_checkpoint(sim_t *sim, void *subject, void *object)

@@ -171,6 +171,10 @@ typedef struct {
 /* 1 when a and b are the same work item, field by field. */
 int kexec_item_equal(const kitem_t *a, const kitem_t *b);
 
+/* The greatest common divisor of a and b (>= 0; gcd(a, 0) = a): the periods
+ * folding moves by, here and in the kernel models' own folds. */
+int64_t kexec_gcd(int64_t a, int64_t b);
+
 /* kexec_bound_ps in parts, for a kernel model that sums its items itself:
  * kexec_bound_add adds m runs of item *it to acc (zeroed first), and
  * kexec_bound_of is the bound of the items summed. */
