@@ -209,9 +209,7 @@ void param_put(const param_schema_t *schema, void *dst, size_t i, double v)
     memcpy((char *)dst + schema->defs[i].offset, &v, sizeof v);
 }
 
-/* A source that declares an assumption: it starts with "assumption" in any
- * case. Such a row must carry a range. */
-static int is_assumption(const char *source)
+int param_is_assumption(const char *source)
 {
     static const char word[] = "assumption";
     for (size_t i = 0; i < sizeof word - 1; i++)
@@ -233,7 +231,7 @@ static int take_range(const param_def_t *def, double v, const char *source, cons
         return -1;
     }
     if (!has_lo) {
-        if (is_assumption(source)) {
+        if (param_is_assumption(source)) {
             snprintf(why, whylen, "key '%s': an assumption without a range; expected low,high "
                      "columns (header key,value,unit,source,low,high) giving the plausible "
                      "values, and the reason for them in the source", def->key);

@@ -75,6 +75,10 @@ int param_load_file(const param_schema_t *schema, void *dst,
 int param_set(const param_schema_t *schema, void *dst, param_origin_t *origins,
               const char *assignment, char *err, size_t errlen);
 
+/* Whether a row's source declares an assumption: it starts with "assumption"
+ * in any case. Such a row must carry a range. */
+int param_is_assumption(const char *source);
+
 /* Index of key in schema, or -1. */
 int param_find(const param_schema_t *schema, const char *key);
 

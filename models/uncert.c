@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -31,12 +30,6 @@ static void *desc_of(setup_t *w, int in)
     return in == IN_MODEL ? (void *)&w->model : in == IN_LINK ? (void *)&w->link : (void *)&w->arch;
 }
 
-/* Whether a row's source calls it an assumption (param.h: any case). */
-static int is_assumption(const char *source)
-{
-    return strncasecmp(source, "assumption", 10) == 0;
-}
-
 /* Lists the ranged keys of s into k (NULL: count only), arch, then model,
  * then link, each in schema order. Returns their number. */
 static int collect(const setup_t *s, rkey_t *k)
@@ -58,7 +51,7 @@ static int collect(const setup_t *s, rkey_t *k)
                                 o[i].high, n};
                 /* one cause, one draw: assumption rows of one description
                  * with the same source (one transfer rule, one curve) */
-                for (int j = 0; j < n && is_assumption(o[i].source); j++)
+                for (int j = 0; j < n && param_is_assumption(o[i].source); j++)
                     if (k[j].in == in && k[j].lead == j &&
                         strcmp(o[k[j].i].source, o[i].source) == 0) {
                         k[n].lead = j;
