@@ -917,50 +917,12 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
     return 0;
 }
 
-/* A per-item figure summed over units (tg_sum, below): fn adds n
- * runs of *it to acc. */
-#define TG_SUM_ACC 3
-typedef void (*tg_sum_fn)(const arch_t *a, const kspec_t *k, const kitem_t *it, double n,
-                          double acc[TG_SUM_ACC]);
-static void tg_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end, tg_sum_fn fn,
-                   double acc[TG_SUM_ACC]);
-_Static_assert(TG_SUM_ACC == KEXEC_BOUND_ACC, "kexec_bound_add is a tg_sum_fn");
+/* ----------------------------------------------------- the bound's sums -- */
 
-int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
-               char *err, size_t errlen)
-{
-    gemm_out_t out;
-    tg_t g;
-    kspec_t k;
-    int rc = tg_setup(a, o, p, &out, &g, &k, err, errlen);
-    if (rc != 0)
-        return rc;
-    if (o->stream_k) {
-        *bound_ps = kexec_bound_ps(a, &k);
-        return 0;
-    }
-    /* every work tile once, summed a row class or a group at a time */
-    double acc[KEXEC_BOUND_ACC] = {0};
-    tg_sum(a, &k, 0, g.total, kexec_bound_add, acc);
-    *bound_ps = kexec_bound_of(a, acc);
-    return 0;
-}
-
-/* -------------------------------------------------- sums over the walk -- */
-
-static void sum_bytes(const arch_t *a, const kspec_t *k, const kitem_t *it, double n,
-                      double acc[TG_SUM_ACC])
-{
-    (void)k;
-    kbytes_t b = kexec_item_bytes(a, it);
-    acc[0] += n * b.dram;
-    acc[1] += n * b.l2;
-    acc[2] += n * b.port;
-}
-
-/* fn over units [u, end) within one row (runs of equal items). */
-static void tg_row_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end, tg_sum_fn fn,
-                       double n, double acc[TG_SUM_ACC])
+/* The bound's sums (kexec_bound_add) of n times units [u, end) within one
+ * row (runs of equal items). */
+static void tg_row_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end, double n,
+                       double acc[KEXEC_BOUND_ACC])
 {
     const tg_t *g = k->ctx;
     int64_t split = g->o->split_k > 1 ? g->o->split_k : 1;
@@ -978,64 +940,72 @@ static void tg_row_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end
             tiles = q - t < tiles ? q - t : tiles;
             for (int64_t ks = 0; ks < split; ks++) {
                 tg_item_at(k, u + ks, &it);
-                fn(a, k, &it, n * (double)tiles, acc);
+                kexec_bound_add(a, k, &it, n * (double)tiles, acc);
             }
             u += tiles * split;
             continue;
         }
         v = v < end ? v : end;
         tg_item_at(k, u, &it);
-        fn(a, k, &it, n * (double)(v - u), acc);
+        kexec_bound_add(a, k, &it, n * (double)(v - u), acc);
         u = v;
     }
 }
 
-/* fn over units [u, end) of launch k, exactly: rows of a row class have the
- * same items, and so do groups. */
-static void tg_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end, tg_sum_fn fn,
-                   double acc[TG_SUM_ACC])
+/* The bound's sums of units [u, end) of launch k, exactly: rows of a row
+ * class have the same items, and so do groups. */
+static void tg_sum(const arch_t *a, const kspec_t *k, int64_t u, int64_t end,
+                   double acc[KEXEC_BOUND_ACC])
 {
     const tg_t *g = k->ctx;
     int64_t split = g->o->split_k > 1 ? g->o->split_k : 1, row = g->n_tiles * split;
     int64_t per = g->tiles_per_group * split;
-    double group[TG_SUM_ACC] = {0};
+    double group[KEXEC_BOUND_ACC] = {0};
     int group_known = 0;
     while (u < end) {
         int64_t gs = u - u % per, pos = u - gs, mt = pos / row;
         if (pos == 0 && end - u >= per && g->o->grouped) {
             if (!group_known) {
-                tg_sum(a, k, gs, gs + per - 1, fn, group);
-                tg_row_sum(a, k, gs + per - 1, gs + per, fn, 1, group);
+                tg_sum(a, k, gs, gs + per - 1, group);
+                tg_row_sum(a, k, gs + per - 1, gs + per, 1, group);
                 group_known = 1;
             }
             int64_t n = (end - u) / per;
-            for (int i = 0; i < TG_SUM_ACC; i++)
+            for (int i = 0; i < KEXEC_BOUND_ACC; i++)
                 acc[i] += (double)n * group[i];
             u += n * per;
         } else if (pos % row == 0 && end - u >= row) {
             int64_t n = tg_next_row_class(g, mt) - mt, fit = (end - u) / row;
             n = n < fit ? n : fit;
-            tg_row_sum(a, k, u, u + row, fn, (double)n, acc);
+            tg_row_sum(a, k, u, u + row, (double)n, acc);
             u += n * row;
         } else {
             int64_t v = gs + (mt + 1) * row;
             v = v < end ? v : end;
-            tg_row_sum(a, k, u, v, fn, 1, acc);
+            tg_row_sum(a, k, u, v, 1, acc);
             u = v;
         }
     }
 }
 
-static kbytes_t tg_bytes(const arch_t *a, const kspec_t *k, int64_t u, int64_t end)
+int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, sim_ps_t *bound_ps,
+               char *err, size_t errlen)
 {
-    double acc[TG_SUM_ACC] = {0};
-    tg_sum(a, k, u, end, sum_bytes, acc);
-    return (kbytes_t){.dram = acc[0], .l2 = acc[1], .port = acc[2]};
-}
-
-static double rel_diff(double x, double y)
-{
-    return fabs(x - y) / fmax(1e-300, fmax(fabs(x), fabs(y)));
+    gemm_out_t out;
+    tg_t g;
+    kspec_t k;
+    int rc = tg_setup(a, o, p, &out, &g, &k, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (o->stream_k) {
+        *bound_ps = kexec_bound_ps(a, &k);
+        return 0;
+    }
+    /* every work tile once, summed a row class or a group at a time */
+    double acc[KEXEC_BOUND_ACC] = {0};
+    tg_sum(a, &k, 0, g.total, acc);
+    *bound_ps = kexec_bound_of(a, acc);
+    return 0;
 }
 
 double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p)
@@ -1051,20 +1021,8 @@ double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem
         return 1;
     kspec_t plain = k;
     plain.repeat = NULL;   /* kexec_bound_ps unit by unit */
-    double worst = rel_diff((double)sum_ps, (double)kexec_bound_ps(a, &plain));
-    int64_t from[] = {0, g.total / 3}, to[] = {g.total, 2 * g.total / 3 + 1};
-    for (int r = 0; r < 2; r++) {
-        kbytes_t fast = tg_bytes(a, &k, from[r], to[r]), slow = {0};
-        kitem_t it;
-        for (int64_t u = from[r]; u < to[r]; u++) {
-            tg_item_at(&k, u, &it);
-            kbytes_t b = kexec_item_bytes(a, &it);
-            slow.dram += b.dram, slow.l2 += b.l2, slow.port += b.port;
-        }
-        worst = fmax(worst, fmax(rel_diff(fast.dram, slow.dram),
-                                 fmax(rel_diff(fast.l2, slow.l2), rel_diff(fast.port, slow.port))));
-    }
-    return worst;
+    double x = (double)sum_ps, y = (double)kexec_bound_ps(a, &plain);
+    return fabs(x - y) / fmax(1.0, fmax(x, y));
 }
 
 /* ------------------------------------------------------- long launches -- */

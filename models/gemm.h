@@ -141,11 +141,9 @@ int gemm_bound(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p, s
  * declare none or are invalid). O(tiles^2): small problems only. */
 int64_t gemm_check_runs(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p);
 
-/* For tests of the sums over row classes and groups (long launches, the
- * search's bound): the largest relative difference between gemm_bound and
- * kexec_bound_ps unit by unit, and between the folded launches' byte sums
- * and the items' bytes unit by unit (the whole launch and its middle third).
- * O(tiles): small problems only. */
+/* For tests of the search's bound summed over row classes and groups
+ * (tg_sum): the relative difference between gemm_bound and kexec_bound_ps
+ * unit by unit. O(tiles): small problems only. */
 double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t *p);
 
 /* The rule table, in evaluation order, for documentation and tests. */

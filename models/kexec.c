@@ -444,18 +444,6 @@ static int n_seats(const kx_t *x)
     return x->n_sm * x->k->ctas_per_sm;
 }
 
-kbytes_t kexec_item_bytes(const arch_t *a, const kitem_t *it)
-{
-    double steps = it->n_steps, load = it->port_bytes > 0 ? it->port_bytes
-                                                          : it->dram_bytes + it->l2_bytes;
-    /* as the producer counts them (issue_load) and the store (store) */
-    double cap = it->tma && a->sm_tma_gbps > 0 ? a->sm_tma_gbps : a->sm_load_gbps;
-    int ports = (a->sm_load_gbps > 0 ? a->sm_load_gbps : a->sm_tma_gbps) > 0;
-    return (kbytes_t){.dram = steps * it->dram_bytes + it->epi_dram_bytes,
-                      .l2 = steps * it->l2_bytes,
-                      .port = ports && cap > 0 && load > 0 ? steps * load : 0};
-}
-
 static int n_ports(const kx_t *x)
 {
     return x->port_gbps > 0 ? x->n_sm : 0;
@@ -768,12 +756,14 @@ static void fold_apply(kx_t *x, fold_kind_t kind, int64_t k, const rec_t *b, con
         /* the window ran dn whole CTAs' worth of work (alike, seat 0's item):
          * their bytes and producer and epilogue times exactly */
         const kitem_t *it = &x->seats[0].c_it;
-        kbytes_t b = kexec_item_bytes(x->a, it);
+        double steps = it->n_steps, load = it->port_bytes > 0 ? it->port_bytes
+                                                                : it->dram_bytes + it->l2_bytes;
         f->d2[0] = dn * (double)cyc_ps(x, it->pre_cyc);
         f->d2[1] = dn * (double)cyc_ps(x, it->epi_cyc);
-        f->d2[2] = dn * b.dram;
-        f->d2[3] = dn * b.l2;
-        f->d2[4] = dn * b.port;
+        f->d2[2] = dn * (steps * it->dram_bytes + it->epi_dram_bytes);
+        f->d2[3] = dn * steps * it->l2_bytes;
+        double cap = it->tma && x->a->sm_tma_gbps > 0 ? x->a->sm_tma_gbps : x->a->sm_load_gbps;
+        f->d2[4] = n_ports(x) > 0 && cap > 0 && load > 0 ? dn * steps * load : 0;
         /* each SM's statistics: the mean over the SMs (fold_steady) */
         for (int e = 0; e < per; e++) {
             double sum = 0;

@@ -115,14 +115,6 @@ struct kspec {
                                which kexec_run fails */
 };
 
-/* The bytes item *it moves when it runs, as kresult_t counts them: DRAM
- * (loads and the store), L2 hits, and what lands in the SM (port_bytes; 0
- * when the arch has no per-SM cap). */
-typedef struct {
-    double dram, l2, port;
-} kbytes_t;
-kbytes_t kexec_item_bytes(const arch_t *a, const kitem_t *it);
-
 /* Folding takes two periods as alike when their times, backlogs and
  * statistics, and the times at which the work in flight ends (from the
  * record), differ by at most KEXEC_FOLD_TOL_PS plus KEXEC_FOLD_TOL_REL of the
