@@ -231,6 +231,19 @@ static int time_tile_grid(bench_result_t *r, char *err, size_t errlen)
 
 /* ------------------------------------------------- events of a command -- */
 
+/* A case's options through the command's own option rows: 0, or -1 with err. */
+static int parse_case(const char *name, cli_opt_t *rows, int nrows, int argc, char **argv,
+                      char *err, size_t errlen)
+{
+    cli_cmd_t cmd = {.name = name, .usage = "", .opts = rows, .nopts = nrows};
+    int status;
+    if (cli_parse(&cmd, argc, argv, &status) != 0) {
+        snprintf(err, errlen, "the case's %s options do not parse", name);
+        return -1;
+    }
+    return 0;
+}
+
 /* decode: the step decode_run simulates, from the case's options (the
  * command's own parser and run). */
 static int decode_events(int argc, char **argv, uint64_t *events, char *err, size_t errlen)
@@ -238,13 +251,9 @@ static int decode_events(int argc, char **argv, uint64_t *events, char *err, siz
     decode_opts_t o;
     decode_opts_init(&o);
     cli_opt_t rows[DECODE_OPTS_MAX];
-    cli_cmd_t cmd = {.name = "decode", .usage = "", .opts = rows,
-                     .nopts = decode_opts_rows(&o, rows, DECODE_OPTS_MAX)};
-    int status;
-    if (cli_parse(&cmd, argc, argv, &status) != 0) {
-        snprintf(err, errlen, "the case's decode options do not parse");
+    if (parse_case("decode", rows, decode_opts_rows(&o, rows, DECODE_OPTS_MAX), argc, argv, err,
+                   errlen) != 0)
         return -1;
-    }
     setup_t s;
     decode_cfg_t c;
     decode_result_t r;
@@ -264,13 +273,9 @@ static int tile_events(int argc, char **argv, uint64_t *events, char *err, size_
     cmd_tile_args_t t;
     cmd_tile_args_init(&t);
     cli_opt_t rows[CMD_TILE_OPTS_MAX];
-    cli_cmd_t cmd = {.name = "tile", .usage = "", .opts = rows,
-                     .nopts = cmd_tile_rows(&t, rows, CMD_TILE_OPTS_MAX)};
-    int status;
-    if (cli_parse(&cmd, argc, argv, &status) != 0) {
-        snprintf(err, errlen, "the case's tile options do not parse");
+    if (parse_case("tile", rows, cmd_tile_rows(&t, rows, CMD_TILE_OPTS_MAX), argc, argv, err,
+                   errlen) != 0)
         return -1;
-    }
     cmd_tile_point_t pt;
     if (cmd_tile_eval(&t, &pt, err, errlen) != 0)
         return -1;
