@@ -48,6 +48,7 @@ static const param_def_t ARCH_DEFS[] = {
     {"mma_fp8_flop_per_clk_sm",    "FLOP/clk",       0,      1e6,    PARAM_REAL, F(mma_fp8_flop_per_clk_sm), "dense fp8 MMA, fp32 accumulate"},
     {"mma_mxf8f6f4_flop_per_clk_sm","FLOP/clk",      0,      1e6,    PARAM_REAL, F(mma_mxf8f6f4_flop_per_clk_sm), "block-scaled mxf8f6f4 MMA (0 = none)"},
     {"mma_mxf4nvf4_flop_per_clk_sm","FLOP/clk",      0,      1e6,    PARAM_REAL, F(mma_mxf4nvf4_flop_per_clk_sm), "block-scaled mxf4nvf4 MMA (0 = none)"},
+    {"mma_wait_cyc",               "cycles",         0,      1e4,    PARAM_REAL, F(mma_wait_cyc), "a warpgroup's wait for its async MMA group, beyond their issue"},
     {"launch_api_us",              "us",             0,      1000,   PARAM_REAL, F(launch_api_us), "host CPU time per eager kernel launch"},
     {"launch_gap_ns",              "ns",             0,      1e6,    PARAM_REAL, F(launch_gap_ns), "device idle between dependent eager kernels"},
     {"graph_gap_ns",               "ns",             0,      1e6,    PARAM_REAL, F(graph_gap_ns), "device idle between kernels in a CUDA graph"},

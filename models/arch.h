@@ -63,6 +63,8 @@ typedef struct {
     double mma_fp8_flop_per_clk_sm;     /* dense non-block-scaled fp8 MMA, fp32 acc */
     double mma_mxf8f6f4_flop_per_clk_sm;/* block-scaled kind::mxf8f6f4 (0 = none) */
     double mma_mxf4nvf4_flop_per_clk_sm;/* block-scaled kind::mxf4nvf4 (0 = none) */
+    double mma_wait_cyc;                /* cycles a lone warpgroup's wait for its committed
+                                           group of async MMAs (wgmma) adds to their issue */
     double launch_api_us;               /* host CPU time per kernel launch, eager */
     double launch_gap_ns;               /* device idle between dependent kernels, eager */
     double graph_gap_ns;                /* device idle between kernels inside a CUDA graph */

@@ -74,6 +74,10 @@ typedef struct {
     int min_grid_2d;
     const char *launch_source;
     const char *kernel;       /* the kernel's name when another row's impl switched to it */
+    /* groups of async MMAs (wgmma) a KV tile waits for, each adding the arch's
+     * mma_wait_cyc (0: none, or mma.sync kernels), and why */
+    int mma_waits_per_tile;
+    const char *waits_source;
 } attn_impl_t;
 
 /* The kernel im stands for on an arch of compute capability cc (x10) at m

@@ -171,6 +171,42 @@ static void test_attention_issues_its_measured_instructions_per_tile(check_t *ck
           got, want);
 }
 
+/* cuDNN's sm90 kernel waits for its two wgmma groups a KV tile: alone on an
+ * SM (one CTA per query head, 40 CTAs) each further tile costs
+ * mma_waits_per_tile x mma_wait_cyc more than with no wait (wgmmabench.cu);
+ * the mma.sync kernel (16x128x128) waits for none. */
+static void test_attention_waits_for_its_mma_groups_per_tile(check_t *ck)
+{
+    const struct { const char *impl; int waits, m; } cases[] = {
+        {"cudnn-sdpa-sm90-64x128x128", 2, 4}, {"cudnn-sdpa-16x128x128", 0, 1}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const attn_impl_t *im = attn_impl_find(cases[c].impl);
+        CHECK(im != NULL && im->mma_waits_per_tile == cases[c].waits &&
+                  (im->waits_source != NULL) == (cases[c].waits > 0),
+              "%s: waits and their source", cases[c].impl);
+        if (im == NULL)
+            return;
+        double per_tile[2];
+        arch_t a = preset_arch("h100");
+        for (int k = 0; k < 2; k++) {
+            a.mma_wait_cyc = k ? 0 : 55;
+            kdesc_t d = {.kind = KM_ATTENTION, .m = cases[c].m, .heads_q = 40, .heads_kv = 8,
+                         .head_dim = 128, .kv_dt = DT_BF16, .attn = im};
+            kmodel_out_t o1, o2;
+            char err[512];
+            d.ctx = 64 * 128;
+            CHECK(kmodel_run(&a, &d, &o1, err, sizeof err) == 0, "%s", err);
+            d.ctx = 128 * 128;
+            CHECK(kmodel_run(&a, &d, &o2, err, sizeof err) == 0, "%s", err);
+            per_tile[k] = (o2.us - o1.us) * 1e3 / 64.0;
+        }
+        double want = cases[c].waits * 55 * 1e3 / a.sm_clock_mhz;
+        double got = per_tile[0] - per_tile[1];
+        CHECK(fabs(got - want) <= 0.05 * want + 1e-9, "%s: a tile waits %.2f ns more, want %.2f",
+              cases[c].impl, got, want);
+    }
+}
+
 /* cuDNN's split rule reproduces the grids CUPTI recorded: 8 KV heads x 1, 8,
  * 16, 32, 32 splits at ctx 512, 1024, 2049, 4096, 131072 (a run without a grid
  * prices exactly what the recorded grid does). */
@@ -417,6 +453,7 @@ int main(void)
     test_cublas_split_k_adds_one_reduce_kernel(&ck);
     test_attention_splits_follow_the_grid(&ck);
     test_attention_issues_its_measured_instructions_per_tile(&ck);
+    test_attention_waits_for_its_mma_groups_per_tile(&ck);
     test_cudnn_split_rule_reproduces_the_recorded_grids(&ck);
     test_memo_keeps_outputs_by_their_full_input(&ck);
     test_torch_grouped_mm_rule_follows_groupmm(&ck);

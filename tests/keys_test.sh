@@ -89,6 +89,7 @@ ks_smem_atomic_cyc | 2000 | $H100 --graphs on | step_us | up | the top-k radix s
 ks_l1_cyc | 2000 | $H100 --graphs on | step_us | up | dependent L1 loads of the small kernels
 ks_issue_cyc | 20 | $H100 --graphs on | step_us | up | every small-kernel instruction issues slower
 ks_inst_scale | 3 | $H100 --graphs on | step_us | up | three times the small kernels' instructions
+mma_wait_cyc | 500 | $H100 --spec 4 --accept 1 | us:attention | up | cuDNN's sm90 attention at 4 query rows waits for two wgmma groups a KV tile
 n_layers | 18 | decode | step_us | down | half the layers
 hidden | 5760 | decode --layers 2 | step_us | up | every projection twice as wide
 n_heads_q | 32 | decode --layers 2 | step_us | down | half the query projection and attention rows
