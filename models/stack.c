@@ -785,6 +785,8 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
         }
         t.any_arch = 1;
         *r = t;
+        if (r->small != NULL)   /* it pointed into t.impl */
+            r->small = r->impl + 6;
         applied++;
     }
     if (!applied && impl_refused)
