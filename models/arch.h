@@ -83,7 +83,8 @@ typedef struct {
     double ks_l1_cyc;                   /* dependent global load hitting L1 */
     double ks_issue_cyc;                /* one more instruction of a warp alone on its scheduler */
     double ks_inst_scale;               /* executed instructions per family relative to the
-                                           sm_90 counts of ksmall.c INSTS (code of another ISA) */
+                                           sm_90 counts of models/data/kcode/ksmall_sm90.csv
+                                           (code of another ISA) */
 } arch_t;
 
 extern const param_schema_t arch_schema;

@@ -664,15 +664,23 @@ static void cand_opts(const kdesc_t *d, const gemm_cand_t *c, int pp, gemm_opts_
 }
 
 /* One launch of the ksmall family named (a library's second kernel: split-K
- * reduce, group set-up, split-KV merge) with shape sh, in us including its own
- * fixed per-kernel cost. */
+ * reduce, group set-up, split-KV merge) with shape sh and the family's default
+ * row of the embedded code table, in us including its own fixed per-kernel
+ * cost. */
 static int small_us(const arch_t *a, const char *family, ksmall_shape_t sh, double *us,
                     uint64_t *events, char *err, size_t errlen)
 {
-    kdesc_t k = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(family), .shape = sh}};
-    assert(k.small.family != NULL);
+    ksmall_code_t code;
+    if (ksmall_code_load_default(&code, err, errlen) != 0)
+        return -1;
+    kdesc_t k = {.kind = KM_ELEMENTWISE};
+    int rc = ksmall_parse(&code, family, &k.small, err, errlen);
+    assert(rc == 0 && "a second kernel names a family, which has a default row");
+    k.small.shape = sh;
     kmodel_out_t o;
-    if (kmodel_run(a, &k, &o, err, errlen) != 0)
+    rc = kmodel_run(a, &k, &o, err, errlen);
+    ksmall_code_free(&code);
+    if (rc != 0)
         return -1;
     *us = o.us;
     *events += o.events;
@@ -1076,12 +1084,14 @@ int kmodel_run(const arch_t *a, const kdesc_t *d, kmodel_out_t *o, char *err, si
 /* --------------------------------------------------------------- memo -- */
 
 /* An entry's key: the arch and the descriptor as bytes, the functor's text
- * in place of its pointer (it points into the caller's string). Equal bytes
- * are equal inputs; unequal bytes from differing padding only cost a run. */
+ * and the code-table row's counts in place of their pointers (into the
+ * caller's string and table). Equal bytes are equal inputs; unequal bytes from
+ * differing padding only cost a run. */
 typedef struct {
     arch_t arch;
     kdesc_t desc;
     char functor[64];
+    double code[3];   /* fixed_warp_inst, per_trip_warp_inst, code_fetches */
 } memo_key_t;
 
 typedef struct {
@@ -1177,6 +1187,12 @@ int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_
     memcpy(&k->arch, a, sizeof *a);
     memcpy(&k->desc, d, sizeof *d);
     k->desc.small.functor = NULL;
+    k->desc.small.code = NULL;
+    if (d->small.code != NULL) {
+        k->code[0] = d->small.code->fixed_warp_inst;
+        k->code[1] = d->small.code->per_trip_warp_inst;
+        k->code[2] = d->small.code->code_fetches;
+    }
     int fits = 1;
     if (d->small.functor != NULL)
         fits = snprintf(k->functor, sizeof k->functor, "%s", d->small.functor) < (int)sizeof k->functor;

@@ -230,8 +230,9 @@ static void test_cudnn_split_rule_reproduces_the_recorded_grids(check_t *ck)
 }
 
 /* kmodel_run_memo answers an equal call from memory (its output, no events)
- * and runs a call that differs in the descriptor, the arch or a functor's
- * text (compared as text, not as a pointer). */
+ * and runs a call that differs in the descriptor, the arch, a functor's text
+ * or a code-table row's counts (compared as text and counts, not as
+ * pointers). */
 static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
 {
     arch_t a = preset_arch("gb10"), b = a;
@@ -259,10 +260,14 @@ static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
     kmodel_memo_counts(m, &hits, &misses);
     CHECK(hits == 1 && misses == 3, "hits %llu misses %llu", (unsigned long long)hits,
           (unsigned long long)misses);
-    /* a small kernel's functor is compared by its text */
+    /* a small kernel's functor is compared by its text, its code-table row by
+     * its counts */
     char f1[] = "family:add", f2[] = "family:add";
     kdesc_t s = {.kind = KM_ELEMENTWISE};
-    CHECK(ksmall_parse("ew_vector:mul", &s.small, err, sizeof err) == 0, "%s", err);
+    ksmall_code_t c1, c2;
+    REQUIRE(ksmall_code_load_default(&c1, err, sizeof err) == 0, "%s", err);
+    REQUIRE(ksmall_code_load_default(&c2, err, sizeof err) == 0, "%s", err);
+    CHECK(ksmall_parse(&c1, "ew_vector:mul", &s.small, err, sizeof err) == 0, "%s", err);
     {
         snprintf(f1, sizeof f1, "%s", s.small.functor);
         snprintf(f2, sizeof f2, "%s", s.small.functor);
@@ -271,10 +276,21 @@ static void test_memo_keeps_outputs_by_their_full_input(check_t *ck)
         s.small.functor = f1;
         kmodel_run_memo(m, &a, &s, &o1, err, sizeof err);
         s.small.functor = f2;
+        s.small.code = ksmall_code_find(&c2, "ew_vector", "mul");
         kmodel_run_memo(m, &a, &s, &o2, err, sizeof err);
         kmodel_memo_counts(m, &hits, &misses);
-        CHECK(hits == 2, "same functor text in another buffer: hits %llu", (unsigned long long)hits);
+        CHECK(hits == 2, "same functor text and counts in other buffers: hits %llu",
+              (unsigned long long)hits);
+        ksmall_code_row_t more = *s.small.code;
+        more.fixed_warp_inst += 1;
+        s.small.code = &more;
+        kmodel_run_memo(m, &a, &s, &o3, err, sizeof err);
+        kmodel_memo_counts(m, &hits, &misses);
+        CHECK(hits == 2 && o3.us > o2.us, "one more instruction: hits %llu, %.4f vs %.4f us",
+              (unsigned long long)hits, o3.us, o2.us);
     }
+    ksmall_code_free(&c1);
+    ksmall_code_free(&c2);
     kmodel_memo_free(m);
 }
 

@@ -7,11 +7,14 @@
  * adjusted to a measured duration. */
 #include "models/ksmall.h"
 
+#include "models/preset.h"
+#include "sim/csvrec.h"
 #include "sim/table.h"
 
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define PT "pytorch/pytorch aten/src/ATen/native/cuda/"
@@ -26,78 +29,6 @@
  * threads, beyond 512 extrapolated from the 128..512 slope. Warp schedulers
  * per SM: issue_warp_inst_per_clk_sm (one instruction per scheduler per
  * clock). */
-
-/* Executed warp instructions per warp (smsp__inst_executed /
- * smsp__warps_launched, averaged over the launch's warps) of each family's
- * kernel: fixed + per_trip x trips, trips being the family's loop count
- * (ksmall_counts_t.trips: rms_norm column iterations, gather_topk warps,
- * reduce vector-load iterations, lean_reduction splits; 0 where the family
- * has no loop). Elementwise
- * families differ by the functor they run, one row each (functor "" is the
- * family's default). Counts of the code on sm_90 (assumption: the same on
- * other presets). */
-#define KCODE "measured: microbench/results/kcode_ncu_h100.csv (ncu SourceCounters, H100, the step's shapes): "
-#define KINST "measured: microbench/results/kinst_h100.csv (ncu inst_executed / warps_launched, H100): "
-/* fetches: the serialized code fetches of a launch whose code is in neither
- * the SM's instruction caches nor L2 (fetch_source says how it was measured;
- * 0 and no source: not measured, none charged). */
-#define KPOST "measured: microbench/results/kpost_probe_h100.txt, gmmb_op - small_op (the kernel after " \
-              "the FC2 grouped GEMM vs after a small copy, operands in L2 in both), over " \
-              "dram_latency_ns 420 (H100): "
-static const struct ksmall_inst {
-    const char *family, *functor;
-    double fixed, per_trip;
-    const char *source;
-    double fetches;
-    const char *fetch_source;
-} INSTS[] = {
-    {"rms_norm", "", 117.9, 46.26,
-     KINST "rms_norm_2880 395.5 (6 trips), rms_norm_11520 1182.0 (23 trips)",
-     0.08, KPOST "rms_norm 2880, 3456 - 3424 ns"},
-    {"ew_strided", "", 166.7, 0,
-     KINST "depth2: copy through a 2-dimensional view, 4 elements per thread (expand and the "
-           "KV write are such copies: 166.7 and 170 in kcode_ncu_h100.csv)",
-     0.3, KPOST "the KV-cache copy, 1984 - 1856 ns"},
-    {"ew_strided", "clamp", 195.0, 0, KCODE "clamp_scalar, 17944 / 92 warps",
-     1.22, KPOST "clamp of the FC1 gate half, 2624 - 2112 ns"},
-    {"ew_strided", "mul", 218.6, 0, KCODE "BinaryFunctor mul with a broadcast operand, 20108 / 92", 0, NULL},
-    {"ew_vector", "", 107.7, 0,
-     KCODE "CUDAFunctor_add of 2880 elements, 1292 / 12 (two full blocks and a tail block)",
-     0.08, KPOST "add of 2880, 1440 - 1408 ns"},
-    {"ew_vector", "cast", 105.0, 0, KCODE "bfloat16_copy_kernel of 4 elements (tail block), 420 / 4", 0, NULL},
-    {"ew_vector", "mul_scalar", 51.2, 0, KCODE "AUnaryFunctor mul, 2456 / 48",
-     0.38, KPOST "1.702 * x, 1312 - 1152 ns"},
-    {"ew_vector", "sigmoid", 192.6, 0, KCODE "sigmoid_kernel_cuda, 9244 / 48",
-     0.3, KPOST "sigmoid, 1696 - 1568 ns"},
-    {"ew_vector", "mul", 67.5, 0, KCODE "BinaryFunctor mul, 3240 / 48", 0, NULL},
-    {"ew_vector", "add_scalar", 52.7, 0, KCODE "CUDAFunctorOnSelf_add, 2528 / 48", 0, NULL},
-    {"ew_unrolled", "", 50.3, 0, KCODE "unrolled direct_copy (bf16 -> fp32 cast), 201 / 4", 0, NULL},
-    {"gather_topk", "", 1097.8, 9.92,
-     KINST "topk_128 1137.5 (4 warps), topk_512 1256.5 (16 warps): thread 0 of the prefix scan "
-           "walks the warp counts (one column iteration each: slices over 1024 are not measured)", 0, NULL},
-    {"bitonic_sort", "", 691.0, 0, KINST "topk_128 and topk_512, 691 / 1", 0, NULL},
-    {"softmax_warp", "", 80.8, 0, KCODE "softmax_warp_forward over 4, 323 / 4", 0, NULL},
-    {"reduce_outer", "", 256.3, 60.37, KINST "sum0_4 316.7 (1 trip), sum0_16 497.8 (4 trips)",
-     5.94, KPOST "the outer sum of 4 rows, 4480 - 2112 ns alone and 4736 - 2111 ns after "
-                 "the broadcast mul (mean)"},
-    {"reduce_inner", "", 435.5, 77.66,
-     KINST "argmax_201088 746.1 (25 CTAs, 4 trips), argmax_50272 2376.9 (1 CTA, 25 trips)",
-     3.24, KPOST "argmax over 201088, 8352 - 6992 ns"},
-    {"prepare_grouped", "", 170.3, 0, KCODE "prepare_grouped_gemm_data over 128 groups, 681 / 4", 0, NULL},
-    {"splitk_reduce", "", 54.4, 0,
-     KINST "splitKreduce_kernel behind the o_proj (90 CTAs) and router (4 CTAs) GEMVs: 54.4 both", 0, NULL},
-    {"lean_reduction", "", 147.7, 5.21,
-     KINST "lean_reduction_kernel behind SDPA at ctx 2048, 231.1 (16 splits); "
-           "microbench/results/kattn_ncu_raw_h100.csv: 314.5 at ctx 8192 (32 splits)", 0, NULL},
-};
-
-static const struct ksmall_inst *inst_row(const char *family, const char *functor)
-{
-    for (size_t i = 0; i < sizeof INSTS / sizeof INSTS[0]; i++)
-        if (strcmp(INSTS[i].family, family) == 0 && strcmp(INSTS[i].functor, functor ? functor : "") == 0)
-            return &INSTS[i];
-    return NULL;
-}
 
 static double interp_sync(const arch_t *a, int threads, int tree)
 {
@@ -640,30 +571,234 @@ const ksmall_family_t *ksmall_family_at(size_t i)
     return &FAMILIES[i];
 }
 
+/* ------------------------------------------------------ code table -- */
+
+/* The code table (ksmall.h): one row per family and functor, parsed by
+ * sim/csvrec.h so that every row knows its line. */
+
+#define CODE_HEADER \
+    "family,functor,fixed_warp_inst,per_trip_warp_inst,code_sm,source,code_fetches,fetch_source"
+enum { C_FAMILY, C_FUNCTOR, C_FIXED, C_PER_TRIP, C_CODE_SM, C_SOURCE, C_FETCHES, C_FETCH_SOURCE,
+       C_N };
+static const char *const CODE_COLUMNS[C_N] = {"family", "functor", "fixed_warp_inst",
+                                              "per_trip_warp_inst", "code_sm", "source",
+                                              "code_fetches", "fetch_source"};
+
+void ksmall_code_free(ksmall_code_t *t)
+{
+    if (t == NULL)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        ksmall_code_row_t *r = &t->rows[i];
+        free(r->family);
+        free(r->functor);
+        free(r->code_sm);
+        free(r->source);
+        free(r->fetch_source);
+    }
+    free(t->rows);
+    free(t->path);
+    memset(t, 0, sizeof *t);
+}
+
+const ksmall_code_row_t *ksmall_code_find(const ksmall_code_t *t, const char *family,
+                                          const char *functor)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->rows[i].family, family) == 0 &&
+            strcmp(t->rows[i].functor, functor ? functor : "") == 0)
+            return &t->rows[i];
+    return NULL;
+}
+
+/* A decimal number (only [0-9.eE+-], wholly consumed by strtod, finite),
+ * >= 0 (> 0 when positive); 0 or -1. */
+static int code_number(const char *v, int positive, double *out)
+{
+    if (v[0] == '\0' || strspn(v, "0123456789.eE+-") != strlen(v))
+        return -1;
+    char *end;
+    double x = strtod(v, &end);
+    if (*end != '\0' || !isfinite(x) || x < 0 || (positive && x == 0))
+        return -1;
+    *out = x;
+    return 0;
+}
+
+/* sm_ followed by digits and at most one letter (sm_90, sm_90a, sm_121a) */
+static int code_sm_ok(const char *v)
+{
+    if (strncmp(v, "sm_", 3) != 0)
+        return 0;
+    size_t d = strspn(v + 3, "0123456789");
+    const char *rest = v + 3 + d;
+    return d >= 2 && (rest[0] == '\0' || (rest[0] >= 'a' && rest[0] <= 'z' && rest[1] == '\0'));
+}
+
+static void family_names(char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ksmall_n_families() && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "",
+                                 ksmall_family_at(i)->name);
+}
+
+/* Checks record r (a data row) and appends it to t, taking its fields. */
+static int code_take(ksmall_code_t *t, csvrec_t *r, size_t *cap, const char *fname, char *err,
+                     size_t errlen)
+{
+    char **f = r->fields;
+    char names[512];
+    if (r->n != C_N) {
+        snprintf(err, errlen, "%s:%d: row has %zu fields; expected %d (" CODE_HEADER ")", fname,
+                 r->line, r->n, C_N);
+        return -1;
+    }
+    if (ksmall_find(f[C_FAMILY]) == NULL) {
+        family_names(names, sizeof names);
+        snprintf(err, errlen, "%s:%d: column 'family': '%s' is not valid; expected a family of "
+                 "models/ksmall.c FAMILIES: %s", fname, r->line, f[C_FAMILY], names);
+        return -1;
+    }
+    const ksmall_code_row_t *dup = ksmall_code_find(t, f[C_FAMILY], f[C_FUNCTOR]);
+    if (dup != NULL) {
+        snprintf(err, errlen, "%s:%d: family '%s' functor '%s' given twice (first on line %d); "
+                 "expected one row per family and functor", fname, r->line, f[C_FAMILY],
+                 f[C_FUNCTOR], dup->line);
+        return -1;
+    }
+    ksmall_code_row_t row = {0};
+    static const struct {
+        int col, positive;
+        const char *expect;
+    } NUMS[] = {
+        {C_FIXED, 1, "a finite number > 0 (warp instructions per warp)"},
+        {C_PER_TRIP, 0, "a finite number >= 0 (warp instructions per warp per trip)"},
+        {C_FETCHES, 0, "a finite number >= 0 (serialized code fetches)"},
+    };
+    double *num[C_N] = {[C_FIXED] = &row.fixed_warp_inst, [C_PER_TRIP] = &row.per_trip_warp_inst,
+                        [C_FETCHES] = &row.code_fetches};
+    for (size_t i = 0; i < sizeof NUMS / sizeof NUMS[0]; i++) {
+        int c = NUMS[i].col;
+        if (code_number(f[c], NUMS[i].positive, num[c]) != 0) {
+            snprintf(err, errlen, "%s:%d: column '%s': '%s' is not valid; expected %s", fname,
+                     r->line, CODE_COLUMNS[c], f[c], NUMS[i].expect);
+            return -1;
+        }
+    }
+    if (!code_sm_ok(f[C_CODE_SM])) {
+        snprintf(err, errlen, "%s:%d: column 'code_sm': '%s' is not valid; expected the ISA the "
+                 "counts were measured on, sm_ and its number (sm_90)", fname, r->line,
+                 f[C_CODE_SM]);
+        return -1;
+    }
+    if (f[C_SOURCE][0] == '\0') {
+        snprintf(err, errlen, "%s:%d: column 'source': empty; expected where the counts were "
+                 "measured", fname, r->line);
+        return -1;
+    }
+    if (row.code_fetches > 0 && f[C_FETCH_SOURCE][0] == '\0') {
+        snprintf(err, errlen, "%s:%d: column 'fetch_source': empty; expected where code_fetches "
+                 "%s was measured (or code_fetches 0: not measured)", fname, r->line,
+                 f[C_FETCHES]);
+        return -1;
+    }
+    if (t->n == *cap) {
+        size_t nc = *cap ? 2 * *cap : 32;
+        ksmall_code_row_t *p = realloc(t->rows, nc * sizeof *p);
+        assert(p != NULL);
+        t->rows = p;
+        *cap = nc;
+    }
+    row.family = f[C_FAMILY];
+    row.functor = f[C_FUNCTOR];
+    row.code_sm = f[C_CODE_SM];
+    row.source = f[C_SOURCE];
+    row.fetch_source = f[C_FETCH_SOURCE];
+    row.line = r->line;
+    t->rows[t->n++] = row;
+    free(f[C_FIXED]);
+    free(f[C_PER_TRIP]);
+    free(f[C_FETCHES]);
+    free(f);   /* the other strings now belong to the row */
+    r->fields = NULL;
+    r->n = 0;
+    return 0;
+}
+
+int ksmall_code_load(ksmall_code_t *t, const char *fname, const char *text, size_t len,
+                     char *err, size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    csvrec_list_t rd = {0};
+    int rc = csvrec_parse(fname, text, len, 0, 1, NULL, &rd, err, errlen);
+    size_t cap = 0, i = 0;
+    if (rc == 0 && rd.nrecs == 0) {
+        snprintf(err, errlen, "%s: empty file; expected the header " CODE_HEADER, fname);
+        rc = -1;
+    }
+    if (rc == 0) {
+        const csvrec_t *h = &rd.recs[i++];
+        int ok = h->n == C_N;
+        for (size_t c = 0; ok && c < C_N; c++)
+            ok = strcmp(h->fields[c], CODE_COLUMNS[c]) == 0;
+        if (!ok) {
+            snprintf(err, errlen, "%s:%d: header is not valid; expected exactly " CODE_HEADER,
+                     fname, h->line);
+            rc = -1;
+        }
+    }
+    for (; rc == 0 && i < rd.nrecs; i++)
+        if (!(rd.recs[i].n >= 1 && rd.recs[i].fields[0][0] == '#'))
+            rc = code_take(t, &rd.recs[i], &cap, fname, err, errlen);
+    csvrec_free(&rd);
+    for (size_t k = 0; rc == 0 && k < ksmall_n_families(); k++)
+        if (ksmall_code_find(t, ksmall_family_at(k)->name, "") == NULL) {
+            snprintf(err, errlen, "%s: family '%s' has no row with an empty functor; expected "
+                     "one (its default) for every family of models/ksmall.c FAMILIES", fname,
+                     ksmall_family_at(k)->name);
+            rc = -1;
+        }
+    if (rc == 0) {
+        t->path = csvrec_strndup(fname, strlen(fname));
+        assert(t->path != NULL);
+    } else {
+        ksmall_code_free(t);
+    }
+    return rc;
+}
+
+int ksmall_code_load_default(ksmall_code_t *t, char *err, size_t errlen)
+{
+    const preset_file_t *f = preset_find("kcode", KSMALL_CODE_DEFAULT);
+    if (f == NULL) {
+        memset(t, 0, sizeof *t);
+        snprintf(err, errlen, "models/data/kcode/" KSMALL_CODE_DEFAULT ".csv is not embedded; "
+                 "expected it among the presets (re-run cmake)");
+        return -1;
+    }
+    return ksmall_code_load(t, f->path, f->text, f->len, err, errlen);
+}
+
 /* ------------------------------------------------------------ timing -- */
 
 int ksmall_counts(const arch_t *a, const ksmall_desc_t *d, ksmall_counts_t *c, char *err,
                   size_t errlen)
 {
-    assert(d->family != NULL);
+    assert(d->family != NULL && d->code != NULL);
     memset(c, 0, sizeof *c);
     if (d->family->counts(a, &d->shape, c, err, errlen) != 0)
         return -1;
     assert(c->ctas >= 1 && c->threads >= 1);
-    const struct ksmall_inst *row = inst_row(d->family->name, d->functor);
-    if (row == NULL) {
-        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s'", d->family->name,
-                 d->functor ? d->functor : "");
-        return -1;
-    }
-    c->inst = (row->fixed + row->per_trip * c->trips) * a->ks_inst_scale;
-    assert((row->fetches > 0) == (row->fetch_source != NULL));
+    c->inst = (d->code->fixed_warp_inst + d->code->per_trip_warp_inst * c->trips) * a->ks_inst_scale;
     c->code_level = d->shape.code;
-    c->code_fetches = d->shape.code == KS_NONE ? 0 : row->fetches;
+    c->code_fetches = d->shape.code == KS_NONE ? 0 : d->code->code_fetches;
     return 0;
 }
 
-int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen)
+int ksmall_parse(const ksmall_code_t *code, const char *spec, ksmall_desc_t *d, char *err,
+                 size_t errlen)
 {
     const char *colon = strchr(spec, ':');
     char fam[64];
@@ -680,9 +815,10 @@ int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen)
         snprintf(err, errlen, "ksmall: no family '%s'", fam);
         return -1;
     }
-    if (inst_row(fam, d->functor) == NULL) {
-        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s' (microbench/results/kcode_ncu_h100.csv "
-                 "counts one row per functor)", fam, d->functor ? d->functor : "");
+    d->code = ksmall_code_find(code, fam, d->functor);
+    if (d->code == NULL) {
+        snprintf(err, errlen, "ksmall: family '%s' has no functor '%s' (%s counts one row per "
+                 "functor)", fam, d->functor ? d->functor : "", code->path);
         return -1;
     }
     return 0;

@@ -29,7 +29,7 @@
  *
  * inst is the warp instructions one warp executes (Nsight Compute's
  * smsp__inst_executed / smsp__warps_launched, one row per family and functor
- * in ksmall.c INSTS[]: a fixed part plus a part per trip of the family's
+ * of the code table below: a fixed part plus a part per trip of the family's
  * loop). A warp alone on its scheduler issues them at one per `issue` cycles,
  * the measured cost of one more dependent instruction in PyTorch's strided
  * copy (microbench/kinst_probe.py depth series: index arithmetic added with
@@ -47,8 +47,8 @@
  *
  * Code not in the SM's instruction caches is fetched in serialized round
  * trips at the level it sits in (ksmall_shape_t.code). How many a family
- * serializes is not derived from its code layout: INSTS[] holds a measured
- * count per family and functor (microbench/kpost_probe.py: the kernel after
+ * serializes is not derived from its code layout: the code table holds a
+ * measured count per family and functor (microbench/kpost_probe.py: the kernel after
  * a grouped GEMM that evicted its code from the caches and L2, minus the same
  * kernel after a small one, in units of the arch's DRAM latency; H100), 0
  * where nothing was measured. */
@@ -87,8 +87,8 @@ typedef struct {
 /* The critical path of one launch, in counts. All counts >= 0. */
 typedef struct {
     int64_t ctas;        /* grid */
-    double trips;        /* trips of the loop INSTS[] scales with (family's own unit) */
-    double inst;         /* warp instructions per warp, from INSTS[] */
+    double trips;        /* trips of the loop per_trip_warp_inst scales with (family's own unit) */
+    double inst;         /* warp instructions per warp, from the code table */
     int threads;         /* per CTA */
     double rt_dram;      /* dependent round trips served by DRAM */
     double rt_l2;        /* ... by L2 */
@@ -116,18 +116,70 @@ struct ksmall_family {
     const char *path;      /* source of the critical-path counts */
 };
 
+/* The code table: per family and functor, the warp instructions one warp
+ * executes (fixed_warp_inst + per_trip_warp_inst x the family's trips) and the
+ * serialized code fetches of a launch whose code is cold. A data file,
+ * models/data/kcode/ksmall_sm90.csv (embedded as preset kind "kcode", name
+ * KSMALL_CODE_DEFAULT; docs/formats.md#small-kernel-code), measured on H100:
+ * code_sm names the ISA of the counts, and an arch running other code takes
+ * them times its ks_inst_scale (its arch file states the transfer rule). */
+#define KSMALL_CODE_DEFAULT "ksmall_sm90"
+
+typedef struct {
+    char *family;              /* a FAMILIES[] name */
+    char *functor;             /* "": the family's default row */
+    double fixed_warp_inst;    /* warp instructions per warp, whatever the trips */
+    double per_trip_warp_inst; /* more per trip of the family's loop (0: no loop) */
+    char *code_sm;             /* the ISA the counts were measured on ("sm_90") */
+    char *source;
+    double code_fetches;       /* serialized fetches when the code is cold (0: none charged) */
+    char *fetch_source;        /* where code_fetches was measured ("": not measured) */
+    int line;                  /* line in the table file */
+} ksmall_code_row_t;
+
+typedef struct {
+    ksmall_code_row_t *rows;
+    size_t n;
+    char *path;                /* the table's file name, for messages */
+} ksmall_code_t;
+
+/* Parse a code table held in memory (len bytes) named fname: header exactly
+ * family,functor,fixed_warp_inst,per_trip_warp_inst,code_sm,source,
+ * code_fetches,fetch_source; rows whose first field starts with '#' are
+ * comments. Returns 0, or -1 with "fname:line: ..." in err (a NUL byte,
+ * malformed quoting, another header, a row without 8 fields, a family not in
+ * FAMILIES[], a family and functor given twice, a count that is not a finite
+ * decimal number, fixed_warp_inst not > 0, per_trip_warp_inst or
+ * code_fetches < 0, code_sm not sm_<number>, an empty source, code_fetches
+ * > 0 without a fetch_source) or "fname: ..." (an empty file, a family
+ * without its default row). On error *t holds nothing to free. */
+int ksmall_code_load(ksmall_code_t *t, const char *fname, const char *text, size_t len,
+                     char *err, size_t errlen);
+
+/* The embedded table KSMALL_CODE_DEFAULT. */
+int ksmall_code_load_default(ksmall_code_t *t, char *err, size_t errlen);
+
+/* The row of family and functor (NULL: the default), or NULL. */
+const ksmall_code_row_t *ksmall_code_find(const ksmall_code_t *t, const char *family,
+                                          const char *functor);
+
+void ksmall_code_free(ksmall_code_t *t);
+
 /* A launch of a family: what kdesc_t carries (family NULL: not a small kernel). */
 typedef struct {
     const ksmall_family_t *family;
-    const char *functor;   /* the op an elementwise family runs (INSTS[]); NULL: the
-                              family's default row */
+    const char *functor;   /* the op an elementwise family runs (a code-table row);
+                              NULL: the family's default row */
+    const ksmall_code_row_t *code;  /* the family's and functor's row of the code table */
     ksmall_shape_t shape;
 } ksmall_desc_t;
 
-/* Split "family[:functor]" (a stack row's impl) into d's family and functor.
- * Returns 0, or -1 with err naming the unknown family or functor. spec must
- * outlive d (functor points into it). */
-int ksmall_parse(const char *spec, ksmall_desc_t *d, char *err, size_t errlen);
+/* Split "family[:functor]" (a stack row's impl) into d's family and functor,
+ * and find their row of table code. Returns 0, or -1 with err naming the
+ * unknown family or functor. spec and code must outlive d (functor points
+ * into spec, d->code into code). */
+int ksmall_parse(const ksmall_code_t *code, const char *spec, ksmall_desc_t *d, char *err,
+                 size_t errlen);
 
 const ksmall_family_t *ksmall_find(const char *name);
 size_t ksmall_n_families(void);

@@ -1,7 +1,9 @@
 /* ksmall_test.c -- rule tests of the small-kernel critical-path model
  * (ksmall.h), named after the rule, and the family table's invariants. */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/kmodel.h"
@@ -9,31 +11,48 @@
 #include "tests/check.h"
 #include "tests/testarch.h"
 
+/* The embedded code table; one that does not load is a bug in the table
+ * (test_embedded_code_table says why). */
+static ksmall_code_t code_table(void)
+{
+    ksmall_code_t t;
+    char err[512];
+    int rc = ksmall_code_load_default(&t, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", err);
+    assert(rc == 0);
+    return t;
+}
+
 /* counts of "family[:functor]" spec at shape sh */
 static ksmall_counts_t counts_of(const arch_t *a, const char *spec, ksmall_shape_t sh, check_t *ck)
 {
+    ksmall_code_t t = code_table();
     ksmall_desc_t d = {0};
     ksmall_counts_t c;
     memset(&c, 0, sizeof c);
     char err[256];
-    if (ksmall_parse(spec, &d, err, sizeof err) != 0) {
+    if (ksmall_parse(&t, spec, &d, err, sizeof err) != 0) {
         CHECK(0, "%s", err);
-        return c;
+    } else {
+        d.shape = sh;
+        CHECK(ksmall_counts(a, &d, &c, err, sizeof err) == 0, "%s: %s", spec, err);
     }
-    d.shape = sh;
-    CHECK(ksmall_counts(a, &d, &c, err, sizeof err) == 0, "%s: %s", spec, err);
+    ksmall_code_free(&t);
     return c;
 }
 
 static double us_of(const arch_t *a, const char *fam, ksmall_shape_t sh, check_t *ck)
 {
-    kdesc_t d = {.kind = KM_ELEMENTWISE, .small = {.family = ksmall_find(fam), .shape = sh}};
-    kmodel_out_t o;
+    ksmall_code_t t = code_table();
+    kdesc_t d = {.kind = KM_ELEMENTWISE};
+    kmodel_out_t o = {0};
     char err[256];
-    CHECK(d.small.family != NULL, "no family %s", fam);
-    if (d.small.family == NULL)
-        return 0;
-    CHECK(kmodel_run(a, &d, &o, err, sizeof err) == 0, "%s: %s", fam, err);
+    if (CHECK(ksmall_parse(&t, fam, &d.small, err, sizeof err) == 0, "%s", err)) {
+        d.small.shape = sh;
+        CHECK(kmodel_run(a, &d, &o, err, sizeof err) == 0, "%s: %s", fam, err);
+    }
+    ksmall_code_free(&t);
     return o.us;
 }
 
@@ -342,11 +361,14 @@ static void test_dependent_chain_matches_the_measured_graph_period(check_t *ck)
 static void test_bitonic_sort_refuses_sorts_longer_than_32(check_t *ck)
 {
     arch_t a = preset_arch("h100");
+    ksmall_code_t t = code_table();
     ksmall_desc_t d = {.family = ksmall_find("bitonic_sort"),
+                       .code = ksmall_code_find(&t, "bitonic_sort", NULL),
                        .shape = {.rows = 1, .sel = 64, .in_bytes = 2, .out_bytes = 2, .main = KS_L2}};
     ksmall_counts_t c;
     char err[256] = "";
     CHECK(ksmall_counts(&a, &d, &c, err, sizeof err) != 0 && strstr(err, "32"), "err '%s'", err);
+    ksmall_code_free(&t);
 }
 
 /* Validation, nothing fitted: each small kernel run back to back on H100 and
@@ -394,6 +416,7 @@ static void test_hot_small_kernels_match_the_probe(check_t *ck)
     };
     const char *gpus[2] = {"h100", "h200"};
     const double mape_max[2] = {0.16, 0.21}, worst_max[2] = {0.50, 0.50};
+    ksmall_code_t t = code_table();
     for (int gi = 0; gi < 2; gi++) {
     arch_t a = preset_arch(gpus[gi]);
     double sum_ape = 0, worst = 0;
@@ -402,7 +425,7 @@ static void test_hot_small_kernels_match_the_probe(check_t *ck)
         ksmall_desc_t d = {0};
         ksmall_counts_t c;
         char err[256];
-        if (ksmall_parse(rows[i].spec, &d, err, sizeof err) != 0) {
+        if (ksmall_parse(&t, rows[i].spec, &d, err, sizeof err) != 0) {
             CHECK(0, "%s", err);
             continue;
         }
@@ -423,29 +446,196 @@ static void test_hot_small_kernels_match_the_probe(check_t *ck)
     CHECK(sum_ape / n <= mape_max[gi] && worst <= worst_max[gi], "%s: MAPE %.1f%% worst %.1f%%",
           gpus[gi], 100 * sum_ape / n, 100 * worst);
     }
+    ksmall_code_free(&t);
 }
 
 /* An unknown functor or family in a row's impl is an error that names it. */
 static void test_parse_names_the_unknown_family_or_functor(check_t *ck)
 {
+    ksmall_code_t t = code_table();
     ksmall_desc_t d;
     char err[256] = "";
-    CHECK(ksmall_parse("ew_vector:sigmoid", &d, err, sizeof err) == 0 && d.functor &&
-              strcmp(d.functor, "sigmoid") == 0, "%s", err);
-    CHECK(ksmall_parse("ew_vector:tanh", &d, err, sizeof err) != 0 && strstr(err, "tanh"), "'%s'", err);
-    CHECK(ksmall_parse("ew_nope", &d, err, sizeof err) != 0 && strstr(err, "ew_nope"), "'%s'", err);
+    CHECK(ksmall_parse(&t, "ew_vector:sigmoid", &d, err, sizeof err) == 0 && d.functor &&
+              strcmp(d.functor, "sigmoid") == 0 && d.code == ksmall_code_find(&t, "ew_vector", "sigmoid"),
+          "%s", err);
+    CHECK(ksmall_parse(&t, "ew_vector:tanh", &d, err, sizeof err) != 0 && strstr(err, "tanh") &&
+              strstr(err, "models/data/kcode/ksmall_sm90.csv"), "'%s'", err);
+    CHECK(ksmall_parse(&t, "ew_nope", &d, err, sizeof err) != 0 && strstr(err, "ew_nope"), "'%s'", err);
+    ksmall_code_free(&t);
 }
 
-/* Every family has its default instruction row, and one more instruction on
- * a lone warp costs what the depth series measured. */
+/* The embedded code table loads; every family has its default row (functor
+ * empty), and every row names the ISA of its counts and its source. */
+static void test_embedded_code_table_has_a_default_row_per_family(check_t *ck)
+{
+    ksmall_code_t t;
+    char err[512];
+    if (!CHECK(ksmall_code_load_default(&t, err, sizeof err) == 0, "%s", err))
+        return;
+    CHECK(strcmp(t.path, "models/data/kcode/" KSMALL_CODE_DEFAULT ".csv") == 0, "path %s", t.path);
+    for (size_t i = 0; i < ksmall_n_families(); i++) {
+        const char *fam = ksmall_family_at(i)->name;
+        const ksmall_code_row_t *r = ksmall_code_find(&t, fam, NULL);
+        if (!CHECK(r != NULL, "%s: no default row", fam))
+            continue;
+        CHECK(r == ksmall_code_find(&t, fam, ""), "%s: NULL and \"\" are both the default", fam);
+        ksmall_desc_t d;
+        CHECK(ksmall_parse(&t, fam, &d, err, sizeof err) == 0 && d.code == r, "%s: %s", fam, err);
+    }
+    for (size_t i = 0; i < t.n; i++) {
+        const ksmall_code_row_t *r = &t.rows[i];
+        CHECK(strcmp(r->code_sm, "sm_90") == 0, "line %d: code_sm %s in the sm_90 table", r->line,
+              r->code_sm);
+        CHECK(strstr(r->source, "measured: ") == r->source && strstr(r->source, "H100"),
+              "line %d: source '%s'", r->line, r->source);
+        CHECK(r->code_fetches == 0 || strstr(r->fetch_source, "measured: ") == r->fetch_source,
+              "line %d: %g fetches, source '%s'", r->line, r->code_fetches, r->fetch_source);
+    }
+    ksmall_code_free(&t);
+}
+
+/* Each count of a row moves what it names: fixed_warp_inst the instructions
+ * whatever the trips, per_trip_warp_inst the instructions per trip, and
+ * code_fetches the fetches of a launch whose code is cold (and never of a hot
+ * one); ks_inst_scale scales the instructions. */
+static void test_each_code_count_moves_what_it_names(check_t *ck)
+{
+    arch_t a = preset_arch("h100");
+    ksmall_code_t t = code_table();
+    ksmall_desc_t d;
+    char err[256];
+    REQUIRE(ksmall_parse(&t, "rms_norm", &d, err, sizeof err) == 0, "%s", err);
+    d.shape = (ksmall_shape_t){.rows = 1, .cols = 2880, .in_bytes = 2, .out_bytes = 2, .n_in = 1,
+                               .main = KS_L2, .side = KS_DRAM, .code = KS_DRAM};
+    ksmall_code_row_t row = *d.code;
+    ksmall_counts_t c0, c1;
+    REQUIRE(ksmall_counts(&a, &d, &c0, err, sizeof err) == 0, "%s", err);
+    CHECK(c0.trips == 6 && c0.inst == row.fixed_warp_inst + 6 * row.per_trip_warp_inst &&
+              c0.code_fetches == row.code_fetches, "trips %g inst %g fetches %g", c0.trips, c0.inst,
+          c0.code_fetches);
+    d.code = &row;
+    row.fixed_warp_inst += 10;
+    ksmall_counts(&a, &d, &c1, err, sizeof err);
+    CHECK(fabs(c1.inst - c0.inst - 10) < 1e-9, "fixed + 10: inst %g -> %g", c0.inst, c1.inst);
+    row.fixed_warp_inst -= 10;
+    row.per_trip_warp_inst += 1;
+    ksmall_counts(&a, &d, &c1, err, sizeof err);
+    CHECK(fabs(c1.inst - c0.inst - c0.trips) < 1e-9, "per trip + 1: inst %g -> %g", c0.inst, c1.inst);
+    row.per_trip_warp_inst -= 1;
+    row.code_fetches += 1;
+    ksmall_counts(&a, &d, &c1, err, sizeof err);
+    CHECK(c1.code_fetches == c0.code_fetches + 1 && c1.inst == c0.inst, "fetches %g -> %g",
+          c0.code_fetches, c1.code_fetches);
+    d.shape.code = KS_NONE;
+    ksmall_counts(&a, &d, &c1, err, sizeof err);
+    CHECK(c1.code_fetches == 0, "hot code: %g fetches", c1.code_fetches);
+    a.ks_inst_scale = 1.25;
+    d.code = ksmall_code_find(&t, "rms_norm", NULL);
+    ksmall_counts(&a, &d, &c1, err, sizeof err);
+    CHECK(fabs(c1.inst - 1.25 * c0.inst) < 1e-9, "ks_inst_scale 1.25: inst %g -> %g", c0.inst,
+          c1.inst);
+    ksmall_code_free(&t);
+}
+
+/* A malformed code table is refused with file:line (or file alone for what
+ * no line holds), the column and the expected value. */
+static void test_bad_code_tables_name_file_line_and_expectation(check_t *ck)
+{
+    char *ok = NULL;   /* a valid table: a default row for every family */
+    size_t n = 0;
+    FILE *f = open_memstream(&ok, &n);
+    REQUIRE(f != NULL, "");
+    fputs("family,functor,fixed_warp_inst,per_trip_warp_inst,code_sm,source,code_fetches,"
+          "fetch_source\n", f);
+    for (size_t i = 0; i < ksmall_n_families(); i++)
+        fprintf(f, "%s,,100,0,sm_90,s,0,\n", ksmall_family_at(i)->name);
+    fclose(f);
+    int rows_end = 2 + (int)ksmall_n_families();   /* the line after the last row */
+    char line[32];
+    snprintf(line, sizeof line, "t.csv:%d: ", rows_end);
+    static const struct {
+        const char *row;     /* appended to the valid table ("" and replace: the whole text) */
+        const char *want;
+    } BAD[] = {
+        {"ew_vector,tanh,100,0,sm_90,s\n", "row has 6 fields; expected 8"},
+        {"ew_vector,tanh,100,0,sm_90,s,0,,x\n", "row has 9 fields; expected 8"},
+        {",tanh,100,0,sm_90,s,0,\n", "column 'family': '' is not valid; expected a family"},
+        {"ew_vectr,tanh,100,0,sm_90,s,0,\n", "column 'family': 'ew_vectr' is not valid"},
+        {"rms_norm,,100,0,sm_90,s,0,\n", "family 'rms_norm' functor '' given twice (first on line 2)"},
+        {"ew_vector,tanh,abc,0,sm_90,s,0,\n", "column 'fixed_warp_inst': 'abc' is not valid; expected a finite number > 0"},
+        {"ew_vector,tanh,nan,0,sm_90,s,0,\n", "column 'fixed_warp_inst': 'nan' is not valid"},
+        {"ew_vector,tanh,inf,0,sm_90,s,0,\n", "column 'fixed_warp_inst': 'inf' is not valid"},
+        {"ew_vector,tanh,0,0,sm_90,s,0,\n", "column 'fixed_warp_inst': '0' is not valid"},
+        {"ew_vector,tanh,,0,sm_90,s,0,\n", "column 'fixed_warp_inst': '' is not valid"},
+        {"ew_vector,tanh,100,-1,sm_90,s,0,\n", "column 'per_trip_warp_inst': '-1' is not valid; expected a finite number >= 0"},
+        {"ew_vector,tanh,100,1e999,sm_90,s,0,\n", "column 'per_trip_warp_inst': '1e999' is not valid"},
+        {"ew_vector,tanh,100,0,sm_90,s,-0.5,\n", "column 'code_fetches': '-0.5' is not valid; expected a finite number >= 0"},
+        {"ew_vector,tanh,100,0,sm_90,s,0x1p2,m\n", "column 'code_fetches': '0x1p2' is not valid"},
+        {"ew_vector,tanh,100,0,H100,s,0,\n", "column 'code_sm': 'H100' is not valid; expected the ISA"},
+        {"ew_vector,tanh,100,0,sm_9,s,0,\n", "column 'code_sm': 'sm_9' is not valid"},
+        {"ew_vector,tanh,100,0,sm_90,,0,\n", "column 'source': empty; expected where the counts were measured"},
+        {"ew_vector,tanh,100,0,sm_90,s,0.5,\n", "column 'fetch_source': empty; expected where code_fetches 0.5 was measured"},
+        {"ew_vector,tanh,100,0,sm_90,\"s,\n", "malformed CSV quoting: quoted field is never closed"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
+        char text[4096];
+        snprintf(text, sizeof text, "%s%s", ok, BAD[i].row);
+        ksmall_code_t t;
+        char err[512] = "";
+        if (!CHECK(ksmall_code_load(&t, "t.csv", text, strlen(text), err, sizeof err) != 0,
+                   "row %zu: loaded, expected an error", i)) {
+            ksmall_code_free(&t);
+            continue;
+        }
+        CHECK(strncmp(err, line, strlen(line)) == 0 && strstr(err, BAD[i].want) != NULL,
+              "row %zu: error '%s' lacks '%s%s'", i, err, line, BAD[i].want);
+    }
+    /* whole-table errors */
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *want;
+    } WHOLE[] = {
+#define T(text, want) {text, sizeof text - 1, want}
+        T("", "t.csv: empty file; expected the header family,functor,"),
+        T("family,functor,fixed,per_trip_warp_inst,code_sm,source,code_fetches,fetch_source\n",
+          "t.csv:1: header is not valid; expected exactly family,functor,fixed_warp_inst,"),
+        T("family,functor,fixed_warp_inst,per_trip_warp_inst,code_sm,source,code_fetches,fetch_source\n",
+          "t.csv: family 'rms_norm' has no row with an empty functor"),
+        T("family,functor,fixed_warp_inst,per_trip_warp_inst,code_sm,source,code_fetches,fetch_source\n"
+          "# c\nrms_norm,,1\0,0,sm_90,s,0,\n", "t.csv:3: NUL byte"),
+#undef T
+    };
+    for (size_t i = 0; i < sizeof WHOLE / sizeof WHOLE[0]; i++) {
+        ksmall_code_t t;
+        char err[512] = "";
+        if (!CHECK(ksmall_code_load(&t, "t.csv", WHOLE[i].text, WHOLE[i].len, err, sizeof err) != 0,
+                   "table %zu: loaded, expected an error", i)) {
+            ksmall_code_free(&t);
+            continue;
+        }
+        CHECK(strstr(err, WHOLE[i].want) == err, "table %zu: error '%s' lacks '%s'", i, err,
+              WHOLE[i].want);
+    }
+    /* the valid table loads, comments and a functor row added */
+    char text[4096];
+    snprintf(text, sizeof text, "%s# a comment, with commas\new_vector,tanh,1e2,0.5,sm_90a,s,1,m\n", ok);
+    ksmall_code_t t;
+    char err[512] = "";
+    if (CHECK(ksmall_code_load(&t, "t.csv", text, strlen(text), err, sizeof err) == 0, "%s", err)) {
+        const ksmall_code_row_t *r = ksmall_code_find(&t, "ew_vector", "tanh");
+        CHECK(t.n == ksmall_n_families() + 1 && r != NULL && r->fixed_warp_inst == 100 &&
+                  r->per_trip_warp_inst == 0.5 && r->code_fetches == 1 && r->line == rows_end + 1,
+              "%zu rows", t.n);
+        ksmall_code_free(&t);
+    }
+    free(ok);
+}
+
+/* One more instruction on a lone warp costs what the depth series measured. */
 static void test_every_family_counts_its_instructions(check_t *ck)
 {
     arch_t a = preset_arch("h100");
-    for (size_t i = 0; i < ksmall_n_families(); i++) {
-        ksmall_desc_t d;
-        char err[256];
-        CHECK(ksmall_parse(ksmall_family_at(i)->name, &d, err, sizeof err) == 0, "%s", err);
-    }
     ksmall_counts_t c = {.ctas = 1, .threads = 128};
     double base = ksmall_path_ns(&a, &c);
     c.inst = 100;
@@ -476,6 +666,9 @@ int main(void)
     test_bitonic_sort_refuses_sorts_longer_than_32(&ck);
     test_hot_small_kernels_match_the_probe(&ck);
     test_parse_names_the_unknown_family_or_functor(&ck);
+    test_embedded_code_table_has_a_default_row_per_family(&ck);
+    test_each_code_count_moves_what_it_names(&ck);
+    test_bad_code_tables_name_file_line_and_expectation(&ck);
     test_every_family_counts_its_instructions(&ck);
     return check_end(&ck);
 }

@@ -289,8 +289,10 @@ unsigned stack_row_reads(const stack_kernel_t *r)
     return f;
 }
 
-/* Resolve impl name v for row r; 0, or -1 with err. */
-static int set_impl(stack_kernel_t *r, const char *v, char *err, size_t errlen)
+/* Resolve impl name v for row r (a small-kernel family and functor against
+ * code, the small kernels' code table); 0, or -1 with err. */
+static int set_impl(stack_kernel_t *r, const ksmall_code_t *code, const char *v, char *err,
+                    size_t errlen)
 {
     const shape_info_t *si = shape_info(r->shape);
     stack_kernel_t t = *r;
@@ -306,7 +308,7 @@ static int set_impl(stack_kernel_t *r, const char *v, char *err, size_t errlen)
     } else if (!strncmp(v, "small:", 6)) {
         ksmall_desc_t kd;
         char kerr[200];
-        if (ksmall_parse(v + 6, &kd, kerr, sizeof kerr) != 0) {
+        if (ksmall_parse(code, v + 6, &kd, kerr, sizeof kerr) != 0) {
             snprintf(err, errlen, "impl '%s': %s", v, kerr);
             return -1;
         }
@@ -358,15 +360,17 @@ static int parse_dims(const char *v, int *a, int *b, int *c, int three)
     return -1;
 }
 
-/* Set field fi of row r to v ("" = the default). 0, or -1 with err. */
-static int set_field(stack_kernel_t *r, size_t fi, const char *v, char *err, size_t errlen)
+/* Set field fi of row r to v ("" = the default; an impl resolved against
+ * code). 0, or -1 with err. */
+static int set_field(stack_kernel_t *r, const ksmall_code_t *code, size_t fi, const char *v,
+                     char *err, size_t errlen)
 {
     const char *f = FIELDS[fi];
     int x, y, z;
     int empty = v[0] == '\0';
     switch (fi) {
     case 0:
-        return set_impl(r, v, err, errlen);
+        return set_impl(r, code, v, err, errlen);
     case 1:
     case 2: {
         dtype_t t = DT_BF16;
@@ -498,6 +502,7 @@ void stack_free(stack_desc_t *s)
     if (s == NULL)
         return;
     free(s->kernels);
+    ksmall_code_free(&s->small_code);
     free(s);
 }
 
@@ -513,6 +518,11 @@ stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *
     snprintf(s->path, sizeof s->path, "%s", path);
     s->act_dtype = DT_BF16;
     s->kv_dtype = DT_BF16;
+    if (ksmall_code_load_default(&s->small_code, err, errlen) != 0) {
+        csvrec_free(&l);
+        stack_free(s);
+        return NULL;
+    }
     int seen[N_STACK_KEYS] = {0};
     size_t i = 0;
     char e[1400];
@@ -603,7 +613,7 @@ stack_desc_t *stack_parse(const char *path, const char *text, size_t len, char *
             FAIL(r->line, "column 'source' is empty: every row names its source");
         snprintf(k->source, sizeof k->source, "%s", r->fields[15]);
         for (size_t fi = 0; fi < N_FIELDS; fi++)
-            if (set_field(k, fi, r->fields[3 + fi], e, sizeof e) != 0) {
+            if (set_field(k, &s->small_code, fi, r->fields[3 + fi], e, sizeof e) != 0) {
                 snprintf(err, errlen, "%s:%d: column '%s': %s", path, r->line, FIELDS[fi], e);
                 goto fail;
             }
@@ -763,7 +773,7 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
             t.schedule = 0;
             t.sf_vec = 0;
         }
-        if (set_field(&t, fi, v, e, sizeof e) != 0) {
+        if (set_field(&t, &s->small_code, fi, v, e, sizeof e) != 0) {
             snprintf(err, errlen, "--set %s.%s: %s (%s)", op, FIELDS[fi], e, r->kernel);
             if (fi == 0 && strstr(e, "cannot compute shape") != NULL) {
                 impl_refused = 1;   /* another row of the op may take it */
@@ -785,6 +795,8 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
         }
         t.any_arch = 1;
         *r = t;
+        if (r->small != NULL)   /* it pointed into t.impl */
+            r->small = r->impl + 6;
         applied++;
     }
     if (!applied && impl_refused)
@@ -877,12 +889,13 @@ int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_
  * weights (FC1 + FC2: 199 MB at top-4) streamed through L2 (50 MB on H100,
  * 60 MB on H200) and come from DRAM, as do the grouped GEMM's group offsets
  * (written once, read once per GEMM). */
-static int set_small(kdesc_t *d, const stack_kernel_t *r, const llm_t *mo, const step_geom_t *g,
-                     int act_bytes, int64_t split, ks_level_t code, char *err, size_t errlen)
+static int set_small(kdesc_t *d, const stack_kernel_t *r, const ksmall_code_t *table,
+                     const llm_t *mo, const step_geom_t *g, int act_bytes, int64_t split,
+                     ks_level_t code, char *err, size_t errlen)
 {
     ksmall_desc_t kd;
     char kerr[160];
-    if (ksmall_parse(r->small, &kd, kerr, sizeof kerr) != 0) {
+    if (ksmall_parse(table, r->small, &kd, kerr, sizeof kerr) != 0) {
         snprintf(err, errlen, "%s (%s): %s", r->op, r->kernel, kerr);
         return -1;
     }
@@ -1211,7 +1224,7 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
         ks_level_t code = stack_streams_past_l2(s, mo, g, a) ? KS_DRAM : KS_L2;
         if (r > s->kernels && r[-1].small != NULL && strcmp(r[-1].small, r->small) == 0)
             code = KS_NONE;
-        return set_small(d, r, mo, g, (int)ab, split, code, err, errlen);
+        return set_small(d, r, &s->small_code, mo, g, (int)ab, split, code, err, errlen);
     }
     return 0;
 }

@@ -91,6 +91,8 @@ typedef struct {
                                on; on another arch gbsim picks its own configuration
                                (0: valid on any arch) */
     unsigned relax;         /* gemm rules relaxed for this stack (gemm_rule_mask) */
+    ksmall_code_t small_code;   /* the small kernels' code table (ksmall.h) its small:
+                                   rows resolve against */
 } stack_desc_t;
 
 /* Load the embedded preset `name`, or the stack file at `name` when it names a

@@ -420,6 +420,27 @@ static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
           "unknown rule accepted");
 }
 
+/* A small-kernel impl given by --set names its family through the row's own
+ * impl text (a copy made while setting it is gone by the time a step runs). */
+static void test_set_small_impl_points_into_its_row(check_t *ck)
+{
+    setup_t s;
+    char err[1200];
+    if (!CHECK(load_small(&s, "h100", "torch-bf16", "topk.impl=small:ew_vector:sigmoid", NULL, err,
+                          sizeof err) == 0, "%s", err))
+        return;
+    int took = 0;
+    for (size_t i = 0; i < s.stack->n_kernels; i++) {
+        const stack_kernel_t *r = &s.stack->kernels[i];
+        if (r->small == NULL)
+            continue;
+        CHECK(r->small == r->impl + 6, "%s (%s): small points outside its row", r->op, r->kernel);
+        took += !strcmp(r->op, "topk") && !strcmp(r->small, "ew_vector:sigmoid");
+    }
+    CHECK(took >= 1, "no topk row took small:ew_vector:sigmoid");
+    setup_free(&s);
+}
+
 /* Parsing rules: each malformed stack file is refused with file:line and what
  * was expected. */
 static void test_malformed_stack_files_are_refused(check_t *ck)
@@ -499,6 +520,7 @@ static void test_unknown_set_keys_are_refused(check_t *ck)
 int main(void)
 {
     check_t ck = check_begin("stack_test");
+    test_set_small_impl_points_into_its_row(&ck);
     test_malformed_stack_files_are_refused(&ck);
     test_unknown_set_keys_are_refused(&ck);
     test_relaxed_rule_runs_and_is_hypothetical(&ck);
