@@ -1111,8 +1111,12 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
     out->epi_ps_sum = LINE(epi_ps_sum);
 #undef LINE
     out->first_compute_ps = a->first_compute_ps;
-    /* the last wave is the same: its idle tail, not its share, carries over */
-    out->tail_idle_frac = out->dur_ps > 0 ? b->tail_idle_frac * (double)b->dur_ps / (double)out->dur_ps : 0;
+    /* the last wave is the same: the used SMs' idle tail, not its share,
+     * carries over; an SM that ran no CTA idles the whole launch */
+    double u = b->unused_sm_frac;
+    out->tail_idle_frac = out->dur_ps > 0
+                              ? u + (b->tail_idle_frac - u) * (double)b->dur_ps / (double)out->dur_ps
+                              : 0;
     double all_b = (double)(b->events + b->events_folded), all_a = (double)(a->events + a->events_folded);
     out->events = a->events + b->events;
     out->events_folded = a->events_folded + b->events_folded +

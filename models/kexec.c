@@ -1092,6 +1092,7 @@ int kexec_run(const arch_t *a, const kspec_t *k, kresult_t *out, char *err, size
             out->unit_busy_max_ps = b;
         /* an SM that never ran a CTA idles the whole kernel */
         idle[i] = end > 0 ? (double)(end - x.sms[i].last_finish_ps) / (double)end : 0;
+        out->unused_sm_frac += x.sms[i].last_finish_ps == 0 ? 1.0 / x.n_sm : 0;
     }
     out->tail_idle_frac = gsl_stats_mean(idle, 1, (size_t)x.n_sm);
     free(idle);

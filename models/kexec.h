@@ -139,6 +139,7 @@ typedef struct {
     double pre_ps_sum;          /* producer pre work summed over CTAs */
     double epi_ps_sum;          /* epilogue work summed over CTAs */
     double tail_idle_frac;      /* mean over SMs of idle time after their last CTA / dur */
+    double unused_sm_frac;      /* SMs that ran no CTA / all SMs (each idles the whole dur) */
     int waves;                  /* ceil(n_ctas / (n_sm * ctas_per_sm)) */
     uint64_t events;            /* events executed */
     uint64_t events_folded;     /* events the folds stood in for (not executed) */
