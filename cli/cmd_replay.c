@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sim/htab.h"
 #include "models/setup.h"
 #include "models/uncert.h"
 #include "cli/cli.h"
@@ -326,8 +327,8 @@ typedef struct {
     size_t n, cap;
     uint32_t *of;            /* [nrows] the distinct row of each file row */
     size_t nrows, ofcap;
-    uint32_t *slot;          /* [nslot] open addressing: distinct row + 1, 0 empty */
-    size_t nslot;
+    htab_t *index;           /* row_key's bytes -> the distinct row (uint32_t); NULL
+                                before the first row */
     replay_config_t cfg;
 } draw_rows_t;
 
@@ -352,25 +353,6 @@ static size_t row_key(const trace_row_t *r, unsigned char *k)
     return at;
 }
 
-static uint64_t key_hash(const unsigned char *k, size_t len)
-{
-    uint64_t h = 14695981039346656037ULL;   /* FNV-1a 64 (offset basis, prime) */
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ k[i]) * 1099511628211ULL;
-    return h;
-}
-
-/* The slot of row r's key: its distinct row's, or the empty one it goes to. */
-static size_t draw_slot(const draw_rows_t *d, const unsigned char *k, size_t len)
-{
-    unsigned char other[ROW_KEY_MAX];
-    size_t i = (size_t)key_hash(k, len) & (d->nslot - 1);
-    while (d->slot[i] != 0 &&
-           (row_key(&d->row[d->slot[i] - 1], other) != len || memcmp(other, k, len) != 0))
-        i = (i + 1) & (d->nslot - 1);
-    return i;
-}
-
 /* Add file row r. Returns 0, or -1 when out of memory. */
 static int draw_rows_add(draw_rows_t *d, const trace_row_t *r)
 {
@@ -381,33 +363,27 @@ static int draw_rows_add(draw_rows_t *d, const trace_row_t *r)
             return -1;
         d->of = of, d->ofcap = cap;
     }
-    if (2 * (d->n + 1) > d->nslot) {   /* at most half full */
-        size_t nslot = d->nslot ? 2 * d->nslot : 1024;
-        uint32_t *slot = calloc(nslot, sizeof *slot), *old = d->slot;
-        if (slot == NULL)
+    if (d->n == d->cap) {   /* room for a new distinct row before the index names it */
+        size_t cap = d->cap ? 2 * d->cap : 256;
+        trace_row_t *row = realloc(d->row, cap * sizeof *row);
+        if (row == NULL)
             return -1;
-        d->slot = slot, d->nslot = nslot;
-        unsigned char k[ROW_KEY_MAX];
-        for (size_t i = 0; i < d->n; i++)
-            d->slot[draw_slot(d, k, row_key(&d->row[i], k))] = (uint32_t)i + 1;
-        free(old);
+        d->row = row, d->cap = cap;
     }
+    if (d->index == NULL && (d->index = htab_create(sizeof(uint32_t))) == NULL)
+        return -1;
     unsigned char k[ROW_KEY_MAX];
-    size_t i = draw_slot(d, k, row_key(r, k));
-    if (d->slot[i] == 0) {
+    int added;
+    uint32_t *i = htab_put(d->index, k, row_key(r, k), &added);
+    if (i == NULL)
+        return -1;
+    if (added) {
         assert(d->n < UINT32_MAX && "distinct rows fit 32 bits");
-        if (d->n == d->cap) {
-            size_t cap = d->cap ? 2 * d->cap : 256;
-            trace_row_t *row = realloc(d->row, cap * sizeof *row);
-            if (row == NULL)
-                return -1;
-            d->row = row, d->cap = cap;
-        }
         d->row[d->n] = *r;
         d->row[d->n].op = NULL;   /* the chunk owns it */
-        d->slot[i] = (uint32_t)++d->n;
+        *i = (uint32_t)d->n++;
     }
-    d->of[d->nrows++] = d->slot[i] - 1;
+    d->of[d->nrows++] = *i;
     return 0;
 }
 
@@ -415,7 +391,7 @@ static void draw_rows_free(draw_rows_t *d)
 {
     free(d->row);
     free(d->of);
-    free(d->slot);
+    htab_free(d->index);
 }
 
 static int replay_total(const setup_t *s, void *ctx, double *figs, char *err, size_t errlen)

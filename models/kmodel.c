@@ -2,6 +2,7 @@
 #include "models/kmodel.h"
 
 #include "models/gemm.h"
+#include "sim/htab.h"
 #include "sim/table.h"
 
 #include <assert.h>
@@ -1094,16 +1095,10 @@ typedef struct {
     double code[3];   /* fixed_warp_inst, per_trip_warp_inst, code_fetches */
 } memo_key_t;
 
-typedef struct {
-    memo_key_t key;
-    kmodel_out_t out;
-    int used;
-} memo_entry_t;
-
 struct kmodel_memo {
     pthread_mutex_t mu;      /* guards everything below; not held while a kernel runs */
-    memo_entry_t *e;
-    size_t cap, n, max;
+    htab_t *out;             /* memo_key_t bytes -> kmodel_out_t, at most max of them */
+    size_t max;
     uint64_t hits, misses;
 };
 
@@ -1112,6 +1107,8 @@ kmodel_memo_t *kmodel_memo_create(size_t max_entries)
     kmodel_memo_t *m = calloc(1, sizeof *m);
     assert(m != NULL);
     pthread_mutex_init(&m->mu, NULL);
+    m->out = htab_create(sizeof(kmodel_out_t));
+    assert(m->out != NULL);
     m->max = max_entries;
     return m;
 }
@@ -1121,7 +1118,7 @@ void kmodel_memo_free(kmodel_memo_t *m)
     if (m == NULL)
         return;
     pthread_mutex_destroy(&m->mu);
-    free(m->e);
+    htab_free(m->out);
     free(m);
 }
 
@@ -1131,50 +1128,6 @@ void kmodel_memo_counts(kmodel_memo_t *m, uint64_t *hits, uint64_t *misses)
     *hits = m->hits;
     *misses = m->misses;
     pthread_mutex_unlock(&m->mu);
-}
-
-/* FNV-1a over the key's 8-byte words (the key is a whole number of them),
- * each step's high half folded into the low one (a product's low bits see
- * only its factors' low bits). */
-static size_t memo_hash(const memo_key_t *k)
-{
-    _Static_assert(sizeof(memo_key_t) % 8 == 0, "memo keys hash as 8-byte words");
-    const unsigned char *b = (const unsigned char *)k;
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < sizeof *k; i += 8) {
-        uint64_t w;
-        memcpy(&w, b + i, sizeof w);
-        h = (h ^ w) * 1099511628211ull;
-        h ^= h >> 32;
-    }
-    return (size_t)h;
-}
-
-static memo_entry_t *memo_find(kmodel_memo_t *m, const memo_key_t *k)
-{
-    for (size_t i = memo_hash(k) & (m->cap - 1);; i = (i + 1) & (m->cap - 1))
-        if (!m->e[i].used || !memcmp(&m->e[i].key, k, sizeof *k))
-            return &m->e[i];
-}
-
-/* Room for one more entry at load <= 1/2; 0 when full (or out of memory). */
-static int memo_grow(kmodel_memo_t *m)
-{
-    if (2 * (m->n + 1) <= m->cap)
-        return 1;
-    if (m->n >= m->max)
-        return 0;
-    size_t cap = m->cap ? 2 * m->cap : 64, old_cap = m->cap;
-    memo_entry_t *old = m->e, *e = calloc(cap, sizeof *e);
-    if (e == NULL)
-        return 0;
-    m->e = e;
-    m->cap = cap;
-    for (size_t i = 0; i < old_cap; i++)
-        if (old[i].used)
-            *memo_find(m, &old[i].key) = old[i];
-    free(old);
-    return 1;
 }
 
 int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_out_t *out,
@@ -1197,9 +1150,9 @@ int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_
     if (d->small.functor != NULL)
         fits = snprintf(k->functor, sizeof k->functor, "%s", d->small.functor) < (int)sizeof k->functor;
     pthread_mutex_lock(&m->mu);
-    memo_entry_t *e = fits && m->cap ? memo_find(m, k) : NULL;
-    if (e != NULL && e->used) {
-        *out = e->out;
+    const kmodel_out_t *kept = fits ? htab_find(m->out, k, sizeof *k) : NULL;
+    if (kept != NULL) {
+        *out = *kept;
         out->events = 0;
         m->hits++;
         pthread_mutex_unlock(&m->mu);
@@ -1211,14 +1164,12 @@ int kmodel_run_memo(kmodel_memo_t *m, const arch_t *a, const kdesc_t *d, kmodel_
     /* another thread may run the same kernel meanwhile: the same output */
     int rc = kmodel_run(a, d, out, err, errlen);
     pthread_mutex_lock(&m->mu);
-    if (rc == 0 && fits && (e = m->cap ? memo_find(m, k) : NULL, e == NULL || !e->used) &&
-        memo_grow(m)) {
-        e = memo_find(m, k);
-        e->key = *k;
-        e->out = *out;
-        e->used = 1;
-        m->n++;
-    }
+    /* out of memory keeps nothing: an equal call runs again */
+    kmodel_out_t *v;
+    int added;
+    if (rc == 0 && fits && htab_count(m->out) < m->max &&
+        (v = htab_put(m->out, k, sizeof *k, &added)) != NULL && added)
+        *v = *out;
     pthread_mutex_unlock(&m->mu);
     free(k);
     return rc;
