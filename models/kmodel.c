@@ -28,26 +28,30 @@ static const gemv_impl_t GEMV_IMPLS[] = {
      "(vecdotq.cuh); ~20 instr per 8 B (LUT __byte_perm decode + 4 dp4a + scale)"},
 };
 
-/* Decode attention kernels. q_tile 16 for the first two rows is the m16 of
- * their mma.sync MMAs (the padding gbsim has always applied). */
 #define CUDNN_SM90_WAITS                                                                          \
     "assumption: a FlashAttention-style tile waits for two dependent wgmma groups, S = Q K^T "     \
     "before the softmax and O += P V before the next tile's rescale (FlashAttention-3, "           \
     "arXiv:2407.08608, Algorithm 1); cuDNN's kernel is closed, and a second consumer warpgroup "   \
     "could hide them (microbench/wgmmabench.cu: 0.8-10.6 cycles with two issuing): range 0-2"
+
+/* Decode attention kernels. q_tile 16 for the first two rows is the m16 of
+ * their mma.sync MMAs (the padding gbsim has always applied). smem_bytes: the
+ * shared memory per CTA CUPTI recorded (its "MB" = 1e6 B: kcudnn_times_h100.csv
+ * smem_mb, traces/hopper/h100_cuda_gpu_trace.csv), as each row's source says. */
 static const attn_impl_t ATTN_IMPLS[] = {
     /* name                 tile stages thr chunk merge q_tile merge_family source
      *                      inst_fixed inst_per_tile inst_source max_splits split_min_ctx max_ctas
      *                      per_q_head head_dim library
-     *                      launch_2d min_grid_2d launch_source kernel */
+     *                      launch_2d min_grid_2d launch_source kernel
+     *                      mma_waits_per_tile waits_source smem_bytes */
     {"flashinfer-fa2",        64, 2, 128, 256, 1, 16, NULL,
      "flashinfer-ai/flashinfer include/flashinfer/attention/prefill.cuh (FA2 template used by "
      "vLLM decode with sinks on SM12x): CTA_TILE_KV=64, cp.async double buffer; split-KV with "
-     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL},
+     "a separate merge_states kernel", 0, 0, "not measured", 0, 0, 0, 0, 0, 0, NULL, 0, NULL, NULL, 0, NULL, 0},
     {"llamacpp-fattn-vec",   128, 2, 128, 256, 1, 16, NULL,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/fattn-vec.cuh: flash_attn_ext_vec, nthreads=128, "
      "parallel_blocks over KV combined by flash_attn_combine_results", 0, 0, "not measured", 0, 0, 0, 0, 0, 0,
-     NULL, 0, NULL, NULL, 0, NULL},
+     NULL, 0, NULL, NULL, 0, NULL, 0},
     {"triton-attn",           16, 3, 128, 16, 1, 16, NULL,
      "vllm-project/vllm 7291d1b2 v1/attention/ops/triton_unified_attention.py "
      "kernel_unified_attention_3d + reduce_segments (vLLM's backend for gpt-oss on SM12x, "
@@ -63,7 +67,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "v1/attention/backends/triton_attn.py: seq_threshold_3D = MIN_LAUNCH_GRID_SIZE_2D (128) // "
      "num_heads_kv (per GPU), snapped to the nearest CUDA-graph capture size "
      "(config/vllm.py _set_cudagraph_sizes: [1, 2, 4] + range(8, 256, 8) + range(256, ..., 16))",
-     NULL, 0, NULL},
+     NULL, 0, NULL, 0},
     {"triton-attn-2d",        32, 3, 128, 32, 0, 16, NULL,
      "vllm-project/vllm v1/attention/ops/triton_unified_attention.py kernel_unified_attention "
      "with IS_3D false (the 2D launch vLLM picks for more than seq_threshold_3D sequences or "
@@ -71,7 +75,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "KV head over the whole context, TILE_SIZE_PREFILL 32 KV tokens even at decode, BLOCK_M 16 "
      "query rows, num_warps 4 and num_stages 3 (Triton defaults), no segments, no "
      "reduce_segments", 0, 0, "not measured", 1, 0, 0, 0, 0, 0, NULL, 0, NULL,
-     "kernel_unified_attention_2d", 0, NULL},
+     "kernel_unified_attention_2d", 0, NULL, 0},
     {"cudnn-sdpa-16x128x64", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx >= 320); what the kernel name "
      "and its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -93,7 +97,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
       * h100_decode_step_trace.csv, microbench/results/kattn_ncu_raw_h100.csv); 16 KV
       * heads x 16 and 4 x 64 at ctx 16384 (microbench/results/kcudnn_times_h100.csv):
       * at most 256 CTAs */
-     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x64 + lean_reduction", 0, NULL},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x64 + lean_reduction", 0, NULL, 45e3},
     {"cudnn-sdpa-64x64x64",   64, 1, 128, 128, 1, 64, "lean_reduction",
      "closed source (cuDNN 9 via PyTorch SDPA, H100/H200 at ctx 128); what the kernel name and "
      "its CUPTI records show (traces/hopper/h100_cuda_gpu_trace.csv): "
@@ -106,7 +110,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kattn_probe.py under ncu (microbench/results/kattn_ncu_raw_h100.csv, H100): "
      "1829.0 / 2272.0 warp instructions per warp at 3 / 4 64-token tiles per CTA (ctx 192, 256)",
      /* assumption: the 16x128x64 variant's split rule (this variant never ran split) */
-     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 64x64x64 + lean_reduction", 0, NULL},
+     256, 1024, 256, 0, 64, 0, NULL, 0, NULL, "cudnn sdpa sm80 64x64x64 + lean_reduction", 0, NULL, 25e3},
     {"cudnn-sdpa-16x128x128", 128, 1, 128, 128, 1, 16, "lean_reduction",
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, one query row, head dim 128); what "
      "its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -120,7 +124,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "measured: microbench/kcudnn_probe.py under ncu (microbench/results/kcudnn_ncu_raw_h100.csv, "
      "H100): warp instructions per warp at 1, 2, 4, 8, 16 KV tiles per CTA (GQA 40/8 and 16/4, "
      "ctx 512..65536), least squares, residuals <= 0.8 %",
-     256, 1024, 256, 0, 128, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x128 + lean_reduction", 0, NULL},
+     256, 1024, 256, 0, 128, 0, NULL, 0, NULL, "cudnn sdpa sm80 16x128x128 + lean_reduction", 0, NULL, 86e3},
     {"cudnn-sdpa-sm90-64x128x64", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 64); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -135,7 +139,7 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.2 %",
      1, 0, 0, 1, 64, 0, NULL, 0, NULL, "cudnn sdpa sm90 wgmma 64x128x64 (no split)",   /* max_splits 1: never split */
-     2, CUDNN_SM90_WAITS},
+     2, CUDNN_SM90_WAITS, 134e3},
     {"cudnn-sdpa-sm90-64x128x128", 128, 3, 384, 128, 0, 64, NULL,
      "closed source (cuDNN 9.19 via PyTorch 2.11 SDPA, H100, 2..64 query rows, head dim 128); "
      "what its CUPTI records show (microbench/kcudnn_probe.py -> microbench/results/"
@@ -147,11 +151,11 @@ static const attn_impl_t ATTN_IMPLS[] = {
      "H100): warp instructions per warp at 4..512 KV tiles per CTA (q 3 and 6), least squares, "
      "residuals <= 0.6 %",
      1, 0, 0, 1, 128, 0, NULL, 0, NULL, "cudnn sdpa sm90 wgmma 64x128x128 (no split)",  /* max_splits 1: never split */
-     2, CUDNN_SM90_WAITS},
+     2, CUDNN_SM90_WAITS, 232e3},
     {"cudnn-sdpa", 0, 0, 0, 0, 0, 0, NULL,
      "PyTorch SDPA's cuDNN backend (the default on Hopper in PyTorch 2.11): the kernel is cuDNN's "
      "choice, CUDNN_SDPA_RULES below",
-     0, 0, NULL, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, NULL, 0, NULL},
+     0, 0, NULL, 0, 0, 0, 0, 0, 1, NULL, 0, NULL, NULL, 0, NULL, 0},
 };
 
 typedef struct {
@@ -889,10 +893,10 @@ static kitem_t attn_make_item(const arch_t *a, const kdesc_t *d, int64_t tokens,
     } else {
         inst_cyc = softmax_inst / a->issue_warp_inst_per_clk_sm;
     }
-    /* a tile's waits for its dependent MMA groups: latency, which the other
-     * CTAs sharing the SM fill (wgmmabench.cu: a second issuing warpgroup
-     * hides it), so a step carries its share as with the instructions */
-    double wait_cyc = im->mma_waits_per_tile * a->mma_wait_cyc / per_sm;
+    /* a tile's waits for its dependent MMA groups: latency, exposed in a CTA
+     * alone on its SM; another CTA's warpgroups issue during it (wgmmabench.cu:
+     * a second issuing warpgroup hides it) */
+    double wait_cyc = per_sm > 1 ? 0 : im->mma_waits_per_tile * a->mma_wait_cyc;
     double kv_bytes = tile_tokens * (double)d->head_dim * 2.0 * kv_elem;
     /* per query head: the group's CTAs read one KV head, one from DRAM and the
      * others from L2 (each CTA carries its share of both) */
@@ -966,7 +970,7 @@ static int run_attention(const arch_t *a, const kdesc_t *d0, kmodel_out_t *o, ch
     splits = cdiv(d->ctx, chunk);
     attn_ctx_t g = {.per_head = (int)splits};
     g.n_ctas = (int)(heads * splits);
-    int per_sm = occupancy(a, im->threads, 0);
+    int per_sm = occupancy(a, im->threads, im->smem_bytes);
     g.full = attn_make_item(a, d, chunk, g.n_ctas, per_sm);
     g.last = attn_make_item(a, d, d->ctx - chunk * (splits - 1), g.n_ctas, per_sm);
     kspec_t k = {.n_ctas = g.n_ctas, .ctas_per_sm = per_sm,

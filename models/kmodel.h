@@ -78,6 +78,8 @@ typedef struct {
      * mma_wait_cyc (0: none, or mma.sync kernels), and why */
     int mma_waits_per_tile;
     const char *waits_source;
+    double smem_bytes;        /* shared memory per CTA as the launch recorded it (0: not
+                                 recorded; threads alone bound the CTAs per SM) */
 } attn_impl_t;
 
 /* The kernel im stands for on an arch of compute capability cc (x10) at m

@@ -205,6 +205,25 @@ static void test_attention_waits_for_its_mma_groups_per_tile(check_t *ck)
         CHECK(fabs(got - want) <= 0.05 * want + 1e-9, "%s: a tile waits %.2f ns more, want %.2f",
               cases[c].impl, got, want);
     }
+    /* its 232 KB of shared memory hold one CTA per SM: 264 CTAs (query heads)
+     * run as two waves of 132, each alone on its SM and waiting in full */
+    arch_t a = preset_arch("h100");
+    double us[2][2];
+    for (int w = 0; w < 2; w++)
+        for (int k = 0; k < 2; k++) {
+            a.mma_wait_cyc = k ? 0 : 55;
+            kdesc_t d = {.kind = KM_ATTENTION, .m = 4, .heads_q = 132 * (w + 1), .heads_kv = 4 * (w + 1),
+                         .head_dim = 128, .ctx = 16384, .kv_dt = DT_BF16,
+                         .attn = attn_impl_find("cudnn-sdpa-sm90-64x128x128")};
+            kmodel_out_t o;
+            char err[512];
+            CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+            us[w][k] = o.us;
+        }
+    CHECK(us[1][1] > 1.95 * us[0][1] && us[1][1] < 2.05 * us[0][1], "264 CTAs %.1f us, 132 %.1f us",
+          us[1][1], us[0][1]);
+    double w132 = us[0][0] - us[0][1], w264 = us[1][0] - us[1][1];
+    CHECK(w264 > 1.95 * w132 && w264 < 2.05 * w132, "waits %.2f us at 264 CTAs, %.2f at 132", w264, w132);
 }
 
 /* cuDNN's split rule reproduces the grids CUPTI recorded: 8 KV heads x 1, 8,
