@@ -27,21 +27,27 @@
 //          -o kcold.so microbench/kcold.cu -lcuda
 //
 // Built with -DKCOLD_MAIN it is instead a program that times, with CUPTI's
-// activity API directly (no PyTorch), what kcold.py and kgap_probe.py time,
-// and prints their line formats (microbench/kit.sh runs it; docs/kit.md):
+// activity API directly (no PyTorch), what kcold.py and kgap_probe.py time
+// (microbench/kit.sh runs it; docs/kit.md). Its graph gaps are printed under
+// names of their own (cupti_graph, cupti_PRE): CUPTI read this way gives
+// gaps about 170 ns shorter than under torch.profiler, the instrument of the
+// traces gbsim's kernel times and graph gaps are measured with, so the kit
+// takes graph_gap_ns and graph_gap_cold_ns from kcold.py and kgap_probe.py:
 //   k_empty 1 128 - hot_ns - -     CUPTI duration of k_empty<<<1,128>>> run 30
 //                                  times back to back, median (kernel_fixed_ns)
-//   graph NAME n 512 period_ns - cupti_dur_ns D cupti_gap_ns G
+//   cupti_graph NAME n 512 period_ns - cupti_dur_ns D cupti_gap_ns G cupti_gap_mean_ns A
 //                                  a CUDA graph of 512 k_empty or k_store
-//                                  (1 CTA), replayed 3 times: median duration
-//                                  and gap (graph_gap_ns: store_g1)
-//   PRE n_pre gap_ns dur_a_ns dur_b_ns first_gap_ns
+//                                  (1 CTA), replayed 3 times: median duration,
+//                                  median gap, and mean gap
+//   cupti_PRE n_pre gap_ns dur_a_ns dur_b_ns first_gap_ns gap_mean_ns A
 //                                  kgap_probe.py's probe with kcold's kernels:
 //                                  a graph of 8 small kernels (k_param<512> and
 //                                  k_copy, 4 CTAs, alternating) after nothing
 //                                  (none) or after a fill of max(256 MB, 5x L2)
-//                                  (fill), 20 replays; median gap between the 8
-//                                  (graph_gap_cold_ns: fill)
+//                                  (fill), 20 replays; median and mean gap
+//                                  between the 8
+// CUPTI's graph-kernel timestamps come in steps (0 or 256 ns on the lent H100,
+// docs/kit.md): a median lands on a step, a mean of many gaps does not.
 // Build: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -DKCOLD_MAIN -o kcold \
 //          microbench/kcold.cu -lcuda -I$CUPTI/include -L$CUPTI/lib64 -lcupti
 #include <cuda.h>
@@ -287,6 +293,28 @@ static double median(std::vector<double> v)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+static double mean(const std::vector<double> &v)
+{
+    double s = 0;
+    for (double x : v)
+        s += x;
+    return v.empty() ? -1 : s / (double)v.size();
+}
+
+// A comment line with every distinct gap and how often it came: the steps of the
+// timestamps, for docs/kit.md.
+static void gap_steps(const char *name, std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    printf("# %s gaps (ns x count):", name);
+    for (size_t i = 0, j; i < v.size(); i = j) {
+        for (j = i; j < v.size() && v[j] == v[i]; j++)
+            ;
+        printf(" %.0f x%zu", v[i], j - i);
+    }
+    printf("\n");
+}
+
 __global__ void k_fill(int4 *p, size_t n)
 {
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n; i += (size_t)gridDim.x * blockDim.x)
@@ -328,7 +356,9 @@ static void graph_stats(const char *name, cudaStream_t s, F launch)
         if (i + 1 < ks.size() && (i + 1) % n != 0)
             gap.push_back((double)ks[i + 1].start - (double)ks[i].end);
     }
-    printf("graph %s n %d period_ns - cupti_dur_ns %.0f cupti_gap_ns %.0f\n", name, n, median(dur), median(gap));
+    printf("cupti_graph %s n %d period_ns - cupti_dur_ns %.0f cupti_gap_ns %.0f cupti_gap_mean_ns %.1f\n", name, n,
+           median(dur), median(gap), mean(gap));
+    gap_steps(name, gap);
     fflush(stdout);
 }
 
@@ -364,13 +394,14 @@ int main()
     printf("k_empty 1 128 - %.0f - -\n", median(dur));
 
     // the gap between kernels of a graph, warm
-    printf("# graph name n period_ns (unprofiled, per kernel) cupti_dur_ns cupti_gap_ns (profiled medians)\n");
+    printf("# graph name n period_ns (unprofiled, per kernel) cupti_dur_ns cupti_gap_ns (profiled medians) "
+           "cupti_gap_mean_ns (mean gap)\n");
     graph_stats("empty_g1", s, [&](cudaStream_t st) { k_empty<<<1, 128, 0, st>>>(); });
     graph_stats("store_g1", s, [&](cudaStream_t st) { k_store<<<1, 128, 0, st>>>(out); });
 
     // the gap when the graph's node state was evicted from L2 (kgap_probe.py)
     printf("# pre n_pre_kernels gap_ns (median, between the 8 small kernels) dur_a_ns dur_b_ns "
-           "first_gap_ns (pre -> first small kernel)\n");
+           "first_gap_ns (pre -> first small kernel) gap_mean_ns (mean of the same gaps)\n");
     blob<512> b;
     for (int i = 0; i < 128; i++)
         b.w[i] = i;
@@ -406,7 +437,9 @@ int main()
         char fs[32] = "-";
         if (npre)
             snprintf(fs, sizeof fs, "%.0f", median(first));
-        printf("%s %d %.0f %.0f %.0f %s\n", fill ? "fill" : "none", npre, median(gap), median(da), median(db), fs);
+        printf("cupti_%s %d %.0f %.0f %.0f %s gap_mean_ns %.1f\n", fill ? "fill" : "none", npre, median(gap), median(da),
+               median(db), fs, mean(gap));
+        gap_steps(fill ? "fill" : "none", gap);
         fflush(stdout);
     }
     CP(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL));

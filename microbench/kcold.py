@@ -19,12 +19,14 @@ is the size of the kernel's .text section (nvcc 13.0 -O3 sm_90a; read from the
 cubin by readelf on the build machine, given here as a table).
 
 (--tma-only: a TMA load/store kernel's fixed path, see kcold.cu k_tma;
---graphs-only: the graph part alone; --launch-only: the launch-shape part alone:
+--graphs-only: the graph part alone; --kit: the graphs microbench/kit.sh reads
+(empty_g1, store_g1) alone; --launch-only: the launch-shape part alone:
 k_store_smem with 128 or 384 threads, 2-200 KB of shared memory, clusters of 1-4)
 
 usage: nvcc -O3 -gencode=arch=compute_90a,code=sm_90a -shared -Xcompiler -fPIC \
          -o /tmp/kcold.so microbench/kcold.cu -lcuda && python3 microbench/kcold.py /tmp/kcold.so
 """
+import collections
 import ctypes, os, statistics, sys
 import torch
 
@@ -136,7 +138,7 @@ if "--launch-only" in sys.argv:
         print("launch %d %d %d %d %.0f" % (grid, block, cx, smem,
                                              median_of(fn, 30, lambda n: "k_store_smem" in n)))
     sys.exit(0)
-for grid in (1, 132) if "--graphs-only" not in sys.argv else ():
+for grid in (1, 132) if "--graphs-only" not in sys.argv and "--kit" not in sys.argv else ():
     for kind in kinds:
         run = launcher(kind, grid, 128)
         tag = "k_code<%d" % kind if isinstance(kind, int) else "k_%s" % kind
@@ -180,12 +182,21 @@ def graph_stats(name, fns, n=512):
     durs = [k["dur"] * 1000.0 for k in ks]
     gaps = [(ks[i + 1]["ts"] - ks[i]["ts"] - ks[i]["dur"]) * 1000.0 for i in range(len(ks) - 1)
             if (i + 1) % n != 0]
-    print("graph %s n %d period_ns %.0f cupti_dur_ns %.0f cupti_gap_ns %.0f" % (
-        name, n, statistics.median(ts), statistics.median(durs), statistics.median(gaps)))
+    print("graph %s n %d period_ns %.0f cupti_dur_ns %.0f cupti_gap_ns %.0f cupti_gap_mean_ns %.1f" % (
+        name, n, statistics.median(ts), statistics.median(durs), statistics.median(gaps),
+        statistics.mean(gaps)))
+    print("# %s gaps (ns x count): %s" % (name, gap_steps(gaps)))
     sys.stdout.flush()
 
 
-print("# graph name n period_ns (unprofiled, per kernel) cupti_dur_ns cupti_gap_ns (profiled medians)")
+def gap_steps(gaps):
+    """Every distinct gap (rounded to the ns) and how often it came."""
+    c = collections.Counter(round(g) for g in gaps)
+    return " ".join("%d x%d" % (g, c[g]) for g in sorted(c))
+
+
+print("# graph name n period_ns (unprofiled, per kernel) cupti_dur_ns cupti_gap_ns (profiled medians) "
+      "cupti_gap_mean_ns (mean gap)")
 p = ctypes.c_void_p
 for grid in (1, 132):
     e = launcher("empty", grid, 128); st = launcher("store", grid, 128)
@@ -194,6 +205,8 @@ for grid in (1, 132):
     sm = lambda grid=grid: ck(lib.kc_store_smem(grid, 128, 100 << 10, p(out.data_ptr()), stream()))
     graph_stats("empty_g%d" % grid, [e])
     graph_stats("store_g%d" % grid, [st])
+    if "--kit" in sys.argv:
+        break
     graph_stats("copy_inplace_g%d" % grid, [cp])
     graph_stats("code256_g%d" % grid, [c256])
     graph_stats("store_smem100k_g%d" % grid, [sm])
@@ -203,6 +216,8 @@ for grid in (1, 132):
         fn = getattr(lib, "kc_param_%d" % pb)
         graph_stats("param%d_g%d" % (pb, grid),
                     [lambda fn=fn, grid=grid: ck(fn(grid, 128, p(out.data_ptr()), stream()))])
+if "--kit" in sys.argv:
+    sys.exit(0)
 # PyTorch's own small kernels in a graph (no profiler-free period: short graphs
 # include the launch; read the CUPTI gap)
 ta, tb = torch.randn(2880, device=dev).to(torch.bfloat16), torch.randn(2880, device=dev).to(torch.bfloat16)

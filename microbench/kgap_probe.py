@@ -22,6 +22,7 @@ kernels' durations. This measures; it fits nothing.
 
 usage: python3 microbench/kgap_probe.py > microbench/results/kgap_probe_h100.txt
 """
+import collections
 import os, statistics, sys
 import torch
 
@@ -49,7 +50,7 @@ PRE = {
 }
 print("# microbench/kgap_probe.py: %s, torch %s" % (torch.cuda.get_device_name(), torch.__version__))
 print("# pre n_pre_kernels gap_ns (median, between the 8 small kernels) dur_add_ns dur_mul_ns "
-      "first_gap_ns (pre -> first small kernel)")
+      "first_gap_ns (pre -> first small kernel) gap_mean_ns (mean of the same gaps)")
 for name, pre in PRE.items():
     def body():
         for f in pre:
@@ -78,7 +79,9 @@ for name, pre in PRE.items():
             gaps.append((rk[i + 1]["ts"] - rk[i]["ts"] - rk[i]["dur"]) * 1000.0)
         for i in range(npre, per):
             (da if (i - npre) % 2 == 0 else dm).append(rk[i]["dur"] * 1000.0)
-    print("%s %d %.0f %.0f %.0f %s" % (name, npre, statistics.median(gaps), statistics.median(da),
-                                      statistics.median(dm),
-                                      "%.0f" % statistics.median(first) if first else "-"))
+    print("%s %d %.0f %.0f %.0f %s gap_mean_ns %.1f" % (
+        name, npre, statistics.median(gaps), statistics.median(da), statistics.median(dm),
+        "%.0f" % statistics.median(first) if first else "-", statistics.mean(gaps)))
+    c = collections.Counter(round(g) for g in gaps)
+    print("# %s gaps (ns x count): %s" % (name, " ".join("%d x%d" % (g, c[g]) for g in sorted(c))))
     sys.stdout.flush()

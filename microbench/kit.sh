@@ -4,9 +4,10 @@
 #   bash microbench/kit.sh OUTDIR [--arch-base NAME|FILE.csv] [--sm sm_XXa|native]
 #                                 [--repeats N] [--no-torch]
 #
-# Builds membench.cu, tmabench.cu, ubench.cu and kcold.cu (its CUPTI program,
-# KCOLD_MAIN) for the local GPU with nvcc, runs them N times (default 5), runs
-# traces/capture/torch_launch.py once where python3 imports torch with a GPU,
+# Builds membench.cu, tmabench.cu, ubench.cu, kcold.cu (its CUPTI program,
+# KCOLD_MAIN) and, on sm_9x, wgmmabench.cu for the local GPU with nvcc, runs them N times (default 5); where
+# python3 imports torch with a GPU, runs kcold.py --kit and
+# kgap_probe.py N times (the graph gaps) and traces/capture/torch_launch.py once,
 # and digests the outputs (microbench/kit_digest.py) into
 #   OUTDIR/arch.csv     the base arch file with every measured key replaced: source
 #                       'measured:<run id> ...', low,high = the samples' min and max;
@@ -110,17 +111,18 @@ pids=()
 build_one membench & pids+=($!)
 build_one tmabench -lcuda & pids+=($!)
 build_one ubench & pids+=($!)
+case $cc in 9.*) build_one wgmmabench & pids+=($!) ;; esac   # wgmma: sm_90a only
 if [ -n "$cupti_lib" ]; then
   for f in "$cupti_lib"/libcupti.so*; do cupti_so=${f##*/}; break; done
   # shellcheck disable=SC2086
   nvcc -O3 $arch -DKCOLD_MAIN "$here/kcold.cu" -o "$build/kcold" -I"$cupti_inc" -L"$cupti_lib" -l:"$cupti_so" \
     -lcuda -Xlinker -rpath,"$cupti_lib" >"$build/kcold.log" 2>&1 & pids+=($!)
 else
-  note "no CUPTI (cupti_activity.h and libcupti) under $nvcc_root: kernel_fixed_ns, graph_gap_ns, graph_gap_cold_ns and launch_gap_ns are not measured"
+  note "no CUPTI (cupti_activity.h and libcupti) under $nvcc_root: kernel_fixed_ns and launch_gap_ns are not measured"
 fi
 for p in "${pids[@]}"; do wait "$p" || true; done
 progs=()
-for name in membench tmabench ubench kcold; do
+for name in membench tmabench ubench kcold wgmmabench; do
   if [ -x "$build/$name" ]; then
     progs+=("$name")
   elif [ -f "$build/$name.log" ]; then
@@ -150,12 +152,27 @@ for r in $(seq 1 "$repeats"); do
   done
   note "run $r of $repeats done ($(( $(date +%s) - t0 )) s)"
 done
+# under PyTorch: the graph gaps as torch.profiler records them (the traces'
+# instrument; kcold.cu's own CUPTI reads them shorter) and the host launch time
 if [ "$torch" = 1 ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+  # shellcheck disable=SC2086
+  if nvcc -O3 $arch -shared -Xcompiler -fPIC "$here/kcold.cu" -o "$build/kcold.so" -lcuda >>"$log" 2>&1; then
+    for r in $(seq 1 "$repeats"); do
+      echo "#@run $r" >>"$raw"
+      echo "# microbench/kcold.py --kit" >>"$raw"
+      timeout 300 python3 "$here/kcold.py" "$build/kcold.so" --kit >>"$raw" 2>>"$log" ||
+        note "run $r: kcold.py failed (see kit.log)"
+      echo "# microbench/kgap_probe.py" >>"$raw"
+      timeout 300 python3 "$here/kgap_probe.py" >>"$raw" 2>>"$log" || note "run $r: kgap_probe.py failed (see kit.log)"
+    done
+  else
+    note "kcold.cu did not build as a shared library: graph_gap_ns and graph_gap_cold_ns are not measured"
+  fi
   echo "#@run 1" >>"$raw"
   echo "# traces/capture/torch_launch.py" >>"$raw"
   timeout 300 python3 "$root/traces/capture/torch_launch.py" >>"$raw" 2>>"$log" || note "torch_launch.py failed (see kit.log)"
 else
-  note "no PyTorch with a GPU (or --no-torch): launch_api_us is not measured"
+  note "no PyTorch with a GPU (or --no-torch): launch_api_us, graph_gap_ns and graph_gap_cold_ns are not measured"
 fi
 
 # 5. digest

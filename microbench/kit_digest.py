@@ -50,9 +50,11 @@ FORMATS = [
     ("DRAM read ", r"DRAM read ([0-9]+) GiB: " + NUM + " GB/s", "ubench"),
     ("prefilled eager queue ", r"prefilled eager queue \(([0-9]+) kernels\): " + NUM + " ns/kernel", "list"),
     ("k_empty ", r"k_empty ([0-9]+) ([0-9]+) \S+ " + NUM + r"\b.*", "kcold"),
-    ("graph ", r"graph (\S+) n ([0-9]+) period_ns \S+ cupti_dur_ns " + NUM + " cupti_gap_ns " + NUM, "graph"),
-    ("fill ", r"fill ([0-9]+) " + NUM + r" .*", "kgap"),
+    ("graph ", r"graph (\S+) n ([0-9]+) period_ns \S+ cupti_dur_ns " + NUM + " cupti_gap_ns " + NUM
+     + r"(?: cupti_gap_mean_ns " + NUM + ")?", "graph"),
+    ("fill ", r"fill ([0-9]+) " + NUM + r" (?:.*? gap_mean_ns " + NUM + "|.*)", "kgap"),
     ("torch.add eager: ", r"torch\.add eager: host " + NUM + r" us/op.*", "list"),
+    ("wgmma_fit ", r"wgmma_fit n ([0-9]+) wg ([0-9]+) latency_cyc " + NUM + " mma_cyc " + NUM, "wgmma"),
 ]
 FORMATS = [(p, re.compile(rx + r"\s*$"), kind) for p, rx, kind in FORMATS]
 
@@ -114,12 +116,14 @@ def store(run, kind, prefix, m, where):
                            % (where, len(val), key[1][1]))
     elif kind == "ubench":
         key, val = (prefix.strip(), int(g[0])), float(g[1])
+    elif kind == "wgmma":
+        key, val = ("wgmma_fit", (int(g[0]), int(g[1]))), float(g[2])
     elif kind == "kcold":
         key, val = ("k_empty", (int(g[0]), int(g[1]))), float(g[2])
-    elif kind == "graph":
-        key, val = ("graph", g[0]), float(g[3])
-    else:                                    # kgap
-        key, val = ("kgap_fill",), float(g[1])
+    elif kind == "graph":                    # the mean gap where printed, else the median
+        key, val = ("graph", g[0]), float(g[4] if g[4] is not None else g[3])
+    else:                                    # kgap: likewise
+        key, val = ("kgap_fill",), float(g[2] if g[2] is not None else g[1])
     if key in run:
         raise BadInput("%s: %s %s given twice in one run; expected one line per run "
                        "(start another with '#@run LABEL')" % (where, key[0], key[1] if len(key) > 1 else ""))
@@ -258,10 +262,15 @@ def one(key):
 
 
 def resolved(derive):
-    """A CUPTI gap of 0 ns: the records came back to back, which CUPTI's software
-    timestamps of graph nodes can give (microbench/results/kit_raw_h100.txt, where
-    torch.profiler recorded 94-256 ns on the same GPU and driver): no reading."""
+    """A gap of 0 ns is no reading: a median of CUPTI gaps whose timestamps come in
+    0/256-ns steps lands on 0 (microbench/results/kit_raw_h100.txt, whose graph lines
+    are kcold.cu's own CUPTI medians)."""
     return lambda run, base: [x for x in derive(run, base) if x > 0]
+
+
+def mma_wait(run, base):
+    v = run.get(("wgmma_fit", (128, 1)))
+    return [v] if v is not None else []
 
 
 def device_field(i):
@@ -308,10 +317,12 @@ KEYS = [
     ("launch_gap_ns", 0, 0.20, 32, launch_gap,
      "ubench.cu: eager period of empty kernels queued behind a spin kernel, minus kernel_fixed_ns"),
     ("graph_gap_ns", 0, 0.10, 32, resolved(one(("graph", "store_g1"))),
-     "kcold.cu: CUPTI gap between storing kernels of a 512-kernel CUDA graph"),
+     "kcold.py (torch.profiler): mean gap between storing kernels of a 512-kernel CUDA graph"),
     ("graph_gap_cold_ns", 0, 0.10, 32, resolved(one(("kgap_fill",))),
-     "kcold.cu/kgap_probe.py: CUPTI gap between small graph kernels behind a fill of 5x L2"),
+     "kgap_probe.py (torch.profiler): mean gap between small graph kernels behind a 256 MB fill"),
     ("kernel_fixed_ns", 0, 0.10, 32, kernel_fixed, "kcold.cu: CUPTI duration of an empty 1-CTA kernel, hot"),
+    ("mma_wait_cyc", 1, 0.10, 5, mma_wait,
+     "wgmmabench.cu: one warpgroup's G wgmma m64n128k16 then commit and wait, the constant of cycles(G)"),
 ]
 
 

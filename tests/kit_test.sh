@@ -25,7 +25,12 @@ trap 'rm -rf "$tmp"' EXIT
 
 # value KEY FILE: the value column of KEY in an arch file
 value() { awk -F, -v k="$1" '$1 == k { print $2 }' "$2"; }
-raw_of() { echo "$R/membench_$1.txt $R/tmabench_$1.txt $R/tmabench13_$1.txt $R/tmabench14_$1.txt $R/kcold_$1.txt $R/kgap_probe_$1.txt"; }
+raw_of() {
+  echo "$R/membench_$1.txt $R/tmabench_$1.txt $R/tmabench13_$1.txt $R/tmabench14_$1.txt $R/kcold_$1.txt $R/kgap_probe_$1.txt"
+  [ ! -f "$R/wgmmabench_$1.txt" ] || echo "$R/wgmmabench_$1.txt"
+}
+# keys_of ARCH: the keys its committed raw outputs give
+keys_of() { echo $KEYS; [ ! -f "$R/wgmmabench_$1.txt" ] || echo mma_wait_cyc; }
 # the keys the committed raw outputs give (ubench.cu's and torch_launch.py's are not committed)
 KEYS="n_sm l2_bytes dram_latency_ns dram_run_eff_32 dram_run_eff_64 dram_run_eff_128 dram_run_eff_256
 dram_run_eff_512 dram_tma_eff dram_tma_eff_64r dram_tma_eff_256r tma_mc_eff_32kb tma_mc_eff_64kb
@@ -47,11 +52,11 @@ for a in h100 h200; do
     bad "$a: decode --arch" "$(cat "$tmp/$a.dec")"
   fi
   n=0
-  for k in $KEYS; do
+  for k in $(keys_of $a); do
     src=$(grep "^$k," "$tmp/$a.csv" | cut -d, -f4-)
     case $src in *measured:results-$a\ *) n=$((n + 1)) ;; *) bad "$a: $k" "source '$src' is not measured:results-$a" ;; esac
   done
-  [ "$n" = "$(echo $KEYS | wc -w)" ] && ok "$a: $n rows say measured:results-$a"
+  [ "$n" = "$(keys_of $a | wc -w)" ] && ok "$a: $n rows say measured:results-$a"
   # shellcheck disable=SC2046
   set -- $(cat "$tmp/$a.set")
   if "$gbsim" decode --arch $a "$@" --stack torch-bf16 --layers 2 >"$tmp/$a.dset" 2>&1 &&
@@ -62,8 +67,8 @@ for a in h100 h200; do
   fi
 done
 # the keys the digest does not measure keep the preset's row, verbatim
-if diff <(grep -v '^#' models/data/arch/h100.csv | grep -vE "^($(echo $KEYS | tr ' ' '|')),") \
-        <(grep -v '^#' "$tmp/h100.csv" | grep -vE "^($(echo $KEYS | tr ' ' '|')),") >/dev/null; then
+if diff <(grep -v '^#' models/data/arch/h100.csv | grep -vE "^($(keys_of h100 | tr ' \n' '||' | sed 's/|$//')),") \
+        <(grep -v '^#' "$tmp/h100.csv" | grep -vE "^($(keys_of h100 | tr ' \n' '||' | sed 's/|$//')),") >/dev/null; then
   ok "h100: unmeasured rows unchanged"
 else
   bad "h100: unmeasured rows" "differ from models/data/arch/h100.csv"
