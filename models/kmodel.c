@@ -29,10 +29,11 @@ static const gemv_impl_t GEMV_IMPLS[] = {
 };
 
 #define CUDNN_SM90_WAITS                                                                          \
-    "assumption: a FlashAttention-style tile waits for two dependent wgmma groups, S = Q K^T "     \
-    "before the softmax and O += P V before the next tile's rescale (FlashAttention-3, "           \
-    "arXiv:2407.08608, Algorithm 1); cuDNN's kernel is closed, and a second consumer warpgroup "   \
-    "could hide them (microbench/wgmmabench.cu: 0.8-10.6 cycles with two issuing): range 0-2"
+    "measured: microbench/kcudnn_sass.py under ncu (microbench/results/kcudnn_sass_h100.txt, the " \
+    "kernels' SASS): the KV-tile loop issues two wgmma groups, S = Q K^T (8 HGMMA 64x128x16 at "    \
+    "head dim 128, 4 at 64) and O += P V (8), each followed by WARPGROUP.DEPBAR.LE gsb0, 0x0 "      \
+    "(FlashAttention-3, arXiv:2407.08608, Algorithm 1); assumption: no other warpgroup issues "    \
+    "during them (microbench/wgmmabench.cu: a second one hides them, 0.8-10.6 cycles)"
 
 /* Decode attention kernels. q_tile 16 for the first two rows is the m16 of
  * their mma.sync MMAs (the padding gbsim has always applied). smem_bytes: the

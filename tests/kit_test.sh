@@ -123,6 +123,17 @@ src=$(awk -F, '$1 == "graph_gap_ns" { print $4 }' "$tmp/kit.csv")
   ok "kit.sh's H100 output: 26 keys agree, graph gaps of 0 ns kept as the preset's" ||
   bad "kit.sh H100 output" "rc $rc, graph_gap_ns $(value graph_gap_ns "$tmp/kit.csv") from '$src'"
 
+# kit.sh with PyTorch on a lent H100: every key measured, graph gaps from
+# torch.profiler's mean (kcold.py --kit 257.2 ns, kgap_probe.py 434.7), all agreeing
+$digest --base models/data/arch/h100.csv --id kit-torch --check --out "$tmp/kt.csv" \
+  "$R/kit_raw_torch_h100.txt" >"$tmp/kt.out" 2>&1
+rc=$?
+n=$(grep -c '^[a-z_0-9]*,.*measured:kit-torch' "$tmp/kt.csv")
+[ "$rc" = 0 ] && [ "$n" = 29 ] && [ "$(value graph_gap_ns "$tmp/kt.csv")" = 257 ] &&
+  [ "$(value graph_gap_cold_ns "$tmp/kt.csv")" = 435 ] && [ "$(value mma_wait_cyc "$tmp/kt.csv")" = 54.9 ] &&
+  ok "kit.sh's H100 output with PyTorch: 29 keys measured and agree, graph gaps 257 and 435 ns" ||
+  bad "kit.sh H100 output with PyTorch" "rc $rc, $n measured, graph_gap_ns $(value graph_gap_ns "$tmp/kt.csv")"
+
 # bad input: file:line, exit 2, nothing written
 printf 'device X sms 132 l2 1\ntest4 32 fast\n' >"$tmp/bad.txt"
 $digest --base models/data/arch/h100.csv --out "$tmp/bad.csv" "$tmp/bad.txt" >/dev/null 2>"$tmp/bad.err"
