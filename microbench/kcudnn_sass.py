@@ -7,7 +7,7 @@ for (WARPGROUP.DEPBAR), the count attn_impl_t.mma_waits_per_tile assumes.
 cuDNN generates these kernels at run time (NVRTC), so their SASS is in no
 library file; ncu reads it from the launch.
 
-usage: ncu --kernel-name regex:sm90_flash_fprop --launch-skip 0 --launch-count 2 \\
+usage: ncu --kernel-name regex:sm90_flash_fprop --launch-count 2 \\
          --page source --print-source sass python3 microbench/kcudnn_sass.py > sass.txt
 """
 import torch
