@@ -29,10 +29,10 @@
 // Built with -DKCOLD_MAIN it is instead a program that times, with CUPTI's
 // activity API directly (no PyTorch), what kcold.py and kgap_probe.py time
 // (microbench/kit.sh runs it; docs/kit.md). Its graph gaps are printed under
-// names of their own (cupti_graph, cupti_PRE): CUPTI read this way gives
-// gaps about 170 ns shorter than under torch.profiler, the instrument of the
-// traces gbsim's kernel times and graph gaps are measured with, so the kit
-// takes graph_gap_ns and graph_gap_cold_ns from kcold.py and kgap_probe.py:
+// names of their own (cupti_graph, cupti_PRE): between storing kernels they
+// read shorter than kcold.py's in a PyTorch process (docs/kit.md), the kind of
+// process the traces gbsim uses come from, so the kit takes graph_gap_ns and
+// graph_gap_cold_ns from kcold.py and kgap_probe.py:
 //   k_empty 1 128 - hot_ns - -     CUPTI duration of k_empty<<<1,128>>> run 30
 //                                  times back to back, median (kernel_fixed_ns)
 //   cupti_graph NAME n 512 period_ns - cupti_dur_ns D cupti_gap_ns G cupti_gap_mean_ns A

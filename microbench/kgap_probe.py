@@ -11,7 +11,7 @@ L2 between two replays of a node. Here the same 8 small PyTorch kernels
 (add and broadcast mul, alternating) run as a graph, with before them:
 
   none:    nothing (the graph's nodes, parameters and operands stay in L2)
-  fill:    a 256 MB fill (5x the L2): what a node keeps in L2 is gone;
+  fill:    a fill of max(256 MB, 5x the L2): what a node keeps in L2 is gone;
            the small kernels' operands too
   fill_op: the fill, then a copy that brings the small kernels' operands back
            into L2 (their parameters and the graph's node state stay evicted)
@@ -33,7 +33,8 @@ dev = torch.device("cuda")
 bf = torch.bfloat16
 ta = torch.randn(2880, device=dev).to(bf); tb = torch.randn(2880, device=dev).to(bf)
 tw = torch.randn(4, 2880, device=dev).to(bf); tv = torch.randn(4, device=dev).to(bf)
-fbuf = torch.empty(256 << 20, dtype=torch.uint8, device=dev)
+fbuf = torch.empty(max(256 << 20, 5 * torch.cuda.get_device_properties(0).L2_cache_size),
+                   dtype=torch.uint8, device=dev)
 sa, sw = torch.empty_like(ta), torch.empty_like(tw)
 
 

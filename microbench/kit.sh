@@ -20,8 +20,9 @@
 # the output keeps; default from the GPU's name (GB10, H100, H200). --sm: the
 # nvcc target; default sm_<cc>a from nvidia-smi's compute capability (sm_121a
 # on a DGX Spark, sm_90a on H100/H200), 'native' for nvcc -arch=native.
-# Needs CUDA (nvcc, the driver, nvidia-smi) and python3; about 2 minutes on an
-# H100. Nothing outside OUTDIR is written but a build folder under $TMPDIR,
+# Needs CUDA (nvcc, the driver, nvidia-smi) and python3; on an H100 one run with
+# the PyTorch programs took 52 s after the build. Nothing outside OUTDIR is
+# written but a build folder under $TMPDIR,
 # removed at exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -111,7 +112,10 @@ pids=()
 build_one membench & pids+=($!)
 build_one tmabench -lcuda & pids+=($!)
 build_one ubench & pids+=($!)
-case $cc in 9.*) build_one wgmmabench & pids+=($!) ;; esac   # wgmma: sm_90a only
+case $sm in
+  sm_9*a) build_one wgmmabench & pids+=($!) ;;   # wgmma: sm_90a only
+  *) note "no wgmma on $sm (wgmma.mma_async needs sm_90a): mma_wait_cyc is not measured" ;;
+esac
 if [ -n "$cupti_lib" ]; then
   for f in "$cupti_lib"/libcupti.so*; do cupti_so=${f##*/}; break; done
   # shellcheck disable=SC2086
@@ -152,8 +156,8 @@ for r in $(seq 1 "$repeats"); do
   done
   note "run $r of $repeats done ($(( $(date +%s) - t0 )) s)"
 done
-# under PyTorch: the graph gaps as torch.profiler records them (the traces'
-# instrument; kcold.cu's own CUPTI reads them shorter) and the host launch time
+# under PyTorch: the graph gaps as torch.profiler records them in a PyTorch
+# process, as the traces were taken (docs/kit.md), and the host launch time
 if [ "$torch" = 1 ] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
   # shellcheck disable=SC2086
   if nvcc -O3 $arch -shared -Xcompiler -fPIC "$here/kcold.cu" -o "$build/kcold.so" -lcuda >>"$log" 2>&1; then

@@ -4,9 +4,9 @@
 usage: kit_digest.py --base ARCH.csv [--id RUN_ID] [--out ARCH.csv] [--compare OUT.txt]
                      [--set-out OUT.txt] [--check] RAW [RAW ...]
 
-RAW files hold what membench.cu, tmabench.cu, ubench.cu, kcold.cu (KCOLD_MAIN or
-kcold.py), kgap_probe.py and traces/capture/torch_launch.py print, in their own line
-formats; microbench/kit.sh concatenates them. A line '#@run LABEL' starts a run (before
+RAW files hold what membench.cu, tmabench.cu, ubench.cu, kcold.cu (KCOLD_MAIN),
+kcold.py, kgap_probe.py, wgmmabench.cu and traces/capture/torch_launch.py print, in
+their own line formats; microbench/kit.sh concatenates them. A line '#@run LABEL' starts a run (before
 any, lines belong to run 1): one run of every program. Each key below is derived within
 a run from that run's lines (a ratio of two tests, Little's law, ...), giving one or
 more samples per run; a key is written as the median of its samples, with their min
@@ -50,7 +50,7 @@ FORMATS = [
     ("DRAM read ", r"DRAM read ([0-9]+) GiB: " + NUM + " GB/s", "ubench"),
     ("prefilled eager queue ", r"prefilled eager queue \(([0-9]+) kernels\): " + NUM + " ns/kernel", "list"),
     ("k_empty ", r"k_empty ([0-9]+) ([0-9]+) \S+ " + NUM + r"\b.*", "kcold"),
-    ("graph ", r"graph (\S+) n ([0-9]+) period_ns \S+ cupti_dur_ns " + NUM + " cupti_gap_ns " + NUM
+    ("graph ", r"graph (\S+) n ([0-9]+) period_ns (?:-|" + NUM + ") cupti_dur_ns " + NUM + " cupti_gap_ns " + NUM
      + r"(?: cupti_gap_mean_ns " + NUM + ")?", "graph"),
     ("fill ", r"fill ([0-9]+) " + NUM + r" (?:.*? gap_mean_ns " + NUM + "|.*)", "kgap"),
     ("torch.add eager: ", r"torch\.add eager: host " + NUM + r" us/op.*", "list"),
@@ -121,7 +121,9 @@ def store(run, kind, prefix, m, where):
     elif kind == "kcold":
         key, val = ("k_empty", (int(g[0]), int(g[1]))), float(g[2])
     elif kind == "graph":                    # the mean gap where printed, else the median
-        key, val = ("graph", g[0]), float(g[4] if g[4] is not None else g[3])
+        if g[2] is None:
+            return                               # kcold.cu's own CUPTI (no period): not the traces'
+        key, val = ("graph", g[0]), float(g[5] if g[5] is not None else g[4])
     else:                                    # kgap: likewise
         key, val = ("kgap_fill",), float(g[2] if g[2] is not None else g[1])
     if key in run:
@@ -317,9 +319,9 @@ KEYS = [
     ("launch_gap_ns", 0, 0.20, 32, launch_gap,
      "ubench.cu: eager period of empty kernels queued behind a spin kernel, minus kernel_fixed_ns"),
     ("graph_gap_ns", 0, 0.10, 32, resolved(one(("graph", "store_g1"))),
-     "kcold.py (torch.profiler): mean gap between storing kernels of a 512-kernel CUDA graph"),
+     "kcold.py (torch.profiler): mean gap (median where no mean is printed) between storing kernels of a 512-kernel CUDA graph"),
     ("graph_gap_cold_ns", 0, 0.10, 32, resolved(one(("kgap_fill",))),
-     "kgap_probe.py (torch.profiler): mean gap between small graph kernels behind a 256 MB fill"),
+     "kgap_probe.py (torch.profiler): mean gap (median where no mean is printed) between small graph kernels behind a fill past L2"),
     ("kernel_fixed_ns", 0, 0.10, 32, kernel_fixed, "kcold.cu: CUPTI duration of an empty 1-CTA kernel, hot"),
     ("mma_wait_cyc", 1, 0.10, 5, mma_wait,
      "wgmmabench.cu: one warpgroup's G wgmma m64n128k16 then commit and wait, the constant of cycles(G)"),

@@ -224,6 +224,21 @@ static void test_attention_waits_for_its_mma_groups_per_tile(check_t *ck)
           us[1][1], us[0][1]);
     double w132 = us[0][0] - us[0][1], w264 = us[1][0] - us[1][1];
     CHECK(w264 > 1.95 * w132 && w264 < 2.05 * w132, "waits %.2f us at 264 CTAs, %.2f at 132", w264, w132);
+    /* the same kernel were its CTAs small enough to share an SM: 264 CTAs two
+     * to an SM, each hiding the other's waits, wait for nothing */
+    attn_impl_t shared = *attn_impl_find("cudnn-sdpa-sm90-64x128x128");
+    shared.smem_bytes = 0;
+    double sh[2];
+    for (int k = 0; k < 2; k++) {
+        a.mma_wait_cyc = k ? 0 : 55;
+        kdesc_t d = {.kind = KM_ATTENTION, .m = 4, .heads_q = 264, .heads_kv = 8, .head_dim = 128,
+                     .ctx = 16384, .kv_dt = DT_BF16, .attn = &shared};
+        kmodel_out_t o;
+        char err[512];
+        CHECK(kmodel_run(&a, &d, &o, err, sizeof err) == 0, "%s", err);
+        sh[k] = o.us;
+    }
+    CHECK(sh[0] == sh[1], "two CTAs an SM: %.3f us with waits, %.3f without", sh[0], sh[1]);
 }
 
 /* cuDNN's split rule reproduces the grids CUPTI recorded: 8 KV heads x 1, 8,
