@@ -8,8 +8,9 @@
 #  - two runs (the kit's '#@run' format; the second is membench5_h100.txt's repeat of
 #    test 4) give the median and the runs' spread;
 #  - each derivation follows its input: a faster whole-row read lowers every
-#    dram_run_eff_* and dram_tma_eff and nothing else, and a slower test 2 doubles
-#    dram_latency_ns, which --check then refuses (exit 1);
+#    dram_run_eff_* and dram_tma_eff and nothing else, a slower test 2 doubles
+#    dram_latency_ns and a longer wgmma wait doubles mma_wait_cyc alone, which
+#    --check then refuses (exit 1);
 #  - bad input exits 2 naming file:line, and writes no file.
 # Skipped (77) where python3 is missing.
 set -u
@@ -111,6 +112,20 @@ lat=$(value dram_latency_ns "$tmp/slow.csv")
 [ "$rc" = 1 ] && [ "$lat" = "839.6" ] && grep -q 'dram_latency_ns .*DISAGREES' "$tmp/slow.out" &&
   ok "half the test-2 rate doubles dram_latency_ns (839.6), and --check refuses it" ||
   bad "slow test 2" "rc $rc, dram_latency_ns $lat"
+sed 's/^wgmma_fit n 128 wg 1 latency_cyc [0-9.]* /wgmma_fit n 128 wg 1 latency_cyc 109.8 /' $R/wgmmabench_h100.txt >"$tmp/wgmma_slow.txt"
+# shellcheck disable=SC2046
+$digest --base models/data/arch/h100.csv --check --out "$tmp/wslow.csv" "$tmp/wgmma_slow.txt" \
+  $(raw_of h100 | grep -v wgmmabench) >"$tmp/wslow.out" 2>&1
+rc=$?
+w=$(value mma_wait_cyc "$tmp/wslow.csv")
+moved=""
+for k in $(keys_of h100); do
+  if [ "$(value $k "$tmp/wslow.csv")" != "$(value $k "$tmp/h100.csv")" ]; then moved="$moved $k"; fi
+done
+[ "$rc" = 1 ] && [ "$w" = "109.8" ] && [ "$moved" = " mma_wait_cyc" ] &&
+  grep -q 'mma_wait_cyc .*DISAGREES' "$tmp/wslow.out" &&
+  ok "a wait twice as long gives mma_wait_cyc 109.8 and moves nothing else, and --check refuses it" ||
+  bad "slow wgmma wait" "rc $rc, mma_wait_cyc $w, moved:$moved"
 
 # kit.sh's own output on a lent H100: every key it resolves agrees (--check); the
 # graph gaps its CUPTI program records as 0 ns are not readings, so they keep the preset's
