@@ -534,6 +534,7 @@ typedef struct {
     int64_t tiles_per_group, total;  /* total includes split_k */
     int k_tiles, k_tiles_slice, grid, persistent;
     double elem_mma_a, elem_mma_b, desc_cyc, epi_cyc;
+    double k_eff;               /* elements of K per k-tile: k / ceil(k / tile_k) */
     int64_t m_ext, n_ext;       /* kernel M and N extents per group */
 } tg_t;
 
@@ -605,7 +606,7 @@ static int tg_item(const kspec_t *k, int cta, int idx, kitem_t *out)
     /* DRAM and L2 serve neither out-of-bounds rows nor out-of-bounds K (TMA
      * zero-fills them; what the SM receives is port_bytes below); SF tensors
      * are padded to 128 rows in memory, so whole SF atoms are fetched */
-    double k_eff = (double)g->p->k / g->k_tiles;
+    double k_eff = g->k_eff;
     double a_b = rows > 0 ? (double)rows * k_eff * g->elem_mma_a + c->stage_sfa_bytes : 0;
     double b_b = cols > 0 ? (double)cols * k_eff * g->elem_mma_b + c->stage_sfb_bytes : 0;
     /* TMA multicast in a cm x cn cluster (CUTLASS sm90 CollectiveMma with
@@ -883,6 +884,11 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
     }
     g->total = g->tiles_per_group * groups * split;
     g->k_tiles = (int)cdiv(p->k, c->tile_k);
+    g->k_eff = (double)p->k / g->k_tiles;
+    if (p->k_tiles_run > 0) {
+        assert(p->k_tiles_run <= g->k_tiles && !o->stream_k);
+        g->k_tiles = (int)p->k_tiles_run;
+    }
     g->k_tiles_slice = (int)cdiv(g->k_tiles, split);
     dtype_t mma_a = o->swap_ab ? o->b_dt : o->a_dt, mma_b = o->swap_ab ? o->a_dt : o->b_dt;
     g->elem_mma_a = c->sf_vec ? dtype_info(mma_a)->elem_bits / 8.0 : dtype_bytes_per_elem(mma_a);
@@ -1062,6 +1068,23 @@ double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem
  * whole rows, which kexec detects itself only after several periods of
  * lcm(grid, wt) tiles, if at all; gemm_test.c bounds the error against the
  * launch simulated event by event (0.05 %; the cases tried agree to the ps). */
+/* A launch deep along K folds the same way over the k-tiles of each K slice
+ * (each tile's pipeline): every item is the same pipeline with more steps,
+ * so once those steps are steady every figure grows along a line in them --
+ * each CTA's items stretch alike, the waves and the last one stay the same --
+ * and launches of GEMM_FOLD_K1 and 4 GEMM_FOLD_K1 k-tiles a slice (each k-tile
+ * as deep as the problem's own, the last slice as much shorter as it is)
+ * give the line. This holds where the step folds do not: CTAs that advance
+ * at different rates (a cluster's first tile from DRAM, the other from L2)
+ * never repeat a whole state. About that line the time wanders by a fraction
+ * of a k-tile as the CTAs' phases against the shared DRAM queue shift (gb10's
+ * FC1 at 256 tokens: 0.4 to 0.7 us over 32 to 1024 k-tiles of 4.86 us), so the
+ * two launches lie 3 GEMM_FOLD_K1 k-tiles apart. Only slices at least twice
+ * as long as both together fold, once GEMM_FOLD_TRY_EVENTS of simulating the
+ * launch whole were not enough (as above), and before the rows (each
+ * shallower launch may then fold its rows); stream-K does not. gemm_test.c
+ * bounds the error against every event simulated. */
+#define GEMM_FOLD_K1 64
 #define GEMM_FOLD_WAVES 4
 #define GEMM_FOLD_WARM 2
 #define GEMM_FOLD_WARM_WAVES 128
@@ -1095,7 +1118,7 @@ static int fold_start(int64_t grid, int64_t units, int64_t d, int64_t tiles_all,
 /* kresult_t at R from the launches at r1 and r1 + d (the line through them);
  * executed events are both launches', folded events what the line stood for. */
 static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r1, double d,
-                      kresult_t *out)
+                      int along_k, kresult_t *out)
 {
     double x = (r - r1) / d;
 #define LINE(f) ((double)a->f + ((double)b->f - (double)a->f) * x)
@@ -1111,12 +1134,19 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
     out->epi_ps_sum = LINE(epi_ps_sum);
 #undef LINE
     out->first_compute_ps = a->first_compute_ps;
-    /* the last wave is the same: the used SMs' idle tail, not its share,
-     * carries over; an SM that ran no CTA idles the whole launch */
+    /* along the rows the last wave is the same: the used SMs' idle tail, not
+     * its share, carries over; an SM that ran no CTA idles the whole launch.
+     * Along K every idle stretch grows with the items: the line's. */
     double u = b->unused_sm_frac;
-    out->tail_idle_frac = out->dur_ps > 0
-                              ? u + (b->tail_idle_frac - u) * (double)b->dur_ps / (double)out->dur_ps
-                              : 0;
+    if (along_k)
+    {
+        double ia = a->tail_idle_frac * (double)a->dur_ps, ib = b->tail_idle_frac * (double)b->dur_ps;
+        out->tail_idle_frac = out->dur_ps > 0 ? (ia + (ib - ia) * x) / (double)out->dur_ps : 0;
+    }
+    else
+        out->tail_idle_frac = out->dur_ps > 0 ? u + (b->tail_idle_frac - u) * (double)b->dur_ps /
+                                                        (double)out->dur_ps
+                                              : 0;
     double all_b = (double)(b->events + b->events_folded), all_a = (double)(a->events + a->events_folded);
     out->events = a->events + b->events;
     out->events_folded = a->events_folded + b->events_folded +
@@ -1130,12 +1160,30 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
 typedef struct {
     gemm_problem_t p1, p2;
     double r, r1, d;
+    int along_k;       /* 1: the units are k-tiles of a K slice */
 } fold_plan_t;
+
+/* The fold along K (above), or 0. */
+static int fold_plan_k(const gemm_opts_t *o, const gemm_problem_t *p, const tg_t *g, fold_plan_t *f)
+{
+    int64_t split = o->split_k > 1 ? o->split_k : 1, slice = g->k_tiles_slice;
+    int64_t short_by = split * slice - g->k_tiles;   /* the last slice's k-tiles fewer */
+    if (p->k_tiles_run > 0 || slice < 2 * 5 * GEMM_FOLD_K1 || short_by >= GEMM_FOLD_K1)
+        return 0;
+    gemm_problem_t p1 = *p, p2 = *p;
+    p1.k_tiles_run = split * GEMM_FOLD_K1 - short_by;
+    p2.k_tiles_run = split * 4 * GEMM_FOLD_K1 - short_by;
+    *f = (fold_plan_t){.p1 = p1, .p2 = p2, .r = (double)slice, .r1 = GEMM_FOLD_K1,
+                       .d = 3 * GEMM_FOLD_K1, .along_k = 1};
+    return 1;
+}
 
 static int fold_plan(const gemm_opts_t *o, const gemm_problem_t *p, const tg_t *g, fold_plan_t *f)
 {
     if (o->no_fold || o->stream_k)
         return 0;
+    if (fold_plan_k(o, p, g, f))
+        return 1;
     int64_t split = o->split_k > 1 ? o->split_k : 1;   /* units per work tile */
     int64_t groups = o->grouped ? p->groups : 1;
     int64_t tt = o->swap_ab ? g->c->tile_n : g->c->tile_m;      /* tokens per row */
@@ -1204,7 +1252,7 @@ static int gemm_fold(const arch_t *a, const gemm_opts_t *o, const fold_plan_t *f
         out->r.events += o1.r.events;
         return 0;
     }
-    fold_line(&o1.r, &o2.r, r, r1, f->d, &out->r);
+    fold_line(&o1.r, &o2.r, r, r1, f->d, f->along_k, &out->r);
     out->r.cut = o->deadline_ps > 0 && out->r.dur_ps > o->deadline_ps;
     return 0;
 }

@@ -670,6 +670,63 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
     }
 }
 
+/* Launches deep along K run as two shallower ones (gemm.c "long launches"):
+ * within 0.05 % of every event simulated, with the same bytes, where the
+ * step folds do not take them -- a cluster whose first tile reads DRAM and
+ * whose second reads L2 (CTAs at different rates), split-K with a shorter
+ * last slice, a block-scaled FC1 on gb10 -- and ten times the depth executes
+ * no more events and takes ten times the time. */
+static void test_deep_launches_fold_along_k(check_t *ck)
+{
+    arch_t h100 = preset_arch("h100"), gb10 = preset_arch("gb10");
+    gemm_opts_t lm = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 512,
+                      .tile_n = 8, .tile_k = 64, .stages = 3, .swap_ab = 1, .cluster_m = 2,
+                      .split_k = 1};
+    gemm_opts_t split = {.a_dt = DT_BF16, .b_dt = DT_BF16, .out_bytes = 2, .tile_m = 128,
+                         .tile_n = 128, .tile_k = 64, .split_k = 3};
+    gemm_opts_t mx = {.a_dt = DT_MXFP8, .b_dt = DT_MXFP4, .out_bytes = 2, .tile_m = 128,
+                      .tile_n = 32, .tile_k = 256, .split_k = 1, .swap_ab = 1};
+    struct {
+        const arch_t *a;
+        gemm_opts_t o;
+        gemm_problem_t p;
+    } cases[] = {
+        {&h100, lm, {.m = 16, .n = 201088, .k = 64 * 1300, .groups = 1}},
+        {&h100, split, {.m = 4096, .n = 2880, .k = 64 * (3 * 700 - 2) - 8, .groups = 1}},
+        {&gb10, mx, {.m = 256, .n = 5760, .k = 256 * 2000, .groups = 1, .a_in_l2 = 1}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        gemm_out_t f, e;
+        char err[512];
+        gemm_opts_t o = cases[i].o;
+        int ok = gemm_run(cases[i].a, &o, &cases[i].p, &f, err, sizeof err) == 0;
+        o.no_fold = 1;
+        ok = ok && gemm_run(cases[i].a, &o, &cases[i].p, &e, err, sizeof err) == 0;
+        if (!CHECK(ok, "case %zu: %s", i, err))
+            continue;
+        CHECK(f.r.folds > 0 && f.r.events < e.r.events, "case %zu: %d folds, %llu of %llu events",
+              i, f.r.folds, (unsigned long long)f.r.events, (unsigned long long)e.r.events);
+        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 5e-4 * (double)e.r.dur_ps,
+              "case %zu: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
+        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-6 * e.r.dram_bytes,
+              "case %zu: bytes %.0f vs %.0f", i, f.r.dram_bytes, e.r.dram_bytes);
+        CHECK(fabs(f.r.tail_idle_frac - e.r.tail_idle_frac) <= 0.002, "case %zu: tail idle %.4f vs %.4f",
+              i, f.r.tail_idle_frac, e.r.tail_idle_frac);
+    }
+    gemm_out_t a, b;
+    char err[512];
+    gemm_problem_t p = cases[0].p;
+    int ok = gemm_run(&h100, &lm, &p, &a, err, sizeof err) == 0;
+    p.k *= 10;
+    ok = ok && gemm_run(&h100, &lm, &p, &b, err, sizeof err) == 0;
+    if (CHECK(ok, "%s", err)) {
+        CHECK(b.r.events <= a.r.events, "events %llu at k %lld, %llu at 10x",
+              (unsigned long long)a.r.events, (long long)cases[0].p.k, (unsigned long long)b.r.events);
+        double x = (double)b.r.dur_ps / (double)a.r.dur_ps;
+        CHECK(x > 9.9 && x < 10.01, "k x 10 takes %.4f x the time", x);
+    }
+}
+
 /* A search's deadline on a folded launch: above its time the result is the
  * same; below it the launch says it was cut, and never ends sooner than the
  * deadline in a result the search could take. */
@@ -734,6 +791,7 @@ int main(void)
     test_runs_and_repeats_match_the_items(&ck);
     test_folded_gemm_matches_every_event(&ck);
     test_long_launches_fold_whole_rows(&ck);
+    test_deep_launches_fold_along_k(&ck);
     test_long_launch_deadline(&ck);
     return check_end(&ck);
 }
