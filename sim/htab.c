@@ -85,7 +85,7 @@ static slot_t *slot_of(const htab_t *t, uint64_t h, const void *key, size_t len)
     }
 }
 
-void *htab_find(const htab_t *t, const void *key, size_t len)
+const void *htab_find(const htab_t *t, const void *key, size_t len)
 {
     assert(key != NULL);
     if (t->n == 0)

@@ -34,7 +34,7 @@ htab_t *htab_create(size_t val_size);
 void htab_free(htab_t *t);
 
 /* The value of key[0 .. len-1], or NULL when t holds no such key. */
-void *htab_find(const htab_t *t, const void *key, size_t len);
+const void *htab_find(const htab_t *t, const void *key, size_t len);
 
 /* The value of key[0 .. len-1]: the one t holds (*added = 0), else a new
  * zero-filled one under a copy of the key (*added = 1). NULL when out of

@@ -39,7 +39,7 @@ static void test_puts_are_found_through_growth_at_fixed_addresses(check_t *ck)
     CHECK(htab_count(t) == MANY, "%zu entries", htab_count(t));
     int bad = 0;
     for (int i = 0; i < MANY; i++) {
-        int *v = htab_find(t, k, key_of(i, k));
+        const int *v = htab_find(t, k, key_of(i, k));
         bad += v == NULL || *v != i;
     }
     CHECK(bad == 0, "%d of %d keys lost or wrong", bad, MANY);
@@ -64,7 +64,7 @@ static void test_keys_sharing_a_prefix_are_distinct(check_t *ck)
     }
     CHECK(htab_count(t) == sizeof s + 1, "%zu entries", htab_count(t));
     for (size_t len = 0; len <= sizeof s; len++) {
-        size_t *v = htab_find(t, s, len);
+        const size_t *v = htab_find(t, s, len);
         CHECK(v != NULL && *v == len + 1, "prefix of %zu bytes", len);
     }
     char other[sizeof s];
@@ -89,7 +89,7 @@ static void test_keys_of_one_first_slot_chain_and_wrap(check_t *ck)
     for (int i = 0; i < N; i++)
         *(unsigned *)htab_put(t, &keys[i], sizeof keys[i], NULL) = keys[i] + 1;
     for (int i = 0; i < N; i++) {
-        unsigned *v = htab_find(t, &keys[i], sizeof keys[i]);
+        const unsigned *v = htab_find(t, &keys[i], sizeof keys[i]);
         CHECK(v != NULL && *v == keys[i] + 1, "chained key %d", i);
     }
     /* absent keys of the same first slot probe the whole chain */
@@ -100,7 +100,7 @@ static void test_keys_of_one_first_slot_chain_and_wrap(check_t *ck)
     for (int i = N; i < PICK; i++)
         *(unsigned *)htab_put(t, &keys[i], sizeof keys[i], NULL) = keys[i] + 1;
     for (int i = 0; i < PICK; i++) {
-        unsigned *v = htab_find(t, &keys[i], sizeof keys[i]);
+        const unsigned *v = htab_find(t, &keys[i], sizeof keys[i]);
         CHECK(v != NULL && *v == keys[i] + 1, "key %d after growth", i);
     }
     htab_free(t);
