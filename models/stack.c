@@ -272,7 +272,7 @@ unsigned stack_row_reads(const stack_kernel_t *r)
         case SH_QUANT_MOE:
         case SH_MOE_QUANT: case SH_MOE_EXPAND: case SH_MOE_ACT: case SH_FFN_ACT:
             /* the bytes the generic model moves; a ksmall family has its own counts */
-            if (r->small == NULL)
+            if (stack_kernel_small(r) == NULL)
                 f |= SF_ACTS;
             break;
         case SH_EMBED:
@@ -289,6 +289,11 @@ unsigned stack_row_reads(const stack_kernel_t *r)
     return f;
 }
 
+const char *stack_kernel_small(const stack_kernel_t *r)
+{
+    return r->model == KM_ELEMENTWISE && !strncmp(r->impl, "small:", 6) ? r->impl + 6 : NULL;
+}
+
 /* Resolve impl name v for row r (a small-kernel family and functor against
  * code, the small kernels' code table); 0, or -1 with err. */
 static int set_impl(stack_kernel_t *r, const ksmall_code_t *code, const char *v, char *err,
@@ -300,7 +305,6 @@ static int set_impl(stack_kernel_t *r, const ksmall_code_t *code, const char *v,
     t.gemv = NULL;
     t.attn = NULL;
     t.gemm_impl = NULL;
-    t.small = NULL;
     int can;
     if (!strcmp(v, "ew")) {
         t.model = KM_ELEMENTWISE;
@@ -341,8 +345,6 @@ static int set_impl(stack_kernel_t *r, const ksmall_code_t *code, const char *v,
         return -1;
     }
     *r = t;
-    if (r->model == KM_ELEMENTWISE && !strncmp(r->impl, "small:", 6))
-        r->small = r->impl + 6;
     return 0;
 }
 
@@ -795,8 +797,6 @@ int stack_set(stack_desc_t *s, const char *assignment, char *err, size_t errlen)
         }
         t.any_arch = 1;
         *r = t;
-        if (r->small != NULL)   /* it pointed into t.impl */
-            r->small = r->impl + 6;
         applied++;
     }
     if (!applied && impl_refused)
@@ -895,7 +895,7 @@ static int set_small(kdesc_t *d, const stack_kernel_t *r, const ksmall_code_t *t
 {
     ksmall_desc_t kd;
     char kerr[160];
-    if (ksmall_parse(table, r->small, &kd, kerr, sizeof kerr) != 0) {
+    if (ksmall_parse(table, stack_kernel_small(r), &kd, kerr, sizeof kerr) != 0) {
         snprintf(err, errlen, "%s (%s): %s", r->op, r->kernel, kerr);
         return -1;
     }
@@ -953,7 +953,7 @@ static int set_small(kdesc_t *d, const stack_kernel_t *r, const ksmall_code_t *t
         break;
     default:
         snprintf(err, errlen, "%s (%s): ksmall family '%s' has no shape for shape '%s'", r->op,
-                 r->kernel, r->small, shape_info(r->shape)->name);
+                 r->kernel, stack_kernel_small(r), shape_info(r->shape)->name);
         return -1;
     }
     kd.shape = sh;
@@ -1215,14 +1215,15 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     case SH_COUNT:
         assert(0);
     }
-    if (r->model == KM_ELEMENTWISE && r->small != NULL) {
+    if (r->model == KM_ELEMENTWISE && stack_kernel_small(r) != NULL) {
         /* a small kernel runs once per layer: the kernels between evict its code
          * from the SM's instruction caches, and from L2 too when the step streams
          * more than L2 holds; right after a launch of the same kernel its code is
          * in the caches, as in the back-to-back runs the hot costs were measured
          * on (microbench/ksmall_probe.py) */
         ks_level_t code = stack_streams_past_l2(s, mo, g, a) ? KS_DRAM : KS_L2;
-        if (r > s->kernels && r[-1].small != NULL && strcmp(r[-1].small, r->small) == 0)
+        if (r > s->kernels && stack_kernel_small(&r[-1]) != NULL &&
+            strcmp(stack_kernel_small(&r[-1]), stack_kernel_small(r)) == 0)
             code = KS_NONE;
         return set_small(d, r, &s->small_code, mo, g, (int)ab, split, code, err, errlen);
     }

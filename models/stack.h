@@ -66,7 +66,6 @@ typedef struct {
     const gemv_impl_t *gemv;      /* KM_GEMV */
     const attn_impl_t *attn;      /* KM_ATTENTION */
     const gemm_impl_t *gemm_impl; /* KM_GEMM, KM_GROUPED_GEMM */
-    const char *small;      /* KM_ELEMENTWISE with a ksmall family: impl after "small:" */
     dtype_t weights, acts;  /* formats; has_* 0 = not given */
     int has_weights, has_acts;
     stack_launch_t launch;  /* tiled launch (0 fields = the model's choice) */
@@ -76,6 +75,10 @@ typedef struct {
     char source[512];
     int line;               /* line in the stack file */
 } stack_kernel_t;
+
+/* A KM_ELEMENTWISE row's ksmall family spec (its impl after "small:"), or
+ * NULL: read from the row's own impl, so a copied row stays whole. */
+const char *stack_kernel_small(const stack_kernel_t *r);
 
 typedef struct {
     char name[64];
