@@ -26,6 +26,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # value KEY FILE: the value column of KEY in an arch file
 value() { awk -F, -v k="$1" '$1 == k { print $2 }' "$2"; }
+# moved A B KEY...: the KEYs whose values differ between arch files A and B, each after a space
+moved() {
+  local a=$1 b=$2 k m=""
+  shift 2
+  for k in "$@"; do [ "$(value "$k" "$a")" = "$(value "$k" "$b")" ] || m="$m $k"; done
+  echo "$m"
+}
 raw_of() {
   echo "$R/membench_$1.txt $R/tmabench_$1.txt $R/tmabench13_$1.txt $R/tmabench14_$1.txt $R/kcold_$1.txt $R/kgap_probe_$1.txt"
   [ ! -f "$R/wgmmabench_$1.txt" ] || echo "$R/wgmmabench_$1.txt"
@@ -97,10 +104,7 @@ sed 's/^test4 1440 .*/test4 1440 3200.0/' $R/membench_h100.txt >"$tmp/membench_f
 # shellcheck disable=SC2046
 $digest --base models/data/arch/h100.csv --id results-h100 --out "$tmp/fast.csv" "$tmp/membench_fast.txt" \
   $(raw_of h100 | cut -d' ' -f2-) >/dev/null 2>&1
-moved=""
-for k in $KEYS; do
-  if [ "$(value $k "$tmp/fast.csv")" != "$(value $k "$tmp/h100.csv")" ]; then moved="$moved $k"; fi
-done
+moved=$(moved "$tmp/fast.csv" "$tmp/h100.csv" $KEYS)
 [ "$moved" = " dram_run_eff_32 dram_run_eff_64 dram_run_eff_128 dram_run_eff_256 dram_run_eff_512 dram_tma_eff dram_tma_eff_64r dram_tma_eff_256r" ] &&
   ok "whole-row read moves the run-length and TMA efficiencies only" || bad "whole-row read" "moved:$moved"
 sed 's/^test2 32 512 .*/test2 32 512 80.5/' $R/membench_h100.txt >"$tmp/membench_slow.txt"
@@ -118,10 +122,7 @@ $digest --base models/data/arch/h100.csv --check --out "$tmp/wslow.csv" "$tmp/wg
   $(raw_of h100 | grep -v wgmmabench) >"$tmp/wslow.out" 2>&1
 rc=$?
 w=$(value mma_wait_cyc "$tmp/wslow.csv")
-moved=""
-for k in $(keys_of h100); do
-  if [ "$(value $k "$tmp/wslow.csv")" != "$(value $k "$tmp/h100.csv")" ]; then moved="$moved $k"; fi
-done
+moved=$(moved "$tmp/wslow.csv" "$tmp/h100.csv" $(keys_of h100))
 [ "$rc" = 1 ] && [ "$w" = "109.8" ] && [ "$moved" = " mma_wait_cyc" ] &&
   grep -q 'mma_wait_cyc .*DISAGREES' "$tmp/wslow.out" &&
   ok "a wait twice as long gives mma_wait_cyc 109.8 and moves nothing else, and --check refuses it" ||
