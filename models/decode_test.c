@@ -185,7 +185,9 @@ static const stack_kernel_t *row_of(const stack_desc_t *st, const char *name)
 
 /* A stack's dense GEMV runs the tiled kernel its library launched (the
  * torch-bf16 nvjet configurations from the shape traces) while the tokens fit
- * the tile's token side, and the GEMV implementation after that. */
+ * the tile's token side, and a tiled kernel of the library's own choosing
+ * after that (no tile given: kmodel.c's chooser); on an arch the launch was
+ * not recorded on, the GEMV implementation. */
 static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *ck)
 {
     setup_t s;
@@ -211,8 +213,18 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *c
                   "M=%lld: kind %d tile %dx%dx%d grid %d", (long long)tokens[i], (int)d.kind, d.tile_m,
                   d.tile_n, d.tile_k, d.grid_ctas);
         else
-            CHECK(d.kind == KM_GEMV && d.tile_m == 0, "M=%lld: kind %d tile_m %d", (long long)tokens[i],
-                  (int)d.kind, d.tile_m);
+            CHECK(d.kind == KM_GEMM && d.tile_m == 0 && d.split_k <= 1, "M=%lld: kind %d tile_m %d",
+                  (long long)tokens[i], (int)d.kind, d.tile_m);
+    }
+    setup_t gb;
+    if (setup_load(&gb, "gb10", NULL, NULL, 0, err, sizeof err) == 0) {
+        step_geom_t g;
+        stack_geom(&gb.model, 9, 1, 2048, 0, &g);
+        kdesc_t d;
+        CHECK(stack_kdesc(st, qkv, &gb.arch, &gb.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+        CHECK(d.kind == KM_GEMV && d.tile_m == 0, "gb10, M=9: kind %d tile_m %d", (int)d.kind, d.tile_m);
+    } else {
+        CHECK(0, "%s", err);
     }
     stack_free(st);
 }

@@ -1005,7 +1005,12 @@ static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r
         set_launch(d, r);
         return;
     }
-    if (m > d->gemv->max_cols) /* a tuned library switches to a tiled GEMM */
+    /* more tokens than the recorded tile holds: the library runs a tiled kernel
+     * still, of its own choosing (kmodel.c gemm_impl_chooser: cuBLAS's observed
+     * configurations on sm_90); traces/hopper/h100_shapes.csv records nvjet
+     * tiled kernels at every M it holds, 1 to 256 tokens. Without a recorded
+     * tile, a tuned library switches to a tiled GEMM past the GEMV's columns. */
+    if ((recorded && l->tile_m) || m > d->gemv->max_cols)
         d->kind = KM_GEMM;
 }
 
