@@ -76,6 +76,10 @@ static const bench_case_t CASES[] = {
      "tile --arch gb10 --grouped --m 4 --groups 4 --n 5760 --k 2880", 1, 0},
     {"tile/gb10/dense-m1e9", BENCH_COMMAND,
      "tile --arch gb10 --m 1000000000 --n 5120 --k 2880", 0, 0},
+    /* deep along K, CTAs at different rates (a cluster's DRAM and L2 tiles): folds along K */
+    {"tile/h100/lm_head-m16-k2.88e6", BENCH_COMMAND,
+     "tile --arch h100 --a bf16 --b bf16 --tile 512x8x64 --swap-ab --cluster 2x1 --stages 3 "
+     "--m 16 --n 201088 --k 2880000", 0, 0},
     {"tile-grid/gb10/moe-fc1-fc2", BENCH_TILE_GRID, NULL, 0, 0},
     {"replay/h100/trace-config", BENCH_COMMAND,
      "replay --arch h100 @/traces/hopper/h100_shapes.csv", 1, 0},
