@@ -105,9 +105,10 @@ static const char USAGE[] =
     "usage: gbsim bench [--quick] [--runs N] [--baseline FILE] [--format table|csv]";
 static const char MORE[] =
     "Times gbsim on its reference cases: decode of each stack x model preset on gb10\n"
-    "(and batch 4096), tile (an FC1 launch and a dense m = 1e9 one), the MoE FC1/FC2\n"
-    "tile grid evaluated in process, and replay of the committed Hopper shape traces\n"
-    "with their launch configuration and with --auto-config. Columns:\n"
+    "(and batch 4096), tile (an FC1 launch, a dense m = 1e9 one and an lm_head deep\n"
+    "along K), the MoE FC1/FC2 tile grid evaluated in process, and replay of the\n"
+    "committed Hopper shape traces with their launch configuration and with\n"
+    "--auto-config. Columns:\n"
     "  case, wall_ms, cpu_ms, peak_rss_kb   the case as its own process (wait4 rusage;\n"
     "                                       the fastest of --runs)\n"
     "  events                               events the engine executed\n"

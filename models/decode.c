@@ -270,7 +270,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                 for (int k = 0; k < v->launches; k++)
                     stream_issue(&st, v->us / v->launches, res);
                 res->hypothetical |= v->hypothetical;
-                decode_row_t *row = row_for(res, r, stack_row_kernel(r, c->arch, &m, &g));
+                decode_row_t *row = row_for(res, r, stack_row_kernel(s, r, c->arch, &m, &g));
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
                 row->us_step += v->us;

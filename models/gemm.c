@@ -886,7 +886,7 @@ static int tg_setup(const arch_t *a, const gemm_opts_t *o, const gemm_problem_t 
     g->k_tiles = (int)cdiv(p->k, c->tile_k);
     g->k_eff = (double)p->k / g->k_tiles;
     if (p->k_tiles_run > 0) {
-        assert(p->k_tiles_run <= g->k_tiles && !o->stream_k);
+        assert(p->k_tiles_run <= g->k_tiles && p->k_tiles_run >= split && !o->stream_k);
         g->k_tiles = (int)p->k_tiles_run;
     }
     g->k_tiles_slice = (int)cdiv(g->k_tiles, split);
@@ -1072,19 +1072,24 @@ double gemm_check_sums(const arch_t *a, const gemm_opts_t *o, const gemm_problem
  * (each tile's pipeline): every item is the same pipeline with more steps,
  * so once those steps are steady every figure grows along a line in them --
  * each CTA's items stretch alike, the waves and the last one stay the same --
- * and launches of GEMM_FOLD_K1 and 4 GEMM_FOLD_K1 k-tiles a slice (each k-tile
- * as deep as the problem's own, the last slice as much shorter as it is)
- * give the line. This holds where the step folds do not: CTAs that advance
- * at different rates (a cluster's first tile from DRAM, the other from L2)
- * never repeat a whole state. About that line the time wanders by a fraction
- * of a k-tile as the CTAs' phases against the shared DRAM queue shift (gb10's
- * FC1 at 256 tokens: 0.4 to 0.7 us over 32 to 1024 k-tiles of 4.86 us), so the
- * two launches lie 3 GEMM_FOLD_K1 k-tiles apart. Only slices at least twice
- * as long as both together fold, once GEMM_FOLD_TRY_EVENTS of simulating the
- * launch whole were not enough (as above), and before the rows (each
- * shallower launch may then fold its rows); stream-K does not. gemm_test.c
- * bounds the error against every event simulated. */
+ * and launches of k1 and 4 k1 k-tiles a slice (each k-tile as deep as the
+ * problem's own, the last slice as much shorter as it is) give the line. This
+ * holds where the step folds do not: CTAs that advance at different rates (a
+ * cluster's first tile from DRAM, the other from L2) never repeat a whole
+ * state. About that line the time wanders by a fraction of a k-tile as the
+ * CTAs' phases against the shared DRAM queue shift (gb10's FC1 at 256 tokens:
+ * 0.4 to 0.7 us over 32 to 1024 k-tiles of 4.86 us), so the two launches lie
+ * 3 k1 k-tiles apart; and a deep pipeline reaches its line only after several
+ * times its stages (H100's lm_head shape as a 24-stage pingpong 64x8x64: the
+ * slope per k-tile is 0.27 % lower up to about 100 k-tiles and constant from
+ * 128; a line from 64 k-tiles reads it 0.04 to 0.06 % short at 700 to 3000),
+ * so k1 = max(GEMM_FOLD_K1, GEMM_FOLD_K1_STAGES x stages). Only slices at
+ * least twice as long as both together fold, once GEMM_FOLD_TRY_EVENTS of
+ * simulating the launch whole were not enough (as above), and before the
+ * rows (each shallower launch may then fold its rows); stream-K does not.
+ * gemm_test.c bounds the error against every event simulated. */
 #define GEMM_FOLD_K1 64
+#define GEMM_FOLD_K1_STAGES 6
 #define GEMM_FOLD_WAVES 4
 #define GEMM_FOLD_WARM 2
 #define GEMM_FOLD_WARM_WAVES 128
@@ -1138,15 +1143,14 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
      * its share, carries over; an SM that ran no CTA idles the whole launch.
      * Along K every idle stretch grows with the items: the line's. */
     double u = b->unused_sm_frac;
-    if (along_k)
-    {
+    if (along_k) {
         double ia = a->tail_idle_frac * (double)a->dur_ps, ib = b->tail_idle_frac * (double)b->dur_ps;
         out->tail_idle_frac = out->dur_ps > 0 ? (ia + (ib - ia) * x) / (double)out->dur_ps : 0;
-    }
-    else
+    } else {
         out->tail_idle_frac = out->dur_ps > 0 ? u + (b->tail_idle_frac - u) * (double)b->dur_ps /
                                                         (double)out->dur_ps
                                               : 0;
+    }
     double all_b = (double)(b->events + b->events_folded), all_a = (double)(a->events + a->events_folded);
     out->events = a->events + b->events;
     out->events_folded = a->events_folded + b->events_folded +
@@ -1156,7 +1160,8 @@ static void fold_line(const kresult_t *a, const kresult_t *b, double r, double r
 }
 
 /* The two shorter launches of p (above), or 0 when p does not fold: p1 and p2,
- * the units (rows or groups) r of p, r1 of p1 and d more in p2. */
+ * the units (rows, groups, or with along_k the k-tiles of a K slice) r of p,
+ * r1 of p1 and d more in p2. */
 typedef struct {
     gemm_problem_t p1, p2;
     double r, r1, d;
@@ -1168,13 +1173,15 @@ static int fold_plan_k(const gemm_opts_t *o, const gemm_problem_t *p, const tg_t
 {
     int64_t split = o->split_k > 1 ? o->split_k : 1, slice = g->k_tiles_slice;
     int64_t short_by = split * slice - g->k_tiles;   /* the last slice's k-tiles fewer */
-    if (p->k_tiles_run > 0 || slice < 2 * 5 * GEMM_FOLD_K1 || short_by >= GEMM_FOLD_K1)
+    int64_t k1 = GEMM_FOLD_K1 > GEMM_FOLD_K1_STAGES * g->c->stages ? GEMM_FOLD_K1
+                                                                    : GEMM_FOLD_K1_STAGES * g->c->stages;
+    if (p->k_tiles_run > 0 || slice < 2 * 5 * k1 || short_by >= k1)
         return 0;
     gemm_problem_t p1 = *p, p2 = *p;
-    p1.k_tiles_run = split * GEMM_FOLD_K1 - short_by;
-    p2.k_tiles_run = split * 4 * GEMM_FOLD_K1 - short_by;
-    *f = (fold_plan_t){.p1 = p1, .p2 = p2, .r = (double)slice, .r1 = GEMM_FOLD_K1,
-                       .d = 3 * GEMM_FOLD_K1, .along_k = 1};
+    p1.k_tiles_run = split * k1 - short_by;
+    p2.k_tiles_run = split * 4 * k1 - short_by;
+    *f = (fold_plan_t){.p1 = p1, .p2 = p2, .r = (double)slice, .r1 = (double)k1,
+                       .d = 3.0 * (double)k1, .along_k = 1};
     return 1;
 }
 

@@ -74,9 +74,11 @@ typedef struct {
     int64_t m, n, k;          /* grouped: m = routed rows over all groups */
     int64_t groups;           /* grouped: non-empty groups */
     int a_in_l2;              /* 1: activations were just written and sit in L2 */
-    int64_t k_tiles_run;      /* 0: every tile runs ceil(k / tile_k) k-tiles; > 0 (a
-                                 launch folded along K, gemm.c "long launches"): this
-                                 many, each as deep as the problem's own */
+    int64_t k_tiles_run;      /* k-tiles per output tile, over all its K slices: 0 =
+                                 ceil(k / tile_k), what callers pass; > 0 only from
+                                 gemm.c's fold along K ("long launches"): this many,
+                                 each k / ceil(k / tile_k) deep, at least split_k and
+                                 at most ceil(k / tile_k), not stream-K (asserted) */
 } gemm_problem_t;
 
 typedef struct {

@@ -1235,9 +1235,16 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     return 0;
 }
 
-const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
-                             const step_geom_t *g)
+const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
+                             const llm_t *m, const step_geom_t *g)
 {
+    if (r->model == KM_GEMV) {
+        /* past the GEMV (or its recorded tile): a tiled kernel the row does not name */
+        kdesc_t d;
+        memset(&d, 0, sizeof d);
+        set_dense(&d, s, r, launch_recorded(s, r, a), g->tokens, 1, 1);
+        return d.kind == KM_GEMM && d.tile_m == 0 ? "tiled GEMM, the library's choice" : r->kernel;
+    }
     if (r->model != KM_ATTENTION)
         return r->kernel;
     const attn_impl_t *im = attn_impl_launched(r->attn, g->seqs, g->q_len, (int64_t)m->n_heads_kv);

@@ -164,11 +164,13 @@ int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_
 int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
 
-/* The name of the kernel row r launches in this step: the row's own, or for
+/* The name of the kernel row r of s launches in this step: the row's own; for
  * an attention row whose library switches kernels with the batch
- * (attn_impl_launched) the kernel it switched to. */
-const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
-                             const step_geom_t *g);
+ * (attn_impl_launched) the kernel it switched to; for a GEMV row that runs a
+ * tiled GEMM of the library's choosing (past its columns or its recorded
+ * tile's tokens), "tiled GEMM, the library's choice". */
+const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
+                             const llm_t *m, const step_geom_t *g);
 
 /* Bytes that must move per step at minimum: each weight a row reads, once, at
  * that row's storage format, and every sequence's KV cache once at kv_dtype. */

@@ -421,21 +421,31 @@ static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
 }
 
 /* A small-kernel impl given by --set names its family through the row's own
- * impl text (a copy made while setting it is gone by the time a step runs). */
-static void test_set_small_impl_points_into_its_row(check_t *ck)
+ * impl text, which the row keeps (a copy made while setting it is gone by the
+ * time a step runs): the step's descriptor of that row runs the family and
+ * functor the --set named. */
+static void test_set_small_impl_reaches_the_step(check_t *ck)
 {
     setup_t s;
     char err[1200];
     if (!CHECK(load_small(&s, "h100", "torch-bf16", "topk.impl=small:ew_vector:sigmoid", NULL, err,
                           sizeof err) == 0, "%s", err))
         return;
+    step_geom_t g;
+    stack_geom(&s.model, 1, 1, 2048, 0, &g);
     int took = 0;
     for (size_t i = 0; i < s.stack->n_kernels; i++) {
         const stack_kernel_t *r = &s.stack->kernels[i];
-        if (stack_kernel_small(r) == NULL)
+        if (strcmp(r->op, "topk") != 0 || stack_kernel_small(r) == NULL ||
+            strcmp(stack_kernel_small(r), "ew_vector:sigmoid") != 0)
             continue;
-        CHECK(stack_kernel_small(r) == r->impl + 6, "%s (%s): small points outside its row", r->op, r->kernel);
-        took += !strcmp(r->op, "topk") && !strcmp(stack_kernel_small(r), "ew_vector:sigmoid");
+        kdesc_t d;
+        int rc = stack_kdesc(s.stack, r, &s.arch, &s.model, &g, 0, &d, err, sizeof err);
+        CHECK(rc == 0 && d.small.family != NULL && d.small.functor != NULL &&
+                  strcmp(d.small.functor, "sigmoid") == 0 && d.small.code != NULL,
+              "%s (%s): rc %d, functor %s: %s", r->op, r->kernel, rc,
+              d.small.functor ? d.small.functor : "(none)", err);
+        took++;
     }
     CHECK(took >= 1, "no topk row took small:ew_vector:sigmoid");
     setup_free(&s);
@@ -520,7 +530,7 @@ static void test_unknown_set_keys_are_refused(check_t *ck)
 int main(void)
 {
     check_t ck = check_begin("stack_test");
-    test_set_small_impl_points_into_its_row(&ck);
+    test_set_small_impl_reaches_the_step(&ck);
     test_malformed_stack_files_are_refused(&ck);
     test_unknown_set_keys_are_refused(&ck);
     test_relaxed_rule_runs_and_is_hypothetical(&ck);

@@ -31,8 +31,8 @@ trap 'rm -rf "$tmp"' EXIT
 # libraries' own configuration lists and rules entered (a model change; docs/validation.md);
 # attention at 2..8 queries, all and the graph steps again (2026-12-08) after the sm90
 # kernel's waits for its wgmma groups (mma_wait_cyc, microbench/wgmmabench.cu); the graph and
-# eager steps again (2026-12-08) after a recorded tiled launch stays tiled past its tile's
-# tokens (models/stack.c set_dense: cuBLAS's own choice, as the shape traces record at every M).
+# eager steps with a recorded tiled launch tiled past its tile's tokens (models/stack.c
+# set_dense: cuBLAS's own list, as the shape traces record at every M).
 TODAY="
 h100 trace gemm_bf16 8.2
 h100 trace gemm_fp8 7.1
