@@ -212,7 +212,12 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *c
                       d.stages == 16 && d.cluster_m == 4 && d.grid_ctas == 80,
                   "M=%lld: kind %d tile %dx%dx%d grid %d", (long long)tokens[i], (int)d.kind, d.tile_m,
                   d.tile_n, d.tile_k, d.grid_ctas);
-        else
+        /* the step's table names the kernel that runs */
+        const char *name = stack_row_kernel(st, qkv, &s.arch, &s.model, &g);
+        CHECK(tokens[i] <= 8 ? strcmp(name, qkv->kernel) == 0
+                             : strcmp(name, "tiled GEMM (the arch's default library)") == 0,
+              "M=%lld: row named '%s'", (long long)tokens[i], name);
+        if (tokens[i] > 8)
             CHECK(d.kind == KM_GEMM && d.tile_m == 0, "M=%lld: kind %d tile_m %d",
                   (long long)tokens[i], (int)d.kind, d.tile_m);
     }

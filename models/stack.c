@@ -1241,9 +1241,11 @@ const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, con
     if (r->model == KM_GEMV) {
         /* past the GEMV (or its recorded tile): a tiled kernel the row does not name */
         kdesc_t d;
-        memset(&d, 0, sizeof d);
-        set_dense(&d, s, r, launch_recorded(s, r, a), g->tokens, 1, 1);
-        return d.kind == KM_GEMM && d.tile_m == 0 ? "tiled GEMM, the library's choice" : r->kernel;
+        char e[256];
+        return stack_kdesc(s, r, a, m, g, 0, &d, e, sizeof e) == 0 && d.kind == KM_GEMM &&
+                       d.tile_m == 0
+                   ? "tiled GEMM (the arch's default library)"
+                   : r->kernel;
     }
     if (r->model != KM_ATTENTION)
         return r->kernel;

@@ -167,8 +167,9 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
 /* The name of the kernel row r of s launches in this step: the row's own; for
  * an attention row whose library switches kernels with the batch
  * (attn_impl_launched) the kernel it switched to; for a GEMV row that runs a
- * tiled GEMM of the library's choosing (past its columns or its recorded
- * tile's tokens), "tiled GEMM, the library's choice". */
+ * tiled GEMM with no tile given (past its columns or its recorded tile's
+ * tokens: kmodel.c picks from the arch's default library, GEMM_DEFAULT_LIBS),
+ * "tiled GEMM (the arch's default library)". */
 const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
                              const llm_t *m, const step_geom_t *g);
 
