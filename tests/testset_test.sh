@@ -25,14 +25,13 @@ trap 'rm -rf "$tmp"' EXIT
 
 # Today's errors (percent), one row each: arch mode class value. mode: trace
 # (recorded launch configuration), auto (--auto-config), graph / eager (steps,
-# mean absolute error over the configurations). Source: this test's output on
-# the committed traces, 2026-12-07, after cuDNN's decode kernels and their selection
-# rule entered (traces/testset/README.md, Accuracy); the auto rows again after the GEMM
-# libraries' own configuration lists and rules entered (a model change; docs/validation.md);
-# attention at 2..8 queries, all and the graph steps again (2026-12-08) after the sm90
-# kernel's waits for its wgmma groups (mma_wait_cyc, microbench/wgmmabench.cu); the graph and
-# eager steps with a recorded tiled launch tiled past its tile's tokens (models/stack.c
-# set_dense: cuBLAS's own list, as the shape traces record at every M).
+# mean absolute error over the configurations). Source: this test's output on the
+# committed traces with the model that has cuDNN's decode kernels and their selection
+# rule (traces/testset/README.md, Accuracy), the GEMM libraries' own configuration lists
+# and rules (the auto rows; docs/validation.md), the sm90 attention kernel's waits for its
+# wgmma groups (mma_wait_cyc, microbench/wgmmabench.cu) and a recorded tiled launch kept
+# tiled past its tile's tokens (models/stack.c set_dense: the steps); the later column of
+# docs/validation.md, not an independent test.
 TODAY="
 h100 trace gemm_bf16 8.2
 h100 trace gemm_fp8 7.1
