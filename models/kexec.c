@@ -2,6 +2,7 @@
 #include "models/kexec.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +80,10 @@ struct kx {
     int folds;
 };
 
+/* n: a count held in an int (KEXEC_MAX_COUNT), so at most INT_MAX */
 static void *xcalloc(size_t n, size_t size)
 {
+    assert(n <= (size_t)INT_MAX);
     void *p = calloc(n, size);
     assert(p != NULL);
     return p;
