@@ -13,6 +13,7 @@ typedef struct {
     bound_t bound;
     int ran;
     int hypothetical;
+    const char *kernel; /* the kernel's name in the step's table (stack_row_kernel) */
 } variant_t;
 
 /* Kernels a step keeps when its caller gives no memo: every distinct kernel
@@ -37,6 +38,7 @@ static int run_variant(const decode_cfg_t *c, kmodel_memo_t *memo, const llm_t *
     v->bound = o.bound;
     v->ran = 1;
     v->hypothetical = o.hypothetical;
+    v->kernel = stack_row_kernel(r, c->arch, m, g, &d);
     *events += o.events;
     return 0;
 }
@@ -270,7 +272,7 @@ int decode_run(const decode_cfg_t *c, decode_result_t *res, char *err, size_t er
                 for (int k = 0; k < v->launches; k++)
                     stream_issue(&st, v->us / v->launches, res);
                 res->hypothetical |= v->hypothetical;
-                decode_row_t *row = row_for(res, r, stack_row_kernel(s, r, c->arch, &m, &g));
+                decode_row_t *row = row_for(res, r, v->kernel);
                 size_t ri = (size_t)(row - res->rows);
                 row->calls++;
                 row->us_step += v->us;

@@ -213,7 +213,7 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *c
                   "M=%lld: kind %d tile %dx%dx%d grid %d", (long long)tokens[i], (int)d.kind, d.tile_m,
                   d.tile_n, d.tile_k, d.grid_ctas);
         /* the step's table names the kernel that runs */
-        const char *name = stack_row_kernel(st, qkv, &s.arch, &s.model, &g);
+        const char *name = stack_row_kernel(qkv, &s.arch, &s.model, &g, &d);
         CHECK(tokens[i] <= 8 ? strcmp(name, qkv->kernel) == 0
                              : strcmp(name, "tiled GEMM (the arch's default library)") == 0,
               "M=%lld: row named '%s'", (long long)tokens[i], name);
@@ -243,6 +243,24 @@ static void test_dense_gemv_runs_the_recorded_launch_while_tokens_fit(check_t *c
         kdesc_t d;
         CHECK(stack_kdesc(st, qkv, &gb.arch, &gb.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
         CHECK(d.kind == KM_GEMV && d.tile_m == 0, "gb10, M=9: kind %d tile_m %d", (int)d.kind, d.tile_m);
+        /* the nvjet kernel the row records does not run here: its GEMV does */
+        const char *name = stack_row_kernel(qkv, &gb.arch, &gb.model, &g, &d);
+        CHECK(d.gemv != NULL && strcmp(name, d.gemv->kernel) == 0, "gb10, M=9: row named '%s'", name);
+        /* llama.cpp's expert GEMV (mmvq with ids) keeps its name at 9 tokens, while
+         * its dense q8_0 GEMVs run a tiled GEMM past their 8 columns */
+        stack_desc_t *lc = stack_of("llamacpp", ck);
+        const stack_kernel_t *fc1 = lc ? row_of(lc, "moe_fc1") : NULL, *o = lc ? row_of(lc, "o_proj") : NULL;
+        if (CHECK(fc1 != NULL && o != NULL, "llamacpp: no moe_fc1 or o_proj row")) {
+            CHECK(stack_kdesc(lc, fc1, &gb.arch, &gb.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+            name = stack_row_kernel(fc1, &gb.arch, &gb.model, &g, &d);
+            CHECK(d.kind == KM_GEMV && strcmp(name, fc1->kernel) == 0, "llamacpp moe_fc1: kind %d, '%s'",
+                  (int)d.kind, name);
+            CHECK(stack_kdesc(lc, o, &gb.arch, &gb.model, &g, 0, &d, err, sizeof err) == 0, "%s", err);
+            name = stack_row_kernel(o, &gb.arch, &gb.model, &g, &d);
+            CHECK(d.kind == KM_GEMM && strcmp(name, "tiled GEMM (the arch's default library)") == 0,
+                  "llamacpp o_proj: kind %d, '%s'", (int)d.kind, name);
+        }
+        stack_free(lc);
     } else {
         CHECK(0, "%s", err);
     }

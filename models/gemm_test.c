@@ -675,7 +675,8 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
  * step folds do not take them (past 2^20 events) -- a cluster whose first
  * tile reads DRAM and whose second reads L2 (CTAs at different rates), the
  * same split-K 3 with a last slice 2 k-tiles short, a 24-stage pingpong
- * pipeline, a block-scaled FC1 on gb10 -- and ten times the depth executes no more events and takes ten
+ * pipeline (whose line starts past 6 x stages k-tiles: within 0.01 %), a
+ * block-scaled FC1 on gb10 -- and ten times the depth executes no more events and takes ten
  * times the time. */
 static void test_deep_launches_fold_along_k(check_t *ck)
 {
@@ -695,7 +696,7 @@ static void test_deep_launches_fold_along_k(check_t *ck)
     } cases[] = {
         {&h100, lm, {.m = 16, .n = 201088, .k = 64 * 1300, .groups = 1}},
         {&h100, split, {.m = 16, .n = 201088, .k = 64 * (3 * 700 - 2) - 8, .groups = 1}},
-        {&h100, deep, {.m = 16, .n = 25600, .k = 64 * 1500, .groups = 1}},
+        {&h100, deep, {.m = 16, .n = 201088, .k = 64 * 1500, .groups = 1}},
         {&gb10, mx, {.m = 256, .n = 5760, .k = 256 * 2000, .groups = 1, .a_in_l2 = 1}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -711,7 +712,10 @@ static void test_deep_launches_fold_along_k(check_t *ck)
         CHECK(f.r.folds > 0 && f.r.events > (UINT64_C(1) << 20) && f.r.events < e.r.events,
               "case %zu: %d folds, %llu of %llu events", i, f.r.folds, (unsigned long long)f.r.events,
               (unsigned long long)e.r.events);
-        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 5e-4 * (double)e.r.dur_ps,
+        /* the 24-stage pipeline: its line from 64 k-tiles, short of 6 x stages,
+         * reads 0.052 % short; from 144 it agrees within 1e-6 */
+        double tol = i == 2 ? 1e-4 : 5e-4;
+        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= tol * (double)e.r.dur_ps,
               "case %zu: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
         CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-6 * e.r.dram_bytes,
               "case %zu: bytes %.0f vs %.0f", i, f.r.dram_bytes, e.r.dram_bytes);

@@ -80,7 +80,8 @@ struct kx {
     int folds;
 };
 
-/* n: a count held in an int (KEXEC_MAX_COUNT), so at most INT_MAX */
+/* n: an int count (SMs, seats, stages, statistics) cast to size_t: a
+ * negative one would wrap */
 static void *xcalloc(size_t n, size_t size)
 {
     assert(n <= (size_t)INT_MAX);

@@ -15,14 +15,15 @@
 /* GEMV kernels. Structure from the named source; where the source is closed
  * (cuBLAS) the row says so and gives what it assumes. */
 static const gemv_impl_t GEMV_IMPLS[] = {
-    /* name          thr rows vec infl inst/vec ffma/vec maxM k_tile tma(box rows) */
-    {"cublas-gemv",  128, 4, 16, 4, 17.0, 8.0, 16, 64, 64,
+    /* name, kernel;  thr rows vec infl inst/vec ffma/vec maxM k_tile tma(box rows) */
+    {"cublas-gemv", "gemv (warp per row, the cuBLAS-style model)",
+     128, 4, 16, 4, 17.0, 8.0, 16, 64, 64,
      "assumption: cuBLAS gemv is closed source; a warp-per-row bf16 GEMV with 16-B loads, "
      "4 loads in flight per thread, 8 cvt + 8 FFMA + 1 LDG per vector; k_tile 64 as the "
      "nvjet_sm90_tst_64x8_64x16 kernels cuBLAS picks at M=1 (traces/hopper/h100_shapes.csv), "
      "which load k-tiles with TMA in 64-row boxes (Hopper nvjet kernels are TMA "
      "warp-specialized; their tile M is 64)"},
-    {"llamacpp-mmvq", 128, 1, 8, 2, 20.0, 0.0, 8, 0, 0,
+    {"llamacpp-mmvq", "mul_mat_vec_q", 128, 1, 8, 2, 20.0, 0.0, 8, 0, 0,
      "ggml-org/llama.cpp ggml/src/ggml-cuda/mmvq.cu: mul_mat_vec_q, calc_nwarps=4 and "
      "calc_rows_per_block=1 for ncols_dst=1 on NVIDIA; VDR_MXFP4_Q8_1_MMVQ=2 ints per thread "
      "(vecdotq.cuh); ~20 instr per 8 B (LUT __byte_perm decode + 4 dp4a + scale)"},

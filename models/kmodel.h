@@ -21,6 +21,7 @@ typedef enum { KM_GEMV, KM_GEMM, KM_GROUPED_GEMM, KM_ATTENTION, KM_ELEMENTWISE }
 /* A GEMV implementation: one row per real kernel family. */
 typedef struct {
     const char *name;
+    const char *kernel;       /* the kernel, as a step's table names it */
     int threads;              /* per CTA */
     int rows_per_cta;         /* output rows per CTA */
     int vec_bytes;            /* weight bytes one thread loads per load instruction */

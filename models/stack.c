@@ -1235,17 +1235,17 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     return 0;
 }
 
-const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
-                             const llm_t *m, const step_geom_t *g)
+const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+                             const step_geom_t *g, const kdesc_t *d)
 {
     if (r->model == KM_GEMV) {
-        /* past the GEMV (or its recorded tile): a tiled kernel the row does not name */
-        kdesc_t d;
-        char e[256];
-        return stack_kdesc(s, r, a, m, g, 0, &d, e, sizeof e) == 0 && d.kind == KM_GEMM &&
-                       d.tile_m == 0
-                   ? "tiled GEMM (the arch's default library)"
-                   : r->kernel;
+        /* a tiled kernel the row does not name, or the GEMV where the row names
+         * the tiled kernel its library launched on another arch */
+        if (d->kind == KM_GEMM && d->tile_m == 0)
+            return "tiled GEMM (the arch's default library)";
+        if (d->kind == KM_GEMV && r->launch.tile_m)
+            return d->gemv->kernel;
+        return r->kernel;
     }
     if (r->model != KM_ATTENTION)
         return r->kernel;

@@ -164,14 +164,15 @@ int stack_split_k_of(const stack_desc_t *s, const stack_kernel_t *r, const arch_
 int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a, const llm_t *m,
                 const step_geom_t *g, int sliding, kdesc_t *d, char *err, size_t errlen);
 
-/* The name of the kernel row r of s launches in this step: the row's own; for
- * an attention row whose library switches kernels with the batch
- * (attn_impl_launched) the kernel it switched to; for a GEMV row that runs a
- * tiled GEMM with no tile given (past its columns or its recorded tile's
- * tokens: kmodel.c picks from the arch's default library, GEMM_DEFAULT_LIBS),
- * "tiled GEMM (the arch's default library)". */
-const char *stack_row_kernel(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
-                             const llm_t *m, const step_geom_t *g);
+/* The name of the kernel row r launches in this step, d its descriptor
+ * (stack_kdesc): the row's own; for an attention row whose library switches
+ * kernels with the batch (attn_impl_launched) the kernel it switched to; for a
+ * GEMV row that runs a tiled GEMM with no tile given (past its columns or its
+ * recorded tile's tokens: kmodel.c picks from the arch's default library,
+ * GEMM_DEFAULT_LIBS) "tiled GEMM (the arch's default library)", and for one
+ * whose recorded tiled kernel does not hold on this arch its GEMV's kernel. */
+const char *stack_row_kernel(const stack_kernel_t *r, const arch_t *a, const llm_t *m,
+                             const step_geom_t *g, const kdesc_t *d);
 
 /* Bytes that must move per step at minimum: each weight a row reads, once, at
  * that row's storage format, and every sequence's KV cache once at kv_dtype. */

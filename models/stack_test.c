@@ -427,7 +427,7 @@ static void test_relaxed_rule_runs_and_is_hypothetical(check_t *ck)
 static void test_set_small_impl_reaches_the_step(check_t *ck)
 {
     setup_t s;
-    char err[1200];
+    char err[1200] = "";
     if (!CHECK(load_small(&s, "h100", "torch-bf16", "topk.impl=small:ew_vector:sigmoid", NULL, err,
                           sizeof err) == 0, "%s", err))
         return;
