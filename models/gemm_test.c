@@ -606,6 +606,31 @@ static void test_folded_gemm_matches_every_event(check_t *ck)
     }
 }
 
+/* Case i: p under o folded (*f) and with every event simulated (*e); 1 when
+ * both ran. */
+static int run_folded_and_whole(check_t *ck, size_t i, const arch_t *a, gemm_opts_t o,
+                                const gemm_problem_t *p, gemm_out_t *f, gemm_out_t *e)
+{
+    char err[512];
+    int ok = gemm_run(a, &o, p, f, err, sizeof err) == 0;
+    o.no_fold = 1;
+    ok = ok && gemm_run(a, &o, p, e, err, sizeof err) == 0;
+    return CHECK(ok, "case %zu: %s", i, err);
+}
+
+/* Case i folded (f) agrees with every event simulated (e): duration within
+ * dur_rel, DRAM bytes within bytes_rel, tail idle within 0.002. */
+static void check_fold_agrees(check_t *ck, size_t i, const gemm_out_t *f, const gemm_out_t *e,
+                              double dur_rel, double bytes_rel)
+{
+    CHECK(fabs((double)(f->r.dur_ps - e->r.dur_ps)) <= dur_rel * (double)e->r.dur_ps,
+          "case %zu: %lld vs %lld ps", i, (long long)f->r.dur_ps, (long long)e->r.dur_ps);
+    CHECK(fabs(f->r.dram_bytes - e->r.dram_bytes) <= bytes_rel * e->r.dram_bytes,
+          "case %zu: bytes %.0f vs %.0f", i, f->r.dram_bytes, e->r.dram_bytes);
+    CHECK(fabs(f->r.tail_idle_frac - e->r.tail_idle_frac) <= 0.002, "case %zu: tail idle %.4f vs %.4f",
+          i, f->r.tail_idle_frac, e->r.tail_idle_frac);
+}
+
 /* Launches long along the tokens or over many groups run as two shorter ones
  * (gemm.c "long launches"): within 0.05 % of every event simulated, with the
  * same bytes, for cold activations (a different first tile in every row),
@@ -638,22 +663,12 @@ static void test_long_launches_fold_whole_rows(check_t *ck)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gemm_out_t f, e;
-        char err[512];
-        gemm_opts_t o = cases[i].o;
-        int ok = gemm_run(cases[i].a, &o, &cases[i].p, &f, err, sizeof err) == 0;
-        o.no_fold = 1;
-        ok = ok && gemm_run(cases[i].a, &o, &cases[i].p, &e, err, sizeof err) == 0;
-        if (!CHECK(ok, "case %zu: %s", i, err))
+        if (!run_folded_and_whole(ck, i, cases[i].a, cases[i].o, &cases[i].p, &f, &e))
             continue;
         CHECK(f.r.events < e.r.events, "case %zu: %llu of %llu events", i,
               (unsigned long long)f.r.events, (unsigned long long)e.r.events);
-        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= 5e-4 * (double)e.r.dur_ps,
-              "case %zu: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
-        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-9 * e.r.dram_bytes,
-              "case %zu: bytes %.0f vs %.0f", i, f.r.dram_bytes, e.r.dram_bytes);
         /* SMs the grid leaves unused (grid80) idle the whole launch, folded or not */
-        CHECK(fabs(f.r.tail_idle_frac - e.r.tail_idle_frac) <= 0.002, "case %zu: tail idle %.4f vs %.4f",
-              i, f.r.tail_idle_frac, e.r.tail_idle_frac);
+        check_fold_agrees(ck, i, &f, &e, 5e-4, 1e-9);
     }
     /* ten times the rows: the same work simulated, ten times the time */
     gemm_out_t a, b;
@@ -701,12 +716,7 @@ static void test_deep_launches_fold_along_k(check_t *ck)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         gemm_out_t f, e;
-        char err[512];
-        gemm_opts_t o = cases[i].o;
-        int ok = gemm_run(cases[i].a, &o, &cases[i].p, &f, err, sizeof err) == 0;
-        o.no_fold = 1;
-        ok = ok && gemm_run(cases[i].a, &o, &cases[i].p, &e, err, sizeof err) == 0;
-        if (!CHECK(ok, "case %zu: %s", i, err))
+        if (!run_folded_and_whole(ck, i, cases[i].a, cases[i].o, &cases[i].p, &f, &e))
             continue;
         /* the events tried whole count too: past 2^20, the two launches ran */
         CHECK(f.r.folds > 0 && f.r.events > (UINT64_C(1) << 20) && f.r.events < e.r.events,
@@ -714,13 +724,7 @@ static void test_deep_launches_fold_along_k(check_t *ck)
               (unsigned long long)e.r.events);
         /* the 24-stage pipeline: its line from 64 k-tiles, short of 6 x stages,
          * reads 0.052 % short; from 144 it agrees within 1e-6 */
-        double tol = i == 2 ? 1e-4 : 5e-4;
-        CHECK(fabs((double)(f.r.dur_ps - e.r.dur_ps)) <= tol * (double)e.r.dur_ps,
-              "case %zu: %lld vs %lld ps", i, (long long)f.r.dur_ps, (long long)e.r.dur_ps);
-        CHECK(fabs(f.r.dram_bytes - e.r.dram_bytes) <= 1e-6 * e.r.dram_bytes,
-              "case %zu: bytes %.0f vs %.0f", i, f.r.dram_bytes, e.r.dram_bytes);
-        CHECK(fabs(f.r.tail_idle_frac - e.r.tail_idle_frac) <= 0.002, "case %zu: tail idle %.4f vs %.4f",
-              i, f.r.tail_idle_frac, e.r.tail_idle_frac);
+        check_fold_agrees(ck, i, &f, &e, i == 2 ? 1e-4 : 5e-4, 1e-6);
     }
     gemm_out_t a, b;
     char err[512];
