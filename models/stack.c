@@ -1006,10 +1006,11 @@ static void set_dense(kdesc_t *d, const stack_desc_t *s, const stack_kernel_t *r
         return;
     }
     /* more tokens than the recorded tile holds: the library runs a tiled kernel
-     * still, of its own choosing (kmodel.c gemm_impl_chooser: cuBLAS's observed
-     * configurations on sm_90); traces/hopper/h100_shapes.csv records nvjet
-     * tiled kernels at every M it holds, 1 to 256 tokens. Without a recorded
-     * tile, a tuned library switches to a tiled GEMM past the GEMV's columns. */
+     * still, no tile given (kmodel.c picks from the arch's default library,
+     * GEMM_DEFAULT_LIBS: cuBLAS's nvjet list on sm_90); traces/hopper/h100_shapes.csv
+     * records nvjet tiled kernels at every M it holds (1, 4, 16, 64, 256). Without
+     * a recorded tile, a tuned library switches to a tiled GEMM past the GEMV's
+     * columns. */
     if ((recorded && l->tile_m) || m > d->gemv->max_cols)
         d->kind = KM_GEMM;
 }
@@ -1220,7 +1221,7 @@ int stack_kdesc(const stack_desc_t *s, const stack_kernel_t *r, const arch_t *a,
     case SH_COUNT:
         assert(0);
     }
-    if (r->model == KM_ELEMENTWISE && stack_kernel_small(r) != NULL) {
+    if (stack_kernel_small(r) != NULL) {
         /* a small kernel runs once per layer: the kernels between evict its code
          * from the SM's instruction caches, and from L2 too when the step streams
          * more than L2 holds; right after a launch of the same kernel its code is
